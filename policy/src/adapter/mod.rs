@@ -1,0 +1,1 @@
+//! Adapters: terraform plan JSON and provider planned state -> normalized inputs.

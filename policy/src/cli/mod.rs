@@ -1,0 +1,1 @@
+//! The dbpolicy command line.

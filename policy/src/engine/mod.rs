@@ -1,0 +1,1 @@
+//! The policy engine: bundles, METADATA, prepared engines, evaluation, unknowns, exceptions, overrides.

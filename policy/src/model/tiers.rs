@@ -1,0 +1,188 @@
+//! The tier catalogue: one data file read by both the provider (tier expansion) and the rules (guardrails).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The catalogue compiled into every binary, so a fresh install has the golden path with no files around it.
+pub const EMBEDDED_TIERS_TOML: &str = include_str!("../../data/tiers.toml");
+
+/// Why a tier catalogue could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum TierError {
+    #[error("cannot read tier catalogue {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("tier catalogue {path} is not valid: {message}")]
+    Parse { path: String, message: String },
+    #[error("tier catalogue {path}: {message}")]
+    Invalid { path: String, message: String },
+}
+
+/// Settings one tier stands for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// What the tier is for, shown to users choosing one.
+    pub description: String,
+    pub multi_az: bool,
+    pub min_backup_retention_days: u32,
+    pub point_in_time_recovery: bool,
+    pub deletion_protection: bool,
+    /// Glob patterns (`*` wildcard) of instance classes allowed in this tier.
+    pub allowed_instance_classes: Vec<String>,
+    /// Instance class used when the configuration names none.
+    pub default_instance_class: String,
+    pub performance_insights: bool,
+    /// Enhanced monitoring interval; 0 disables it.
+    pub monitoring_interval_seconds: u32,
+    pub min_tls_version: String,
+    pub rpo_minutes: u32,
+    pub rto_minutes: u32,
+    /// Backends ("aws", "local") this tier may run on.
+    pub allowed_backends: Vec<String>,
+    /// Whether storage must be encrypted with a customer-managed KMS key (not the AWS-managed default).
+    pub customer_managed_kms_key: bool,
+    /// Longest an exception to a rule may last for a resource of this tier.
+    pub max_exception_days: u32,
+    /// Whether destroying or replacing a database of this tier needs a recorded override.
+    pub override_required_for_destroy: bool,
+}
+
+impl Tier {
+    /// Whether `class` matches one of the tier's allowed patterns.
+    pub fn allows_instance_class(&self, class: &str) -> bool {
+        self.allowed_instance_classes.iter().any(|p| glob_match(p, class))
+    }
+
+    /// Whether the tier may run on `backend`.
+    pub fn allows_backend(&self, backend: &str) -> bool {
+        self.allowed_backends.iter().any(|b| b == backend)
+    }
+}
+
+/// `*`-only glob match, enough for instance class patterns.
+fn glob_match(pattern: &str, s: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == s,
+        Some((prefix, rest)) => {
+            if !s.starts_with(prefix) {
+                return false;
+            }
+            let tail = &s[prefix.len()..];
+            if rest.is_empty() {
+                return true;
+            }
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob_match(rest, &tail[i..]))
+        }
+    }
+}
+
+/// All tiers by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TierCatalogue {
+    pub tiers: BTreeMap<String, Tier>,
+}
+
+impl TierCatalogue {
+    /// The catalogue compiled into the binary.
+    pub fn embedded() -> Self {
+        // The embedded file is checked by a unit test, so this cannot fail in a released binary.
+        Self::from_toml_str(EMBEDDED_TIERS_TOML, "<embedded tiers.toml>")
+            .unwrap_or_else(|e| panic!("embedded tier catalogue is broken: {e}"))
+    }
+
+    /// Parses a catalogue from TOML text; `origin` names the file in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, TierError> {
+        let cat: TierCatalogue =
+            toml::from_str(text).map_err(|e| TierError::Parse { path: origin.to_string(), message: e.to_string() })?;
+        cat.check(origin)?;
+        Ok(cat)
+    }
+
+    /// Loads a catalogue file: TOML, or JSON when the name ends in `.json`.
+    pub fn from_file(path: &Path) -> Result<Self, TierError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| TierError::Read { path: origin.clone(), source })?;
+        if path.extension().is_some_and(|e| e == "json") {
+            let cat: TierCatalogue = serde_json::from_str(&text)
+                .map_err(|e| TierError::Parse { path: origin.clone(), message: e.to_string() })?;
+            cat.check(&origin)?;
+            Ok(cat)
+        } else {
+            Self::from_toml_str(&text, &origin)
+        }
+    }
+
+    fn check(&self, origin: &str) -> Result<(), TierError> {
+        if self.tiers.is_empty() {
+            return Err(TierError::Invalid { path: origin.into(), message: "defines no tiers; add [tiers.NAME] tables".into() });
+        }
+        for (name, t) in &self.tiers {
+            if !t.allows_instance_class(&t.default_instance_class) {
+                return Err(TierError::Invalid {
+                    path: origin.into(),
+                    message: format!(
+                        "tier {name}: default_instance_class {:?} is not matched by allowed_instance_classes",
+                        t.default_instance_class
+                    ),
+                });
+            }
+            if let Some(b) = t.allowed_backends.iter().find(|b| *b != "aws" && *b != "local") {
+                return Err(TierError::Invalid {
+                    path: origin.into(),
+                    message: format!("tier {name}: unknown backend {b:?} in allowed_backends; use \"aws\" or \"local\""),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A tier by name.
+    pub fn get(&self, name: &str) -> Option<&Tier> {
+        self.tiers.get(name)
+    }
+
+    /// Tier names, sorted, for "valid values are ..." messages.
+    pub fn names(&self) -> Vec<&str> {
+        self.tiers.keys().map(String::as_str).collect()
+    }
+
+    /// The catalogue as the JSON document rules read under `data.dbplatform.tiers`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.tiers).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_catalogue_loads_with_four_tiers() {
+        let c = TierCatalogue::embedded();
+        assert_eq!(c.names(), vec!["tier-0", "tier-1", "tier-2", "tier-3"]);
+        let t0 = c.get("tier-0").unwrap();
+        assert!(t0.multi_az && t0.deletion_protection);
+        assert!(!t0.allows_backend("local"));
+        assert!(c.get("tier-3").unwrap().allows_backend("local"));
+    }
+
+    #[test]
+    fn instance_class_patterns() {
+        let c = TierCatalogue::embedded();
+        let t1 = c.get("tier-1").unwrap();
+        assert!(t1.allows_instance_class("db.r6g.xlarge"));
+        assert!(!t1.allows_instance_class("db.t3.micro"));
+    }
+
+    #[test]
+    fn bad_catalogue_names_the_problem() {
+        let e = TierCatalogue::from_toml_str("[tiers.x]\nmulti_az = 3\n", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("t.toml"), "{e}");
+        let e = TierCatalogue::from_toml_str("tiers = {}", "t.toml").unwrap_err();
+        assert!(e.to_string().contains("defines no tiers"), "{e}");
+    }
+}

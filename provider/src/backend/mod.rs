@@ -1,0 +1,1 @@
+//! Database backends (AWS RDS, local PostgreSQL) behind one trait.

@@ -1,0 +1,1 @@
+//! DynamicValue codec: msgpack and JSON by schema, with null and unknown.

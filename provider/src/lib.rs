@@ -1,0 +1,10 @@
+//! dbplatform provider library: the Terraform plugin server, its framework, resources and backends.
+
+pub mod backend;
+pub mod codec;
+pub mod convert;
+pub mod framework;
+pub mod plugin;
+pub mod proto;
+pub mod resources;
+pub mod server;

@@ -1,0 +1,1 @@
+//! go-plugin transport: handshake, AutoMTLS, Unix socket, gRPC services, reattach, logging.

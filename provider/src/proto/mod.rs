@@ -1,0 +1,1 @@
+//! Code generated from the tfplugin6 and go-plugin protocol definitions.

@@ -1,0 +1,1 @@
+//! The dbplatform provider, its resources and data sources.
