@@ -1,0 +1,171 @@
+//! conftest compatibility: `deny` / `violation` / `warn` rules of chosen namespaces, evaluated once on the raw
+//! plan JSON as conftest does, so existing conftest policies run unchanged next to the dbplatform bundle.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::engine::load::{is_rule_package, ScannedModule};
+use crate::engine::EngineError;
+use crate::model::decision::{Enforcement, RuleInfo, RuleResult, Severity, Status};
+
+/// Rule names conftest queries in a namespace.
+const CONFTEST_RULES: &[&str] = &["deny", "violation", "warn"];
+
+/// A selected namespace and the conftest rules it defines.
+#[derive(Debug, Clone)]
+pub(crate) struct Namespace {
+    pub name: String,
+    /// Subset of `deny`, `violation`, `warn`, sorted.
+    pub rules: Vec<String>,
+    /// `--policy` directories its modules came from.
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Namespace {
+    fn info(&self, rule: &str) -> RuleInfo {
+        let warn = rule == "warn";
+        RuleInfo {
+            id: format!("{}.{}", self.name, rule),
+            title: format!("conftest {} rules of {}", rule, self.name),
+            version: None,
+            severity: if warn { Severity::Low } else { Severity::High },
+            enforcement: if warn { Enforcement::Advisory } else { Enforcement::HardMandatory },
+        }
+    }
+
+    /// The pseudo-rules listed in the decision (`NS.deny`, `NS.warn`...).
+    pub fn infos(&self) -> Vec<RuleInfo> {
+        self.rules.iter().map(|r| self.info(r)).collect()
+    }
+}
+
+/// Picks the namespaces to evaluate; a requested namespace with no conftest rules is an error.
+pub(crate) fn select(
+    modules: &[ScannedModule],
+    requested: &[String],
+    all: bool,
+    dirs: &[PathBuf],
+) -> Result<Vec<Namespace>, EngineError> {
+    if requested.is_empty() && !all {
+        return Ok(vec![]);
+    }
+    let mut found: BTreeMap<String, Namespace> = BTreeMap::new();
+    for m in modules.iter().filter(|m| m.file.dir.is_some() && !is_rule_package(&m.scan.package)) {
+        let rules: Vec<String> =
+            m.scan.rule_names.iter().filter(|r| CONFTEST_RULES.contains(&r.as_str())).cloned().collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let ns = found.entry(m.scan.package.clone()).or_insert_with(|| Namespace {
+            name: m.scan.package.clone(),
+            rules: vec![],
+            dirs: vec![],
+        });
+        for r in rules {
+            if !ns.rules.contains(&r) {
+                ns.rules.push(r);
+            }
+        }
+        if let Some(d) = &m.file.dir {
+            if !ns.dirs.contains(d) {
+                ns.dirs.push(d.clone());
+            }
+        }
+    }
+    for ns in found.values_mut() {
+        ns.rules.sort();
+    }
+    let dir_list = || {
+        if dirs.is_empty() {
+            "(no --policy directory given)".to_string()
+        } else {
+            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    if all {
+        if found.is_empty() {
+            return Err(EngineError::NoRules(format!(
+                "--all-namespaces: no package in {} defines deny/violation/warn rules",
+                dir_list()
+            )));
+        }
+        return Ok(found.into_values().collect());
+    }
+    let mut out = Vec::new();
+    for name in requested {
+        match found.get(name) {
+            Some(ns) => out.push(ns.clone()),
+            None => {
+                return Err(EngineError::NoRules(format!(
+                    "namespace {name} defines no deny/violation/warn rules in {}",
+                    dir_list()
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Evaluates the namespaces on the raw plan JSON; `origin` (the plan file) is the result's address.
+pub(crate) fn evaluate(
+    namespaces: &[Namespace],
+    prepared: &regorus::Engine,
+    raw: &serde_json::Value,
+    origin: &str,
+) -> Result<Vec<RuleResult>, EngineError> {
+    let mut eng = prepared.clone();
+    // Deserialize straight from the borrowed JSON tree: no clone of a large plan.
+    let input = regorus::Value::deserialize(raw)
+        .map_err(|e| EngineError::Eval { address: origin.into(), message: format!("cannot convert plan for conftest rules: {e}") })?;
+    eng.set_input(input);
+    let mut out = Vec::new();
+    for ns in namespaces {
+        for rule in &ns.rules {
+            let info = ns.info(rule);
+            let v = eng
+                .eval_rule(format!("data.{}.{}", ns.name, rule))
+                .map_err(|e| EngineError::Eval { address: origin.into(), message: format!("{}: {}", info.id, e.to_string().lines().next().unwrap_or("")) })?;
+            let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+            let items: Vec<serde_json::Value> = match json {
+                serde_json::Value::Array(a) => a,
+                serde_json::Value::Null => vec![],
+                other => vec![other],
+            };
+            let mut msgs: Vec<String> = items
+                .into_iter()
+                .map(|i| match i {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Object(o) => match o.get("msg") {
+                        Some(serde_json::Value::String(s)) => s.clone(),
+                        _ => serde_json::Value::Object(o).to_string(),
+                    },
+                    other => other.to_string(),
+                })
+                .collect();
+            msgs.sort();
+            msgs.dedup();
+            let mk = |status: Status, message: String| RuleResult {
+                rule_id: info.id.clone(),
+                title: info.title.clone(),
+                severity: info.severity,
+                enforcement: info.enforcement,
+                status,
+                address: origin.to_string(),
+                path: String::new(),
+                message,
+                remediation: String::new(),
+                references: BTreeMap::new(),
+                exception: None,
+                override_: None,
+            };
+            if msgs.is_empty() {
+                out.push(mk(Status::Pass, String::new()));
+            }
+            let status = if rule == "warn" { Status::Warn } else { Status::Fail };
+            out.extend(msgs.into_iter().map(|m| mk(status, m)));
+        }
+    }
+    Ok(out)
+}

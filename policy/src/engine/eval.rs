@@ -1,0 +1,365 @@
+//! Evaluation: one query per input over a per-thread clone of the prepared engine, then statuses from
+//! enforcement, unknowns, exceptions and overrides, and the decision summary.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::engine::load::{self, AGGREGATOR_RULE};
+use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
+use crate::model::decision::{
+    AppliedException, Decision, Enforcement, ExceptionReport, Outcome, RuleResult, Status, Summary, DECISION_SCHEMA,
+};
+use crate::model::exception::Applicability;
+use crate::model::input::Input;
+
+/// Inputs per thread below which a second thread is not worth starting.
+const MIN_CHUNK: usize = 32;
+
+/// Evaluates every input, in parallel over the available cores; results keep input order.
+pub(crate) fn evaluate_inputs(
+    pe: &PolicyEngine,
+    prepared: &regorus::Engine,
+    inputs: &[Input],
+    ctx: &EvalContext,
+) -> Result<Vec<RuleResult>, EngineError> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = threads.min(inputs.len().div_ceil(MIN_CHUNK)).max(1);
+    if threads == 1 {
+        let mut eng = prepared.clone();
+        let mut out = Vec::new();
+        for input in inputs {
+            eval_one(pe, &mut eng, input, ctx, &mut out)?;
+        }
+        return Ok(out);
+    }
+    let chunk = inputs.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<RuleResult>, EngineError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    let mut eng = prepared.clone();
+                    let mut out = Vec::with_capacity(part.len() * pe.rules.len());
+                    for input in part {
+                        eval_one(pe, &mut eng, input, ctx, &mut out)?;
+                    }
+                    Ok(out)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Eval { address: "<worker>".into(), message: "evaluation thread panicked".into() })))
+            .collect()
+    });
+    let mut all = Vec::new();
+    for p in parts {
+        all.extend(p?);
+    }
+    Ok(all)
+}
+
+/// Whether the rule's METADATA filters select this input.
+pub(crate) fn applies(rule: &RuleMeta, input: &Input) -> bool {
+    (rule.applies_to.is_empty() || rule.applies_to.iter().any(|k| k == input.kind.as_str()))
+        && rule.actions.iter().any(|a| a == input.action.as_str())
+        && (rule.backends.is_empty() || rule.backends.iter().any(|b| *b == input.backend))
+}
+
+/// `settings.x` and `x` name the same setting.
+fn norm(p: &str) -> &str {
+    p.strip_prefix("settings.").unwrap_or(p)
+}
+
+/// Whether `path` (or a parent or child of it) is unknown in this input.
+pub(crate) fn is_unknown(path: &str, unknown: &[String]) -> bool {
+    if path.is_empty() {
+        return false;
+    }
+    let p = norm(path);
+    unknown.iter().any(|u| {
+        let u = norm(u);
+        u == p
+            || (p.len() > u.len() && p.starts_with(u) && p.as_bytes()[u.len()] == b'.')
+            || (u.len() > p.len() && u.starts_with(p) && u.as_bytes()[p.len()] == b'.')
+    })
+}
+
+/// The resource's own attribute path for a normalized path.
+fn raw_path(path: &str, input: &Input) -> String {
+    input
+        .paths
+        .get(path)
+        .or_else(|| input.paths.get(norm(path)))
+        .cloned()
+        .unwrap_or_else(|| norm(path).to_string())
+}
+
+fn base_result(rule: &RuleMeta, input: &Input, status: Status) -> RuleResult {
+    RuleResult {
+        rule_id: rule.id.clone(),
+        title: rule.title.clone(),
+        severity: rule.severity,
+        enforcement: rule.enforcement,
+        status,
+        address: input.address.clone(),
+        path: String::new(),
+        message: String::new(),
+        remediation: String::new(),
+        references: BTreeMap::new(),
+        exception: None,
+        override_: None,
+    }
+}
+
+fn eval_one(
+    pe: &PolicyEngine,
+    eng: &mut regorus::Engine,
+    input: &Input,
+    ctx: &EvalContext,
+    out: &mut Vec<RuleResult>,
+) -> Result<(), EngineError> {
+    let applicable: Vec<&RuleMeta> = pe.rules.iter().filter(|r| applies(r, input)).collect();
+    if applicable.is_empty() {
+        return Ok(());
+    }
+    eng.set_input(regorus::Value::from(input.to_json()));
+    let value = eng
+        .eval_rule(AGGREGATOR_RULE.to_string())
+        .map_err(|e| EngineError::Eval { address: input.address.clone(), message: e.to_string().lines().next().unwrap_or("").to_string() })?;
+    let pairs = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
+    let mut by_rule: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+    for pair in pairs.as_array().map(Vec::as_slice).unwrap_or_default() {
+        if let (Some(id), Some(v)) = (pair.get(0).and_then(|i| i.as_str()), pair.get(1)) {
+            by_rule.insert(id, v);
+        }
+    }
+    for rule in applicable {
+        let violations: Vec<&serde_json::Value> = match by_rule.get(rule.id.as_str()) {
+            Some(serde_json::Value::Array(a)) => a.iter().collect(),
+            Some(v @ (serde_json::Value::Object(_) | serde_json::Value::String(_))) => vec![*v],
+            _ => {
+                // Applicable but no value: the rule's `violation` is undefined. Never a silent pass.
+                let mut r = base_result(rule, input, Status::Unknown);
+                r.message = "rule produced no result for this resource (its `violation` set is undefined)".into();
+                out.push(finish_result(pe, rule, input, r, ctx));
+                continue;
+            }
+        };
+        if violations.is_empty() {
+            let unknown_attr = rule.attributes.iter().find(|a| is_unknown(a, &input.unknown));
+            match unknown_attr {
+                Some(a) => {
+                    let mut r = base_result(rule, input, Status::Unknown);
+                    r.path = raw_path(a, input);
+                    r.message = format!("outcome depends on {a}, which is unknown until apply");
+                    out.push(finish_result(pe, rule, input, r, ctx));
+                }
+                None => out.push(base_result(rule, input, Status::Pass)),
+            }
+            continue;
+        }
+        let mut sorted: Vec<(String, String)> = violations
+            .into_iter()
+            .map(|v| match v {
+                serde_json::Value::String(s) => (String::new(), s.clone()),
+                other => (
+                    other.get("path").and_then(|p| p.as_str()).unwrap_or("").to_string(),
+                    other.get("msg").and_then(|p| p.as_str()).map(str::to_string).unwrap_or_else(|| other.to_string()),
+                ),
+            })
+            .collect();
+        sorted.sort();
+        sorted.dedup();
+        for (path, msg) in sorted {
+            let status = if is_unknown(&path, &input.unknown) { Status::Unknown } else { Status::Fail };
+            let mut r = base_result(rule, input, status);
+            if status == Status::Unknown {
+                r.message = format!("{msg} (the value of {} is unknown until apply)", norm(&path));
+            } else {
+                r.message = msg;
+            }
+            r.path = if path.is_empty() { String::new() } else { raw_path(&path, input) };
+            out.push(finish_result(pe, rule, input, r, ctx));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an unknown result of this enforcement fails the check.
+pub(crate) fn unknown_fails(enforcement: Enforcement, on_unknown: Option<OnUnknown>) -> bool {
+    match (enforcement, on_unknown) {
+        (Enforcement::Advisory, _) => false,
+        (_, Some(OnUnknown::Fail)) => true,
+        (_, Some(OnUnknown::Warn)) => false,
+        (e, None) => e == Enforcement::HardMandatory,
+    }
+}
+
+/// Applies enforcement, exceptions and overrides to a non-pass result, and fills remediation/references.
+fn finish_result(pe: &PolicyEngine, rule: &RuleMeta, input: &Input, mut r: RuleResult, ctx: &EvalContext) -> RuleResult {
+    r.remediation = rule.remediation.clone();
+    r.references = rule.references.clone();
+    if r.status == Status::Fail && rule.enforcement == Enforcement::Advisory {
+        r.status = Status::Warn;
+    }
+    let today = ctx.now.date_naive();
+    if let Some(e) = pe
+        .exceptions
+        .iter()
+        .find(|e| e.matches(&rule.id, &input.address) && e.applicability(today, input.tier.as_deref(), &pe.tiers) == Applicability::Applies)
+    {
+        r.status = Status::Exempted;
+        r.exception = Some(Box::new(AppliedException {
+            id: e.id.clone(),
+            owner: e.owner.clone(),
+            reason: e.reason.clone(),
+            ticket: e.ticket.clone(),
+            approved_by: e.approved_by.clone(),
+            expires: e.expires.to_string(),
+        }));
+        return r;
+    }
+    let would_fail = r.status == Status::Fail || (r.status == Status::Unknown && unknown_fails(rule.enforcement, ctx.on_unknown));
+    if would_fail && rule.enforcement == Enforcement::SoftMandatory {
+        if let Some(o) = ctx.overrides.iter().find(|o| o.rule_id == rule.id) {
+            r.status = Status::Overridden;
+            r.override_ = Some(Box::new(o.clone()));
+        }
+    }
+    r
+}
+
+/// Sorts results, counts them, reports exceptions and builds the decision.
+pub(crate) fn finish(pe: &PolicyEngine, inputs: &[Input], mut results: Vec<RuleResult>, ctx: &EvalContext) -> Decision {
+    results.sort_by(|a, b| {
+        (a.address.as_str(), a.rule_id.as_str(), a.path.as_str(), a.message.as_str()).cmp(&(
+            b.address.as_str(),
+            b.rule_id.as_str(),
+            b.path.as_str(),
+            b.message.as_str(),
+        ))
+    });
+    let rules = pe.rule_infos();
+    let mut summary = Summary { resources: inputs.len(), rules: rules.len(), ..Summary::default() };
+    let mut fail = false;
+    let mut h = Sha256::new();
+    h.update(pe.bundle_hash.as_bytes());
+    let timestamp = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    h.update(timestamp.as_bytes());
+    for r in &results {
+        match r.status {
+            Status::Pass => summary.pass += 1,
+            Status::Fail => {
+                summary.fail += 1;
+                fail = true;
+            }
+            Status::Warn => summary.warn += 1,
+            Status::Unknown => {
+                summary.unknown += 1;
+                fail |= unknown_fails(r.enforcement, ctx.on_unknown);
+            }
+            Status::Exempted => summary.exempted += 1,
+            Status::Overridden => summary.overridden += 1,
+        }
+        for part in [&r.address, &r.rule_id, &r.path, &r.message] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.update(r.status.as_str().as_bytes());
+    }
+    let digest = load::hex(&h.finalize());
+    let decision_id = format!("{}-{}-{}-{}-{}", &digest[0..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32]);
+    let exceptions = exception_reports(pe, inputs, &results, ctx);
+    Decision {
+        schema: DECISION_SCHEMA.to_string(),
+        decision_id,
+        timestamp,
+        source: ctx.source.clone(),
+        bundle_hash: pe.bundle_hash.clone(),
+        rules,
+        results,
+        summary,
+        outcome: if fail { Outcome::Fail } else { Outcome::Pass },
+        exceptions,
+        skipped_resources: vec![],
+    }
+}
+
+/// For each exception of the file: applied, or why not (expired, unapproved, too long, unused).
+fn exception_reports(pe: &PolicyEngine, inputs: &[Input], results: &[RuleResult], ctx: &EvalContext) -> Vec<ExceptionReport> {
+    let today = ctx.now.date_naive();
+    let tiers: BTreeMap<&str, Option<&str>> = inputs.iter().map(|i| (i.address.as_str(), i.tier.as_deref())).collect();
+    pe.exceptions
+        .iter()
+        .map(|e| {
+            let mut rep = ExceptionReport {
+                id: e.id.clone(),
+                rule: e.rule.clone(),
+                resource: e.resource.clone(),
+                status: "unused".into(),
+                detail: String::new(),
+            };
+            if results.iter().any(|r| r.exception.as_ref().is_some_and(|x| x.id == e.id)) {
+                rep.status = "applied".into();
+                return rep;
+            }
+            // Why it did not apply to a result it matched.
+            let matched = results.iter().find(|r| r.status != Status::Pass && e.matches(&r.rule_id, &r.address));
+            match matched {
+                None => match e.applicability(today, None, &pe.tiers) {
+                    Applicability::Expired => {
+                        rep.status = "expired".into();
+                        rep.detail = format!("expired on {}; matched no finding", e.expires);
+                    }
+                    Applicability::Unapproved => {
+                        rep.status = "unapproved".into();
+                        rep.detail = "approved_by is empty; matched no finding".into();
+                    }
+                    _ => rep.detail = "matched no finding".into(),
+                },
+                Some(r) => match e.applicability(today, tiers.get(r.address.as_str()).copied().flatten(), &pe.tiers) {
+                    Applicability::Expired => {
+                        rep.status = "expired".into();
+                        rep.detail = format!("expired on {}, not applied to {}", e.expires, r.address);
+                    }
+                    Applicability::Unapproved => {
+                        rep.status = "unapproved".into();
+                        rep.detail = format!("approved_by is empty, not applied to {}", r.address);
+                    }
+                    Applicability::TooLong { days, max, tier } => {
+                        rep.status = "too-long".into();
+                        rep.detail = format!("lasts {days} days, more than the {max} allowed for {tier}; not applied to {}", r.address);
+                    }
+                    Applicability::Applies => rep.detail = format!("matched {} but did not apply", r.address),
+                },
+            }
+            rep
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_paths_match_settings_prefix_and_parents() {
+        let unknown = vec!["settings.kms_key_id".to_string(), "tags".to_string()];
+        assert!(is_unknown("kms_key_id", &unknown));
+        assert!(is_unknown("settings.kms_key_id", &unknown));
+        assert!(is_unknown("tags.owner", &unknown));
+        assert!(!is_unknown("kms", &unknown));
+        assert!(!is_unknown("", &unknown));
+    }
+
+    #[test]
+    fn unknown_failure_follows_enforcement_by_default() {
+        assert!(unknown_fails(Enforcement::HardMandatory, None));
+        assert!(!unknown_fails(Enforcement::SoftMandatory, None));
+        assert!(unknown_fails(Enforcement::SoftMandatory, Some(OnUnknown::Fail)));
+        assert!(!unknown_fails(Enforcement::Advisory, Some(OnUnknown::Fail)));
+        assert!(!unknown_fails(Enforcement::HardMandatory, Some(OnUnknown::Warn)));
+    }
+}
