@@ -1,0 +1,95 @@
+//! Where the repository, the built provider and the Terraform CLI are, with errors that say how to fix a
+//! missing one (`make build`, `make tools`).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::HarnessError;
+
+/// Environment variable to run the suite against another provider build (e.g. a release build for benches).
+pub const PROVIDER_BIN_ENV: &str = "DBPLATFORM_PROVIDER_BIN";
+/// Environment variable to use another Terraform binary than `.tools/bin/terraform`.
+pub const TERRAFORM_BIN_ENV: &str = "DBPLATFORM_TERRAFORM_BIN";
+
+/// The workspace root (the directory holding `GNUmakefile`), found from this crate's manifest directory.
+pub fn repo_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| manifest.to_path_buf())
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` when set, else `<repo>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                repo_root().join(dir)
+            }
+        }
+        _ => repo_root().join("target"),
+    }
+}
+
+/// The provider binary the Makefile builds (`target/debug/terraform-provider-dbplatform`), or
+/// `$DBPLATFORM_PROVIDER_BIN`. Missing means `make build` has not run.
+pub fn provider_binary() -> Result<PathBuf, HarnessError> {
+    let path = match std::env::var_os(PROVIDER_BIN_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => target_dir()
+            .join("debug")
+            .join("terraform-provider-dbplatform"),
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(HarnessError::ProviderMissing { path })
+    }
+}
+
+/// The Terraform 1.0.3 CLI installed by `scripts/install-tools.sh` (`.tools/bin/terraform`), or
+/// `$DBPLATFORM_TERRAFORM_BIN`. Missing means `make tools` has not run.
+pub fn terraform_binary() -> Result<PathBuf, HarnessError> {
+    let path = match std::env::var_os(TERRAFORM_BIN_ENV) {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => repo_root().join(".tools").join("bin").join("terraform"),
+    };
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(HarnessError::TerraformMissing { path })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_root_holds_the_makefile_and_workspace_manifest() {
+        let root = repo_root();
+        assert!(root.join("GNUmakefile").is_file(), "{}", root.display());
+        assert!(root.join("acceptance-tests").is_dir());
+    }
+
+    #[test]
+    fn missing_binaries_name_the_make_target_that_fixes_them() {
+        let e = HarnessError::ProviderMissing {
+            path: PathBuf::from("/x/terraform-provider-dbplatform"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "provider binary /x/terraform-provider-dbplatform not found: run `make build` first"
+        );
+        let e = HarnessError::TerraformMissing {
+            path: PathBuf::from("/x/terraform"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "terraform CLI /x/terraform not found: run `make tools` first"
+        );
+    }
+}
