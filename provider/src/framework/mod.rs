@@ -3,8 +3,10 @@
 //! Layering follows terraform-plugin-framework: `plugin` (transport) and `convert` (proto <-> framework) sit
 //! above this module; resources and data sources sit below it and see only these types.
 
+pub mod access;
 pub mod diagnostics;
 pub mod path;
+pub mod planning;
 pub mod schema;
 pub mod traits;
 pub mod types;
