@@ -1,0 +1,697 @@
+//! `terraform show -json PLANFILE` (format 0.1, 0.2 and 1.x) -> one normalized [`Input`] per database resource.
+//!
+//! The plan is parsed once (it can be tens of MiB); every `resource_changes` entry of a type the policy reads
+//! becomes an input, related parameter groups and replica sources are resolved inside the same plan (by name, or
+//! through the `configuration` references when a name is unknown until apply), and everything else is counted.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::address::{self, module_config_path};
+use super::normalize::{
+    self, base_kind, finish_related, unresolved_group, wanted_parameter_group, RawResource,
+};
+use crate::model::{
+    Action, Input, Kind, PlanContext, Related, RelatedParameterGroup, RelatedSource,
+};
+
+/// Why a plan file could not be read; every message is one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum AdapterError {
+    #[error(
+        "{file}: the file is empty; write the plan with `terraform show -json PLANFILE > {file}`"
+    )]
+    Empty { file: String },
+    #[error("{file}: not JSON: {message} at line {line} column {column}")]
+    NotJson {
+        file: String,
+        message: String,
+        line: usize,
+        column: usize,
+    },
+    #[error(
+        "{file}: the JSON ends early at line {line} column {column}: the file is truncated; write it again with `terraform show -json PLANFILE > {file}`"
+    )]
+    Truncated {
+        file: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{file}: not a Terraform plan: {message}")]
+    NotAPlan { file: String, message: String },
+    #[error(
+        "{file}: plan format_version {version:?} is not supported; dbpolicy reads 0.1, 0.2 and 1.x (`terraform show -json` of Terraform 0.12 or later)"
+    )]
+    UnsupportedFormat { file: String, version: String },
+    #[error("{file}: {location}: {message}")]
+    WrongType {
+        file: String,
+        location: String,
+        message: String,
+    },
+}
+
+/// Where a resource is declared, for reports that point at configuration (SARIF, GitHub annotations).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConfigLocation {
+    /// Module path without instance keys (`module.data`), `""` for the root module.
+    pub module: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub name: String,
+}
+
+/// Everything the CLI needs from one plan file.
+#[derive(Debug, Clone)]
+pub struct PlanInputs {
+    /// One input per database-related resource change, in plan order.
+    pub inputs: Vec<Input>,
+    /// Resource changes of other types (and data sources, deposed objects): type -> count.
+    pub skipped: BTreeMap<String, usize>,
+    /// The whole plan, for rules written against raw plan JSON (conftest mode).
+    pub raw: Value,
+    pub terraform_version: Option<String>,
+    pub format_version: String,
+    /// Input address -> where the resource is declared.
+    pub locations: BTreeMap<String, ConfigLocation>,
+}
+
+/// Whether this adapter reads a plan `format_version`.
+pub fn supported_format(v: &str) -> bool {
+    match v {
+        "0.1" | "0.2" => true,
+        _ => v
+            .strip_prefix("1.")
+            .is_some_and(|minor| !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit())),
+    }
+}
+
+/// Parses a plan JSON file; `origin` names it in errors.
+pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError> {
+    let file = origin.to_string();
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(AdapterError::Empty { file });
+    }
+    let raw: Value = serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_eof() {
+            AdapterError::Truncated {
+                file: file.clone(),
+                line: e.line(),
+                column: e.column(),
+            }
+        } else {
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
+            AdapterError::NotJson {
+                file: file.clone(),
+                message,
+                line: e.line(),
+                column: e.column(),
+            }
+        }
+    })?;
+    let Some(plan) = raw.as_object() else {
+        return Err(AdapterError::NotAPlan {
+            file,
+            message: format!("the top level is {}, not an object; expected `terraform show -json PLANFILE` output", kind_of(&raw)),
+        });
+    };
+    let format_version = match plan.get("format_version") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(AdapterError::WrongType {
+                file,
+                location: "format_version".into(),
+                message: format!("must be a string, got {}", kind_of(other)),
+            })
+        }
+        None => {
+            return Err(AdapterError::NotAPlan {
+                file,
+                message: "no `format_version`; expected `terraform show -json PLANFILE` output"
+                    .into(),
+            })
+        }
+    };
+    if !plan.contains_key("resource_changes") && !plan.contains_key("planned_values") {
+        let hint = if plan.contains_key("values") {
+            "this looks like a state file (`terraform show -json` without a plan file); pass the plan: `terraform plan -out=tfplan && terraform show -json tfplan`"
+        } else {
+            "expected `terraform show -json PLANFILE` output"
+        };
+        return Err(AdapterError::NotAPlan {
+            file,
+            message: format!("no `resource_changes` or `planned_values`; {hint}"),
+        });
+    }
+    if !supported_format(&format_version) {
+        return Err(AdapterError::UnsupportedFormat {
+            file,
+            version: format_version,
+        });
+    }
+    let terraform_version = match plan.get("terraform_version") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(AdapterError::WrongType {
+                file,
+                location: "terraform_version".into(),
+                message: format!("must be a string, got {}", kind_of(other)),
+            })
+        }
+    };
+    let changes: &[Value] = match plan.get("resource_changes") {
+        None | Some(Value::Null) => &[],
+        Some(Value::Array(a)) => a,
+        Some(other) => {
+            return Err(AdapterError::WrongType {
+                file,
+                location: "resource_changes".into(),
+                message: format!("must be a list, got {}", kind_of(other)),
+            })
+        }
+    };
+    let config = ConfigIndex::new(plan.get("configuration"));
+    let context = PlanContext {
+        source: "plan".into(),
+        terraform_version: terraform_version.clone(),
+        format_version: Some(format_version.clone()),
+    };
+
+    let mut inputs = Vec::new();
+    let mut metas = Vec::new();
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    let mut locations = BTreeMap::new();
+    for (i, rc) in changes.iter().enumerate() {
+        let wrong = |location: String, message: String| AdapterError::WrongType {
+            file: file.clone(),
+            location,
+            message,
+        };
+        let Some(rc) = rc.as_object() else {
+            return Err(wrong(
+                format!("resource_changes[{i}]"),
+                format!("must be an object, got {}", kind_of(rc)),
+            ));
+        };
+        let addr = str_field(rc, "address").ok_or_else(|| {
+            wrong(
+                format!("resource_changes[{i}]"),
+                "has no `address` string".into(),
+            )
+        })?;
+        let loc = format!("resource_changes[{i}] ({addr})");
+        let rtype = str_field(rc, "type")
+            .ok_or_else(|| wrong(loc.clone(), "has no `type` string".into()))?;
+        let mode = str_field(rc, "mode").unwrap_or("managed");
+        if mode == "data" {
+            *skipped.entry(format!("data.{rtype}")).or_default() += 1;
+            continue;
+        }
+        if base_kind(rtype).is_none() {
+            *skipped.entry(rtype.to_string()).or_default() += 1;
+            continue;
+        }
+        if rc.get("deposed").is_some_and(|d| !d.is_null()) {
+            *skipped.entry(format!("{rtype} (deposed)")).or_default() += 1;
+            continue;
+        }
+        let parsed = address::parse(addr);
+        let name = match str_field(rc, "name") {
+            Some(n) => n.to_string(),
+            None => parsed
+                .as_ref()
+                .map(|p| p.name.clone())
+                .ok_or_else(|| wrong(loc.clone(), "has no `name` string".into()))?,
+        };
+        let module = match str_field(rc, "module_address") {
+            Some(m) => m.to_string(),
+            None => parsed
+                .as_ref()
+                .map(|p| p.module.clone())
+                .unwrap_or_default(),
+        };
+        let index = match rc.get("index") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v.clone()),
+        };
+        let Some(change) = rc.get("change").and_then(Value::as_object) else {
+            return Err(wrong(loc, "has no `change` object".into()));
+        };
+        let actions: Vec<&str> = match change.get("actions") {
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => {
+                return Err(wrong(
+                    loc,
+                    "change.actions must be a list of strings".into(),
+                ))
+            }
+        };
+        let action = Action::from_plan_actions(&actions).ok_or_else(|| {
+            wrong(
+                loc.clone(),
+                format!("change.actions {actions:?} is not an action Terraform plans"),
+            )
+        })?;
+        let mut unknown = BTreeSet::new();
+        if let Some(t) = change.get("after_unknown") {
+            normalize::true_paths(t, "", &mut unknown);
+        }
+        let mut sensitive = BTreeSet::new();
+        for key in ["before_sensitive", "after_sensitive"] {
+            if let Some(t) = change.get(key) {
+                normalize::true_paths(t, "", &mut sensitive);
+            }
+        }
+        let cfg_module = module_config_path(&module);
+        let cfg = config.resource(&cfg_module, rtype, &name);
+        let provider_cfg = config.provider_for(cfg, rtype);
+        let backend = if rtype.starts_with("aws_") {
+            "aws".to_string()
+        } else {
+            provider_cfg
+                .and_then(|p| p.pointer("/expressions/backend/constant_value"))
+                .and_then(Value::as_str)
+                .unwrap_or("aws")
+                .to_string()
+        };
+        let raw = RawResource {
+            address: addr.to_string(),
+            module: module.clone(),
+            resource_type: rtype.to_string(),
+            name: name.clone(),
+            index,
+            action,
+            before: change.get("before").filter(|v| !v.is_null()).cloned(),
+            after: change.get("after").filter(|v| !v.is_null()).cloned(),
+            unknown: unknown.into_iter().collect(),
+            sensitive: sensitive.into_iter().collect(),
+            backend,
+            default_tags: provider_cfg.map(default_tags).unwrap_or_default(),
+            context: context.clone(),
+        };
+        let input = normalize::build(raw).map_err(|m| wrong(loc.clone(), m))?;
+        locations.insert(
+            addr.to_string(),
+            ConfigLocation {
+                module: cfg_module,
+                resource_type: rtype.to_string(),
+                name,
+            },
+        );
+        metas.push(Meta {
+            config: cfg.cloned(),
+        });
+        inputs.push(input);
+    }
+    resolve_related(&mut inputs, &metas);
+    Ok(PlanInputs {
+        inputs,
+        skipped,
+        raw,
+        terraform_version,
+        format_version,
+        locations,
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn str_field<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    m.get(key).and_then(Value::as_str)
+}
+
+/// Constant default tags of a provider configuration (`default_tags { tags = {...} }` block or a map attribute).
+fn default_tags(provider: &Value) -> BTreeMap<String, String> {
+    let Some(dt) = provider.pointer("/expressions/default_tags") else {
+        return BTreeMap::new();
+    };
+    let constant = match dt {
+        Value::Array(blocks) => blocks
+            .first()
+            .and_then(|b| b.pointer("/tags/constant_value")),
+        other => other.get("constant_value"),
+    };
+    match constant {
+        Some(Value::Object(m)) => m
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// The plan's `configuration` section indexed by module path and resource, to read references and providers.
+struct ConfigIndex<'a> {
+    resources: HashMap<String, &'a Value>,
+    providers: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> ConfigIndex<'a> {
+    fn new(config: Option<&'a Value>) -> Self {
+        let mut resources = HashMap::new();
+        if let Some(root) = config.and_then(|c| c.get("root_module")) {
+            Self::walk(root, "", &mut resources);
+        }
+        let providers = config
+            .and_then(|c| c.get("provider_config"))
+            .and_then(Value::as_object);
+        ConfigIndex {
+            resources,
+            providers,
+        }
+    }
+
+    fn walk(module: &'a Value, path: &str, out: &mut HashMap<String, &'a Value>) {
+        if let Some(rs) = module.get("resources").and_then(Value::as_array) {
+            for r in rs {
+                if r.get("mode").and_then(Value::as_str) == Some("data") {
+                    continue;
+                }
+                if let (Some(t), Some(n)) = (
+                    r.get("type").and_then(Value::as_str),
+                    r.get("name").and_then(Value::as_str),
+                ) {
+                    out.insert(join(path, &format!("{t}.{n}")), r);
+                }
+            }
+        }
+        if let Some(calls) = module.get("module_calls").and_then(Value::as_object) {
+            for (name, call) in calls {
+                if let Some(m) = call.get("module") {
+                    Self::walk(m, &join(path, &format!("module.{name}")), out);
+                }
+            }
+        }
+    }
+
+    fn resource(&self, module_path: &str, rtype: &str, name: &str) -> Option<&'a Value> {
+        self.resources
+            .get(&join(module_path, &format!("{rtype}.{name}")))
+            .copied()
+    }
+
+    /// The provider configuration a resource uses: its `provider_config_key`, else the root config of its provider.
+    fn provider_for(&self, resource: Option<&Value>, rtype: &str) -> Option<&'a Value> {
+        let providers = self.providers?;
+        if let Some(key) = resource
+            .and_then(|r| r.get("provider_config_key"))
+            .and_then(Value::as_str)
+        {
+            if let Some(p) = providers.get(key) {
+                return Some(p);
+            }
+            if let Some((_, short)) = key.rsplit_once(':') {
+                if let Some(p) = providers.get(short) {
+                    return Some(p);
+                }
+            }
+        }
+        let local = rtype.split('_').next().unwrap_or(rtype);
+        providers.get(local)
+    }
+}
+
+fn join(prefix: &str, rest: &str) -> String {
+    if prefix.is_empty() {
+        rest.to_string()
+    } else {
+        format!("{prefix}.{rest}")
+    }
+}
+
+struct Meta {
+    config: Option<Value>,
+}
+
+/// Lookup tables over the plan's inputs for resolving related resources.
+struct Tables<'a> {
+    by_base: HashMap<String, Vec<usize>>,
+    by_name: HashMap<(&'static str, &'a str), Vec<usize>>,
+}
+
+fn group_class(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::ParameterGroup => Some("db"),
+        Kind::ClusterParameterGroup => Some("cluster"),
+        _ => None,
+    }
+}
+
+fn after_str<'a>(input: &'a Input, key: &str) -> Option<&'a str> {
+    input
+        .after
+        .as_ref()
+        .or(input.before.as_ref())
+        .and_then(|v| v.get(key))
+        .and_then(Value::as_str)
+}
+
+fn resolve_related(inputs: &mut [Input], metas: &[Meta]) {
+    let mut t = Tables {
+        by_base: HashMap::new(),
+        by_name: HashMap::new(),
+    };
+    for (i, inp) in inputs.iter().enumerate() {
+        let base = format!(
+            "{}{}.{}",
+            if inp.module.is_empty() {
+                String::new()
+            } else {
+                format!("{}.", inp.module)
+            },
+            inp.resource_type,
+            inp.name
+        );
+        t.by_base.entry(base).or_default().push(i);
+        if inp.action == Action::Delete {
+            continue;
+        }
+        if let Some(class) = group_class(inp.kind) {
+            if let Some(n) = after_str(inp, "name") {
+                t.by_name.entry((class, n)).or_default().push(i);
+            }
+        }
+        match inp.resource_type.as_str() {
+            "aws_db_instance" => {
+                for k in ["identifier", "arn", "id"] {
+                    if let Some(v) = after_str(inp, k) {
+                        t.by_name.entry(("instance", v)).or_default().push(i);
+                    }
+                }
+            }
+            "aws_rds_cluster" => {
+                for k in ["cluster_identifier", "arn", "id"] {
+                    if let Some(v) = after_str(inp, k) {
+                        t.by_name.entry(("cluster", v)).or_default().push(i);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut related = Vec::with_capacity(inputs.len());
+    for (i, inp) in inputs.iter().enumerate() {
+        related.push(related_of(inputs, i, inp, &metas[i], &t));
+    }
+    for (inp, rel) in inputs.iter_mut().zip(related) {
+        finish_related(inp, rel);
+    }
+}
+
+fn group_of(inp: &Input) -> RelatedParameterGroup {
+    let unknown = inp.unknown.iter().any(|u| u == "settings.parameters");
+    let parameters = inp
+        .settings
+        .as_ref()
+        .and_then(|s| s.parameters.clone())
+        .unwrap_or_default();
+    RelatedParameterGroup {
+        address: Some(inp.address.clone()),
+        name: after_str(inp, "name").map(str::to_string),
+        parameters,
+        known: !unknown,
+    }
+}
+
+fn source_of(inp: &Input) -> RelatedSource {
+    let encrypted_unknown = inp
+        .unknown
+        .iter()
+        .any(|u| u == "settings.storage_encrypted");
+    let s = inp.settings.as_ref().or(inp.settings_before.as_ref());
+    RelatedSource {
+        address: inp.address.clone(),
+        storage_encrypted: if encrypted_unknown {
+            None
+        } else {
+            s.and_then(|s| s.storage_encrypted)
+        },
+        kms_key_id: s.and_then(|s| s.kms_key_id.clone()).flatten(),
+    }
+}
+
+fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) -> Related {
+    let mut rel = Related::default();
+    if inp.action == Action::Delete {
+        return rel;
+    }
+    let class = match inp.kind {
+        Kind::Cluster => Some(("cluster", &["aws_rds_cluster_parameter_group"][..])),
+        Kind::Instance | Kind::Replica | Kind::ClusterMember => Some((
+            "db",
+            &["aws_db_parameter_group", "dbplatform_parameter_group"][..],
+        )),
+        _ => None,
+    };
+    if let Some((class, types)) = class {
+        match wanted_parameter_group(inp) {
+            None => {}
+            Some(Some(name)) => match t
+                .by_name
+                .get(&(class, name.as_str()))
+                .and_then(|v| v.first())
+            {
+                Some(&j) => rel.parameter_groups.push(group_of(&inputs[j])),
+                None => rel.parameter_groups.push(unresolved_group(Some(name))),
+            },
+            Some(None) => {
+                let attr = inp
+                    .paths
+                    .get("parameter_group_name")
+                    .map(String::as_str)
+                    .unwrap_or("parameter_group_name");
+                match config_ref(meta, attr) {
+                    RefLookup::NoExpression => {}
+                    RefLookup::Refs(refs) => match find_ref(inputs, &refs, inp, types, t) {
+                        Some(j) => rel.parameter_groups.push(group_of(&inputs[j])),
+                        None => rel.parameter_groups.push(unresolved_group(None)),
+                    },
+                    RefLookup::NoConfig => rel.parameter_groups.push(unresolved_group(None)),
+                }
+            }
+        }
+    }
+    let source = match inp.kind {
+        Kind::Replica => Some(("replicate_source_db", "instance", &["aws_db_instance"][..])),
+        Kind::ClusterMember => Some(("cluster_identifier", "cluster", &["aws_rds_cluster"][..])),
+        _ => None,
+    };
+    if let Some((attr, class, types)) = source {
+        let found = match after_str(inp, attr) {
+            Some(v) if !v.is_empty() => {
+                // An ARN or identifier of an instance/cluster in this plan.
+                t.by_name
+                    .get(&(class, v))
+                    .and_then(|c| c.iter().copied().find(|&j| j != i))
+            }
+            _ => None,
+        };
+        let found = found.or_else(|| match config_ref(meta, attr) {
+            RefLookup::Refs(refs) => find_ref(inputs, &refs, inp, types, t),
+            _ => None,
+        });
+        rel.source = found.map(|j| source_of(&inputs[j]));
+    }
+    rel
+}
+
+enum RefLookup {
+    NoConfig,
+    NoExpression,
+    Refs(Vec<String>),
+}
+
+fn config_ref(meta: &Meta, attr: &str) -> RefLookup {
+    let Some(cfg) = &meta.config else {
+        return RefLookup::NoConfig;
+    };
+    match cfg.get("expressions").and_then(|e| e.get(attr)) {
+        None => RefLookup::NoExpression,
+        Some(expr) => RefLookup::Refs(
+            expr.get("references")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// The input a configuration reference (`aws_db_parameter_group.pg.name`, `aws_db_instance.db[0].arn`) points at,
+/// in the same module instance as the referencing resource.
+fn find_ref(
+    inputs: &[Input],
+    refs: &[String],
+    inp: &Input,
+    types: &[&str],
+    t: &Tables,
+) -> Option<usize> {
+    for r in refs {
+        let Some(steps) = address::steps(r) else {
+            continue;
+        };
+        if steps.len() < 2 || !types.contains(&steps[0]) {
+            continue;
+        }
+        let Some((name, index)) = address::split_index(steps[1]) else {
+            continue;
+        };
+        let base = join(&inp.module, &format!("{}.{}", steps[0], name));
+        let Some(cands) = t.by_base.get(&base) else {
+            continue;
+        };
+        let pick = match &index {
+            // `aws_db_instance.db[0]`: exactly that instance.
+            Some(ix) => cands
+                .iter()
+                .copied()
+                .find(|&j| inputs[j].index.as_ref() == Some(ix)),
+            // `aws_db_parameter_group.pg` from a counted resource: usually `pg[count.index]`, so the same key.
+            None if cands.len() > 1 => cands
+                .iter()
+                .copied()
+                .find(|&j| inputs[j].index == inp.index)
+                .or(cands.first().copied()),
+            None => cands.first().copied(),
+        };
+        if pick.is_some() {
+            return pick;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_versions() {
+        for ok in ["0.1", "0.2", "1.0", "1.2", "1.10"] {
+            assert!(supported_format(ok), "{ok}");
+        }
+        for bad in ["0.3", "2.0", "1.", "1.x", ""] {
+            assert!(!supported_format(bad), "{bad}");
+        }
+    }
+}
