@@ -1,5 +1,9 @@
 //! The data types the policy library exchanges: inputs, decisions, exceptions and the tier catalogue.
 
+pub mod input;
 pub mod tiers;
 
+pub use input::{
+    input_schema, Action, Input, Kind, PlanContext, Related, RelatedParameterGroup, RelatedSource, Settings, INPUT_SCHEMA,
+};
 pub use tiers::{Tier, TierCatalogue, TierError};
