@@ -775,7 +775,7 @@ impl TestCase {
 
     fn destroy_and_check(&self, wd: &Workdir) -> Result<(), HarnessError> {
         if wd.path().join("terraform.tfstate").exists() && !wd.show_state()?.is_empty() {
-            wd.run_ok(&["destroy", "-input=false", "-no-color", "-auto-approve"])?;
+            wd.destroy()?;
             let state = wd.show_state()?;
             if !state.is_empty() {
                 return Err(HarnessError::Expectation(format!(

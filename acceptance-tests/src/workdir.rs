@@ -224,6 +224,12 @@ impl Workdir {
         self.path.join(PLAN_FILE)
     }
 
+    /// `terraform destroy -auto-approve`; fails (showing the output) unless it exits 0. Tests that apply
+    /// through a bare [`Workdir`] call this themselves ([`crate::TestCase`] always does).
+    pub fn destroy(&self) -> Result<TfOutput, HarnessError> {
+        self.run_ok(&["destroy", "-input=false", "-no-color", "-auto-approve"])
+    }
+
     /// `terraform providers schema -json`.
     pub fn providers_schema(&self) -> Result<Value, HarnessError> {
         self.json(&["providers", "schema", "-json"])
