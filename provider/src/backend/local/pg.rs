@@ -1,0 +1,264 @@
+//! Finding this machine's PostgreSQL server binaries and running them, as an unprivileged OS user when the
+//! provider runs as root (PostgreSQL refuses to run as root).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use tokio::process::Command;
+
+use crate::backend::BackendError;
+
+/// Environment variable naming a directory with `initdb`, `pg_ctl` and `postgres`, overriding the search.
+pub const BINDIR_ENV: &str = "DBPLATFORM_PG_BINDIR";
+/// Environment variable naming the OS user that runs the servers when the provider runs as root.
+pub const OS_USER_ENV: &str = "DBPLATFORM_PG_OS_USER";
+
+/// One installed PostgreSQL version's binaries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PgBinaries {
+    pub bindir: PathBuf,
+    /// Major version ("15").
+    pub major: String,
+    /// Full version ("15.13").
+    pub version: String,
+}
+
+impl PgBinaries {
+    /// The path of one tool in this installation.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        self.bindir.join(name)
+    }
+
+    /// Whether a tool exists in this installation (pg_amcheck is optional).
+    pub fn has(&self, name: &str) -> bool {
+        self.tool(name).is_file()
+    }
+
+    /// Finds the server binaries for `major` (or the newest installed when `None`).
+    pub fn locate(major: Option<&str>) -> Result<PgBinaries, BackendError> {
+        let mut searched = Vec::new();
+        let mut found = Vec::new();
+        for dir in candidate_dirs() {
+            searched.push(dir.display().to_string());
+            if let Some(b) = probe(&dir) {
+                if !found.iter().any(|f: &PgBinaries| f.bindir == b.bindir) {
+                    found.push(b);
+                }
+            }
+        }
+        found.sort_by_key(|b| std::cmp::Reverse(b.major.parse::<u32>().unwrap_or(0)));
+        let pick = match major {
+            Some(m) => found.iter().find(|b| b.major == m),
+            None => found.first(),
+        };
+        match pick {
+            Some(b) => Ok(b.clone()),
+            None => {
+                let have: Vec<String> = found.iter().map(|b| format!("{} in {}", b.version, b.bindir.display())).collect();
+                let (tool, hint) = match major {
+                    Some(m) if !found.is_empty() => (
+                        format!("PostgreSQL {m} server binaries"),
+                        format!(
+                            "installed: {}; install PostgreSQL {m} (Debian/Ubuntu: `apt-get install postgresql-{m}`) or set engine_version to an installed major version",
+                            have.join(", ")
+                        ),
+                    ),
+                    _ => (
+                        "PostgreSQL server binaries (initdb, pg_ctl, postgres)".to_string(),
+                        format!(
+                            "install the PostgreSQL server (Debian/Ubuntu: `apt-get install postgresql-{}`, Fedora/RHEL: `dnf install postgresql-server`) or set {BINDIR_ENV} to the directory holding initdb",
+                            major.unwrap_or("15")
+                        ),
+                    ),
+                };
+                Err(BackendError::MissingTool { tool, searched: format!("searched {}", searched.join(", ")), hint })
+            }
+        }
+    }
+}
+
+fn candidate_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(d) = std::env::var_os(BINDIR_ENV) {
+        dirs.push(PathBuf::from(d));
+    }
+    for root in ["/usr/lib/postgresql", "/usr/local/pgsql"] {
+        if let Ok(rd) = std::fs::read_dir(root) {
+            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect();
+            v.sort();
+            dirs.extend(v);
+        }
+    }
+    if let Ok(rd) = std::fs::read_dir("/usr") {
+        let mut v: Vec<PathBuf> = rd
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("pgsql-"))
+            .map(|e| e.path().join("bin"))
+            .collect();
+        v.sort();
+        dirs.extend(v);
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        for d in std::env::split_paths(&path) {
+            let initdb = d.join("initdb");
+            if let Ok(real) = std::fs::canonicalize(&initdb) {
+                if let Some(parent) = real.parent() {
+                    dirs.push(parent.to_path_buf());
+                }
+            }
+        }
+    }
+    dirs
+}
+
+fn probe(dir: &Path) -> Option<PgBinaries> {
+    for t in ["initdb", "pg_ctl", "postgres", "pg_basebackup"] {
+        if !dir.join(t).is_file() {
+            return None;
+        }
+    }
+    let out = std::process::Command::new(dir.join("postgres")).arg("--version").output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "postgres (PostgreSQL) 15.13 (Debian 15.13-0+deb12u1)"
+    let version = text.split_whitespace().nth(2)?.to_string();
+    let major = version.split('.').next()?.to_string();
+    Some(PgBinaries { bindir: dir.to_path_buf(), major, version })
+}
+
+/// The OS account the PostgreSQL server processes run as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OsUser {
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// The user to run servers as: `None` when the provider is not root (the server runs as the provider's user);
+/// otherwise `postgres` (or `$DBPLATFORM_PG_OS_USER`), created as a system user when missing.
+pub fn server_user() -> Result<Option<OsUser>, BackendError> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if euid != 0 {
+        return Ok(None);
+    }
+    let name = std::env::var(OS_USER_ENV).unwrap_or_else(|_| "postgres".to_string());
+    if let Some(u) = lookup_user(&name) {
+        return Ok(Some(u));
+    }
+    let out = std::process::Command::new("useradd")
+        .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", &name])
+        .output()
+        .map_err(|e| BackendError::MissingTool {
+            tool: "useradd".into(),
+            searched: "PATH".into(),
+            hint: format!("PostgreSQL refuses to run as root and OS user {name:?} does not exist; create it ({e})"),
+        })?;
+    if !out.status.success() {
+        return Err(BackendError::Command {
+            what: format!("creating OS user {name:?} to run PostgreSQL (it refuses to run as root)"),
+            status: out.status.to_string(),
+            output: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    lookup_user(&name).map(Some).ok_or_else(|| BackendError::Command {
+        what: format!("looking up OS user {name:?}"),
+        status: "not found after useradd".into(),
+        output: String::new(),
+    })
+}
+
+fn lookup_user(name: &str) -> Option<OsUser> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        if f.len() >= 4 && f[0] == name {
+            Some(OsUser { name: name.to_string(), uid: f[2].parse().ok()?, gid: f[3].parse().ok()? })
+        } else {
+            None
+        }
+    })
+}
+
+/// Builds a command that runs as `user` (when set), in `/`, with a C locale and no stdin.
+pub fn command(program: &Path, user: Option<&OsUser>) -> Command {
+    let mut c = Command::new(program);
+    if let Some(u) = user {
+        c.uid(u.uid).gid(u.gid);
+        c.env("HOME", "/tmp").env("USER", &u.name).env("LOGNAME", &u.name);
+    }
+    c.current_dir("/").env("LC_ALL", "C").env("LANG", "C").stdin(Stdio::null());
+    // Own process group: a Ctrl-C in the terminal running terraform must not stop the database servers.
+    c.process_group(0);
+    c
+}
+
+/// Runs a command to completion; a non-zero exit becomes an error carrying its output.
+pub async fn run(cmd: &mut Command, what: &str) -> Result<String, BackendError> {
+    let out = cmd.output().await.map_err(|e| BackendError::Command {
+        what: what.to_string(),
+        status: "could not start".into(),
+        output: e.to_string(),
+    })?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).to_string())
+    } else {
+        let mut output = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if output.is_empty() {
+            output = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        }
+        Err(BackendError::Command { what: what.to_string(), status: out.status.to_string(), output })
+    }
+}
+
+/// Hands a path to the server user (no-op when not running as root).
+pub fn chown(path: &Path, user: Option<&OsUser>) -> Result<(), BackendError> {
+    if let Some(u) = user {
+        std::os::unix::fs::chown(path, Some(u.uid), Some(u.gid)).map_err(BackendError::io("changing owner of", path))?;
+    }
+    Ok(())
+}
+
+/// Sets Unix permission bits.
+pub fn chmod(path: &Path, mode: u32) -> Result<(), BackendError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(BackendError::io("setting permissions of", path))
+}
+
+/// Creates a directory owned by the server user with the given mode.
+pub fn server_dir(path: &Path, user: Option<&OsUser>, mode: u32) -> Result<(), BackendError> {
+    std::fs::create_dir_all(path).map_err(BackendError::io("creating directory", path))?;
+    chmod(path, mode)?;
+    chown(path, user)
+}
+
+/// Quotes a value for postgresql.conf (single quotes, embedded quotes doubled).
+pub fn conf_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', "''"))
+}
+
+/// The last `n` lines of a server log, for error messages.
+pub fn log_tail(path: &Path, n: usize) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(t) => {
+            let lines: Vec<&str> = t.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(_) => format!("(no log at {})", path.display()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conf_values_are_quoted() {
+        assert_eq!(conf_quote("a'b"), "'a''b'");
+    }
+
+    #[test]
+    fn missing_major_names_the_package() {
+        let e = PgBinaries::locate(Some("99")).unwrap_err().to_string();
+        assert!(e.contains("PostgreSQL 99") || e.contains("postgresql-99"), "{e}");
+    }
+}
