@@ -1,1 +1,5 @@
-fn main() {}
+//! `dbpolicy`: the policy CLI. All logic lives in `policy::cli`.
+
+fn main() -> std::process::ExitCode {
+    policy::cli::main()
+}

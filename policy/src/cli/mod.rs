@@ -1,1 +1,196 @@
-//! The dbpolicy command line.
+//! The dbpolicy command line: argument parsing and exit codes only; the work is in `engine`, `adapter`, `report`.
+//!
+//! Exit codes: 0 pass, 1 policy failure (or a failing Rego test), 2 usage or input error. Every error is one line
+//! on stderr naming the file and the problem.
+
+mod check;
+mod info;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::OnUnknown;
+use crate::report::Format;
+
+/// Exit code for a policy failure.
+pub const EXIT_FAIL: u8 = 1;
+/// Exit code for a usage or input error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// dbpolicy: check Terraform plans against the dbplatform database guardrails (Rego, embedded bundle).
+#[derive(Debug, Parser)]
+#[command(name = "dbpolicy", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate plan JSON files (`terraform show -json PLANFILE`); exit 0 pass, 1 fail, 2 bad input.
+    Check(CheckArgs),
+    /// List the rules of the bundle.
+    Rules(RulesArgs),
+    /// Show a rule's METADATA and source.
+    Explain(ExplainArgs),
+    /// Print a JSON Schema: input, decision or exceptions.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+/// Options shared by commands that load a bundle.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BundleArgs {
+    /// Extra policy directory (recursive *.rego; *_test.rego is not evaluated). Repeatable.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Do not load the embedded default bundle.
+    #[arg(long)]
+    pub no_default_bundle: bool,
+    /// Tier catalogue (`*.toml`, replaces the embedded one) or JSON/YAML data merged into `data`. Repeatable.
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+}
+
+/// `dbpolicy check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// Plan JSON files; `-` reads standard input.
+    #[arg(value_name = "PLAN", required = true)]
+    pub plans: Vec<String>,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Exceptions file (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Override a soft-mandatory rule (needs --reason and --by). Repeatable, paired in order.
+    #[arg(long = "override", value_name = "RULE_ID", requires_all = ["reason", "by"])]
+    pub overrides: Vec<String>,
+    /// Why the override is acceptable.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Vec<String>,
+    /// Who takes responsibility for the override.
+    #[arg(long, value_name = "NAME")]
+    pub by: Vec<String>,
+    /// Unknown-until-apply results: warn or fail (default: fail for hard-mandatory rules, warn otherwise).
+    #[arg(long, value_enum)]
+    pub on_unknown: Option<OnUnknown>,
+    /// Evaluation time (RFC 3339), for reproducible runs and tests; default: the current time.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// conftest compatibility: evaluate deny/violation/warn rules of this package on the raw plan. Repeatable.
+    #[arg(long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// conftest compatibility: every package of the --policy dirs with deny/violation/warn rules.
+    #[arg(long)]
+    pub all_namespaces: bool,
+}
+
+/// `dbpolicy rules`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RulesFormat,
+}
+
+/// `dbpolicy explain`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExplainArgs {
+    /// Rule id, e.g. DBP-ENC-001.
+    pub rule_id: String,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+}
+
+/// Output of `dbpolicy rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// Which schema `dbpolicy schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    Input,
+    Decision,
+    Exceptions,
+}
+
+/// A command failure: the one-line message and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage/input error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError { code: EXIT_USAGE, message: message.into() }
+    }
+}
+
+impl<E: std::error::Error> From<E> for CliError {
+    fn from(e: E) -> Self {
+        CliError::usage(e.to_string())
+    }
+}
+
+/// Parses the process arguments, runs the command and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            // One line: the first line of the message, flattened.
+            eprintln!("dbpolicy: {}", e.message.replace('\n', " "));
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Runs a parsed command; `Ok(code)` is 0 or 1.
+pub fn run(cli: Cli) -> Result<u8, CliError> {
+    match cli.command {
+        Command::Check(a) => check::run(&a),
+        Command::Rules(a) => info::rules(&a),
+        Command::Explain(a) => info::explain(&a),
+        Command::Schema { which } => info::schema(which),
+    }
+}
+
+/// Writes `text` to `--output FILE` or standard output.
+pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    match output {
+        Some(p) => std::fs::write(p, text).map_err(|e| CliError::usage(format!("{}: cannot write output: {e}", p.display()))),
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            Ok(())
+        }
+    }
+}

@@ -64,7 +64,7 @@ pub(crate) fn evaluate_inputs(
 pub(crate) fn applies(rule: &RuleMeta, input: &Input) -> bool {
     (rule.applies_to.is_empty() || rule.applies_to.iter().any(|k| k == input.kind.as_str()))
         && rule.actions.iter().any(|a| a == input.action.as_str())
-        && (rule.backends.is_empty() || rule.backends.iter().any(|b| *b == input.backend))
+        && (rule.backends.is_empty() || rule.backends.contains(&input.backend))
 }
 
 /// `settings.x` and `x` name the same setting.
@@ -188,7 +188,7 @@ fn eval_one(
 }
 
 /// Whether an unknown result of this enforcement fails the check.
-pub(crate) fn unknown_fails(enforcement: Enforcement, on_unknown: Option<OnUnknown>) -> bool {
+pub fn unknown_fails(enforcement: Enforcement, on_unknown: Option<OnUnknown>) -> bool {
     match (enforcement, on_unknown) {
         (Enforcement::Advisory, _) => false,
         (_, Some(OnUnknown::Fail)) => true,

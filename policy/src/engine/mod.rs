@@ -13,6 +13,7 @@ pub mod metadata;
 use std::path::PathBuf;
 
 pub use error::EngineError;
+pub use eval::unknown_fails;
 pub use metadata::RuleMeta;
 
 use crate::engine::load::{PolicyFile, ScannedModule};
@@ -221,22 +222,22 @@ impl PolicyEngine {
 
     /// Evaluates normalized inputs (one per resource) into a decision.
     pub fn evaluate(&self, inputs: &[Input], ctx: &EvalContext) -> Result<Decision, EngineError> {
-        self.evaluate_with_raw(inputs, None, ctx)
+        self.evaluate_with_raw(inputs, &[], ctx)
     }
 
-    /// Like [`evaluate`](Self::evaluate), and also runs the conftest-style namespaces on `raw` (the plan JSON,
-    /// named `origin` in results) when any were selected.
+    /// Like [`evaluate`](Self::evaluate), and also runs the conftest-style namespaces on each raw plan JSON
+    /// (named by its origin in results) when any were selected.
     pub fn evaluate_with_raw(
         &self,
         inputs: &[Input],
-        raw: Option<(&serde_json::Value, &str)>,
+        raws: &[(&serde_json::Value, &str)],
         ctx: &EvalContext,
     ) -> Result<Decision, EngineError> {
         self.check_overrides(&ctx.overrides)?;
         let prepared = self.prepared(ctx.now)?;
         let mut results = eval::evaluate_inputs(self, &prepared, inputs, ctx)?;
-        if let Some((raw, origin)) = raw {
-            if self.has_conftest() {
+        if self.has_conftest() {
+            for (raw, origin) in raws {
                 results.extend(conftest::evaluate(&self.conftest_namespaces, &prepared, raw, origin)?);
             }
         }

@@ -225,7 +225,7 @@ fn conftest_namespaces_run_on_the_raw_plan() {
     let o = EngineOptions { namespaces: vec!["main".into()], ..opts(d.path()) };
     let pe = PolicyEngine::load(&o).unwrap();
     let raw = serde_json::json!({"resource_changes": [{"address": "aws_db_instance.x", "change": {"after": {"storage_encrypted": false}}}]});
-    let dec = pe.evaluate_with_raw(&[], Some((&raw, "plan.json")), &ctx()).unwrap();
+    let dec = pe.evaluate_with_raw(&[], &[(&raw, "plan.json")], &ctx()).unwrap();
     let got: Vec<(&str, &str, &str)> = dec.results.iter().map(|r| (r.rule_id.as_str(), r.status.as_str(), r.message.as_str())).collect();
     assert_eq!(got, [("main.deny", "fail", "aws_db_instance.x: not encrypted"), ("main.warn", "warn", "just a warning")]);
     assert_eq!(dec.outcome, Outcome::Fail);

@@ -202,11 +202,12 @@ pub struct ExceptionReport {
     pub detail: String,
 }
 
-/// A resource of the plan that produced no input (not database related, or data source).
+/// Resource changes of the plan that produced no input (not database related, data sources), counted by type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SkippedResource {
-    pub address: String,
-    pub reason: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub count: usize,
 }
 
 /// The whole decision for one check.

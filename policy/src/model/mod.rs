@@ -1,6 +1,8 @@
 //! The data types the policy library exchanges: inputs, decisions, exceptions and the tier catalogue.
 
 pub mod input;
+pub mod decision;
+pub mod exception;
 pub mod tiers;
 
 pub use input::{

@@ -1,0 +1,133 @@
+//! `dbpolicy check`: read plans once, evaluate, render, exit 0/1/2.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::adapter::parse_plan;
+use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
+use crate::engine::{EngineOptions, EvalContext, PolicyEngine};
+use crate::model::decision::{Outcome, Override, SkippedResource};
+use crate::model::TierCatalogue;
+use crate::report::{render, Locations, ReportInput};
+
+/// Builds engine options from the shared bundle flags.
+pub(crate) fn engine_options(b: &BundleArgs) -> Result<EngineOptions, CliError> {
+    let mut tiers = None;
+    let mut data_files = Vec::new();
+    for f in &b.data {
+        if f.extension().is_some_and(|e| e == "toml") {
+            if tiers.is_some() {
+                return Err(CliError::usage(format!("{}: only one tier catalogue (*.toml) may be given with --data", f.display())));
+            }
+            tiers = Some(TierCatalogue::from_file(f)?);
+        } else {
+            data_files.push(f.clone());
+        }
+    }
+    Ok(EngineOptions {
+        extra_dirs: b.policy.clone(),
+        include_default_bundle: !b.no_default_bundle,
+        tiers: tiers.unwrap_or_else(TierCatalogue::embedded),
+        exceptions_file: None,
+        data_files,
+        namespaces: vec![],
+        all_namespaces: false,
+    })
+}
+
+fn parse_now(s: &Option<String>) -> Result<DateTime<Utc>, CliError> {
+    match s {
+        None => Ok(Utc::now()),
+        Some(s) => DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| CliError::usage(format!("--now {s:?}: not an RFC 3339 time ({e}); use e.g. 2026-11-25T12:00:00Z"))),
+    }
+}
+
+fn overrides(a: &CheckArgs) -> Result<Vec<Override>, CliError> {
+    if a.overrides.len() != a.reason.len() || a.overrides.len() != a.by.len() {
+        return Err(CliError::usage(format!(
+            "--override needs one --reason and one --by each: got {} --override, {} --reason, {} --by",
+            a.overrides.len(),
+            a.reason.len(),
+            a.by.len()
+        )));
+    }
+    Ok(a.overrides
+        .iter()
+        .zip(&a.reason)
+        .zip(&a.by)
+        .map(|((rule_id, reason), by)| Override { rule_id: rule_id.clone(), reason: reason.clone(), by: by.clone() })
+        .collect())
+}
+
+/// Reads a plan file (or stdin for `-`) with a one-line error naming it.
+fn read_plan(name: &str) -> Result<(Vec<u8>, String, PathBuf), CliError> {
+    if name == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin().read_to_end(&mut buf).map_err(|e| CliError::usage(format!("<stdin>: cannot read plan: {e}")))?;
+        return Ok((buf, "<stdin>".into(), PathBuf::from(".")));
+    }
+    let p = Path::new(name);
+    if p.is_dir() {
+        return Err(CliError::usage(format!(
+            "{name}: is a directory; pass the plan JSON file (terraform show -json PLANFILE > plan.json)"
+        )));
+    }
+    let bytes = std::fs::read(p).map_err(|e| CliError::usage(format!("{name}: cannot read plan: {e}")))?;
+    let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok((bytes, name.to_string(), dir))
+}
+
+/// Runs `dbpolicy check`.
+pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
+    let now = parse_now(&a.now)?;
+    let overrides = overrides(a)?;
+    let mut opts = engine_options(&a.bundle)?;
+    opts.exceptions_file = a.exceptions.clone();
+    opts.namespaces = a.namespaces.clone();
+    opts.all_namespaces = a.all_namespaces;
+    if let Some(out) = &a.output {
+        if out.is_dir() {
+            return Err(CliError::usage(format!("{}: --output is a directory; give a file name", out.display())));
+        }
+    }
+    let engine = PolicyEngine::load(&opts)?;
+
+    let mut inputs = Vec::new();
+    let mut raws: Vec<(serde_json::Value, String)> = Vec::new();
+    let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut locations = Locations::empty();
+    let want_locations = !matches!(a.format, crate::report::Format::Json);
+    for name in &a.plans {
+        let (bytes, origin, dir) = read_plan(name)?;
+        let mut plan = parse_plan(&bytes, &origin)?;
+        drop(bytes);
+        if want_locations {
+            locations.add_plan(&dir, &plan.raw, &plan.locations);
+        }
+        for (t, n) in std::mem::take(&mut plan.skipped) {
+            *skipped.entry(t).or_default() += n;
+        }
+        inputs.append(&mut plan.inputs);
+        if engine.has_conftest() {
+            raws.push((std::mem::take(&mut plan.raw), origin));
+        }
+        // Without conftest namespaces the raw plan is dropped here, before evaluation.
+    }
+    let ctx = EvalContext { now, overrides, on_unknown: a.on_unknown, source: "cli".into() };
+    let raw_refs: Vec<(&serde_json::Value, &str)> = raws.iter().map(|(v, o)| (v, o.as_str())).collect();
+    let mut decision = engine.evaluate_with_raw(&inputs, &raw_refs, &ctx)?;
+    drop(raw_refs);
+    drop(raws);
+    decision.skipped_resources = skipped.into_iter().map(|(resource_type, count)| SkippedResource { resource_type, count }).collect();
+
+    let report = render(
+        a.format,
+        &ReportInput { decision: &decision, rules: engine.rules(), locations: &locations, on_unknown: a.on_unknown },
+    );
+    emit(a.output.as_deref(), &report)?;
+    Ok(if decision.outcome == Outcome::Fail { EXIT_FAIL } else { 0 })
+}

@@ -1,0 +1,96 @@
+//! JUnit XML: one testsuite per rule, one testcase per (resource, finding). Failing results are `<failure>`,
+//! exempted and overridden ones `<skipped>`, warnings and non-failing unknowns pass with a `<system-out>` note.
+
+use std::fmt::Write as _;
+
+use crate::model::decision::{RuleResult, Status};
+use crate::report::ReportInput;
+
+/// Escapes text for XML attributes and content.
+pub fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Renders the JUnit report.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let d = input.decision;
+    let mut suites = String::new();
+    let (mut total, mut total_fail, mut total_skip) = (0usize, 0usize, 0usize);
+    for info in &d.rules {
+        let results: Vec<&RuleResult> = d.results.iter().filter(|r| r.rule_id == info.id).collect();
+        let failures = results.iter().filter(|r| input.fails(r)).count();
+        let skipped = results.iter().filter(|r| matches!(r.status, Status::Exempted | Status::Overridden)).count();
+        total += results.len();
+        total_fail += failures;
+        total_skip += skipped;
+        let _ = writeln!(
+            suites,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
+            xml_escape(&format!("{} {}", info.id, info.title)),
+            results.len()
+        );
+        for r in results {
+            let name = if r.path.is_empty() { r.address.clone() } else { format!("{} {}", r.address, r.path) };
+            let _ = write!(suites, "    <testcase classname=\"{}\" name=\"{}\"", xml_escape(&r.rule_id), xml_escape(&name));
+            let body = if input.fails(r) {
+                let mut text = r.message.clone();
+                if !r.remediation.is_empty() {
+                    text.push_str("\nFix: ");
+                    text.push_str(&r.remediation);
+                }
+                format!(
+                    "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                    xml_escape(&r.message),
+                    r.severity.as_str(),
+                    xml_escape(&text)
+                )
+            } else {
+                match (r.status, &r.exception, &r.override_) {
+                    (Status::Exempted, Some(e), _) => format!(
+                        "      <skipped message=\"{}\"/>\n",
+                        xml_escape(&format!("exempted by {} until {}: {}", e.id, e.expires, r.message))
+                    ),
+                    (Status::Overridden, _, Some(o)) => format!(
+                        "      <skipped message=\"{}\"/>\n",
+                        xml_escape(&format!("overridden by {} ({}): {}", o.by, o.reason, r.message))
+                    ),
+                    (Status::Warn | Status::Unknown, _, _) => {
+                        format!("      <system-out>{}</system-out>\n", xml_escape(&format!("{}: {}", r.status.as_str(), r.message)))
+                    }
+                    _ => String::new(),
+                }
+            };
+            if body.is_empty() {
+                suites.push_str("/>\n");
+            } else {
+                suites.push_str(">\n");
+                suites.push_str(&body);
+                suites.push_str("    </testcase>\n");
+            }
+        }
+        suites.push_str("  </testsuite>\n");
+    }
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dbpolicy\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"0\" skipped=\"{total_skip}\">\n{suites}</testsuites>\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(super::xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

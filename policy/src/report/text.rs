@@ -1,0 +1,80 @@
+//! The human report: findings grouped by resource, each with rule id, attribute path, message and fix, then a
+//! one-line summary. Passing results are counted, not listed.
+
+use std::fmt::Write as _;
+
+use crate::model::decision::{Outcome, Status};
+use crate::report::ReportInput;
+
+/// Renders the text report.
+pub fn render(input: &ReportInput<'_>) -> String {
+    let d = input.decision;
+    let mut s = String::new();
+    let mut current = "";
+    for r in d.findings() {
+        if r.address != current {
+            if !current.is_empty() {
+                s.push('\n');
+            }
+            current = &r.address;
+            match input.locations.get(&r.address) {
+                Some(l) => {
+                    let _ = writeln!(s, "{} ({}:{})", r.address, l.file, l.line);
+                }
+                None => {
+                    let _ = writeln!(s, "{}", r.address);
+                }
+            }
+        }
+        let label = match r.status {
+            Status::Fail => "FAIL",
+            Status::Warn => "WARN",
+            Status::Unknown if input.fails(r) => "UNKNOWN (fails)",
+            Status::Unknown => "UNKNOWN",
+            Status::Exempted => "EXEMPTED",
+            Status::Overridden => "OVERRIDDEN",
+            Status::Pass => "PASS",
+        };
+        let path = if r.path.is_empty() { String::new() } else { format!(" {}:", r.path) };
+        let _ = writeln!(s, "  {label} {} [{}, {}]{path} {}", r.rule_id, r.severity.as_str(), r.enforcement.as_str(), r.message);
+        if let Some(e) = &r.exception {
+            let _ = writeln!(s, "    exception {} by {} until {} ({}): {}", e.id, e.approved_by, e.expires, e.ticket, e.reason);
+        } else if let Some(o) = &r.override_ {
+            let _ = writeln!(s, "    overridden by {}: {}", o.by, o.reason);
+        } else if !r.remediation.is_empty() {
+            let _ = writeln!(s, "    fix: {}", r.remediation);
+        }
+    }
+    let not_applied: Vec<_> = d.exceptions.iter().filter(|e| e.status != "applied").collect();
+    if !not_applied.is_empty() {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        s.push_str("exceptions not applied:\n");
+        for e in not_applied {
+            let _ = writeln!(s, "  {} ({} on {}): {}: {}", e.id, e.rule, e.resource, e.status, e.detail);
+        }
+    }
+    if !s.is_empty() {
+        s.push('\n');
+    }
+    let sm = &d.summary;
+    let _ = write!(
+        s,
+        "{} resources, {} rules: {} failed, {} warnings, {} unknown, {} exempted",
+        sm.resources, sm.rules, sm.fail, sm.warn, sm.unknown, sm.exempted
+    );
+    if sm.overridden > 0 {
+        let _ = write!(s, ", {} overridden", sm.overridden);
+    }
+    let skipped: usize = d.skipped_resources.iter().map(|k| k.count).sum();
+    if skipped > 0 {
+        let _ = write!(s, " ({skipped} other resource changes skipped)");
+    }
+    s.push('\n');
+    s.push_str(match d.outcome {
+        Outcome::Pass => "PASS\n",
+        Outcome::Fail => "FAIL\n",
+    });
+    s
+}
