@@ -1,1 +1,9 @@
 //! The dbplatform provider, its resources and data sources.
+//!
+//! `provider` holds the provider configuration and the [`provider::ProviderState`] every resource shares; the
+//! registered resource and data source types are listed in `DbPlatformProvider::resources` / `data_sources`.
+
+pub mod provider;
+pub mod tier_data_source;
+
+pub use provider::{BackendKind, DbPlatformProvider, ProviderConfig, ProviderState};
