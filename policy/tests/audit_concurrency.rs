@@ -1,0 +1,128 @@
+//! Separate processes appending at the same time keep one intact chain (file lock, head re-read under the lock,
+//! rotation under the lock), and a writer killed with SIGKILL leaves a log that `verify` reports precisely.
+//!
+//! The writer processes are this test binary itself, started with `--exact helper_append_process --ignored`: that
+//! helper does nothing unless the parent sets `AUDIT_HELPER_LOG`.
+
+mod audit_support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use audit_support::decision_body;
+use policy::audit::query::read_records;
+use policy::audit::{verify_log, AuditLog, DamageKind, VerifyOptions};
+
+const HELPER: &str = "helper_append_process";
+
+/// Not a test: the body of a writer process (see module docs).
+#[test]
+#[ignore = "helper: the writer process that the concurrency tests start"]
+fn helper_append_process() {
+    let Ok(log) = std::env::var("AUDIT_HELPER_LOG") else {
+        return;
+    };
+    let count: u64 = std::env::var("AUDIT_HELPER_COUNT").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+    let tag: u64 = std::env::var("AUDIT_HELPER_TAG").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let max_bytes: u64 = std::env::var("AUDIT_HELPER_MAX_BYTES").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let mut w = AuditLog::open(&log).unwrap().with_max_bytes(max_bytes);
+    for i in 0..count {
+        // Resource number encodes writer and position: tag * 1_000_000 + i.
+        w.append(decision_body(tag * 1_000_000 + i, "pass")).unwrap();
+    }
+}
+
+fn spawn_writer(log: &Path, tag: u64, count: u64, max_bytes: u64) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", HELPER, "--ignored", "--nocapture", "--test-threads=1"])
+        .env("AUDIT_HELPER_LOG", log)
+        .env("AUDIT_HELPER_TAG", tag.to_string())
+        .env("AUDIT_HELPER_COUNT", count.to_string())
+        .env("AUDIT_HELPER_MAX_BYTES", max_bytes.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn two_processes_appending_1000_records_each_yield_one_chain_of_2000() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit/decisions.jsonl");
+    // Rotation every 256 KiB, so files also roll over while both writers race.
+    let max_bytes = 256 * 1024;
+    let a = spawn_writer(&log, 1, 1000, max_bytes);
+    let b = spawn_writer(&log, 2, 1000, max_bytes);
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "writer failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let r = verify_log(&log, &VerifyOptions::default()).unwrap();
+    assert!(r.ok(), "{r}");
+    assert_eq!(r.records, 2000, "{r}");
+    assert_eq!(r.head.as_ref().unwrap().0, 2000);
+    assert!(r.files.len() > 1, "expected rotation: {:?}", r.files);
+
+    // Each writer's records appear in its own order, and the two really interleaved.
+    let recs = read_records(&log).unwrap();
+    let mut next: HashMap<u64, u64> = HashMap::new();
+    let mut switches = 0;
+    let mut last_tag = 0;
+    for rec in &recs {
+        let addr = rec.resources()[0].trim_start_matches("aws_db_instance.db").to_string();
+        let n: u64 = addr.parse().unwrap();
+        let (tag, i) = (n / 1_000_000, n % 1_000_000);
+        let want = next.entry(tag).or_insert(0);
+        assert_eq!(i, *want, "writer {tag} records out of order");
+        *want += 1;
+        if tag != last_tag {
+            switches += 1;
+            last_tag = tag;
+        }
+    }
+    assert_eq!(next.get(&1), Some(&1000));
+    assert_eq!(next.get(&2), Some(&1000));
+    assert!(switches > 2, "the writers never interleaved ({switches} switches): the test proves nothing");
+}
+
+#[test]
+fn a_writer_killed_with_sigkill_leaves_a_log_verify_reports_precisely() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let mut child = spawn_writer(&log, 3, 1_000_000, 0);
+    // Let it write for a while, then kill it without warning.
+    let start = Instant::now();
+    while std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) < 200_000 {
+        assert!(start.elapsed() < Duration::from_secs(60), "writer made no progress");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    let status = Command::new("kill").args(["-KILL", &pid]).status().unwrap();
+    assert!(status.success());
+    let _ = child.wait();
+
+    let r = verify_log(&log, &VerifyOptions::default()).unwrap();
+    let bytes = std::fs::read(&log).unwrap();
+    let complete = bytes.iter().filter(|&&b| b == b'\n').count();
+    if bytes.last() == Some(&b'\n') {
+        // Killed between two appends: every record is whole and the chain is intact.
+        assert!(r.ok(), "{r}");
+        assert_eq!(r.records as usize, complete);
+    } else {
+        // Killed inside write(): exactly one damage, the torn last line, right after the last complete record.
+        assert_eq!(r.damages.len(), 1, "{r}");
+        let d = r.first().unwrap();
+        assert_eq!((d.kind, d.line), (DamageKind::TornLastLine, complete + 1), "{r}");
+    }
+    assert_eq!(r.head.as_ref().unwrap().0 as usize, complete, "{r}");
+    // Either way a new writer continues (after an explicit repair when torn).
+    let mut w = AuditLog::open(&log).unwrap();
+    if !r.ok() {
+        assert!(w.append(decision_body(1, "pass")).is_err());
+        w.repair("test", chrono::Utc::now()).unwrap().unwrap();
+    }
+    w.append(decision_body(2, "pass")).unwrap();
+    assert!(verify_log(&log, &VerifyOptions::default()).unwrap().ok());
+}
