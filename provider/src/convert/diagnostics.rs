@@ -18,7 +18,11 @@ pub fn diagnostic_to_proto(d: &Diagnostic) -> pb::Diagnostic {
         severity: severity as i32,
         summary: d.summary.clone(),
         detail: d.detail.clone(),
-        attribute: d.attribute.as_ref().filter(|p| !p.steps.is_empty()).map(path_to_proto),
+        attribute: d
+            .attribute
+            .as_ref()
+            .filter(|p| !p.steps.is_empty())
+            .map(path_to_proto),
     }
 }
 
@@ -60,19 +64,29 @@ mod tests {
 
     #[test]
     fn path_round_trip() {
-        let p = AttributePath::attr("tags").join_key("owner").join_attr("x").join_index(3);
+        let p = AttributePath::attr("tags")
+            .join_key("owner")
+            .join_attr("x")
+            .join_index(3);
         assert_eq!(path_from_proto(&path_to_proto(&p)), p);
     }
 
     #[test]
     fn severity_and_path() {
         let mut d = Diagnostics::new();
-        d.error_at(AttributePath::attr("tier"), "Unknown tier", "Use one of: small, medium.");
+        d.error_at(
+            AttributePath::attr("tier"),
+            "Unknown tier",
+            "Use one of: small, medium.",
+        );
         d.warning("Heads up", "detail");
         let out = diagnostics_to_proto(&d);
         assert_eq!(out[0].severity, pb::diagnostic::Severity::Error as i32);
         assert_eq!(out[0].summary, "Unknown tier");
-        assert_eq!(path_from_proto(out[0].attribute.as_ref().unwrap()), AttributePath::attr("tier"));
+        assert_eq!(
+            path_from_proto(out[0].attribute.as_ref().unwrap()),
+            AttributePath::attr("tier")
+        );
         assert_eq!(out[1].severity, pb::diagnostic::Severity::Warning as i32);
         assert!(out[1].attribute.is_none());
     }

@@ -16,7 +16,10 @@ pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, CodecEr
 
 /// Encodes a value for Terraform (msgpack).
 pub fn encode(v: &Value, ty: &Type) -> Result<pb::DynamicValue, CodecError> {
-    Ok(pb::DynamicValue { msgpack: codec::msgpack::encode(v, ty)?, json: Vec::new() })
+    Ok(pb::DynamicValue {
+        msgpack: codec::msgpack::encode(v, ty)?,
+        json: Vec::new(),
+    })
 }
 
 /// The diagnostic for a value from Terraform that does not fit the schema (`what`: "configuration",
@@ -59,20 +62,36 @@ mod tests {
     #[test]
     fn empty_is_null_and_round_trip() {
         assert_eq!(decode(None, &obj_type()).unwrap(), Value::Null);
-        assert_eq!(decode(Some(&pb::DynamicValue::default()), &obj_type()).unwrap(), Value::Null);
+        assert_eq!(
+            decode(Some(&pb::DynamicValue::default()), &obj_type()).unwrap(),
+            Value::Null
+        );
         let v = Value::Object(BTreeMap::from([("name".to_string(), Value::string("a"))]));
         let dv = encode(&v, &obj_type()).unwrap();
         assert_eq!(decode(Some(&dv), &obj_type()).unwrap(), v);
-        let js = pb::DynamicValue { msgpack: vec![], json: br#"{"name":"b"}"#.to_vec() };
-        assert_eq!(decode(Some(&js), &obj_type()).unwrap().get("name"), &Value::string("b"));
+        let js = pb::DynamicValue {
+            msgpack: vec![],
+            json: br#"{"name":"b"}"#.to_vec(),
+        };
+        assert_eq!(
+            decode(Some(&js), &obj_type()).unwrap().get("name"),
+            &Value::string("b")
+        );
     }
 
     #[test]
     fn malformed_is_a_diagnostic() {
-        let bad = pb::DynamicValue { msgpack: vec![0xc1, 0xff, 0x00], json: vec![] };
+        let bad = pb::DynamicValue {
+            msgpack: vec![0xc1, 0xff, 0x00],
+            json: vec![],
+        };
         let err = decode(Some(&bad), &obj_type()).unwrap_err();
         let d = invalid_from_terraform("configuration", "dbplatform_database", &err);
-        assert!(d.detail.starts_with("Invalid value from Terraform"), "{}", d.detail);
+        assert!(
+            d.detail.starts_with("Invalid value from Terraform"),
+            "{}",
+            d.detail
+        );
         assert!(d.detail.contains("dbplatform_database"));
     }
 }

@@ -5,7 +5,10 @@ use crate::proto::tfplugin6 as pb;
 
 /// Converts a versioned schema.
 pub fn schema_to_proto(s: &Schema) -> pb::Schema {
-    pb::Schema { version: s.version, block: Some(block_to_proto(&s.block, s.version)) }
+    pb::Schema {
+        version: s.version,
+        block: Some(block_to_proto(&s.block, s.version)),
+    }
 }
 
 /// Converts a block; `version` is repeated in the block as the protocol wants.
@@ -76,18 +79,34 @@ mod tests {
     fn attributes_blocks_and_flags() {
         let block = Block::new("A database.")
             .attribute(Attribute::required("name", Type::String, "Name."))
-            .attribute(Attribute::optional_computed("tags", Type::Map(Box::new(Type::String)), "Tags."))
+            .attribute(Attribute::optional_computed(
+                "tags",
+                Type::Map(Box::new(Type::String)),
+                "Tags.",
+            ))
             .attribute(Attribute::computed("password", Type::String, "Secret.").sensitive())
             .attribute(Attribute::optional("old", Type::Bool, "Old.").deprecated("use new"))
             .block("timeouts", Nesting::Single, Block::new("Timeouts."))
-            .block("rule", Nesting::List, Block::new("Rules.").attribute(Attribute::required("x", Type::Number, "")));
+            .block(
+                "rule",
+                Nesting::List,
+                Block::new("Rules.").attribute(Attribute::required("x", Type::Number, "")),
+            );
         let s = schema_to_proto(&Schema::new(2, block));
         assert_eq!(s.version, 2);
         let b = s.block.unwrap();
         assert_eq!(b.version, 2);
         assert_eq!(b.description, "A database.");
         let name = &b.attributes[0];
-        assert_eq!((name.name.as_str(), name.required, name.optional, name.computed), ("name", true, false, false));
+        assert_eq!(
+            (
+                name.name.as_str(),
+                name.required,
+                name.optional,
+                name.computed
+            ),
+            ("name", true, false, false)
+        );
         assert_eq!(name.r#type, br#""string""#.to_vec());
         assert_eq!(b.attributes[1].r#type, br#"["map","string"]"#.to_vec());
         assert!(b.attributes[1].optional && b.attributes[1].computed);
@@ -96,10 +115,23 @@ mod tests {
         assert!(b.attributes[3].description.contains("Deprecated: use new"));
         let t = &b.block_types[0];
         assert_eq!(t.type_name, "timeouts");
-        assert_eq!(t.nesting, pb::schema::nested_block::NestingMode::Single as i32);
-        assert_eq!((t.min_items, t.max_items), (0, 0), "single blocks: Terraform wants min == max");
+        assert_eq!(
+            t.nesting,
+            pb::schema::nested_block::NestingMode::Single as i32
+        );
+        assert_eq!(
+            (t.min_items, t.max_items),
+            (0, 0),
+            "single blocks: Terraform wants min == max"
+        );
         let r = &b.block_types[1];
-        assert_eq!(r.nesting, pb::schema::nested_block::NestingMode::List as i32);
-        assert_eq!(r.block.as_ref().unwrap().attributes[0].r#type, br#""number""#.to_vec());
+        assert_eq!(
+            r.nesting,
+            pb::schema::nested_block::NestingMode::List as i32
+        );
+        assert_eq!(
+            r.block.as_ref().unwrap().attributes[0].r#type,
+            br#""number""#.to_vec()
+        );
     }
 }

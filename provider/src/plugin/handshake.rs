@@ -7,7 +7,8 @@ use thiserror::Error;
 /// Environment variable Terraform sets so that a plugin knows it was started by Terraform.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
 /// The value Terraform puts in [`MAGIC_COOKIE_KEY`] (shared by every Terraform plugin).
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's own handshake protocol version (first field of the handshake line).
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol major version this provider serves.
@@ -54,13 +55,19 @@ pub fn check_cookie(value: Option<&str>) -> Result<(), HandshakeError> {
 /// predate version negotiation set nothing; Terraform 1.x always offers a list.
 pub fn negotiate_version(offered: Option<&str>) -> Result<u32, HandshakeError> {
     let Some(list) = offered.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Err(HandshakeError::UnsupportedProtocol { offered: "none".to_string() });
+        return Err(HandshakeError::UnsupportedProtocol {
+            offered: "none".to_string(),
+        });
     };
-    let speaks_ours = list.split(',').any(|v| v.trim().parse::<u32>().ok() == Some(APP_PROTOCOL_VERSION));
+    let speaks_ours = list
+        .split(',')
+        .any(|v| v.trim().parse::<u32>().ok() == Some(APP_PROTOCOL_VERSION));
     if speaks_ours {
         Ok(APP_PROTOCOL_VERSION)
     } else {
-        Err(HandshakeError::UnsupportedProtocol { offered: list.to_string() })
+        Err(HandshakeError::UnsupportedProtocol {
+            offered: list.to_string(),
+        })
     }
 }
 
@@ -68,7 +75,9 @@ pub fn negotiate_version(offered: Option<&str>) -> Result<u32, HandshakeError> {
 /// `CORE|APP|unix|SOCKET|grpc|CERT`, where CERT is the server certificate (DER) in standard base64 without
 /// padding, or empty when the connection is plaintext.
 pub fn handshake_line(version: u32, socket: &str, server_cert_der: Option<&[u8]>) -> String {
-    let cert = server_cert_der.map(|d| base64::engine::general_purpose::STANDARD_NO_PAD.encode(d)).unwrap_or_default();
+    let cert = server_cert_der
+        .map(|d| base64::engine::general_purpose::STANDARD_NO_PAD.encode(d))
+        .unwrap_or_default();
     format!("{CORE_PROTOCOL_VERSION}|{version}|unix|{socket}|grpc|{cert}")
 }
 
@@ -92,11 +101,19 @@ mod tests {
 
     #[test]
     fn cookie_missing_wrong_and_right() {
-        assert_eq!(check_cookie(None), Err(HandshakeError::NotStartedByTerraform));
-        assert_eq!(check_cookie(Some("")), Err(HandshakeError::NotStartedByTerraform));
+        assert_eq!(
+            check_cookie(None),
+            Err(HandshakeError::NotStartedByTerraform)
+        );
+        assert_eq!(
+            check_cookie(Some("")),
+            Err(HandshakeError::NotStartedByTerraform)
+        );
         assert_eq!(check_cookie(Some("abc")), Err(HandshakeError::WrongCookie));
         assert_eq!(check_cookie(Some(MAGIC_COOKIE_VALUE)), Ok(()));
-        assert!(HandshakeError::NotStartedByTerraform.to_string().contains("not meant to be run by hand"));
+        assert!(HandshakeError::NotStartedByTerraform
+            .to_string()
+            .contains("not meant to be run by hand"));
     }
 
     #[test]
@@ -104,22 +121,38 @@ mod tests {
         assert_eq!(negotiate_version(Some("6")), Ok(6));
         assert_eq!(negotiate_version(Some("5, 6")), Ok(6));
         let err = negotiate_version(Some("4,5")).unwrap_err();
-        assert!(err.to_string().contains("offered protocol version(s) 4,5"), "{err}");
+        assert!(
+            err.to_string().contains("offered protocol version(s) 4,5"),
+            "{err}"
+        );
         assert!(err.to_string().contains("protocol 6"), "{err}");
-        assert!(negotiate_version(None).unwrap_err().to_string().contains("version(s) none"));
+        assert!(negotiate_version(None)
+            .unwrap_err()
+            .to_string()
+            .contains("version(s) none"));
     }
 
     #[test]
     fn line_format() {
-        assert_eq!(handshake_line(6, "/tmp/x/s", None), "1|6|unix|/tmp/x/s|grpc|");
+        assert_eq!(
+            handshake_line(6, "/tmp/x/s", None),
+            "1|6|unix|/tmp/x/s|grpc|"
+        );
         // 3 bytes -> 4 chars, 1 byte -> 2 chars without "==" padding.
-        assert_eq!(handshake_line(6, "/s", Some(&[0xff])), "1|6|unix|/s|grpc|/w");
+        assert_eq!(
+            handshake_line(6, "/s", Some(&[0xff])),
+            "1|6|unix|/s|grpc|/w"
+        );
     }
 
     #[test]
     fn reattach_json_shape() {
-        let v: serde_json::Value =
-            serde_json::from_str(&reattach_value("registry.terraform.io/dbplatform/dbplatform", 42, "/tmp/s")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&reattach_value(
+            "registry.terraform.io/dbplatform/dbplatform",
+            42,
+            "/tmp/s",
+        ))
+        .unwrap();
         let p = &v["registry.terraform.io/dbplatform/dbplatform"];
         assert_eq!(p["Protocol"], "grpc");
         assert_eq!(p["ProtocolVersion"], 6);

@@ -20,7 +20,11 @@ const TIMESTAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
 /// `off` silences everything, `json` means trace (Terraform's JSON log mode), an unknown word means trace
 /// (as Terraform treats it), and nothing set means warn.
 pub fn level_from_env(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> LevelFilter {
-    let chosen = [tf_log_provider, tf_log].into_iter().flatten().map(str::trim).find(|v| !v.is_empty());
+    let chosen = [tf_log_provider, tf_log]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|v| !v.is_empty());
     match chosen.map(str::to_ascii_lowercase).as_deref() {
         None => LevelFilter::WARN,
         Some("off") => LevelFilter::OFF,
@@ -60,8 +64,14 @@ where
     }
 
     fn enabled_for(&self, level: &Level, target: &str) -> bool {
-        let ours = target == "provider" || target.starts_with("provider::") || target.starts_with("terraform_provider");
-        let limit = if ours { self.level } else { self.level.min(LevelFilter::INFO) };
+        let ours = target == "provider"
+            || target.starts_with("provider::")
+            || target.starts_with("terraform_provider");
+        let limit = if ours {
+            self.level
+        } else {
+            self.level.min(LevelFilter::INFO)
+        };
         limit >= *level
     }
 }
@@ -80,7 +90,9 @@ fn level_word(level: &Level) -> &'static str {
 /// `provider` for the crate root, `provider.<rest>` for its modules (`provider::server` -> `provider.server`),
 /// `provider.<crate>` for dependencies.
 pub fn module_name(target: &str) -> String {
-    let rest = target.strip_prefix("provider").filter(|r| r.is_empty() || r.starts_with("::"));
+    let rest = target
+        .strip_prefix("provider")
+        .filter(|r| r.is_empty() || r.starts_with("::"));
     let tail = match rest {
         Some(r) => r.trim_start_matches("::").to_string(),
         None => target.to_string(),
@@ -105,7 +117,8 @@ impl Visit for JsonVisitor<'_> {
         if field.name() == "message" {
             self.message = Some(text);
         } else {
-            self.map.insert(field.name().to_string(), serde_json::Value::String(text));
+            self.map
+                .insert(field.name().to_string(), serde_json::Value::String(text));
         }
     }
 
@@ -113,7 +126,10 @@ impl Visit for JsonVisitor<'_> {
         if field.name() == "message" {
             self.message = Some(value.to_string());
         } else {
-            self.map.insert(field.name().to_string(), serde_json::Value::String(value.to_string()));
+            self.map.insert(
+                field.name().to_string(),
+                serde_json::Value::String(value.to_string()),
+            );
         }
     }
 
@@ -135,15 +151,26 @@ impl Visit for JsonVisitor<'_> {
 }
 
 /// Formats one event as an hclog JSON line (without the newline).
-pub fn format_event(level: &Level, target: &str, fields: &mut dyn FnMut(&mut dyn Visit), now: chrono::DateTime<chrono::Utc>) -> String {
+pub fn format_event(
+    level: &Level,
+    target: &str,
+    fields: &mut dyn FnMut(&mut dyn Visit),
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
     let mut map = serde_json::Map::new();
-    let mut visitor = JsonVisitor { map: &mut map, message: None };
+    let mut visitor = JsonVisitor {
+        map: &mut map,
+        message: None,
+    };
     fields(&mut visitor);
     let message = visitor.message.take().unwrap_or_default();
     map.insert("@level".into(), level_word(level).into());
     map.insert("@message".into(), message.into());
     map.insert("@module".into(), module_name(target).into());
-    map.insert("@timestamp".into(), now.format(TIMESTAMP_FORMAT).to_string().into());
+    map.insert(
+        "@timestamp".into(),
+        now.format(TIMESTAMP_FORMAT).to_string().into(),
+    );
     serde_json::Value::Object(map).to_string()
 }
 
@@ -162,7 +189,12 @@ where
         if !self.enabled_for(meta.level(), meta.target()) {
             return;
         }
-        let line = format_event(meta.level(), meta.target(), &mut |v| event.record(v), chrono::Utc::now());
+        let line = format_event(
+            meta.level(),
+            meta.target(),
+            &mut |v| event.record(v),
+            chrono::Utc::now(),
+        );
         let mut w = (self.make_writer)();
         // One write call per line so concurrent events do not interleave; a closed stderr is not our problem.
         let _ = w.write_all(format!("{line}\n").as_bytes());
@@ -183,7 +215,10 @@ mod tests {
     fn levels_from_environment() {
         assert_eq!(level_from_env(None, None), LevelFilter::WARN);
         assert_eq!(level_from_env(None, Some("debug")), LevelFilter::DEBUG);
-        assert_eq!(level_from_env(Some("error"), Some("trace")), LevelFilter::ERROR);
+        assert_eq!(
+            level_from_env(Some("error"), Some("trace")),
+            LevelFilter::ERROR
+        );
         assert_eq!(level_from_env(Some(""), Some("INFO")), LevelFilter::INFO);
         assert_eq!(level_from_env(None, Some("json")), LevelFilter::TRACE);
         assert_eq!(level_from_env(None, Some("off")), LevelFilter::OFF);
@@ -214,7 +249,8 @@ mod tests {
     fn lines_are_hclog_json() {
         let buf = Buf::default();
         let b2 = buf.clone();
-        let sub = tracing_subscriber::registry().with(HclogLayer::new(move || b2.clone(), LevelFilter::DEBUG));
+        let sub = tracing_subscriber::registry()
+            .with(HclogLayer::new(move || b2.clone(), LevelFilter::DEBUG));
         tracing::subscriber::with_default(sub, || {
             tracing::debug!(target: "provider::server", type_name = "dbplatform_tier", count = 3, "read data source");
             tracing::trace!(target: "provider::server", "too detailed");
@@ -222,7 +258,10 @@ mod tests {
             tracing::debug!(target: "h2::codec", "dependency debug dropped");
         });
         let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 2, "{text}");
         let l = &lines[0];
         assert_eq!(l["@level"], "debug");

@@ -21,7 +21,9 @@ use super::services::{Controller, ShutdownSwitch, Stdio};
 use super::stream::PluginStream;
 use super::tls::{self, TlsError};
 use crate::framework::Provider;
-use crate::proto::plugin::{grpc_controller_server::GrpcControllerServer, grpc_stdio_server::GrpcStdioServer};
+use crate::proto::plugin::{
+    grpc_controller_server::GrpcControllerServer, grpc_stdio_server::GrpcStdioServer,
+};
 use crate::proto::tfplugin6::provider_server::ProviderServer;
 
 /// Largest gRPC message accepted or sent on the Provider service (large plans and states).
@@ -96,7 +98,11 @@ pub async fn serve(provider: Arc<dyn Provider>, opts: ServeOptions) -> Result<()
 }
 
 /// [`serve`] with an explicit environment.
-pub async fn serve_with_env(provider: Arc<dyn Provider>, opts: ServeOptions, env: PluginEnv) -> Result<(), ServeError> {
+pub async fn serve_with_env(
+    provider: Arc<dyn Provider>,
+    opts: ServeOptions,
+    env: PluginEnv,
+) -> Result<(), ServeError> {
     let version = if opts.debug {
         handshake::APP_PROTOCOL_VERSION
     } else {
@@ -119,10 +125,12 @@ pub async fn serve_with_env(provider: Arc<dyn Provider>, opts: ServeOptions, env
         .prefix("dbplatform-plugin")
         .tempdir()
         .map_err(io_err("create a private directory for the plugin socket"))?;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
-        .map_err(io_err(format!("restrict permissions of {}", dir.path().display())))?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(
+        io_err(format!("restrict permissions of {}", dir.path().display())),
+    )?;
     let socket: PathBuf = dir.path().join("plugin.sock");
-    let listener = UnixListener::bind(&socket).map_err(io_err(format!("listen on {}", socket.display())))?;
+    let listener =
+        UnixListener::bind(&socket).map_err(io_err(format!("listen on {}", socket.display())))?;
     let socket_str = socket.to_string_lossy().to_string();
 
     let shutdown = ShutdownSwitch::new();
@@ -130,19 +138,34 @@ pub async fn serve_with_env(provider: Arc<dyn Provider>, opts: ServeOptions, env
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status(HEALTH_SERVICE_NAME, tonic_health::ServingStatus::Serving).await;
-    let controller = Controller { shutdown: shutdown.clone(), ignore_shutdown: opts.debug };
-    let stdio = Stdio { shutdown: shutdown.clone() };
+    health_reporter
+        .set_service_status(HEALTH_SERVICE_NAME, tonic_health::ServingStatus::Serving)
+        .await;
+    let controller = Controller {
+        shutdown: shutdown.clone(),
+        ignore_shutdown: opts.debug,
+    };
+    let stdio = Stdio {
+        shutdown: shutdown.clone(),
+    };
 
     let (conn_tx, conn_rx) = tokio::sync::mpsc::channel::<PluginStream>(16);
     let acceptor = tls.as_ref().map(|(a, _)| a.clone());
     let accept_task = tokio::spawn(accept_loop(listener, acceptor, conn_tx));
     let signal_task = tokio::spawn(watch_signals(shutdown.clone(), opts.debug));
 
-    announce(&opts, version, &socket_str, tls.as_ref().map(|(_, der)| der.as_slice()))?;
+    announce(
+        &opts,
+        version,
+        &socket_str,
+        tls.as_ref().map(|(_, der)| der.as_slice()),
+    )?;
     tracing::debug!(socket = %socket_str, tls = tls.is_some(), debug = opts.debug, "plugin server started");
 
-    let incoming = tokio_stream::StreamExt::map(tokio_stream::wrappers::ReceiverStream::new(conn_rx), Ok::<_, std::io::Error>);
+    let incoming = tokio_stream::StreamExt::map(
+        tokio_stream::wrappers::ReceiverStream::new(conn_rx),
+        Ok::<_, std::io::Error>,
+    );
     let stop = shutdown.clone();
     let result = Server::builder()
         .add_service(provider_service)
@@ -159,7 +182,12 @@ pub async fn serve_with_env(provider: Arc<dyn Provider>, opts: ServeOptions, env
 }
 
 /// Prints the handshake line (and in debug mode the reattach instructions) and flushes stdout.
-fn announce(opts: &ServeOptions, version: u32, socket: &str, cert: Option<&[u8]>) -> Result<(), ServeError> {
+fn announce(
+    opts: &ServeOptions,
+    version: u32,
+    socket: &str,
+    cert: Option<&[u8]>,
+) -> Result<(), ServeError> {
     let mut out = std::io::stdout().lock();
     let text = if opts.debug {
         let value = handshake::reattach_value(&opts.provider_address, std::process::id(), socket);
@@ -172,13 +200,18 @@ fn announce(opts: &ServeOptions, version: u32, socket: &str, cert: Option<&[u8]>
     } else {
         format!("{}\n", handshake::handshake_line(version, socket, cert))
     };
-    out.write_all(text.as_bytes()).map_err(io_err("write the handshake to stdout"))?;
+    out.write_all(text.as_bytes())
+        .map_err(io_err("write the handshake to stdout"))?;
     out.flush().map_err(io_err("flush stdout"))
 }
 
 /// Accepts connections; with TLS, completes each handshake in its own task so a slow or refused client cannot
 /// block others. Refused clients are logged and dropped.
-async fn accept_loop(listener: UnixListener, tls: Option<TlsAcceptor>, out: tokio::sync::mpsc::Sender<PluginStream>) {
+async fn accept_loop(
+    listener: UnixListener,
+    tls: Option<TlsAcceptor>,
+    out: tokio::sync::mpsc::Sender<PluginStream>,
+) {
     loop {
         let conn = match listener.accept().await {
             Ok((conn, _)) => conn,
@@ -202,7 +235,9 @@ async fn accept_loop(listener: UnixListener, tls: Option<TlsAcceptor>, out: toki
                         Ok(Ok(stream)) => {
                             let _ = out.send(PluginStream::Tls(Box::new(stream))).await;
                         }
-                        Ok(Err(e)) => tracing::warn!(error = %e, "TLS handshake with a client failed"),
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "TLS handshake with a client failed")
+                        }
                         Err(_) => tracing::warn!("TLS handshake with a client timed out"),
                     }
                 });
@@ -214,8 +249,13 @@ async fn accept_loop(listener: UnixListener, tls: Option<TlsAcceptor>, out: toki
 /// SIGTERM always shuts down gracefully; SIGINT only in debug mode (see the module doc).
 async fn watch_signals(shutdown: ShutdownSwitch, debug: bool) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
-        tracing::warn!("could not install signal handlers; stop the provider with the Shutdown RPC");
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!(
+            "could not install signal handlers; stop the provider with the Shutdown RPC"
+        );
         return;
     };
     loop {

@@ -8,7 +8,9 @@ use tokio::sync::watch;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::proto::plugin::{self, grpc_controller_server::GrpcController, grpc_stdio_server::GrpcStdio};
+use crate::proto::plugin::{
+    self, grpc_controller_server::GrpcController, grpc_stdio_server::GrpcStdio,
+};
 
 /// A one-way "shut down" switch shared by the Shutdown RPC, signal handlers and the server.
 #[derive(Clone)]
@@ -25,7 +27,9 @@ impl Default for ShutdownSwitch {
 impl ShutdownSwitch {
     /// A switch that is off.
     pub fn new() -> Self {
-        Self { tx: watch::channel(false).0 }
+        Self {
+            tx: watch::channel(false).0,
+        }
     }
 
     /// Turns the switch on (idempotent).
@@ -51,7 +55,10 @@ pub struct Controller {
 
 #[tonic::async_trait]
 impl GrpcController for Controller {
-    async fn shutdown(&self, _req: Request<plugin::Empty>) -> Result<Response<plugin::Empty>, Status> {
+    async fn shutdown(
+        &self,
+        _req: Request<plugin::Empty>,
+    ) -> Result<Response<plugin::Empty>, Status> {
         if self.ignore_shutdown {
             tracing::debug!("Shutdown requested; ignored in debug mode (stop with Ctrl-C)");
         } else {
@@ -74,7 +81,10 @@ type StdioStream = Pin<Box<dyn Stream<Item = Result<plugin::StdioData, Status>> 
 impl GrpcStdio for Stdio {
     type StreamStdioStream = StdioStream;
 
-    async fn stream_stdio(&self, _req: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _req: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<plugin::StdioData, Status>>(1);
         let shutdown = self.shutdown.clone();
         tokio::spawn(async move {

@@ -25,7 +25,11 @@ impl Connected for PluginStream {
 }
 
 impl AsyncRead for PluginStream {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             PluginStream::Plain(s) => Pin::new(s).poll_read(cx, buf),
             PluginStream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
@@ -34,7 +38,11 @@ impl AsyncRead for PluginStream {
 }
 
 impl AsyncWrite for PluginStream {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             PluginStream::Plain(s) => Pin::new(s).poll_write(cx, buf),
             PluginStream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),

@@ -42,17 +42,31 @@ impl ServerIdentity {
     /// trusts it as its own root), key usages digital signature + certificate signing, EKU server + client auth.
     pub fn generate() -> Result<Self, TlsError> {
         use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+            KeyUsagePurpose,
         };
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(vec!["localhost".to_string()])?;
-        params.distinguished_name.push(DnType::CommonName, "localhost");
-        params.distinguished_name.push(DnType::OrganizationName, "dbplatform");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        params
+            .distinguished_name
+            .push(DnType::OrganizationName, "dbplatform");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign];
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth, ExtendedKeyUsagePurpose::ClientAuth];
+        params.key_usages = vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+        ];
+        params.extended_key_usages = vec![
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ];
         let cert = params.self_signed(&key)?;
-        Ok(Self { cert_der: cert.der().to_vec(), key_pkcs8: key.serialize_der() })
+        Ok(Self {
+            cert_der: cert.der().to_vec(),
+            key_pkcs8: key.serialize_der(),
+        })
     }
 }
 
@@ -63,13 +77,18 @@ pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, TlsError>
     match first {
         Some(Ok(c)) => Ok(c),
         Some(Err(e)) => Err(TlsError::BadClientCert(e.to_string())),
-        None => Err(TlsError::BadClientCert("no CERTIFICATE block found".to_string())),
+        None => Err(TlsError::BadClientCert(
+            "no CERTIFICATE block found".to_string(),
+        )),
     }
 }
 
 /// The rustls server configuration: TLS 1.2 and 1.3 on the aws-lc-rs provider, HTTP/2 via ALPN, and a client
 /// certificate that must be exactly `client_cert`.
-pub fn server_config(identity: &ServerIdentity, client_cert: CertificateDer<'static>) -> Result<Arc<ServerConfig>, TlsError> {
+pub fn server_config(
+    identity: &ServerIdentity,
+    client_cert: CertificateDer<'static>,
+) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let verifier = ExactClientCert::new(client_cert, &provider);
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_pkcs8.clone()));
@@ -92,7 +111,10 @@ pub struct ExactClientCert {
 impl ExactClientCert {
     /// A verifier for `expected`, verifying signatures with `provider`'s algorithms.
     pub fn new(expected: CertificateDer<'static>, provider: &CryptoProvider) -> Self {
-        Self { expected, algorithms: provider.signature_verification_algorithms }
+        Self {
+            expected,
+            algorithms: provider.signature_verification_algorithms,
+        }
     }
 }
 
@@ -110,8 +132,12 @@ impl ClientCertVerifier for ExactClientCert {
         if end_entity.as_ref() == self.expected.as_ref() {
             Ok(ClientCertVerified::assertion())
         } else {
-            tracing::warn!("refused a TLS client whose certificate is not the one Terraform announced");
-            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer))
+            tracing::warn!(
+                "refused a TLS client whose certificate is not the one Terraform announced"
+            );
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            ))
         }
     }
 
@@ -160,7 +186,9 @@ mod tests {
         let v = ExactClientCert::new(a.clone(), &provider);
         assert!(v.verify_client_cert(&a, &[], UnixTime::now()).is_ok());
         assert!(v.verify_client_cert(&b, &[], UnixTime::now()).is_err());
-        assert!(v.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(v
+            .supported_verify_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 
     #[test]

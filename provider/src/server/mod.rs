@@ -49,7 +49,14 @@ impl ProviderService {
             .map(|r| {
                 let schema = r.schema();
                 let ty = schema.block.implied_type();
-                (r.type_name().to_string(), ResourceEntry { resource: r, schema, ty })
+                (
+                    r.type_name().to_string(),
+                    ResourceEntry {
+                        resource: r,
+                        schema,
+                        ty,
+                    },
+                )
             })
             .collect();
         let data_sources = provider
@@ -58,25 +65,50 @@ impl ProviderService {
             .map(|d| {
                 let schema = d.schema();
                 let ty = schema.block.implied_type();
-                (d.type_name().to_string(), DataSourceEntry { data_source: d, schema, ty })
+                (
+                    d.type_name().to_string(),
+                    DataSourceEntry {
+                        data_source: d,
+                        schema,
+                        ty,
+                    },
+                )
             })
             .collect();
-        Self { provider, provider_schema, provider_type, resources, data_sources }
+        Self {
+            provider,
+            provider_schema,
+            provider_type,
+            resources,
+            data_sources,
+        }
     }
 
     pub(crate) fn resource(&self, type_name: &str) -> Result<&ResourceEntry, Diagnostics> {
-        self.resources.get(type_name).ok_or_else(|| unknown_type("resource", type_name, self.resources.keys()))
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource", type_name, self.resources.keys()))
     }
 
     pub(crate) fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {
-        self.data_sources.get(type_name).ok_or_else(|| unknown_type("data source", type_name, self.data_sources.keys()))
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name, self.data_sources.keys()))
     }
 }
 
 /// "Unknown resource type" naming the valid ones.
-fn unknown_type<'a>(kind: &str, type_name: &str, valid: impl Iterator<Item = &'a String>) -> Diagnostics {
+fn unknown_type<'a>(
+    kind: &str,
+    type_name: &str,
+    valid: impl Iterator<Item = &'a String>,
+) -> Diagnostics {
     let valid: Vec<&str> = valid.map(String::as_str).collect();
-    let list = if valid.is_empty() { "(none)".to_string() } else { valid.join(", ") };
+    let list = if valid.is_empty() {
+        "(none)".to_string()
+    } else {
+        valid.join(", ")
+    };
     let mut d = Diagnostics::new();
     d.error(
         format!("Unknown {kind} type"),

@@ -8,7 +8,12 @@
 use crate::framework::{AttributePath, Block, PlanModifier, Value};
 
 /// See the module doc.
-pub(crate) fn plan_with_schema(block: &Block, prior: &Value, proposed: &Value, _config: &Value) -> Value {
+pub(crate) fn plan_with_schema(
+    block: &Block,
+    prior: &Value,
+    proposed: &Value,
+    _config: &Value,
+) -> Value {
     let mut out = proposed.clone();
     if let Value::Object(m) = &mut out {
         for a in &block.attributes {
@@ -33,11 +38,18 @@ pub(crate) fn plan_with_schema(block: &Block, prior: &Value, proposed: &Value, _
 }
 
 /// See the module doc.
-pub(crate) fn requires_replace(block: &Block, prior: &Value, planned: &Value) -> Vec<AttributePath> {
+pub(crate) fn requires_replace(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+) -> Vec<AttributePath> {
     block
         .attributes
         .iter()
-        .filter(|a| a.has_modifier(&PlanModifier::RequiresReplace) && prior.get(&a.name) != planned.get(&a.name))
+        .filter(|a| {
+            a.has_modifier(&PlanModifier::RequiresReplace)
+                && prior.get(&a.name) != planned.get(&a.name)
+        })
         .map(|a| AttributePath::attr(a.name.clone()))
         .collect()
 }

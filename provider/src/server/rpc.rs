@@ -7,7 +7,7 @@ use crate::convert::diagnostics::diagnostics_to_proto;
 use crate::convert::dynamic::{decode, encode, invalid_from_provider, invalid_from_terraform};
 use crate::convert::schema::schema_to_proto;
 use crate::framework::{
-    self, ApplyRequest, Diagnostics, PlanRequest, ReadDataRequest, ReadRequest, Type, Value,
+    ApplyRequest, Diagnostics, PlanRequest, ReadDataRequest, ReadRequest, Type, Value,
 };
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
@@ -32,7 +32,13 @@ fn decode_or_diag(
 }
 
 /// Encodes `v`, or records a provider-bug diagnostic and yields no value.
-fn encode_or_diag(v: &Value, ty: &Type, what: &str, type_name: &str, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+fn encode_or_diag(
+    v: &Value,
+    ty: &Type,
+    what: &str,
+    type_name: &str,
+    diags: &mut Diagnostics,
+) -> Option<pb::DynamicValue> {
     match encode(v, ty) {
         Ok(dv) => Some(dv),
         Err(e) => {
@@ -43,12 +49,19 @@ fn encode_or_diag(v: &Value, ty: &Type, what: &str, type_name: &str, diags: &mut
 }
 
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false }
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
 }
 
 #[tonic::async_trait]
 impl ProviderRpc for ProviderService {
-    async fn get_metadata(&self, _req: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _req: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
         tracing::debug!(rpc = "GetMetadata", "rpc");
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
@@ -56,12 +69,16 @@ impl ProviderRpc for ProviderService {
             data_sources: self
                 .data_sources
                 .keys()
-                .map(|t| pb::get_metadata::DataSourceMetadata { type_name: t.clone() })
+                .map(|t| pb::get_metadata::DataSourceMetadata {
+                    type_name: t.clone(),
+                })
                 .collect(),
             resources: self
                 .resources
                 .keys()
-                .map(|t| pb::get_metadata::ResourceMetadata { type_name: t.clone() })
+                .map(|t| pb::get_metadata::ResourceMetadata {
+                    type_name: t.clone(),
+                })
                 .collect(),
             functions: vec![],
         }))
@@ -74,7 +91,11 @@ impl ProviderRpc for ProviderService {
         tracing::debug!(rpc = "GetProviderSchema", "rpc");
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(schema_to_proto(&self.provider_schema)),
-            resource_schemas: self.resources.iter().map(|(k, e)| (k.clone(), schema_to_proto(&e.schema))).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, e)| (k.clone(), schema_to_proto(&e.schema)))
+                .collect(),
             data_source_schemas: self
                 .data_sources
                 .iter()
@@ -95,10 +116,18 @@ impl ProviderRpc for ProviderService {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         let name = self.provider.type_name();
-        if let Some(config) = decode_or_diag(req.config.as_ref(), &self.provider_type, "configuration", name, &mut diags) {
+        if let Some(config) = decode_or_diag(
+            req.config.as_ref(),
+            &self.provider_type,
+            "configuration",
+            name,
+            &mut diags,
+        ) {
             diags.extend(self.provider.validate(&config).await);
         }
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: diagnostics_to_proto(&diags) }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
     }
 
     async fn validate_resource_config(
@@ -111,13 +140,21 @@ impl ProviderRpc for ProviderService {
             Err(d) => d,
             Ok(e) => {
                 let mut diags = Diagnostics::new();
-                if let Some(config) = decode_or_diag(req.config.as_ref(), &e.ty, "configuration", &req.type_name, &mut diags) {
+                if let Some(config) = decode_or_diag(
+                    req.config.as_ref(),
+                    &e.ty,
+                    "configuration",
+                    &req.type_name,
+                    &mut diags,
+                ) {
                     diags.extend(e.resource.validate(&config).await);
                 }
                 diags
             }
         };
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }))
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
     }
 
     async fn validate_data_resource_config(
@@ -130,13 +167,21 @@ impl ProviderRpc for ProviderService {
             Err(d) => d,
             Ok(e) => {
                 let mut diags = Diagnostics::new();
-                if let Some(config) = decode_or_diag(req.config.as_ref(), &e.ty, "configuration", &req.type_name, &mut diags) {
+                if let Some(config) = decode_or_diag(
+                    req.config.as_ref(),
+                    &e.ty,
+                    "configuration",
+                    &req.type_name,
+                    &mut diags,
+                ) {
                     diags.extend(e.data_source.validate(&config).await);
                 }
                 diags
             }
         };
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics_to_proto(&diags) }))
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
     }
 
     async fn upgrade_resource_state(
@@ -161,13 +206,28 @@ impl ProviderRpc for ProviderService {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         let name = self.provider.type_name();
-        if let Some(config) = decode_or_diag(req.config.as_ref(), &self.provider_type, "configuration", name, &mut diags) {
-            diags.extend(self.provider.configure(&config, &req.terraform_version).await);
+        if let Some(config) = decode_or_diag(
+            req.config.as_ref(),
+            &self.provider_type,
+            "configuration",
+            name,
+            &mut diags,
+        ) {
+            diags.extend(
+                self.provider
+                    .configure(&config, &req.terraform_version)
+                    .await,
+            );
         }
-        Ok(Response::new(pb::configure_provider::Response { diagnostics: diagnostics_to_proto(&diags) }))
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
     }
 
-    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> RpcResult<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
         let req = req.into_inner();
         tracing::debug!(rpc = "ReadResource", type_name = %req.type_name, "rpc");
         let e = match self.resource(&req.type_name) {
@@ -181,17 +241,34 @@ impl ProviderRpc for ProviderService {
             }
         };
         let mut diags = Diagnostics::new();
-        let Some(current) = decode_or_diag(req.current_state.as_ref(), &e.ty, "current state", &req.type_name, &mut diags)
-        else {
+        let Some(current) = decode_or_diag(
+            req.current_state.as_ref(),
+            &e.ty,
+            "current state",
+            &req.type_name,
+            &mut diags,
+        ) else {
             return Ok(Response::new(pb::read_resource::Response {
                 new_state: req.current_state,
                 diagnostics: diagnostics_to_proto(&diags),
                 private: req.private,
             }));
         };
-        let resp = e.resource.read(ReadRequest { current, private: req.private }).await;
+        let resp = e
+            .resource
+            .read(ReadRequest {
+                current,
+                private: req.private,
+            })
+            .await;
         diags.extend(resp.diagnostics);
-        let new_state = encode_or_diag(&resp.new_state, &e.ty, "refreshed state", &req.type_name, &mut diags);
+        let new_state = encode_or_diag(
+            &resp.new_state,
+            &e.ty,
+            "refreshed state",
+            &req.type_name,
+            &mut diags,
+        );
         Ok(Response::new(pb::read_resource::Response {
             new_state,
             diagnostics: diagnostics_to_proto(&diags),
@@ -211,8 +288,20 @@ impl ProviderRpc for ProviderService {
             Err(d) => return Ok(Response::new(plan_failed(d))),
         };
         let t = &req.type_name;
-        let prior = decode_or_diag(req.prior_state.as_ref(), &e.ty, "prior state", t, &mut diags);
-        let proposed = decode_or_diag(req.proposed_new_state.as_ref(), &e.ty, "proposed new state", t, &mut diags);
+        let prior = decode_or_diag(
+            req.prior_state.as_ref(),
+            &e.ty,
+            "prior state",
+            t,
+            &mut diags,
+        );
+        let proposed = decode_or_diag(
+            req.proposed_new_state.as_ref(),
+            &e.ty,
+            "proposed new state",
+            t,
+            &mut diags,
+        );
         let config = decode_or_diag(req.config.as_ref(), &e.ty, "configuration", t, &mut diags);
         let (Some(prior), Some(proposed), Some(config)) = (prior, proposed, config) else {
             return Ok(Response::new(plan_failed(diags)));
@@ -225,10 +314,17 @@ impl ProviderRpc for ProviderService {
                 ..Default::default()
             }));
         }
-        let planned = super::planning_compat::plan_with_schema(&e.schema.block, &prior, &proposed, &config);
+        let planned =
+            super::planning_compat::plan_with_schema(&e.schema.block, &prior, &proposed, &config);
         let resp = e
             .resource
-            .plan(PlanRequest { prior_state: prior.clone(), proposed, config, prior_private: req.prior_private, planned })
+            .plan(PlanRequest {
+                prior_state: prior.clone(),
+                proposed,
+                config,
+                prior_private: req.prior_private,
+                planned,
+            })
             .await;
         diags.extend(resp.diagnostics);
         let mut replace = if prior.is_null() {
@@ -244,7 +340,10 @@ impl ProviderRpc for ProviderService {
         let planned_state = encode_or_diag(&resp.planned, &e.ty, "planned state", t, &mut diags);
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state,
-            requires_replace: replace.iter().map(crate::convert::diagnostics::path_to_proto).collect(),
+            requires_replace: replace
+                .iter()
+                .map(crate::convert::diagnostics::path_to_proto)
+                .collect(),
             planned_private: resp.planned_private,
             diagnostics: diagnostics_to_proto(&diags),
             legacy_type_system: false,
@@ -269,8 +368,20 @@ impl ProviderRpc for ProviderService {
             }
         };
         let t = &req.type_name;
-        let prior = decode_or_diag(req.prior_state.as_ref(), &e.ty, "prior state", t, &mut diags);
-        let planned = decode_or_diag(req.planned_state.as_ref(), &e.ty, "planned state", t, &mut diags);
+        let prior = decode_or_diag(
+            req.prior_state.as_ref(),
+            &e.ty,
+            "prior state",
+            t,
+            &mut diags,
+        );
+        let planned = decode_or_diag(
+            req.planned_state.as_ref(),
+            &e.ty,
+            "planned state",
+            t,
+            &mut diags,
+        );
         let config = decode_or_diag(req.config.as_ref(), &e.ty, "configuration", t, &mut diags);
         let (Some(prior), Some(planned), Some(config)) = (prior, planned, config) else {
             // Nothing was done: keep the prior state.
@@ -282,7 +393,12 @@ impl ProviderRpc for ProviderService {
         };
         let resp = e
             .resource
-            .apply(ApplyRequest { prior, planned, config, planned_private: req.planned_private })
+            .apply(ApplyRequest {
+                prior,
+                planned,
+                config,
+                planned_private: req.planned_private,
+            })
             .await;
         diags.extend(resp.diagnostics);
         // Encoded even when there are errors: a partially created object must stay in state.
@@ -314,7 +430,9 @@ impl ProviderRpc for ProviderService {
         let mut diags = resp.diagnostics;
         let mut imported = Vec::new();
         for v in &resp.imported {
-            if let Some(state) = encode_or_diag(v, &e.ty, "imported state", &req.type_name, &mut diags) {
+            if let Some(state) =
+                encode_or_diag(v, &e.ty, "imported state", &req.type_name, &mut diags)
+            {
                 imported.push(pb::import_resource_state::ImportedResource {
                     type_name: req.type_name.clone(),
                     state: Some(state),
@@ -366,7 +484,13 @@ impl ProviderRpc for ProviderService {
             }
         };
         let mut diags = Diagnostics::new();
-        let Some(config) = decode_or_diag(req.config.as_ref(), &e.ty, "configuration", &req.type_name, &mut diags) else {
+        let Some(config) = decode_or_diag(
+            req.config.as_ref(),
+            &e.ty,
+            "configuration",
+            &req.type_name,
+            &mut diags,
+        ) else {
             return Ok(Response::new(pb::read_data_source::Response {
                 state: None,
                 diagnostics: diagnostics_to_proto(&diags),
@@ -374,42 +498,75 @@ impl ProviderRpc for ProviderService {
         };
         let resp = e.data_source.read(ReadDataRequest { config }).await;
         diags.extend(resp.diagnostics);
-        let state = encode_or_diag(&resp.state, &e.ty, "data source result", &req.type_name, &mut diags);
-        Ok(Response::new(pb::read_data_source::Response { state, diagnostics: diagnostics_to_proto(&diags) }))
+        let state = encode_or_diag(
+            &resp.state,
+            &e.ty,
+            "data source result",
+            &req.type_name,
+            &mut diags,
+        );
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: diagnostics_to_proto(&diags),
+        }))
     }
 
-    async fn get_functions(&self, _req: Request<pb::get_functions::Request>) -> RpcResult<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _req: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
         tracing::debug!(rpc = "GetFunctions", "rpc");
-        Ok(Response::new(pb::get_functions::Response { functions: Default::default(), diagnostics: vec![] }))
+        Ok(Response::new(pb::get_functions::Response {
+            functions: Default::default(),
+            diagnostics: vec![],
+        }))
     }
 
-    async fn call_function(&self, req: Request<pb::call_function::Request>) -> RpcResult<pb::call_function::Response> {
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
         let req = req.into_inner();
         tracing::debug!(rpc = "CallFunction", function = %req.name, "rpc");
         Ok(Response::new(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
-                text: format!("the dbplatform provider defines no functions (called {:?})", req.name),
+                text: format!(
+                    "the dbplatform provider defines no functions (called {:?})",
+                    req.name
+                ),
                 function_argument: None,
             }),
         }))
     }
 
-    async fn stop_provider(&self, _req: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _req: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
         tracing::debug!(rpc = "StopProvider", "rpc");
         self.provider.stop().await;
-        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
     }
 }
 
 /// A plan response carrying only diagnostics.
 fn plan_failed(diags: Diagnostics) -> pb::plan_resource_change::Response {
-    pb::plan_resource_change::Response { diagnostics: diagnostics_to_proto(&diags), ..Default::default() }
+    pb::plan_resource_change::Response {
+        diagnostics: diagnostics_to_proto(&diags),
+        ..Default::default()
+    }
 }
 
 impl ProviderService {
     /// UpgradeResourceState: stored JSON -> resource's upgrade -> current schema -> msgpack.
-    async fn upgrade(&self, req: &pb::upgrade_resource_state::Request, diags: &mut Diagnostics) -> Option<pb::DynamicValue> {
+    async fn upgrade(
+        &self,
+        req: &pb::upgrade_resource_state::Request,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::DynamicValue> {
         let e = match self.resource(&req.type_name) {
             Ok(e) => e,
             Err(d) => {
@@ -451,7 +608,9 @@ impl ProviderService {
             }
         };
         let bytes = upgraded.to_string().into_bytes();
-        let opts = crate::codec::json::DecodeOptions { ignore_undefined_attributes: true };
+        let opts = crate::codec::json::DecodeOptions {
+            ignore_undefined_attributes: true,
+        };
         match crate::codec::json::decode_with(&bytes, &e.ty, opts) {
             Ok(v) => encode_or_diag(&v, &e.ty, "upgraded state", t, diags),
             Err(err) => {
