@@ -52,8 +52,17 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let sm = &d.summary;
     let _ = writeln!(
         s,
-        "{} resources, {} rules: {} failed, {} warnings, {} unknown, {} exempted",
-        sm.resources, sm.rules, sm.fail, sm.warn, sm.unknown, sm.exempted
+        "{} resources, {} rules: {} failed, {} warnings, {} unknown, {} exempted; outcome {}",
+        sm.resources,
+        sm.rules,
+        sm.fail,
+        sm.warn,
+        sm.unknown,
+        sm.exempted,
+        match d.outcome {
+            crate::model::decision::Outcome::Pass => "pass",
+            crate::model::decision::Outcome::Fail => "fail",
+        }
     );
     s
 }

@@ -1,0 +1,3 @@
+resource "aws_db_instance" "billing" {
+  parameter_group_name = "orders-pg"
+}
