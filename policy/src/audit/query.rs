@@ -110,7 +110,8 @@ pub fn parse_date(s: &str, end_of_day: bool, flag: &str) -> Result<DateTime<Utc>
 /// Filters for `query` (all given filters must match).
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    resource: Option<GlobMatcher>,
+    /// Set with [`Filter::with_resource`].
+    pub resource: Option<GlobMatcher>,
     pub rule: Option<String>,
     pub outcome: Option<String>,
     pub kind: Option<String>,
