@@ -1146,6 +1146,27 @@ mod tests {
         assert_eq!(names, "tier-0,tier-1,tier-2,tier-gold");
     }
 
+    /// docs/index.md documents every provider argument and nested block attribute.
+    #[test]
+    fn docs_cover_every_argument() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/index.md");
+        let doc =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let block = provider_block();
+        let mut names: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
+        for b in &block.blocks {
+            names.push(&b.type_name);
+            names.extend(b.block.attributes.iter().map(|a| a.name.as_str()));
+        }
+        for n in names {
+            assert!(
+                doc.contains(&format!("- `{n}` (")),
+                "{n} undocumented in {}",
+                path.display()
+            );
+        }
+    }
+
     #[test]
     fn data_source_list_holds_the_tier_data_source() {
         let p = DbPlatformProvider::with_env(ConfigEnv::default());

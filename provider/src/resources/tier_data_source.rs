@@ -348,6 +348,35 @@ mod tests {
         );
     }
 
+    /// docs/data-sources/tier.md documents every attribute and its catalogue table matches the embedded one.
+    #[test]
+    fn docs_match_schema_and_catalogue() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/data-sources/tier.md");
+        let doc =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for a in &tier_block().attributes {
+            assert!(
+                doc.contains(&format!("- `{}` (", a.name)),
+                "{} undocumented in {}",
+                a.name,
+                path.display()
+            );
+        }
+        let cat = TierCatalogue::embedded();
+        for (name, t) in &cat.tiers {
+            let row = format!(
+                "| {name} | {} | {} | {} | {} | {} |",
+                t.multi_az,
+                t.min_backup_retention_days,
+                t.deletion_protection,
+                t.customer_managed_kms_key,
+                t.allowed_backends.join(", ")
+            );
+            assert!(doc.contains(&row), "docs table lacks {row:?}");
+        }
+    }
+
     #[tokio::test]
     async fn read_before_configure_is_an_error() {
         let ds = TierDataSource::new(Arc::new(ProviderState::new()));
