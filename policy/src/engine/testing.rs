@@ -76,12 +76,18 @@ pub struct TestReport {
 impl TestReport {
     /// Number of passing tests.
     pub fn passed(&self) -> usize {
-        self.cases.iter().filter(|c| c.outcome == TestOutcome::Pass).count()
+        self.cases
+            .iter()
+            .filter(|c| c.outcome == TestOutcome::Pass)
+            .count()
     }
 
     /// Tests that failed or raised an error.
     pub fn failures(&self) -> Vec<&TestCase> {
-        self.cases.iter().filter(|c| c.outcome != TestOutcome::Pass).collect()
+        self.cases
+            .iter()
+            .filter(|c| c.outcome != TestOutcome::Pass)
+            .collect()
     }
 
     /// Whether every test passed (and there was at least one).
@@ -103,7 +109,10 @@ fn scan_tests(content: &str) -> (Option<String>, Vec<(String, usize)>) {
         if !line.starts_with("test_") {
             continue;
         }
-        let name: String = line.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        let name: String = line
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
         if !tests.iter().any(|(n, _)| *n == name) {
             tests.push((name, i + 1));
         }
@@ -128,16 +137,23 @@ pub fn run_tests(
     for (path, content) in files {
         engine
             .add_policy(path.clone(), content.clone())
-            .map_err(|e| TestError::Rego { path: path.clone(), message: one_line(&e.to_string()) })?;
+            .map_err(|e| TestError::Rego {
+                path: path.clone(),
+                message: one_line(&e.to_string()),
+            })?;
     }
-    engine.add_data(regorus::Value::from(data)).map_err(|e| TestError::Data(one_line(&e.to_string())))?;
+    engine
+        .add_data(regorus::Value::from(data))
+        .map_err(|e| TestError::Data(one_line(&e.to_string())))?;
     engine.set_gather_prints(true);
     if coverage {
         engine.set_enable_coverage(true);
     }
     let mut report = TestReport::default();
     for (path, content) in files.iter().filter(|(p, _)| is_test_file(p)) {
-        let (Some(package), tests) = scan_tests(content) else { continue };
+        let (Some(package), tests) = scan_tests(content) else {
+            continue;
+        };
         for (rule, line) in tests {
             let name = format!("data.{package}.{rule}");
             if filter.is_some_and(|re| !re.is_match(&name)) {
@@ -149,11 +165,20 @@ pub fn run_tests(
                 Err(e) => TestOutcome::Error(one_line(&e.to_string())),
             };
             let output = engine.take_prints().unwrap_or_default();
-            report.cases.push(TestCase { name, package: package.clone(), file: path.clone(), line, outcome, output });
+            report.cases.push(TestCase {
+                name,
+                package: package.clone(),
+                file: path.clone(),
+                line,
+                outcome,
+                output,
+            });
         }
     }
     if coverage {
-        let r = engine.get_coverage_report().map_err(|e| TestError::Data(format!("coverage: {e}")))?;
+        let r = engine
+            .get_coverage_report()
+            .map_err(|e| TestError::Data(format!("coverage: {e}")))?;
         let mut files: Vec<FileCoverage> = r
             .files
             .into_iter()
@@ -178,15 +203,20 @@ fn one_line(s: &str) -> String {
 pub fn load_dir(dir: &Path) -> Result<Vec<(String, String)>, TestError> {
     fn walk(dir: &Path, out: &mut Vec<(String, String)>) -> Result<(), TestError> {
         let shown = dir.display().to_string();
-        let rd = std::fs::read_dir(dir).map_err(|e| TestError::Io { path: shown.clone(), message: format!("cannot read directory: {e}") })?;
+        let rd = std::fs::read_dir(dir).map_err(|e| TestError::Io {
+            path: shown.clone(),
+            message: format!("cannot read directory: {e}"),
+        })?;
         let mut entries: Vec<_> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
                 walk(&p, out)?;
             } else if p.extension().is_some_and(|e| e == "rego") {
-                let content = std::fs::read_to_string(&p)
-                    .map_err(|e| TestError::Io { path: p.display().to_string(), message: format!("cannot read: {e}") })?;
+                let content = std::fs::read_to_string(&p).map_err(|e| TestError::Io {
+                    path: p.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                })?;
                 out.push((p.display().to_string(), content));
             }
         }
@@ -205,18 +235,32 @@ mod tests {
     const TESTS: &str = "package demo_test\n\nimport data.demo\n\ntest_flags_one if {\n  count(demo.violation) == 1 with input as {\"x\": 1}\n}\n\ntest_wrong if {\n  print(\"checking\")\n  count(demo.violation) == 1 with input as {\"x\": 2}\n}\n\ntest_error if {\n  1 / 0\n}\n";
 
     fn files() -> Vec<(String, String)> {
-        vec![("demo.rego".into(), RULE.into()), ("demo_test.rego".into(), TESTS.into())]
+        vec![
+            ("demo.rego".into(), RULE.into()),
+            ("demo_test.rego".into(), TESTS.into()),
+        ]
     }
 
     #[test]
     fn reports_pass_fail_and_output_per_test() {
         let r = run_tests(&files(), serde_json::json!({}), None, false).unwrap();
-        let got: Vec<(&str, &TestOutcome)> = r.cases.iter().map(|c| (c.name.as_str(), &c.outcome)).collect();
-        assert_eq!(got[0], ("data.demo_test.test_flags_one", &TestOutcome::Pass));
+        let got: Vec<(&str, &TestOutcome)> = r
+            .cases
+            .iter()
+            .map(|c| (c.name.as_str(), &c.outcome))
+            .collect();
+        assert_eq!(
+            got[0],
+            ("data.demo_test.test_flags_one", &TestOutcome::Pass)
+        );
         assert_eq!(got[1], ("data.demo_test.test_wrong", &TestOutcome::Fail));
         assert_eq!(r.cases[1].file, "demo_test.rego");
         assert_eq!(r.cases[1].line, 9);
-        assert!(r.cases[1].output.iter().any(|o| o.contains("checking")), "{:?}", r.cases[1].output);
+        assert!(
+            r.cases[1].output.iter().any(|o| o.contains("checking")),
+            "{:?}",
+            r.cases[1].output
+        );
         assert!(!r.ok());
         assert_eq!(r.passed(), 1);
     }
@@ -236,7 +280,10 @@ mod tests {
 
     #[test]
     fn a_syntax_error_names_the_file() {
-        let bad = vec![("bad.rego".to_string(), "package x\n\nallow if {".to_string())];
+        let bad = vec![(
+            "bad.rego".to_string(),
+            "package x\n\nallow if {".to_string(),
+        )];
         let e = run_tests(&bad, serde_json::json!({}), None, false).unwrap_err();
         assert!(e.to_string().starts_with("bad.rego: "), "{e}");
     }

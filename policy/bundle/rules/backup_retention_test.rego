@@ -1,0 +1,27 @@
+package dbplatform.rules.backup_retention_test
+
+import rego.v1
+
+import data.dbplatform.rules.backup_retention
+import data.dbplatform.testlib
+
+test_enough_retention_passes if {
+	count(backup_retention.violation) == 0 with input as testlib.instance with data.dbplatform.tiers as testlib.tiers
+}
+
+test_short_retention_fails if {
+	vs := backup_retention.violation with input as testlib.with_settings({"backup_retention_days": 3}) with data.dbplatform.tiers as testlib.tiers
+	some v in vs
+	v.path == "backup_retention_days"
+	contains(v.msg, "at least 14")
+}
+
+test_missing_retention_fails if {
+	vs := backup_retention.violation with input as testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_retention_days"])) with data.dbplatform.tiers as testlib.tiers
+	some v in vs
+	v.path == "backup_retention_days"
+}
+
+test_dev_tier_one_day_passes if {
+	count(backup_retention.violation) == 0 with input as testlib.with_fields({"tier": "tier-3", "settings": object.union(testlib.instance.settings, {"backup_retention_days": 1})}) with data.dbplatform.tiers as testlib.tiers
+}

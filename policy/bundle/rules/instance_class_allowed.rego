@@ -1,0 +1,26 @@
+# METADATA
+# title: "The instance class must be allowed for the tier"
+# description: "Each tier lists the instance families sized and priced for it; burstable classes in critical tiers run out of CPU credits under load."
+# custom:
+#   id: DBP-CLS-001
+#   severity: medium
+#   enforcement: hard-mandatory
+#   remediation: "Pick an instance_class matching the tier's allowed_instance_classes, or leave it unset to get the tier's default_instance_class."
+#   applies_to: [instance, replica, cluster, cluster_member]
+#   attributes: [settings.instance_class, tier]
+package dbplatform.rules.instance_class_allowed
+
+import rego.v1
+
+violation contains {"msg": msg, "path": "instance_class"} if {
+	tier := data.dbplatform.tiers[input.tier]
+	class := input.settings.instance_class
+	is_string(class)
+	not allowed(class, tier.allowed_instance_classes)
+	msg := sprintf("%s uses instance class %s, which %s does not allow (allowed: %s)", [input.address, class, input.tier, concat(", ", tier.allowed_instance_classes)])
+}
+
+allowed(class, patterns) if {
+	some p in patterns
+	regex.match(sprintf("^%s$", [replace(replace(p, ".", `\.`), "*", ".*")]), class)
+}

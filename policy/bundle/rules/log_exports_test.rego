@@ -1,0 +1,28 @@
+package dbplatform.rules.log_exports_test
+
+import rego.v1
+
+import data.dbplatform.rules.log_exports
+import data.dbplatform.testlib
+
+test_postgresql_log_passes if {
+	count(log_exports.violation) == 0 with input as testlib.instance with data.dbplatform.tiers as testlib.tiers
+}
+
+test_no_logs_fails if {
+	vs := log_exports.violation with input as testlib.with_settings({"log_exports": []}) with data.dbplatform.tiers as testlib.tiers
+	some v in vs
+	v.path == "log_exports"
+	contains(v.msg, "postgresql")
+}
+
+test_mysql_needs_slowquery if {
+	vs := log_exports.violation with input as testlib.with_fields({"engine": "mysql", "engine_major": "8.0", "settings": object.union(testlib.instance.settings, {"log_exports": ["error"]})}) with data.dbplatform.tiers as testlib.tiers
+	some v in vs
+	v.path == "log_exports"
+	contains(v.msg, "slowquery")
+}
+
+test_mysql_error_and_slowquery_passes if {
+	count(log_exports.violation) == 0 with input as testlib.with_fields({"engine": "mysql", "engine_major": "8.0", "settings": object.union(testlib.instance.settings, {"log_exports": ["error", "slowquery", "general"]})}) with data.dbplatform.tiers as testlib.tiers
+}
