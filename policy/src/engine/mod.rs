@@ -139,7 +139,7 @@ impl PolicyEngine {
         }
         if rules.is_empty() && conftest_namespaces.is_empty() {
             return Err(EngineError::NoRules(
-                "no rules to evaluate: the bundle defines no dbplatform rules and no conftest namespace was selected; drop --no-default-bundle or add --policy DIR".into(),
+                "no rules to evaluate: the default bundle is disabled and no --policy directory was given".into(),
             ));
         }
 
@@ -161,7 +161,7 @@ impl PolicyEngine {
         let exceptions = match &opts.exceptions_file {
             Some(p) => {
                 let origin = p.display().to_string();
-                let list = ExceptionsFile::load(p)?;
+                let list = ExceptionsFile::load(p).map_err(|e| EngineError::Data { path: origin.clone(), message: strip_prefix(&e.to_string(), &origin) })?;
                 for e in &list {
                     if !rules.iter().any(|r| r.id == e.rule) {
                         return Err(EngineError::UnknownRule { origin: format!("{origin}: exception {}", e.id), rule_id: e.rule.clone() });
@@ -271,6 +271,9 @@ impl PolicyEngine {
     }
 }
 
+fn strip_prefix(msg: &str, origin: &str) -> String {
+    msg.split_once(origin).map(|(_, rest)| rest.trim_start_matches(':').trim().to_string()).unwrap_or_else(|| msg.to_string())
+}
 
 /// Reads a `--data` document (JSON, or YAML for `.yaml`/`.yml`); it must be an object.
 fn read_data_file(path: &std::path::Path) -> Result<serde_json::Value, EngineError> {
