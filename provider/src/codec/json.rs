@@ -62,6 +62,21 @@ pub fn decode_value(v: &serde_json::Value, ty: &Type) -> Result<Value, CodecErro
     )
 }
 
+/// [`decode_value`] with `opts`, e.g. for state JSON returned by a resource's `upgrade_state`, which may still
+/// carry attributes the current schema dropped.
+pub fn decode_value_with(
+    v: &serde_json::Value,
+    ty: &Type,
+    opts: DecodeOptions,
+) -> Result<Value, CodecError> {
+    from_j(
+        &J::from_serde(v),
+        &WireType::from(ty),
+        &mut AttributePath::root(),
+        opts,
+    )
+}
+
 /// Encodes `v` as cty JSON for type `ty`; fails on unknown values and on values that do not fit the type.
 pub fn encode(v: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     let mut out = String::with_capacity(128);

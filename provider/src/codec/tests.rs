@@ -91,6 +91,23 @@ fn unknown_attribute_is_rejected_and_missing_ones_are_null() {
 }
 
 #[test]
+fn decode_value_reads_parsed_json() {
+    let doc = serde_json::json!({"name": "a", "tags": {"owner": "x"}, "removed_attr": true});
+    let err = json::decode_value(&doc, &tags_type()).unwrap_err();
+    assert!(
+        matches!(err, CodecError::UnsupportedAttribute { ref name, .. } if name == "removed_attr"),
+        "{err}"
+    );
+    let opts = json::DecodeOptions {
+        ignore_undefined_attributes: true,
+    };
+    let v = json::decode_value_with(&doc, &tags_type(), opts).unwrap();
+    assert_eq!(v.get("tags").get("owner"), &Value::string("x"));
+    let n = json::decode_value(&serde_json::json!(2.5), &Type::Number).unwrap();
+    assert_eq!(n, num("2.5"));
+}
+
+#[test]
 fn unknown_is_cty_extension_zero() {
     assert_eq!(
         msgpack::encode(&Value::Unknown, &Type::String).unwrap(),
