@@ -151,7 +151,7 @@ pub async fn serve_with_env(
 
     let (conn_tx, conn_rx) = tokio::sync::mpsc::channel::<PluginStream>(16);
     let acceptor = tls.as_ref().map(|(a, _)| a.clone());
-    let accept_task = tokio::spawn(accept_loop(listener, acceptor, conn_tx));
+    let accept_task = tokio::spawn(accept_loop(listener, acceptor, conn_tx, shutdown.clone()));
     let signal_task = tokio::spawn(watch_signals(shutdown.clone(), opts.debug));
 
     announce(
@@ -211,6 +211,7 @@ async fn accept_loop(
     listener: UnixListener,
     tls: Option<TlsAcceptor>,
     out: tokio::sync::mpsc::Sender<PluginStream>,
+    shutdown: ShutdownSwitch,
 ) {
     loop {
         let conn = match listener.accept().await {
@@ -230,10 +231,15 @@ async fn accept_loop(
             }
             Some(acceptor) => {
                 let acceptor = acceptor.clone();
+                let shutdown = shutdown.clone();
                 tokio::spawn(async move {
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(conn)).await {
                         Ok(Ok(stream)) => {
                             let _ = out.send(PluginStream::Tls(Box::new(stream))).await;
+                        }
+                        // Terraform drops half-open connections when it shuts a provider down.
+                        Ok(Err(e)) if shutdown.is_triggered() => {
+                            tracing::debug!(error = %e, "TLS handshake ended by shutdown")
                         }
                         Ok(Err(e)) => {
                             tracing::warn!(error = %e, "TLS handshake with a client failed")

@@ -37,6 +37,11 @@ impl ShutdownSwitch {
         self.tx.send_replace(true);
     }
 
+    /// Whether the switch is on.
+    pub fn is_triggered(&self) -> bool {
+        *self.tx.borrow()
+    }
+
     /// Resolves once the switch is on.
     pub async fn wait(&self) {
         let mut rx = self.tx.subscribe();
