@@ -6,7 +6,6 @@
 //! diagnostic in the response, never as a gRPC error, so Terraform shows it next to the configuration.
 //! Logs carry RPC and type names only, never values (they may be sensitive).
 
-mod planning_compat;
 mod rpc;
 
 use std::collections::BTreeMap;
@@ -75,12 +74,30 @@ impl ProviderService {
                 )
             })
             .collect();
-        Self {
+        let service = Self {
             provider,
             provider_schema,
             provider_type,
             resources,
             data_sources,
+        };
+        service.warn_about_schema_problems();
+        service
+    }
+
+    /// Logs schema mistakes Terraform would reject later with a less helpful message (a provider bug).
+    fn warn_about_schema_problems(&self) {
+        let blocks = std::iter::once((self.provider.type_name(), &self.provider_schema))
+            .chain(self.resources.iter().map(|(k, e)| (k.as_str(), &e.schema)))
+            .chain(
+                self.data_sources
+                    .iter()
+                    .map(|(k, e)| (k.as_str(), &e.schema)),
+            );
+        for (type_name, schema) in blocks {
+            for problem in crate::framework::planning::schema_problems(&schema.block) {
+                tracing::warn!(type_name, problem = %problem, "invalid schema");
+            }
         }
     }
 

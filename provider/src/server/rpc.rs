@@ -7,7 +7,7 @@ use crate::convert::diagnostics::diagnostics_to_proto;
 use crate::convert::dynamic::{decode, encode, invalid_from_provider, invalid_from_terraform};
 use crate::convert::schema::schema_to_proto;
 use crate::framework::{
-    ApplyRequest, Diagnostics, PlanRequest, ReadDataRequest, ReadRequest, Type, Value,
+    self, ApplyRequest, Diagnostics, PlanRequest, ReadDataRequest, ReadRequest, Type, Value,
 };
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
@@ -315,7 +315,7 @@ impl ProviderRpc for ProviderService {
             }));
         }
         let planned =
-            super::planning_compat::plan_with_schema(&e.schema.block, &prior, &proposed, &config);
+            framework::planning::plan_with_schema(&e.schema.block, &prior, &proposed, &config);
         let resp = e
             .resource
             .plan(PlanRequest {
@@ -330,7 +330,7 @@ impl ProviderRpc for ProviderService {
         let mut replace = if prior.is_null() {
             Vec::new()
         } else {
-            super::planning_compat::requires_replace(&e.schema.block, &prior, &resp.planned)
+            framework::planning::requires_replace(&e.schema.block, &prior, &resp.planned)
         };
         for p in resp.requires_replace {
             if !replace.contains(&p) {
