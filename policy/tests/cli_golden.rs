@@ -33,14 +33,20 @@ fn check(format: &str, extra: &[&str]) -> Output {
 }
 
 fn golden(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/expected").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden/expected")
+        .join(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
-    assert_eq!(actual, expected, "{name} differs from the golden file; rerun with UPDATE_GOLDEN=1 if intended");
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} differs from the golden file; rerun with UPDATE_GOLDEN=1 if intended"
+    );
 }
 
 fn stdout(o: &Output) -> String {
@@ -50,10 +56,21 @@ fn stdout(o: &Output) -> String {
 #[test]
 fn text_report() {
     let o = check("text", &[]);
-    assert_eq!(o.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let s = stdout(&o);
-    assert!(s.contains("13 resources, 4 rules: 0 failed, 3 warnings, 3 unknown, 1 exempted"), "{s}");
-    assert!(s.contains("EXC-2 (G-TAG-001 on aws_db_subnet_group.*): expired"), "{s}");
+    assert!(
+        s.contains("13 resources, 4 rules: 0 failed, 3 warnings, 3 unknown, 1 exempted"),
+        "{s}"
+    );
+    assert!(
+        s.contains("EXC-2 (G-TAG-001 on aws_db_subnet_group.*): expired"),
+        "{s}"
+    );
     golden("check.txt", &s);
 }
 
@@ -70,8 +87,14 @@ fn json_report_is_the_decision_and_matches_its_schema() {
     assert_eq!(schema_out.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_slice(&schema_out.stdout).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&decision).map(|e| format!("{} at {}", e, e.instance_path)).collect();
-    assert!(errors.is_empty(), "decision does not match its schema: {errors:?}");
+    let errors: Vec<String> = validator
+        .iter_errors(&decision)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "decision does not match its schema: {errors:?}"
+    );
     // The schema is not vacuous: a decision with a bad status is refused.
     let mut bad = decision.clone();
     bad["results"][0]["status"] = "maybe".into();
@@ -87,9 +110,23 @@ fn sarif_report() {
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let results = v["runs"][0]["results"].as_array().unwrap();
-    let shop = results.iter().find(|r| r["message"]["text"].as_str().unwrap().starts_with("aws_db_instance.shop")).unwrap();
-    assert_eq!(shop["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "tests/golden/plan/main.tf");
-    assert_eq!(shop["locations"][0]["physicalLocation"]["region"]["startLine"], 10);
+    let shop = results
+        .iter()
+        .find(|r| {
+            r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("aws_db_instance.shop")
+        })
+        .unwrap();
+    assert_eq!(
+        shop["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "tests/golden/plan/main.tf"
+    );
+    assert_eq!(
+        shop["locations"][0]["physicalLocation"]["region"]["startLine"],
+        10
+    );
     assert_eq!(shop["level"], "error");
 }
 
@@ -97,7 +134,10 @@ fn sarif_report() {
 fn junit_report() {
     let o = check("junit", &[]);
     let s = stdout(&o);
-    assert!(s.contains("<testsuite name=\"G-KMS-001 Customer-managed KMS key\""), "{s}");
+    assert!(
+        s.contains("<testsuite name=\"G-KMS-001 Customer-managed KMS key\""),
+        "{s}"
+    );
     golden("check.junit.xml", &s);
 }
 
@@ -115,16 +155,45 @@ fn unknown_as_warning_and_override_pass_the_check() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     assert!(stdout(&o).ends_with("PASS\n"));
     // Without the exception, the soft-mandatory backup rule fails; an override turns it into `overridden`.
-    let base = ["check", "tests/golden/plan/plan.json", "--no-default-bundle", "--policy", "tests/golden/policies", "--now", "2026-11-25T12:00:00Z", "--on-unknown", "warn"];
+    let base = [
+        "check",
+        "tests/golden/plan/plan.json",
+        "--no-default-bundle",
+        "--policy",
+        "tests/golden/policies",
+        "--now",
+        "2026-11-25T12:00:00Z",
+        "--on-unknown",
+        "warn",
+    ];
     let o = dbpolicy(&base);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("FAIL G-BAK-001"), "{}", stdout(&o));
     let mut args = base.to_vec();
-    args.extend(["--override", "G-BAK-001", "--reason", "restore test pending", "--by", "jane", "--format", "json"]);
+    args.extend([
+        "--override",
+        "G-BAK-001",
+        "--reason",
+        "restore test pending",
+        "--by",
+        "jane",
+        "--format",
+        "json",
+    ]);
     let o = dbpolicy(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let r = d["results"].as_array().unwrap().iter().find(|r| r["rule_id"] == "G-BAK-001" && r["status"] == "overridden").unwrap();
+    let r = d["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == "G-BAK-001" && r["status"] == "overridden")
+        .unwrap();
     assert_eq!(r["override"]["by"], "jane");
     assert_eq!(r["override"]["reason"], "restore test pending");
 }
@@ -133,9 +202,24 @@ fn unknown_as_warning_and_override_pass_the_check() {
 fn stdin_plan_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.json");
-    let plan = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/plan/plan.json")).unwrap();
+    let plan =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/plan/plan.json"))
+            .unwrap();
     let mut child = Command::new(BIN)
-        .args(["check", "-", "--no-default-bundle", "--policy", "tests/golden/policies", "--now", "2026-11-25T12:00:00Z", "--on-unknown", "warn", "--format", "json", "--output"])
+        .args([
+            "check",
+            "-",
+            "--no-default-bundle",
+            "--policy",
+            "tests/golden/policies",
+            "--now",
+            "2026-11-25T12:00:00Z",
+            "--on-unknown",
+            "warn",
+            "--format",
+            "json",
+            "--output",
+        ])
         .arg(&out)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdin(std::process::Stdio::piped())
@@ -153,16 +237,44 @@ fn stdin_plan_and_output_file() {
 
 #[test]
 fn rules_explain_and_schemas() {
-    let o = dbpolicy(&["rules", "--no-default-bundle", "--policy", "tests/golden/policies"]);
+    let o = dbpolicy(&[
+        "rules",
+        "--no-default-bundle",
+        "--policy",
+        "tests/golden/policies",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
-    assert!(s.lines().nth(1).unwrap().starts_with("G-BAK-001  medium    soft-mandatory"), "{s}");
-    let o = dbpolicy(&["rules", "--no-default-bundle", "--policy", "tests/golden/policies", "--format", "markdown"]);
+    assert!(
+        s.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("G-BAK-001  medium    soft-mandatory"),
+        "{s}"
+    );
+    let o = dbpolicy(&[
+        "rules",
+        "--no-default-bundle",
+        "--policy",
+        "tests/golden/policies",
+        "--format",
+        "markdown",
+    ]);
     assert!(stdout(&o).contains("## G-ENC-001"));
-    let o = dbpolicy(&["explain", "G-ENC-001", "--no-default-bundle", "--policy", "tests/golden/policies"]);
+    let o = dbpolicy(&[
+        "explain",
+        "G-ENC-001",
+        "--no-default-bundle",
+        "--policy",
+        "tests/golden/policies",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let s = stdout(&o);
-    assert!(s.contains("enforcement: hard-mandatory") && s.contains("package dbplatform.rules.golden_encryption"), "{s}");
+    assert!(
+        s.contains("enforcement: hard-mandatory")
+            && s.contains("package dbplatform.rules.golden_encryption"),
+        "{s}"
+    );
     for which in ["input", "decision", "exceptions"] {
         let o = dbpolicy(&["schema", which]);
         assert_eq!(o.status.code(), Some(0));

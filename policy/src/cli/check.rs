@@ -19,7 +19,10 @@ pub(crate) fn engine_options(b: &BundleArgs) -> Result<EngineOptions, CliError> 
     for f in &b.data {
         if f.extension().is_some_and(|e| e == "toml") {
             if tiers.is_some() {
-                return Err(CliError::usage(format!("{}: only one tier catalogue (*.toml) may be given with --data", f.display())));
+                return Err(CliError::usage(format!(
+                    "{}: only one tier catalogue (*.toml) may be given with --data",
+                    f.display()
+                )));
             }
             tiers = Some(TierCatalogue::from_file(f)?);
         } else {
@@ -42,7 +45,11 @@ fn parse_now(s: &Option<String>) -> Result<DateTime<Utc>, CliError> {
         None => Ok(Utc::now()),
         Some(s) => DateTime::parse_from_rfc3339(s)
             .map(|d| d.with_timezone(&Utc))
-            .map_err(|e| CliError::usage(format!("--now {s:?}: not an RFC 3339 time ({e}); use e.g. 2026-11-25T12:00:00Z"))),
+            .map_err(|e| {
+                CliError::usage(format!(
+                    "--now {s:?}: not an RFC 3339 time ({e}); use e.g. 2026-11-25T12:00:00Z"
+                ))
+            }),
     }
 }
 
@@ -59,7 +66,11 @@ fn overrides(a: &CheckArgs) -> Result<Vec<Override>, CliError> {
         .iter()
         .zip(&a.reason)
         .zip(&a.by)
-        .map(|((rule_id, reason), by)| Override { rule_id: rule_id.clone(), reason: reason.clone(), by: by.clone() })
+        .map(|((rule_id, reason), by)| Override {
+            rule_id: rule_id.clone(),
+            reason: reason.clone(),
+            by: by.clone(),
+        })
         .collect())
 }
 
@@ -67,7 +78,9 @@ fn overrides(a: &CheckArgs) -> Result<Vec<Override>, CliError> {
 fn read_plan(name: &str) -> Result<(Vec<u8>, String, PathBuf), CliError> {
     if name == "-" {
         let mut buf = Vec::new();
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| CliError::usage(format!("<stdin>: cannot read plan: {e}")))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::usage(format!("<stdin>: cannot read plan: {e}")))?;
         return Ok((buf, "<stdin>".into(), PathBuf::from(".")));
     }
     let p = Path::new(name);
@@ -76,7 +89,8 @@ fn read_plan(name: &str) -> Result<(Vec<u8>, String, PathBuf), CliError> {
             "{name}: is a directory; pass the plan JSON file (terraform show -json PLANFILE > plan.json)"
         )));
     }
-    let bytes = std::fs::read(p).map_err(|e| CliError::usage(format!("{name}: cannot read plan: {e}")))?;
+    let bytes =
+        std::fs::read(p).map_err(|e| CliError::usage(format!("{name}: cannot read plan: {e}")))?;
     let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((bytes, name.to_string(), dir))
 }
@@ -91,7 +105,10 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     opts.all_namespaces = a.all_namespaces;
     if let Some(out) = &a.output {
         if out.is_dir() {
-            return Err(CliError::usage(format!("{}: --output is a directory; give a file name", out.display())));
+            return Err(CliError::usage(format!(
+                "{}: --output is a directory; give a file name",
+                out.display()
+            )));
         }
     }
     let engine = PolicyEngine::load(&opts)?;
@@ -117,17 +134,38 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         }
         // Without conftest namespaces the raw plan is dropped here, before evaluation.
     }
-    let ctx = EvalContext { now, overrides, on_unknown: a.on_unknown, source: "cli".into() };
-    let raw_refs: Vec<(&serde_json::Value, &str)> = raws.iter().map(|(v, o)| (v, o.as_str())).collect();
+    let ctx = EvalContext {
+        now,
+        overrides,
+        on_unknown: a.on_unknown,
+        source: "cli".into(),
+    };
+    let raw_refs: Vec<(&serde_json::Value, &str)> =
+        raws.iter().map(|(v, o)| (v, o.as_str())).collect();
     let mut decision = engine.evaluate_with_raw(&inputs, &raw_refs, &ctx)?;
     drop(raw_refs);
     drop(raws);
-    decision.skipped_resources = skipped.into_iter().map(|(resource_type, count)| SkippedResource { resource_type, count }).collect();
+    decision.skipped_resources = skipped
+        .into_iter()
+        .map(|(resource_type, count)| SkippedResource {
+            resource_type,
+            count,
+        })
+        .collect();
 
     let report = render(
         a.format,
-        &ReportInput { decision: &decision, rules: engine.rules(), locations: &locations, on_unknown: a.on_unknown },
+        &ReportInput {
+            decision: &decision,
+            rules: engine.rules(),
+            locations: &locations,
+            on_unknown: a.on_unknown,
+        },
     );
     emit(a.output.as_deref(), &report)?;
-    Ok(if decision.outcome == Outcome::Fail { EXIT_FAIL } else { 0 })
+    Ok(if decision.outcome == Outcome::Fail {
+        EXIT_FAIL
+    } else {
+        0
+    })
 }

@@ -5,6 +5,7 @@
 
 mod check;
 mod info;
+mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +37,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Show a rule's METADATA and source.
     Explain(ExplainArgs),
+    /// Run the Rego unit tests of DIR (default: the embedded bundle); exit 1 when a test fails.
+    Test(TestArgs),
     /// Print a JSON Schema: input, decision or exceptions.
     Schema {
         #[arg(value_enum)]
@@ -96,6 +99,25 @@ pub struct CheckArgs {
     pub all_namespaces: bool,
 }
 
+/// `dbpolicy test`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TestArgs {
+    /// Directory of .rego rules and *_test.rego tests; default: the embedded bundle.
+    pub dir: Option<PathBuf>,
+    /// Only tests whose full name (data.PKG.test_NAME) matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub run: Option<String>,
+    /// Print line coverage of the rule files.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Tier catalogue (*.toml or *.json) exposed as data.dbplatform.tiers; default: the embedded one.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// List passing tests too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
 /// `dbpolicy rules`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RulesArgs {
@@ -140,7 +162,10 @@ pub struct CliError {
 impl CliError {
     /// A usage/input error (exit 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { code: EXIT_USAGE, message: message.into() }
+        CliError {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
     }
 }
 
@@ -176,6 +201,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Check(a) => check::run(&a),
         Command::Rules(a) => info::rules(&a),
         Command::Explain(a) => info::explain(&a),
+        Command::Test(a) => test::run(&a),
         Command::Schema { which } => info::schema(which),
     }
 }
@@ -184,7 +210,8 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
 pub(crate) fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), CliError> {
     use std::io::Write;
     match output {
-        Some(p) => std::fs::write(p, text).map_err(|e| CliError::usage(format!("{}: cannot write output: {e}", p.display()))),
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| CliError::usage(format!("{}: cannot write output: {e}", p.display()))),
         None => {
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.

@@ -31,7 +31,11 @@ impl Namespace {
             title: format!("conftest {} rules of {}", rule, self.name),
             version: None,
             severity: if warn { Severity::Low } else { Severity::High },
-            enforcement: if warn { Enforcement::Advisory } else { Enforcement::HardMandatory },
+            enforcement: if warn {
+                Enforcement::Advisory
+            } else {
+                Enforcement::HardMandatory
+            },
         }
     }
 
@@ -52,17 +56,27 @@ pub(crate) fn select(
         return Ok(vec![]);
     }
     let mut found: BTreeMap<String, Namespace> = BTreeMap::new();
-    for m in modules.iter().filter(|m| m.file.dir.is_some() && !is_rule_package(&m.scan.package)) {
-        let rules: Vec<String> =
-            m.scan.rule_names.iter().filter(|r| CONFTEST_RULES.contains(&r.as_str())).cloned().collect();
+    for m in modules
+        .iter()
+        .filter(|m| m.file.dir.is_some() && !is_rule_package(&m.scan.package))
+    {
+        let rules: Vec<String> = m
+            .scan
+            .rule_names
+            .iter()
+            .filter(|r| CONFTEST_RULES.contains(&r.as_str()))
+            .cloned()
+            .collect();
         if rules.is_empty() {
             continue;
         }
-        let ns = found.entry(m.scan.package.clone()).or_insert_with(|| Namespace {
-            name: m.scan.package.clone(),
-            rules: vec![],
-            dirs: vec![],
-        });
+        let ns = found
+            .entry(m.scan.package.clone())
+            .or_insert_with(|| Namespace {
+                name: m.scan.package.clone(),
+                rules: vec![],
+                dirs: vec![],
+            });
         for r in rules {
             if !ns.rules.contains(&r) {
                 ns.rules.push(r);
@@ -81,7 +95,10 @@ pub(crate) fn select(
         if dirs.is_empty() {
             "(no --policy directory given)".to_string()
         } else {
-            dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     if all {
@@ -117,8 +134,10 @@ pub(crate) fn evaluate(
 ) -> Result<Vec<RuleResult>, EngineError> {
     let mut eng = prepared.clone();
     // Deserialize straight from the borrowed JSON tree: no clone of a large plan.
-    let input = regorus::Value::deserialize(raw)
-        .map_err(|e| EngineError::Eval { address: origin.into(), message: format!("cannot convert plan for conftest rules: {e}") })?;
+    let input = regorus::Value::deserialize(raw).map_err(|e| EngineError::Eval {
+        address: origin.into(),
+        message: format!("cannot convert plan for conftest rules: {e}"),
+    })?;
     eng.set_input(input);
     let mut out = Vec::new();
     for ns in namespaces {
@@ -126,7 +145,14 @@ pub(crate) fn evaluate(
             let info = ns.info(rule);
             let v = eng
                 .eval_rule(format!("data.{}.{}", ns.name, rule))
-                .map_err(|e| EngineError::Eval { address: origin.into(), message: format!("{}: {}", info.id, e.to_string().lines().next().unwrap_or("")) })?;
+                .map_err(|e| EngineError::Eval {
+                    address: origin.into(),
+                    message: format!(
+                        "{}: {}",
+                        info.id,
+                        e.to_string().lines().next().unwrap_or("")
+                    ),
+                })?;
             let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
             let items: Vec<serde_json::Value> = match json {
                 serde_json::Value::Array(a) => a,
@@ -163,7 +189,11 @@ pub(crate) fn evaluate(
             if msgs.is_empty() {
                 out.push(mk(Status::Pass, String::new()));
             }
-            let status = if rule == "warn" { Status::Warn } else { Status::Fail };
+            let status = if rule == "warn" {
+                Status::Warn
+            } else {
+                Status::Fail
+            };
             out.extend(msgs.into_iter().map(|m| mk(status, m)));
         }
     }

@@ -18,6 +18,9 @@ pub enum EngineError {
     /// A data or exceptions file with bad content.
     #[error("{path}: {message}")]
     Data { path: String, message: String },
+    /// An exceptions file that cannot be read or parsed.
+    #[error(transparent)]
+    Exceptions(#[from] crate::model::exception::ExceptionError),
     /// An exception or override naming a rule the bundle does not have.
     #[error("{origin}: unknown rule id {rule_id:?}; known ids are listed by `dbpolicy rules`")]
     UnknownRule { origin: String, rule_id: String },
@@ -30,12 +33,23 @@ impl EngineError {
     /// Wraps a regorus error, keeping only its first line (which carries `file:line:col`).
     pub(crate) fn rego(fallback_location: &str, err: impl std::fmt::Display) -> Self {
         let text = err.to_string();
-        let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+        let first = text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("")
+            .trim()
+            .to_string();
         // regorus writes "path:line:col: error: message".
         if let Some((loc, msg)) = split_location(&first) {
-            return EngineError::Rego { location: loc, message: msg };
+            return EngineError::Rego {
+                location: loc,
+                message: msg,
+            };
         }
-        EngineError::Rego { location: fallback_location.to_string(), message: first }
+        EngineError::Rego {
+            location: fallback_location.to_string(),
+            message: first,
+        }
     }
 }
 
@@ -61,7 +75,10 @@ mod tests {
 
     #[test]
     fn rego_errors_keep_file_and_line() {
-        let e = EngineError::rego("x.rego", "p/x.rego:3:7: error: unexpected token\n  |\n3 | foo(");
+        let e = EngineError::rego(
+            "x.rego",
+            "p/x.rego:3:7: error: unexpected token\n  |\n3 | foo(",
+        );
         assert_eq!(e.to_string(), "p/x.rego:3: unexpected token");
         let e = EngineError::rego("x.rego", "something odd");
         assert_eq!(e.to_string(), "x.rego: something odd");

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use crate::engine::load::{self, AGGREGATOR_RULE};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
-    AppliedException, Decision, Enforcement, ExceptionReport, Outcome, RuleResult, Status, Summary, DECISION_SCHEMA,
+    AppliedException, Decision, Enforcement, ExceptionReport, Outcome, RuleResult, Status, Summary,
+    DECISION_SCHEMA,
 };
 use crate::model::exception::Applicability;
 use crate::model::input::Input;
@@ -23,7 +24,9 @@ pub(crate) fn evaluate_inputs(
     inputs: &[Input],
     ctx: &EvalContext,
 ) -> Result<Vec<RuleResult>, EngineError> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let threads = threads.min(inputs.len().div_ceil(MIN_CHUNK)).max(1);
     if threads == 1 {
         let mut eng = prepared.clone();
@@ -50,7 +53,14 @@ pub(crate) fn evaluate_inputs(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(EngineError::Eval { address: "<worker>".into(), message: "evaluation thread panicked".into() })))
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(EngineError::Eval {
+                        address: "<worker>".into(),
+                        message: "evaluation thread panicked".into(),
+                    })
+                })
+            })
             .collect()
     });
     let mut all = Vec::new();
@@ -127,7 +137,10 @@ fn eval_one(
     eng.set_input(regorus::Value::from(input.to_json()));
     let value = eng
         .eval_rule(AGGREGATOR_RULE.to_string())
-        .map_err(|e| EngineError::Eval { address: input.address.clone(), message: e.to_string().lines().next().unwrap_or("").to_string() })?;
+        .map_err(|e| EngineError::Eval {
+            address: input.address.clone(),
+            message: e.to_string().lines().next().unwrap_or("").to_string(),
+        })?;
     let pairs = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
     let mut by_rule: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
     for pair in pairs.as_array().map(Vec::as_slice).unwrap_or_default() {
@@ -142,13 +155,18 @@ fn eval_one(
             _ => {
                 // Applicable but no value: the rule's `violation` is undefined. Never a silent pass.
                 let mut r = base_result(rule, input, Status::Unknown);
-                r.message = "rule produced no result for this resource (its `violation` set is undefined)".into();
+                r.message =
+                    "rule produced no result for this resource (its `violation` set is undefined)"
+                        .into();
                 out.push(finish_result(pe, rule, input, r, ctx));
                 continue;
             }
         };
         if violations.is_empty() {
-            let unknown_attr = rule.attributes.iter().find(|a| is_unknown(a, &input.unknown));
+            let unknown_attr = rule
+                .attributes
+                .iter()
+                .find(|a| is_unknown(a, &input.unknown));
             match unknown_attr {
                 Some(a) => {
                     let mut r = base_result(rule, input, Status::Unknown);
@@ -165,22 +183,41 @@ fn eval_one(
             .map(|v| match v {
                 serde_json::Value::String(s) => (String::new(), s.clone()),
                 other => (
-                    other.get("path").and_then(|p| p.as_str()).unwrap_or("").to_string(),
-                    other.get("msg").and_then(|p| p.as_str()).map(str::to_string).unwrap_or_else(|| other.to_string()),
+                    other
+                        .get("path")
+                        .and_then(|p| p.as_str())
+                        .unwrap_or("")
+                        .to_string(),
+                    other
+                        .get("msg")
+                        .and_then(|p| p.as_str())
+                        .map(str::to_string)
+                        .unwrap_or_else(|| other.to_string()),
                 ),
             })
             .collect();
         sorted.sort();
         sorted.dedup();
         for (path, msg) in sorted {
-            let status = if is_unknown(&path, &input.unknown) { Status::Unknown } else { Status::Fail };
+            let status = if is_unknown(&path, &input.unknown) {
+                Status::Unknown
+            } else {
+                Status::Fail
+            };
             let mut r = base_result(rule, input, status);
             if status == Status::Unknown {
-                r.message = format!("{msg} (the value of {} is unknown until apply)", norm(&path));
+                r.message = format!(
+                    "{msg} (the value of {} is unknown until apply)",
+                    norm(&path)
+                );
             } else {
                 r.message = msg;
             }
-            r.path = if path.is_empty() { String::new() } else { raw_path(&path, input) };
+            r.path = if path.is_empty() {
+                String::new()
+            } else {
+                raw_path(&path, input)
+            };
             out.push(finish_result(pe, rule, input, r, ctx));
         }
     }
@@ -198,18 +235,23 @@ pub fn unknown_fails(enforcement: Enforcement, on_unknown: Option<OnUnknown>) ->
 }
 
 /// Applies enforcement, exceptions and overrides to a non-pass result, and fills remediation/references.
-fn finish_result(pe: &PolicyEngine, rule: &RuleMeta, input: &Input, mut r: RuleResult, ctx: &EvalContext) -> RuleResult {
+fn finish_result(
+    pe: &PolicyEngine,
+    rule: &RuleMeta,
+    input: &Input,
+    mut r: RuleResult,
+    ctx: &EvalContext,
+) -> RuleResult {
     r.remediation = rule.remediation.clone();
     r.references = rule.references.clone();
     if r.status == Status::Fail && rule.enforcement == Enforcement::Advisory {
         r.status = Status::Warn;
     }
     let today = ctx.now.date_naive();
-    if let Some(e) = pe
-        .exceptions
-        .iter()
-        .find(|e| e.matches(&rule.id, &input.address) && e.applicability(today, input.tier.as_deref(), &pe.tiers) == Applicability::Applies)
-    {
+    if let Some(e) = pe.exceptions.iter().find(|e| {
+        e.matches(&rule.id, &input.address)
+            && e.applicability(today, input.tier.as_deref(), &pe.tiers) == Applicability::Applies
+    }) {
         r.status = Status::Exempted;
         r.exception = Some(Box::new(AppliedException {
             id: e.id.clone(),
@@ -221,7 +263,8 @@ fn finish_result(pe: &PolicyEngine, rule: &RuleMeta, input: &Input, mut r: RuleR
         }));
         return r;
     }
-    let would_fail = r.status == Status::Fail || (r.status == Status::Unknown && unknown_fails(rule.enforcement, ctx.on_unknown));
+    let would_fail = r.status == Status::Fail
+        || (r.status == Status::Unknown && unknown_fails(rule.enforcement, ctx.on_unknown));
     if would_fail && rule.enforcement == Enforcement::SoftMandatory {
         if let Some(o) = ctx.overrides.iter().find(|o| o.rule_id == rule.id) {
             r.status = Status::Overridden;
@@ -232,17 +275,32 @@ fn finish_result(pe: &PolicyEngine, rule: &RuleMeta, input: &Input, mut r: RuleR
 }
 
 /// Sorts results, counts them, reports exceptions and builds the decision.
-pub(crate) fn finish(pe: &PolicyEngine, inputs: &[Input], mut results: Vec<RuleResult>, ctx: &EvalContext) -> Decision {
+pub(crate) fn finish(
+    pe: &PolicyEngine,
+    inputs: &[Input],
+    mut results: Vec<RuleResult>,
+    ctx: &EvalContext,
+) -> Decision {
     results.sort_by(|a, b| {
-        (a.address.as_str(), a.rule_id.as_str(), a.path.as_str(), a.message.as_str()).cmp(&(
-            b.address.as_str(),
-            b.rule_id.as_str(),
-            b.path.as_str(),
-            b.message.as_str(),
-        ))
+        (
+            a.address.as_str(),
+            a.rule_id.as_str(),
+            a.path.as_str(),
+            a.message.as_str(),
+        )
+            .cmp(&(
+                b.address.as_str(),
+                b.rule_id.as_str(),
+                b.path.as_str(),
+                b.message.as_str(),
+            ))
     });
     let rules = pe.rule_infos();
-    let mut summary = Summary { resources: inputs.len(), rules: rules.len(), ..Summary::default() };
+    let mut summary = Summary {
+        resources: inputs.len(),
+        rules: rules.len(),
+        ..Summary::default()
+    };
     let mut fail = false;
     let mut h = Sha256::new();
     h.update(pe.bundle_hash.as_bytes());
@@ -270,7 +328,14 @@ pub(crate) fn finish(pe: &PolicyEngine, inputs: &[Input], mut results: Vec<RuleR
         h.update(r.status.as_str().as_bytes());
     }
     let digest = load::hex(&h.finalize());
-    let decision_id = format!("{}-{}-{}-{}-{}", &digest[0..8], &digest[8..12], &digest[12..16], &digest[16..20], &digest[20..32]);
+    let decision_id = format!(
+        "{}-{}-{}-{}-{}",
+        &digest[0..8],
+        &digest[8..12],
+        &digest[12..16],
+        &digest[16..20],
+        &digest[20..32]
+    );
     let exceptions = exception_reports(pe, inputs, &results, ctx);
     Decision {
         schema: DECISION_SCHEMA.to_string(),
@@ -288,9 +353,17 @@ pub(crate) fn finish(pe: &PolicyEngine, inputs: &[Input], mut results: Vec<RuleR
 }
 
 /// For each exception of the file: applied, or why not (expired, unapproved, too long, unused).
-fn exception_reports(pe: &PolicyEngine, inputs: &[Input], results: &[RuleResult], ctx: &EvalContext) -> Vec<ExceptionReport> {
+fn exception_reports(
+    pe: &PolicyEngine,
+    inputs: &[Input],
+    results: &[RuleResult],
+    ctx: &EvalContext,
+) -> Vec<ExceptionReport> {
     let today = ctx.now.date_naive();
-    let tiers: BTreeMap<&str, Option<&str>> = inputs.iter().map(|i| (i.address.as_str(), i.tier.as_deref())).collect();
+    let tiers: BTreeMap<&str, Option<&str>> = inputs
+        .iter()
+        .map(|i| (i.address.as_str(), i.tier.as_deref()))
+        .collect();
     pe.exceptions
         .iter()
         .map(|e| {
@@ -358,8 +431,14 @@ mod tests {
     fn unknown_failure_follows_enforcement_by_default() {
         assert!(unknown_fails(Enforcement::HardMandatory, None));
         assert!(!unknown_fails(Enforcement::SoftMandatory, None));
-        assert!(unknown_fails(Enforcement::SoftMandatory, Some(OnUnknown::Fail)));
+        assert!(unknown_fails(
+            Enforcement::SoftMandatory,
+            Some(OnUnknown::Fail)
+        ));
         assert!(!unknown_fails(Enforcement::Advisory, Some(OnUnknown::Fail)));
-        assert!(!unknown_fails(Enforcement::HardMandatory, Some(OnUnknown::Warn)));
+        assert!(!unknown_fails(
+            Enforcement::HardMandatory,
+            Some(OnUnknown::Warn)
+        ));
     }
 }

@@ -35,32 +35,60 @@ impl PolicyFile {
 /// Reads every `*.rego` below `dir`, sorted by path. A missing or non-directory path is an error.
 pub fn read_dir(dir: &Path) -> Result<Vec<PolicyFile>, EngineError> {
     let shown = dir.display().to_string();
-    let meta = std::fs::metadata(dir)
-        .map_err(|e| EngineError::Io { path: shown.clone(), message: format!("cannot read policy directory: {e}") })?;
+    let meta = std::fs::metadata(dir).map_err(|e| EngineError::Io {
+        path: shown.clone(),
+        message: format!("cannot read policy directory: {e}"),
+    })?;
     if !meta.is_dir() {
         if dir.extension().is_some_and(|e| e == "rego") {
-            let content = std::fs::read_to_string(dir)
-                .map_err(|e| EngineError::Io { path: shown.clone(), message: format!("cannot read: {e}") })?;
-            return Ok(vec![PolicyFile { path: shown, content, dir: Some(dir.to_path_buf()) }]);
+            let content = std::fs::read_to_string(dir).map_err(|e| EngineError::Io {
+                path: shown.clone(),
+                message: format!("cannot read: {e}"),
+            })?;
+            return Ok(vec![PolicyFile {
+                path: shown,
+                content,
+                dir: Some(dir.to_path_buf()),
+            }]);
         }
-        return Err(EngineError::Io { path: shown, message: "is not a directory; --policy takes a directory of .rego files".into() });
+        return Err(EngineError::Io {
+            path: shown,
+            message: "is not a directory; --policy takes a directory of .rego files".into(),
+        });
     }
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .map_err(|e| EngineError::Io { path: d.display().to_string(), message: format!("cannot list: {e}") })?;
+        let entries = std::fs::read_dir(&d).map_err(|e| EngineError::Io {
+            path: d.display().to_string(),
+            message: format!("cannot list: {e}"),
+        })?;
         for entry in entries {
-            let entry = entry.map_err(|e| EngineError::Io { path: d.display().to_string(), message: e.to_string() })?;
+            let entry = entry.map_err(|e| EngineError::Io {
+                path: d.display().to_string(),
+                message: e.to_string(),
+            })?;
             let p = entry.path();
-            let ft = entry.file_type().map_err(|e| EngineError::Io { path: p.display().to_string(), message: e.to_string() })?;
-            let hidden = p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+            let ft = entry.file_type().map_err(|e| EngineError::Io {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let hidden = p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'));
             if ft.is_dir() && !hidden {
                 stack.push(p);
             } else if p.extension().is_some_and(|e| e == "rego") && !hidden {
-                let content = std::fs::read_to_string(&p)
-                    .map_err(|e| EngineError::Io { path: p.display().to_string(), message: format!("cannot read: {e}") })?;
-                out.push(PolicyFile { path: p.display().to_string(), content, dir: Some(dir.to_path_buf()) });
+                let content = std::fs::read_to_string(&p).map_err(|e| EngineError::Io {
+                    path: p.display().to_string(),
+                    message: format!("cannot read: {e}"),
+                })?;
+                out.push(PolicyFile {
+                    path: p.display().to_string(),
+                    content,
+                    dir: Some(dir.to_path_buf()),
+                });
             }
         }
     }
@@ -108,7 +136,8 @@ pub fn collect_rules(modules: &[ScannedModule]) -> Result<Vec<RuleMeta>, EngineE
     let mut rules: Vec<RuleMeta> = Vec::new();
     let mut by_id: BTreeMap<String, (String, usize)> = BTreeMap::new();
     for m in modules {
-        if !is_rule_package(&m.scan.package) || !m.scan.rule_names.iter().any(|r| r == "violation") {
+        if !is_rule_package(&m.scan.package) || !m.scan.rule_names.iter().any(|r| r == "violation")
+        {
             continue;
         }
         let Some(meta) = metadata::parse_rule_meta(&m.file.path, &m.scan)? else {
@@ -123,7 +152,10 @@ pub fn collect_rules(modules: &[ScannedModule]) -> Result<Vec<RuleMeta>, EngineE
         if let Some((f, l)) = by_id.get(&meta.id) {
             return Err(EngineError::Metadata {
                 location: format!("{}:{}", meta.file, meta.line),
-                message: format!("duplicate rule id {}: already defined at {f}:{l}; rule ids must be unique", meta.id),
+                message: format!(
+                    "duplicate rule id {}: already defined at {f}:{l}; rule ids must be unique",
+                    meta.id
+                ),
             });
         }
         by_id.insert(meta.id.clone(), (meta.file.clone(), meta.line));
@@ -147,9 +179,16 @@ fn rego_set(items: &[String]) -> String {
 pub fn aggregator_module(rules: &[RuleMeta]) -> String {
     let mut s = format!("package {AGGREGATOR_PACKAGE}\n\nimport rego.v1\n\n");
     // Keeps `out` defined (and queryable) when the bundle has no dbplatform rules (conftest-only runs).
-    s.push_str("out contains pair if {\n\tinput.__dbplatform_never_set__\n\tpair := [\"\", []]\n}\n\n");
+    s.push_str(
+        "out contains pair if {\n\tinput.__dbplatform_never_set__\n\tpair := [\"\", []]\n}\n\n",
+    );
     for r in rules {
-        let _ = writeln!(s, "out contains [{}, data.{}.violation] if {{", rego_string(&r.id), r.package);
+        let _ = writeln!(
+            s,
+            "out contains [{}, data.{}.violation] if {{",
+            rego_string(&r.id),
+            r.package
+        );
         if !r.applies_to.is_empty() {
             let _ = writeln!(s, "\tinput.kind in {}", rego_set(&r.applies_to));
         }
@@ -168,8 +207,16 @@ mod tests {
 
     #[test]
     fn hash_ignores_order_but_not_content() {
-        let a = PolicyFile { path: "a.rego".into(), content: "x".into(), dir: None };
-        let b = PolicyFile { path: "b.rego".into(), content: "y".into(), dir: None };
+        let a = PolicyFile {
+            path: "a.rego".into(),
+            content: "x".into(),
+            dir: None,
+        };
+        let b = PolicyFile {
+            path: "b.rego".into(),
+            content: "y".into(),
+            dir: None,
+        };
         let h1 = bundle_hash(&[a.clone(), b.clone()]);
         assert_eq!(h1, bundle_hash(&[b.clone(), a.clone()]));
         let mut b2 = b;
@@ -180,7 +227,12 @@ mod tests {
 
     #[test]
     fn missing_directory_is_named() {
-        let e = read_dir(Path::new("/nonexistent/policies")).unwrap_err().to_string();
-        assert!(e.starts_with("/nonexistent/policies: cannot read policy directory"), "{e}");
+        let e = read_dir(Path::new("/nonexistent/policies"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/nonexistent/policies: cannot read policy directory"),
+            "{e}"
+        );
     }
 }

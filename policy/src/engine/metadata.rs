@@ -10,8 +10,16 @@ use crate::engine::EngineError;
 use crate::model::decision::{Enforcement, RuleInfo, Severity};
 
 /// Kinds a rule may name in `applies_to`.
-pub const KINDS: &[&str] =
-    &["instance", "cluster", "cluster_member", "replica", "parameter_group", "cluster_parameter_group", "subnet_group", "other"];
+pub const KINDS: &[&str] = &[
+    "instance",
+    "cluster",
+    "cluster_member",
+    "replica",
+    "parameter_group",
+    "cluster_parameter_group",
+    "subnet_group",
+    "other",
+];
 /// Actions a rule may name in `actions`.
 pub const ACTIONS: &[&str] = &["create", "update", "replace", "delete", "no-op", "read"];
 /// Actions a rule sees when its METADATA names none.
@@ -76,7 +84,13 @@ pub struct ModuleScan {
 /// Scans a module's text for its package, METADATA blocks and top-level rule names.
 pub fn scan(content: &str) -> ModuleScan {
     let lines: Vec<&str> = content.lines().collect();
-    let mut out = ModuleScan { package: String::new(), package_line: 0, blocks: vec![], package_block: None, rule_names: vec![] };
+    let mut out = ModuleScan {
+        package: String::new(),
+        package_line: 0,
+        blocks: vec![],
+        package_block: None,
+        rule_names: vec![],
+    };
     let mut i = 0;
     let mut last_block_end: Option<(usize, usize)> = None; // (block index, line index after the block)
     while i < lines.len() {
@@ -87,7 +101,10 @@ pub fn scan(content: &str) -> ModuleScan {
             i += 1;
             while i < lines.len() && lines[i].trim_start().starts_with('#') {
                 let l = lines[i].trim_start();
-                let body = l.strip_prefix("# ").or_else(|| l.strip_prefix('#')).unwrap_or(l);
+                let body = l
+                    .strip_prefix("# ")
+                    .or_else(|| l.strip_prefix('#'))
+                    .unwrap_or(l);
                 yaml.push_str(body);
                 yaml.push('\n');
                 i += 1;
@@ -107,12 +124,22 @@ pub fn scan(content: &str) -> ModuleScan {
                 }
             }
         } else if !lines[i].starts_with([' ', '\t', '#', '}', ']', ')']) && !t.is_empty() {
-            let name: String = t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-            if !name.is_empty() && name != "import" && name != "default" && !out.rule_names.contains(&name) {
+            let name: String = t
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty()
+                && name != "import"
+                && name != "default"
+                && !out.rule_names.contains(&name)
+            {
                 out.rule_names.push(name);
             } else if name == "default" {
                 let rest = t["default".len()..].trim_start();
-                let n: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                let n: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
                 if !n.is_empty() && !out.rule_names.contains(&n) {
                     out.rule_names.push(n);
                 }
@@ -134,7 +161,9 @@ fn yaml_str(v: Option<&serde_yaml::Value>) -> Option<String> {
 
 fn yaml_list(v: Option<&serde_yaml::Value>) -> Vec<String> {
     match v {
-        Some(serde_yaml::Value::Sequence(s)) => s.iter().filter_map(|x| yaml_str(Some(x))).collect(),
+        Some(serde_yaml::Value::Sequence(s)) => {
+            s.iter().filter_map(|x| yaml_str(Some(x))).collect()
+        }
         Some(other) => yaml_str(Some(other)).into_iter().collect(),
         None => vec![],
     }
@@ -148,26 +177,42 @@ pub fn parse_rule_meta(file: &str, scan: &ModuleScan) -> Result<Option<RuleMeta>
     for bi in order {
         let (line, yaml) = &scan.blocks[bi];
         let loc = |extra: usize| format!("{file}:{}", line + extra);
-        let doc: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| EngineError::Metadata {
-            location: loc(e.location().map(|l| l.line()).unwrap_or(0)),
-            message: format!("METADATA is not valid YAML: {e}"),
-        })?;
+        let doc: serde_yaml::Value =
+            serde_yaml::from_str(yaml).map_err(|e| EngineError::Metadata {
+                location: loc(e.location().map(|l| l.line()).unwrap_or(0)),
+                message: format!("METADATA is not valid YAML: {e}"),
+            })?;
         let custom = doc.get("custom");
         let Some(id) = yaml_str(custom.and_then(|c| c.get("id"))) else {
             continue;
         };
         let custom = custom.unwrap_or(&serde_yaml::Value::Null);
-        let bad = |message: String| EngineError::Metadata { location: loc(0), message: format!("rule {id}: {message}") };
+        let bad = |message: String| EngineError::Metadata {
+            location: loc(0),
+            message: format!("rule {id}: {message}"),
+        };
         if id.trim().is_empty() {
             return Err(bad("custom.id is empty".into()));
         }
-        let sev_s = yaml_str(custom.get("severity")).ok_or_else(|| bad("custom.severity is missing; use critical, high, medium or low".into()))?;
-        let severity = Severity::parse(&sev_s)
-            .ok_or_else(|| bad(format!("bad custom.severity {sev_s:?}; use critical, high, medium or low")))?;
-        let enf_s = yaml_str(custom.get("enforcement"))
-            .ok_or_else(|| bad("custom.enforcement is missing; use advisory, soft-mandatory or hard-mandatory".into()))?;
-        let enforcement = Enforcement::parse(&enf_s)
-            .ok_or_else(|| bad(format!("bad custom.enforcement {enf_s:?}; use advisory, soft-mandatory or hard-mandatory")))?;
+        let sev_s = yaml_str(custom.get("severity")).ok_or_else(|| {
+            bad("custom.severity is missing; use critical, high, medium or low".into())
+        })?;
+        let severity = Severity::parse(&sev_s).ok_or_else(|| {
+            bad(format!(
+                "bad custom.severity {sev_s:?}; use critical, high, medium or low"
+            ))
+        })?;
+        let enf_s = yaml_str(custom.get("enforcement")).ok_or_else(|| {
+            bad(
+                "custom.enforcement is missing; use advisory, soft-mandatory or hard-mandatory"
+                    .into(),
+            )
+        })?;
+        let enforcement = Enforcement::parse(&enf_s).ok_or_else(|| {
+            bad(format!(
+                "bad custom.enforcement {enf_s:?}; use advisory, soft-mandatory or hard-mandatory"
+            ))
+        })?;
         let mut references = BTreeMap::new();
         if let Some(serde_yaml::Value::Mapping(m)) = custom.get("references") {
             for (k, v) in m {
@@ -208,7 +253,10 @@ pub fn parse_rule_meta(file: &str, scan: &ModuleScan) -> Result<Option<RuleMeta>
 
 fn check_values(values: &[String], allowed: &[&str], field: &str) -> Result<(), String> {
     match values.iter().find(|v| !allowed.contains(&v.as_str())) {
-        Some(v) => Err(format!("unknown custom.{field} value {v:?}; use one of {}", allowed.join(", "))),
+        Some(v) => Err(format!(
+            "unknown custom.{field} value {v:?}; use one of {}",
+            allowed.join(", ")
+        )),
         None => Ok(()),
     }
 }
@@ -235,10 +283,24 @@ mod tests {
 
     #[test]
     fn bad_values_name_file_line_and_fix() {
-        let e = parse_rule_meta("r.rego", &scan(&RULE.replace("hard-mandatory", "mandatory"))).unwrap_err().to_string();
-        assert!(e.starts_with("r.rego:1: rule DBP-ENC-001: bad custom.enforcement \"mandatory\""), "{e}");
-        let e = parse_rule_meta("r.rego", &scan(&RULE.replace("cluster]", "clustr]"))).unwrap_err().to_string();
+        let e = parse_rule_meta(
+            "r.rego",
+            &scan(&RULE.replace("hard-mandatory", "mandatory")),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("r.rego:1: rule DBP-ENC-001: bad custom.enforcement \"mandatory\""),
+            "{e}"
+        );
+        let e = parse_rule_meta("r.rego", &scan(&RULE.replace("cluster]", "clustr]")))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("applies_to value \"clustr\""), "{e}");
-        assert!(parse_rule_meta("r.rego", &scan(&RULE.replace("id: DBP-ENC-001", "name: x"))).unwrap().is_none());
+        assert!(
+            parse_rule_meta("r.rego", &scan(&RULE.replace("id: DBP-ENC-001", "name: x")))
+                .unwrap()
+                .is_none()
+        );
     }
 }

@@ -93,14 +93,24 @@ pub struct PolicyEngine {
 
 /// The files of the embedded default bundle.
 fn embedded_files() -> Vec<PolicyFile> {
-    // TEMPORARY until POL1's crate::bundle::default_files() lands.
-    Vec::new()
+    crate::bundle::default_files()
+        .into_iter()
+        .map(|f| PolicyFile {
+            path: format!("bundle/{}", f.path),
+            content: f.content.to_string(),
+            dir: None,
+        })
+        .collect()
 }
 
 impl PolicyEngine {
     /// Loads and compiles the bundle; every problem is an [`EngineError`] naming file and line.
     pub fn load(opts: &EngineOptions) -> Result<PolicyEngine, EngineError> {
-        let mut files: Vec<PolicyFile> = if opts.include_default_bundle { embedded_files() } else { vec![] };
+        let mut files: Vec<PolicyFile> = if opts.include_default_bundle {
+            embedded_files()
+        } else {
+            vec![]
+        };
         for dir in &opts.extra_dirs {
             let found = load::read_dir(dir)?;
             if found.iter().all(PolicyFile::is_test) {
@@ -115,19 +125,34 @@ impl PolicyEngine {
         let modules: Vec<ScannedModule> = files
             .iter()
             .filter(|f| !f.is_test())
-            .map(|f| ScannedModule { file: f.clone(), scan: metadata::scan(&f.content) })
+            .map(|f| ScannedModule {
+                file: f.clone(),
+                scan: metadata::scan(&f.content),
+            })
             .collect();
         for m in &modules {
             if m.scan.package.is_empty() {
-                return Err(EngineError::Rego { location: format!("{}:1", m.file.path), message: "no `package` statement".into() });
+                return Err(EngineError::Rego {
+                    location: format!("{}:1", m.file.path),
+                    message: "no `package` statement".into(),
+                });
             }
         }
         let rules = load::collect_rules(&modules)?;
-        let conftest_namespaces = conftest::select(&modules, &opts.namespaces, opts.all_namespaces, &opts.extra_dirs)?;
+        let conftest_namespaces = conftest::select(
+            &modules,
+            &opts.namespaces,
+            opts.all_namespaces,
+            &opts.extra_dirs,
+        )?;
 
         // Every --policy directory must contribute something we can query.
         for dir in &opts.extra_dirs {
-            let has_rule = rules.iter().any(|r| modules.iter().any(|m| m.file.path == r.file && m.file.dir.as_deref() == Some(dir)));
+            let has_rule = rules.iter().any(|r| {
+                modules
+                    .iter()
+                    .any(|m| m.file.path == r.file && m.file.dir.as_deref() == Some(dir))
+            });
             let has_conftest = conftest_namespaces.iter().any(|n| n.dirs.contains(dir));
             if !has_rule && !has_conftest {
                 return Err(EngineError::NoRules(format!(
@@ -139,16 +164,21 @@ impl PolicyEngine {
         }
         if rules.is_empty() && conftest_namespaces.is_empty() {
             return Err(EngineError::NoRules(
-                "no rules to evaluate: the default bundle is disabled and no --policy directory was given".into(),
+                "no rules to evaluate: the bundle defines no dbplatform rules and no conftest namespace was selected; drop --no-default-bundle or add --policy DIR".into(),
             ));
         }
 
         let mut engine = regorus::Engine::new();
         for m in &modules {
-            engine.add_policy(m.file.path.clone(), m.file.content.clone()).map_err(|e| EngineError::rego(&m.file.path, e))?;
+            engine
+                .add_policy(m.file.path.clone(), m.file.content.clone())
+                .map_err(|e| EngineError::rego(&m.file.path, e))?;
         }
         engine
-            .add_policy("<generated aggregator>".into(), load::aggregator_module(&rules))
+            .add_policy(
+                "<generated aggregator>".into(),
+                load::aggregator_module(&rules),
+            )
             .map_err(|e| EngineError::rego("<generated aggregator>", e))?;
         let mut data = serde_json::json!({"dbplatform": {"tiers": opts.tiers.to_json()}});
         for f in &opts.data_files {
@@ -156,15 +186,21 @@ impl PolicyEngine {
         }
         engine
             .add_data(regorus::Value::from(data))
-            .map_err(|e| EngineError::Data { path: "--data".into(), message: e.to_string() })?;
+            .map_err(|e| EngineError::Data {
+                path: "--data".into(),
+                message: e.to_string(),
+            })?;
 
         let exceptions = match &opts.exceptions_file {
             Some(p) => {
                 let origin = p.display().to_string();
-                let list = ExceptionsFile::load(p).map_err(|e| EngineError::Data { path: origin.clone(), message: strip_prefix(&e.to_string(), &origin) })?;
+                let list = ExceptionsFile::load(p)?;
                 for e in &list {
                     if !rules.iter().any(|r| r.id == e.rule) {
-                        return Err(EngineError::UnknownRule { origin: format!("{origin}: exception {}", e.id), rule_id: e.rule.clone() });
+                        return Err(EngineError::UnknownRule {
+                            origin: format!("{origin}: exception {}", e.id),
+                            rule_id: e.rule.clone(),
+                        });
                     }
                 }
                 list
@@ -172,7 +208,15 @@ impl PolicyEngine {
             None => vec![],
         };
 
-        let pe = PolicyEngine { base: engine, rules, files, bundle_hash, tiers: opts.tiers.clone(), exceptions, conftest_namespaces };
+        let pe = PolicyEngine {
+            base: engine,
+            rules,
+            files,
+            bundle_hash,
+            tiers: opts.tiers.clone(),
+            exceptions,
+            conftest_namespaces,
+        };
         // Compile now so errors (unknown functions, conflicting rules) surface at load, with their file.
         pe.prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)?;
         Ok(pe)
@@ -206,7 +250,11 @@ impl PolicyEngine {
     /// Rule list for the decision, including conftest pseudo-rules.
     fn rule_infos(&self) -> Vec<RuleInfo> {
         let mut v: Vec<RuleInfo> = self.rules.iter().map(RuleMeta::info).collect();
-        v.extend(self.conftest_namespaces.iter().flat_map(conftest::Namespace::infos));
+        v.extend(
+            self.conftest_namespaces
+                .iter()
+                .flat_map(conftest::Namespace::infos),
+        );
         v
     }
 
@@ -214,10 +262,16 @@ impl PolicyEngine {
     fn prepared(&self, now: chrono::DateTime<chrono::Utc>) -> Result<regorus::Engine, EngineError> {
         let mut e = self.base.clone();
         let now_s = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        e.add_data(regorus::Value::from(serde_json::json!({"dbplatform": {"now": now_s}})))
-            .map_err(|err| EngineError::Data { path: "data.dbplatform.now".into(), message: err.to_string() })?;
+        e.add_data(regorus::Value::from(
+            serde_json::json!({"dbplatform": {"now": now_s}}),
+        ))
+        .map_err(|err| EngineError::Data {
+            path: "data.dbplatform.now".into(),
+            message: err.to_string(),
+        })?;
         e.set_input(regorus::Value::new_object());
-        e.eval_rule(load::AGGREGATOR_RULE.to_string()).map_err(|err| EngineError::rego("<bundle>", err))?;
+        e.eval_rule(load::AGGREGATOR_RULE.to_string())
+            .map_err(|err| EngineError::rego("<bundle>", err))?;
         Ok(e)
     }
 
@@ -239,7 +293,12 @@ impl PolicyEngine {
         let mut results = eval::evaluate_inputs(self, &prepared, inputs, ctx)?;
         if self.has_conftest() {
             for (raw, origin) in raws {
-                results.extend(conftest::evaluate(&self.conftest_namespaces, &prepared, raw, origin)?);
+                results.extend(conftest::evaluate(
+                    &self.conftest_namespaces,
+                    &prepared,
+                    raw,
+                    origin,
+                )?);
             }
         }
         Ok(eval::finish(self, inputs, results, ctx))
@@ -248,7 +307,10 @@ impl PolicyEngine {
     fn check_overrides(&self, overrides: &[Override]) -> Result<(), EngineError> {
         for o in overrides {
             let Some(rule) = self.rule(&o.rule_id) else {
-                return Err(EngineError::UnknownRule { origin: "--override".into(), rule_id: o.rule_id.clone() });
+                return Err(EngineError::UnknownRule {
+                    origin: "--override".into(),
+                    rule_id: o.rule_id.clone(),
+                });
             };
             if rule.enforcement != crate::model::decision::Enforcement::SoftMandatory {
                 return Err(EngineError::Data {
@@ -263,7 +325,10 @@ impl PolicyEngine {
             if o.reason.trim().is_empty() || o.by.trim().is_empty() {
                 return Err(EngineError::Data {
                     path: "--override".into(),
-                    message: format!("override of {} needs a non-empty --reason and --by", o.rule_id),
+                    message: format!(
+                        "override of {} needs a non-empty --reason and --by",
+                        o.rule_id
+                    ),
                 });
             }
         }
@@ -271,33 +336,54 @@ impl PolicyEngine {
     }
 }
 
-fn strip_prefix(msg: &str, origin: &str) -> String {
-    msg.split_once(origin).map(|(_, rest)| rest.trim_start_matches(':').trim().to_string()).unwrap_or_else(|| msg.to_string())
-}
-
 /// Reads a `--data` document (JSON, or YAML for `.yaml`/`.yml`); it must be an object.
 fn read_data_file(path: &std::path::Path) -> Result<serde_json::Value, EngineError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| EngineError::Io { path: shown.clone(), message: format!("cannot read data file: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| EngineError::Io {
+        path: shown.clone(),
+        message: format!("cannot read data file: {e}"),
+    })?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     let v: serde_json::Value = if yaml {
-        serde_yaml::from_str(&text).map_err(|e| EngineError::Data { path: shown.clone(), message: format!("not valid YAML: {e}") })?
+        serde_yaml::from_str(&text).map_err(|e| EngineError::Data {
+            path: shown.clone(),
+            message: format!("not valid YAML: {e}"),
+        })?
     } else {
-        serde_json::from_str(&text).map_err(|e| EngineError::Data { path: shown.clone(), message: format!("not valid JSON: {e}") })?
+        serde_json::from_str(&text).map_err(|e| EngineError::Data {
+            path: shown.clone(),
+            message: format!("not valid JSON: {e}"),
+        })?
     };
     if !v.is_object() {
-        return Err(EngineError::Data { path: shown, message: "a data file must hold an object at the top level".into() });
+        return Err(EngineError::Data {
+            path: shown,
+            message: "a data file must hold an object at the top level".into(),
+        });
     }
     Ok(v)
 }
 
 /// Deep-merges `add` into `base`; a conflicting leaf is an error naming the key.
-fn merge_data(base: &mut serde_json::Value, add: serde_json::Value, origin: &str) -> Result<(), EngineError> {
-    fn go(base: &mut serde_json::Value, add: serde_json::Value, path: &str, origin: &str) -> Result<(), EngineError> {
+fn merge_data(
+    base: &mut serde_json::Value,
+    add: serde_json::Value,
+    origin: &str,
+) -> Result<(), EngineError> {
+    fn go(
+        base: &mut serde_json::Value,
+        add: serde_json::Value,
+        path: &str,
+        origin: &str,
+    ) -> Result<(), EngineError> {
         match (base, add) {
             (serde_json::Value::Object(b), serde_json::Value::Object(a)) => {
                 for (k, v) in a {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     match b.get_mut(&k) {
                         Some(existing) => go(existing, v, &p, origin)?,
                         None => {
@@ -308,7 +394,10 @@ fn merge_data(base: &mut serde_json::Value, add: serde_json::Value, origin: &str
                 Ok(())
             }
             (b, a) if *b == a => Ok(()),
-            _ => Err(EngineError::Data { path: origin.into(), message: format!("data.{path} conflicts with data already loaded") }),
+            _ => Err(EngineError::Data {
+                path: origin.into(),
+                message: format!("data.{path} conflicts with data already loaded"),
+            }),
         }
     }
     go(base, add, "", origin)

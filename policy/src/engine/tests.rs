@@ -72,12 +72,18 @@ fn bundle() -> tempfile::TempDir {
 }
 
 fn opts(dir: &Path) -> EngineOptions {
-    EngineOptions { extra_dirs: vec![dir.to_path_buf()], include_default_bundle: false, ..EngineOptions::default() }
+    EngineOptions {
+        extra_dirs: vec![dir.to_path_buf()],
+        include_default_bundle: false,
+        ..EngineOptions::default()
+    }
 }
 
 fn ctx() -> EvalContext {
     EvalContext {
-        now: chrono::Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap(),
+        now: chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+            .unwrap(),
         overrides: vec![],
         on_unknown: None,
         source: "test".into(),
@@ -98,17 +104,31 @@ fn input(address: &str, settings: serde_json::Value, unknown: &[&str]) -> Input 
 }
 
 fn statuses(d: &Decision) -> Vec<(String, String, &'static str)> {
-    d.results.iter().map(|r| (r.address.clone(), r.rule_id.clone(), r.status.as_str())).collect()
+    d.results
+        .iter()
+        .map(|r| (r.address.clone(), r.rule_id.clone(), r.status.as_str()))
+        .collect()
 }
 
 #[test]
 fn statuses_follow_enforcement_and_unknowns() {
     let dir = bundle();
     let pe = PolicyEngine::load(&opts(dir.path())).unwrap();
-    assert_eq!(pe.rules().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["T-BAK-001", "T-ENC-001", "T-TAG-001"]);
+    assert_eq!(
+        pe.rules().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["T-BAK-001", "T-ENC-001", "T-TAG-001"]
+    );
     let inputs = vec![
-        input("aws_db_instance.a", serde_json::json!({"storage_encrypted": false, "backup_retention_days": 3}), &[]),
-        input("aws_db_instance.b", serde_json::json!({"backup_retention_days": 30}), &["settings.storage_encrypted"]),
+        input(
+            "aws_db_instance.a",
+            serde_json::json!({"storage_encrypted": false, "backup_retention_days": 3}),
+            &[],
+        ),
+        input(
+            "aws_db_instance.b",
+            serde_json::json!({"backup_retention_days": 30}),
+            &["settings.storage_encrypted"],
+        ),
     ];
     let d = pe.evaluate(&inputs, &ctx()).unwrap();
     assert_eq!(
@@ -125,20 +145,38 @@ fn statuses_follow_enforcement_and_unknowns() {
     assert_eq!(d.results[0].message, "retention 3 is below 14");
     assert_eq!(d.results[0].path, "backup_retention_period");
     assert_eq!(d.outcome, Outcome::Fail);
-    assert_eq!((d.summary.fail, d.summary.warn, d.summary.unknown, d.summary.pass), (2, 2, 1, 1));
+    assert_eq!(
+        (
+            d.summary.fail,
+            d.summary.warn,
+            d.summary.unknown,
+            d.summary.pass
+        ),
+        (2, 2, 1, 1)
+    );
     // Same inputs, same id.
-    assert_eq!(d.decision_id, pe.evaluate(&inputs, &ctx()).unwrap().decision_id);
+    assert_eq!(
+        d.decision_id,
+        pe.evaluate(&inputs, &ctx()).unwrap().decision_id
+    );
 }
 
 #[test]
 fn unknown_hard_mandatory_fails_by_default_and_warn_mode_passes() {
     let dir = bundle();
     let pe = PolicyEngine::load(&opts(dir.path())).unwrap();
-    let mut i = input("aws_db_instance.b", serde_json::json!({"backup_retention_days": 30}), &["settings.storage_encrypted"]);
+    let mut i = input(
+        "aws_db_instance.b",
+        serde_json::json!({"backup_retention_days": 30}),
+        &["settings.storage_encrypted"],
+    );
     i.tags.insert("owner".into(), "x".into());
     let d = pe.evaluate(std::slice::from_ref(&i), &ctx()).unwrap();
     assert_eq!(d.outcome, Outcome::Fail);
-    let c = EvalContext { on_unknown: Some(OnUnknown::Warn), ..ctx() };
+    let c = EvalContext {
+        on_unknown: Some(OnUnknown::Warn),
+        ..ctx()
+    };
     assert_eq!(pe.evaluate(&[i], &c).unwrap().outcome, Outcome::Pass);
 }
 
@@ -146,14 +184,32 @@ fn unknown_hard_mandatory_fails_by_default_and_warn_mode_passes() {
 fn soft_mandatory_override_is_recorded_and_hard_cannot_be_overridden() {
     let dir = bundle();
     let pe = PolicyEngine::load(&opts(dir.path())).unwrap();
-    let i = input("aws_db_instance.a", serde_json::json!({"storage_encrypted": true, "backup_retention_days": 3}), &[]);
-    let c = EvalContext { overrides: vec![Override { rule_id: "T-BAK-001".into(), reason: "migration".into(), by: "jane".into() }], ..ctx() };
+    let i = input(
+        "aws_db_instance.a",
+        serde_json::json!({"storage_encrypted": true, "backup_retention_days": 3}),
+        &[],
+    );
+    let c = EvalContext {
+        overrides: vec![Override {
+            rule_id: "T-BAK-001".into(),
+            reason: "migration".into(),
+            by: "jane".into(),
+        }],
+        ..ctx()
+    };
     let d = pe.evaluate(std::slice::from_ref(&i), &c).unwrap();
     let r = d.results.iter().find(|r| r.rule_id == "T-BAK-001").unwrap();
     assert_eq!(r.status, Status::Overridden);
     assert_eq!(r.override_.as_ref().unwrap().by, "jane");
     assert_eq!(d.outcome, Outcome::Pass);
-    let c = EvalContext { overrides: vec![Override { rule_id: "T-ENC-001".into(), reason: "x".into(), by: "y".into() }], ..ctx() };
+    let c = EvalContext {
+        overrides: vec![Override {
+            rule_id: "T-ENC-001".into(),
+            reason: "x".into(),
+            by: "y".into(),
+        }],
+        ..ctx()
+    };
     let e = pe.evaluate(&[i], &c).unwrap_err().to_string();
     assert!(e.contains("T-ENC-001 is hard-mandatory"), "{e}");
 }
@@ -169,16 +225,31 @@ fn exceptions_apply_only_when_approved_and_unexpired() {
          - {id: E3, rule: T-TAG-001, resource: 'nothing.*', owner: o, reason: r, ticket: T-3, approved_by: '', created: 2026-11-01, expires: 2026-11-30}\n",
     )
     .unwrap();
-    let pe = PolicyEngine::load(&EngineOptions { exceptions_file: Some(exc), ..opts(dir.path()) }).unwrap();
-    let i = input("aws_db_instance.a", serde_json::json!({"storage_encrypted": false, "backup_retention_days": 3}), &[]);
+    let pe = PolicyEngine::load(&EngineOptions {
+        exceptions_file: Some(exc),
+        ..opts(dir.path())
+    })
+    .unwrap();
+    let i = input(
+        "aws_db_instance.a",
+        serde_json::json!({"storage_encrypted": false, "backup_retention_days": 3}),
+        &[],
+    );
     let d = pe.evaluate(&[i], &ctx()).unwrap();
     let enc = d.results.iter().find(|r| r.rule_id == "T-ENC-001").unwrap();
     assert_eq!(enc.status, Status::Exempted);
     assert_eq!(enc.exception.as_ref().unwrap().ticket, "T-1");
     let bak = d.results.iter().find(|r| r.rule_id == "T-BAK-001").unwrap();
     assert_eq!(bak.status, Status::Fail);
-    let st: Vec<(&str, &str)> = d.exceptions.iter().map(|e| (e.id.as_str(), e.status.as_str())).collect();
-    assert_eq!(st, [("E1", "applied"), ("E2", "expired"), ("E3", "unapproved")]);
+    let st: Vec<(&str, &str)> = d
+        .exceptions
+        .iter()
+        .map(|e| (e.id.as_str(), e.status.as_str()))
+        .collect();
+    assert_eq!(
+        st,
+        [("E1", "applied"), ("E2", "expired"), ("E3", "unapproved")]
+    );
 }
 
 #[test]
@@ -186,31 +257,74 @@ fn exception_for_unknown_rule_is_an_error() {
     let dir = bundle();
     let exc = dir.path().join("exc.json");
     std::fs::write(&exc, r#"[{"id":"E1","rule":"NOPE-1","resource":"*","owner":"o","reason":"r","ticket":"t","approved_by":"a","created":"2026-11-01","expires":"2026-11-02"}]"#).unwrap();
-    let e = PolicyEngine::load(&EngineOptions { exceptions_file: Some(exc), ..opts(dir.path()) }).err().unwrap().to_string();
-    assert!(e.contains("exception E1: unknown rule id \"NOPE-1\""), "{e}");
+    let e = PolicyEngine::load(&EngineOptions {
+        exceptions_file: Some(exc),
+        ..opts(dir.path())
+    })
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("exception E1: unknown rule id \"NOPE-1\""),
+        "{e}"
+    );
 }
 
 #[test]
 fn load_errors_name_file_and_line() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "a.rego", ENC);
-    write(d.path(), "b.rego", &ENC.replace("package dbplatform.rules.enc", "package dbplatform.rules.enc2"));
-    let e = PolicyEngine::load(&opts(d.path())).err().unwrap().to_string();
-    assert!(e.contains("b.rego:1: duplicate rule id T-ENC-001: already defined at") && e.contains("a.rego:1"), "{e}");
+    write(
+        d.path(),
+        "b.rego",
+        &ENC.replace(
+            "package dbplatform.rules.enc",
+            "package dbplatform.rules.enc2",
+        ),
+    );
+    let e = PolicyEngine::load(&opts(d.path()))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("b.rego:1: duplicate rule id T-ENC-001: already defined at")
+            && e.contains("a.rego:1"),
+        "{e}"
+    );
 
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "a.rego", "package dbplatform.rules.x\n\nviolation contains {\"msg\": \"m\"} if { true }\n");
-    let e = PolicyEngine::load(&opts(d.path())).err().unwrap().to_string();
+    write(
+        d.path(),
+        "a.rego",
+        "package dbplatform.rules.x\n\nviolation contains {\"msg\": \"m\"} if { true }\n",
+    );
+    let e = PolicyEngine::load(&opts(d.path()))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("a.rego:1: rule module dbplatform.rules.x defines `violation` but has no METADATA custom.id"), "{e}");
 
     let d = tempfile::tempdir().unwrap();
-    write(d.path(), "a.rego", &ENC.replace("input.settings.storage_encrypted == false", "input.settings.storage_encrypted == == false"));
-    let e = PolicyEngine::load(&opts(d.path())).err().unwrap().to_string();
+    write(
+        d.path(),
+        "a.rego",
+        &ENC.replace(
+            "input.settings.storage_encrypted == false",
+            "input.settings.storage_encrypted == == false",
+        ),
+    );
+    let e = PolicyEngine::load(&opts(d.path()))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("a.rego:17"), "{e}");
 
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "lib.rego", "package helpers\n\nx := 1\n");
-    let e = PolicyEngine::load(&opts(d.path())).err().unwrap().to_string();
+    let e = PolicyEngine::load(&opts(d.path()))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("defines no rule we can query"), "{e}");
 }
 
@@ -222,15 +336,36 @@ fn conftest_namespaces_run_on_the_raw_plan() {
         "main.rego",
         "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tsome rc in input.resource_changes\n\trc.change.after.storage_encrypted == false\n\tmsg := sprintf(\"%s: not encrypted\", [rc.address])\n}\n\nwarn contains {\"msg\": \"just a warning\"} if { true }\n",
     );
-    let o = EngineOptions { namespaces: vec!["main".into()], ..opts(d.path()) };
+    let o = EngineOptions {
+        namespaces: vec!["main".into()],
+        ..opts(d.path())
+    };
     let pe = PolicyEngine::load(&o).unwrap();
     let raw = serde_json::json!({"resource_changes": [{"address": "aws_db_instance.x", "change": {"after": {"storage_encrypted": false}}}]});
-    let dec = pe.evaluate_with_raw(&[], &[(&raw, "plan.json")], &ctx()).unwrap();
-    let got: Vec<(&str, &str, &str)> = dec.results.iter().map(|r| (r.rule_id.as_str(), r.status.as_str(), r.message.as_str())).collect();
-    assert_eq!(got, [("main.deny", "fail", "aws_db_instance.x: not encrypted"), ("main.warn", "warn", "just a warning")]);
+    let dec = pe
+        .evaluate_with_raw(&[], &[(&raw, "plan.json")], &ctx())
+        .unwrap();
+    let got: Vec<(&str, &str, &str)> = dec
+        .results
+        .iter()
+        .map(|r| (r.rule_id.as_str(), r.status.as_str(), r.message.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("main.deny", "fail", "aws_db_instance.x: not encrypted"),
+            ("main.warn", "warn", "just a warning")
+        ]
+    );
     assert_eq!(dec.outcome, Outcome::Fail);
 
-    let o = EngineOptions { namespaces: vec!["other".into()], ..opts(d.path()) };
+    let o = EngineOptions {
+        namespaces: vec!["other".into()],
+        ..opts(d.path())
+    };
     let e = PolicyEngine::load(&o).err().unwrap().to_string();
-    assert!(e.starts_with("namespace other defines no deny/violation/warn rules in"), "{e}");
+    assert!(
+        e.starts_with("namespace other defines no deny/violation/warn rules in"),
+        "{e}"
+    );
 }

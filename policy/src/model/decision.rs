@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 pub const DECISION_SCHEMA: &str = "dbplatform.decision/v1";
 
 /// Rule severity, from the rule's METADATA.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
@@ -78,7 +80,9 @@ impl Enforcement {
 }
 
 /// The status of one (rule, resource) pair.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -252,9 +256,18 @@ mod tests {
 
     #[test]
     fn enums_use_contract_spelling() {
-        assert_eq!(serde_json::to_string(&Enforcement::SoftMandatory).unwrap(), "\"soft-mandatory\"");
-        assert_eq!(serde_json::to_string(&Status::Overridden).unwrap(), "\"overridden\"");
-        assert_eq!(Enforcement::parse("hard-mandatory"), Some(Enforcement::HardMandatory));
+        assert_eq!(
+            serde_json::to_string(&Enforcement::SoftMandatory).unwrap(),
+            "\"soft-mandatory\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Status::Overridden).unwrap(),
+            "\"overridden\""
+        );
+        assert_eq!(
+            Enforcement::parse("hard-mandatory"),
+            Some(Enforcement::HardMandatory)
+        );
         assert_eq!(Enforcement::parse("mandatory"), None);
         assert_eq!(Severity::parse("critical"), Some(Severity::Critical));
     }

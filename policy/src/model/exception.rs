@@ -55,9 +55,7 @@ pub struct Exception {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ExceptionsFile {
-    Wrapped {
-        exceptions: Vec<Exception>,
-    },
+    Wrapped { exceptions: Vec<Exception> },
     List(Vec<Exception>),
 }
 
@@ -65,11 +63,18 @@ pub enum ExceptionsFile {
 #[derive(Debug, thiserror::Error)]
 pub enum ExceptionError {
     #[error("cannot read exceptions file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("exceptions file {path} is not valid: {message}")]
     Parse { path: String, message: String },
     #[error("exceptions file {path}: exception {id}: {message}")]
-    Invalid { path: String, id: String, message: String },
+    Invalid {
+        path: String,
+        id: String,
+        message: String,
+    },
 }
 
 /// Whether an exception applies to one resource at a given day.
@@ -79,7 +84,11 @@ pub enum Applicability {
     Expired,
     Unapproved,
     /// Lifetime in days and the tier's maximum.
-    TooLong { days: i64, max: u32, tier: String },
+    TooLong {
+        days: i64,
+        max: u32,
+        tier: String,
+    },
 }
 
 impl Exception {
@@ -89,21 +98,27 @@ impl Exception {
     }
 
     /// Whether it applies on `today` to a resource of `tier` (None = no tier: strictest limit).
-    pub fn applicability(&self, today: NaiveDate, tier: Option<&str>, tiers: &TierCatalogue) -> Applicability {
+    pub fn applicability(
+        &self,
+        today: NaiveDate,
+        tier: Option<&str>,
+        tiers: &TierCatalogue,
+    ) -> Applicability {
         if self.approved_by.trim().is_empty() {
             return Applicability::Unapproved;
         }
         if today > self.expires {
             return Applicability::Expired;
         }
-        let limit = match tier.and_then(|t| tiers.get(t).map(|x| (t.to_string(), x.max_exception_days))) {
-            Some(l) => Some(l),
-            None => tiers
-                .tiers
-                .iter()
-                .min_by_key(|(_, t)| t.max_exception_days)
-                .map(|(n, t)| (n.clone(), t.max_exception_days)),
-        };
+        let limit =
+            match tier.and_then(|t| tiers.get(t).map(|x| (t.to_string(), x.max_exception_days))) {
+                Some(l) => Some(l),
+                None => tiers
+                    .tiers
+                    .iter()
+                    .min_by_key(|(_, t)| t.max_exception_days)
+                    .map(|(n, t)| (n.clone(), t.max_exception_days)),
+            };
         let days = (self.expires - self.created).num_days();
         if let Some((tier, max)) = limit {
             if days > i64::from(max) {
@@ -118,8 +133,15 @@ impl ExceptionsFile {
     /// Loads and checks an exceptions file (YAML, or JSON when named `*.json`).
     pub fn load(path: &Path) -> Result<Vec<Exception>, ExceptionError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ExceptionError::Read { path: origin.clone(), source })?;
-        Self::parse(&text, &origin, path.extension().is_some_and(|e| e == "json"))
+        let text = std::fs::read_to_string(path).map_err(|source| ExceptionError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        Self::parse(
+            &text,
+            &origin,
+            path.extension().is_some_and(|e| e == "json"),
+        )
     }
 
     /// Parses exceptions from text; `origin` names the file in errors.
@@ -130,35 +152,55 @@ impl ExceptionsFile {
                 message: "file is empty; write a list of exceptions or {exceptions: [...]}".into(),
             });
         }
-        let file: ExceptionsFile = if json {
-            serde_json::from_str(text).map_err(|e| ExceptionError::Parse { path: origin.into(), message: e.to_string() })?
-        } else {
-            // Parse to a generic value first: untagged enums hide serde_yaml's precise messages.
-            let v: serde_yaml::Value = serde_yaml::from_str(text)
-                .map_err(|e| ExceptionError::Parse { path: origin.into(), message: e.to_string() })?;
-            let list = match v {
-                serde_yaml::Value::Mapping(mut m) => match m.remove("exceptions") {
-                    Some(l) => l,
-                    None => {
-                        return Err(ExceptionError::Parse {
-                            path: origin.into(),
-                            message: "expected a list of exceptions or a mapping with an `exceptions` list".into(),
-                        })
+        let file: ExceptionsFile =
+            if json {
+                serde_json::from_str(text).map_err(|e| ExceptionError::Parse {
+                    path: origin.into(),
+                    message: e.to_string(),
+                })?
+            } else {
+                // Look at the top-level shape first, then deserialize from the text so errors keep line and column.
+                let v: serde_yaml::Value =
+                    serde_yaml::from_str(text).map_err(|e| ExceptionError::Parse {
+                        path: origin.into(),
+                        message: e.to_string(),
+                    })?;
+                let parse_err = |e: serde_yaml::Error| ExceptionError::Parse {
+                    path: origin.into(),
+                    message: e.to_string(),
+                };
+                match v {
+                    serde_yaml::Value::Mapping(_) => {
+                        #[derive(Deserialize)]
+                        #[serde(deny_unknown_fields)]
+                        struct Wrapped {
+                            exceptions: Vec<Exception>,
+                        }
+                        let w: Wrapped = serde_yaml::from_str(text).map_err(parse_err)?;
+                        ExceptionsFile::List(w.exceptions)
                     }
-                },
-                other => other,
+                    serde_yaml::Value::Sequence(_) => {
+                        ExceptionsFile::List(serde_yaml::from_str(text).map_err(parse_err)?)
+                    }
+                    _ => return Err(ExceptionError::Parse {
+                        path: origin.into(),
+                        message:
+                            "expected a list of exceptions or a mapping with an `exceptions` list"
+                                .into(),
+                    }),
+                }
             };
-            let list: Vec<Exception> = serde_yaml::from_value(list)
-                .map_err(|e| ExceptionError::Parse { path: origin.into(), message: e.to_string() })?;
-            ExceptionsFile::List(list)
-        };
         let list = match file {
             ExceptionsFile::Wrapped { exceptions } => exceptions,
             ExceptionsFile::List(l) => l,
         };
         let mut seen = std::collections::BTreeSet::new();
         for e in &list {
-            let bad = |message: String| ExceptionError::Invalid { path: origin.into(), id: e.id.clone(), message };
+            let bad = |message: String| ExceptionError::Invalid {
+                path: origin.into(),
+                id: e.id.clone(),
+                message,
+            };
             if e.id.trim().is_empty() {
                 return Err(bad("id is empty; give every exception a unique id".into()));
             }
@@ -169,7 +211,10 @@ impl ExceptionsFile {
                 return Err(bad("rule and resource must not be empty".into()));
             }
             if e.expires < e.created {
-                return Err(bad(format!("expires {} is before created {}", e.expires, e.created)));
+                return Err(bad(format!(
+                    "expires {} is before created {}",
+                    e.expires, e.created
+                )));
             }
         }
         Ok(list)
@@ -177,7 +222,8 @@ impl ExceptionsFile {
 
     /// JSON Schema of the exceptions file.
     pub fn json_schema() -> serde_json::Value {
-        serde_json::to_value(schemars::schema_for!(ExceptionsFile)).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(schemars::schema_for!(ExceptionsFile))
+            .unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -219,7 +265,10 @@ mod tests {
 
     #[test]
     fn glob_matches_addresses() {
-        assert!(glob_match(b"module.a.*", b"module.a.aws_db_instance.x[\"eu\"]"));
+        assert!(glob_match(
+            b"module.a.*",
+            b"module.a.aws_db_instance.x[\"eu\"]"
+        ));
         assert!(glob_match(b"aws_db_instance.?", b"aws_db_instance.x"));
         assert!(!glob_match(b"aws_db_instance.x", b"aws_db_instance.xy"));
         assert!(glob_match(b"*", b""));
@@ -236,25 +285,51 @@ mod tests {
 
     #[test]
     fn bad_files_name_the_problem() {
-        let e = ExceptionsFile::parse("exceptions:\n  - id: E1\n", "e.yaml", false).unwrap_err().to_string();
+        let e = ExceptionsFile::parse("exceptions:\n  - id: E1\n", "e.yaml", false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("e.yaml") && e.contains("missing field"), "{e}");
-        let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "2026-10-01"), "e.yaml", false).unwrap_err().to_string();
+        let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "2026-10-01"), "e.yaml", false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("before created"), "{e}");
-        let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "tomorrow"), "e.yaml", false).unwrap_err().to_string();
+        let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "tomorrow"), "e.yaml", false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("e.yaml"), "{e}");
     }
 
     #[test]
     fn applicability_checks_approval_expiry_and_tier_limit() {
         let tiers = TierCatalogue::embedded();
-        let mut e = ExceptionsFile::parse(YAML, "e.yaml", false).unwrap().remove(0);
-        assert_eq!(e.applicability(d("2026-11-20"), Some("tier-0"), &tiers), Applicability::Applies);
-        assert_eq!(e.applicability(d("2026-11-21"), Some("tier-0"), &tiers), Applicability::Expired);
+        let mut e = ExceptionsFile::parse(YAML, "e.yaml", false)
+            .unwrap()
+            .remove(0);
+        assert_eq!(
+            e.applicability(d("2026-11-20"), Some("tier-0"), &tiers),
+            Applicability::Applies
+        );
+        assert_eq!(
+            e.applicability(d("2026-11-21"), Some("tier-0"), &tiers),
+            Applicability::Expired
+        );
         e.expires = d("2027-01-15");
-        assert!(matches!(e.applicability(d("2026-11-21"), Some("tier-0"), &tiers), Applicability::TooLong { max: 30, .. }));
-        assert!(matches!(e.applicability(d("2026-11-21"), None, &tiers), Applicability::TooLong { max: 30, .. }));
-        assert_eq!(e.applicability(d("2026-11-21"), Some("tier-2"), &tiers), Applicability::Applies);
+        assert!(matches!(
+            e.applicability(d("2026-11-21"), Some("tier-0"), &tiers),
+            Applicability::TooLong { max: 30, .. }
+        ));
+        assert!(matches!(
+            e.applicability(d("2026-11-21"), None, &tiers),
+            Applicability::TooLong { max: 30, .. }
+        ));
+        assert_eq!(
+            e.applicability(d("2026-11-21"), Some("tier-2"), &tiers),
+            Applicability::Applies
+        );
         e.approved_by.clear();
-        assert_eq!(e.applicability(d("2026-11-21"), Some("tier-2"), &tiers), Applicability::Unapproved);
+        assert_eq!(
+            e.applicability(d("2026-11-21"), Some("tier-2"), &tiers),
+            Applicability::Unapproved
+        );
     }
 }

@@ -8,7 +8,9 @@ use crate::report::ReportInput;
 
 /// Escapes a workflow-command message.
 fn esc_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a workflow-command property value.
@@ -33,8 +35,15 @@ pub fn render(input: &ReportInput<'_>) -> String {
             props.push(format!("file={}", esc_prop(&l.file)));
             props.push(format!("line={}", l.line));
         }
-        props.push(format!("title={}", esc_prop(&format!("{} {}", r.rule_id, r.title))));
-        let mut msg = if r.path.is_empty() { format!("{}: {}", r.address, r.message) } else { format!("{}: {}: {}", r.address, r.path, r.message) };
+        props.push(format!(
+            "title={}",
+            esc_prop(&format!("{} {}", r.rule_id, r.title))
+        ));
+        let mut msg = if r.path.is_empty() {
+            format!("{}: {}", r.address, r.message)
+        } else {
+            format!("{}: {}: {}", r.address, r.path, r.message)
+        };
         match (&r.exception, &r.override_) {
             (Some(e), _) => {
                 let _ = write!(msg, " (exempted by {} until {})", e.id, e.expires);

@@ -31,7 +31,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
     for info in &d.rules {
         let results: Vec<&RuleResult> = d.results.iter().filter(|r| r.rule_id == info.id).collect();
         let failures = results.iter().filter(|r| input.fails(r)).count();
-        let skipped = results.iter().filter(|r| matches!(r.status, Status::Exempted | Status::Overridden)).count();
+        let skipped = results
+            .iter()
+            .filter(|r| matches!(r.status, Status::Exempted | Status::Overridden))
+            .count();
         total += results.len();
         total_fail += failures;
         total_skip += skipped;
@@ -42,8 +45,17 @@ pub fn render(input: &ReportInput<'_>) -> String {
             results.len()
         );
         for r in results {
-            let name = if r.path.is_empty() { r.address.clone() } else { format!("{} {}", r.address, r.path) };
-            let _ = write!(suites, "    <testcase classname=\"{}\" name=\"{}\"", xml_escape(&r.rule_id), xml_escape(&name));
+            let name = if r.path.is_empty() {
+                r.address.clone()
+            } else {
+                format!("{} {}", r.address, r.path)
+            };
+            let _ = write!(
+                suites,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml_escape(&r.rule_id),
+                xml_escape(&name)
+            );
             let body = if input.fails(r) {
                 let mut text = r.message.clone();
                 if !r.remediation.is_empty() {
@@ -60,14 +72,23 @@ pub fn render(input: &ReportInput<'_>) -> String {
                 match (r.status, &r.exception, &r.override_) {
                     (Status::Exempted, Some(e), _) => format!(
                         "      <skipped message=\"{}\"/>\n",
-                        xml_escape(&format!("exempted by {} until {}: {}", e.id, e.expires, r.message))
+                        xml_escape(&format!(
+                            "exempted by {} until {}: {}",
+                            e.id, e.expires, r.message
+                        ))
                     ),
                     (Status::Overridden, _, Some(o)) => format!(
                         "      <skipped message=\"{}\"/>\n",
-                        xml_escape(&format!("overridden by {} ({}): {}", o.by, o.reason, r.message))
+                        xml_escape(&format!(
+                            "overridden by {} ({}): {}",
+                            o.by, o.reason, r.message
+                        ))
                     ),
                     (Status::Warn | Status::Unknown, _, _) => {
-                        format!("      <system-out>{}</system-out>\n", xml_escape(&format!("{}: {}", r.status.as_str(), r.message)))
+                        format!(
+                            "      <system-out>{}</system-out>\n",
+                            xml_escape(&format!("{}: {}", r.status.as_str(), r.message))
+                        )
                     }
                     _ => String::new(),
                 }
@@ -91,6 +112,9 @@ pub fn render(input: &ReportInput<'_>) -> String {
 mod tests {
     #[test]
     fn escapes_markup() {
-        assert_eq!(super::xml_escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
+        assert_eq!(
+            super::xml_escape("a<b & \"c\"\u{1}"),
+            "a&lt;b &amp; &quot;c&quot;"
+        );
     }
 }

@@ -35,11 +35,18 @@ impl Locations {
     }
 
     /// Adds the declarations of one plan's resources. `plan_dir` is the root module's directory.
-    pub fn add_plan(&mut self, plan_dir: &Path, raw: &serde_json::Value, resources: &BTreeMap<String, ConfigLocation>) {
+    pub fn add_plan(
+        &mut self,
+        plan_dir: &Path,
+        raw: &serde_json::Value,
+        resources: &BTreeMap<String, ConfigLocation>,
+    ) {
         let root = raw.get("configuration").and_then(|c| c.get("root_module"));
         let mut scanned: BTreeMap<PathBuf, BTreeMap<(String, String), Location>> = BTreeMap::new();
         for (address, loc) in resources {
-            let Some(dir) = module_dir(plan_dir, root, &loc.module) else { continue };
+            let Some(dir) = module_dir(plan_dir, root, &loc.module) else {
+                continue;
+            };
             let decls = scanned.entry(dir.clone()).or_insert_with(|| scan_dir(&dir));
             if let Some(l) = decls.get(&(loc.resource_type.clone(), loc.name.clone())) {
                 self.map.insert(address.clone(), l.clone());
@@ -92,15 +99,29 @@ fn normalize(p: &Path) -> PathBuf {
 /// `(type, name) -> location` for every `resource "TYPE" "NAME"` in the directory's `*.tf` files.
 fn scan_dir(dir: &Path) -> BTreeMap<(String, String), Location> {
     let mut out = BTreeMap::new();
-    let shown = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    let Ok(entries) = std::fs::read_dir(shown) else { return out };
-    let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|e| e == "tf")).collect();
+    let shown = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let Ok(entries) = std::fs::read_dir(shown) else {
+        return out;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+        .collect();
     files.sort();
     for f in files {
-        let Ok(text) = std::fs::read_to_string(&f) else { continue };
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
         for (i, line) in text.lines().enumerate() {
             if let Some((t, n)) = parse_resource_line(line) {
-                out.entry((t, n)).or_insert(Location { file: f.display().to_string(), line: i + 1 });
+                out.entry((t, n)).or_insert(Location {
+                    file: f.display().to_string(),
+                    line: i + 1,
+                });
             }
         }
     }
@@ -130,12 +151,37 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("main.tf"), "module \"data\" {\n  source = \"./modules/db\"\n}\n\nresource \"aws_db_instance\" \"orders\" {\n}\n").unwrap();
         std::fs::create_dir_all(d.path().join("modules/db")).unwrap();
-        std::fs::write(d.path().join("modules/db/x.tf"), "# c\nresource  \"aws_rds_cluster\"   \"c\" {\n}\n").unwrap();
+        std::fs::write(
+            d.path().join("modules/db/x.tf"),
+            "# c\nresource  \"aws_rds_cluster\"   \"c\" {\n}\n",
+        )
+        .unwrap();
         let raw = serde_json::json!({"configuration": {"root_module": {"module_calls": {"data": {"source": "./modules/db", "module": {}}}}}});
         let mut res = BTreeMap::new();
-        res.insert("aws_db_instance.orders[0]".to_string(), ConfigLocation { module: "".into(), resource_type: "aws_db_instance".into(), name: "orders".into() });
-        res.insert("module.data.aws_rds_cluster.c".to_string(), ConfigLocation { module: "module.data".into(), resource_type: "aws_rds_cluster".into(), name: "c".into() });
-        res.insert("aws_db_instance.gone".to_string(), ConfigLocation { module: "".into(), resource_type: "aws_db_instance".into(), name: "gone".into() });
+        res.insert(
+            "aws_db_instance.orders[0]".to_string(),
+            ConfigLocation {
+                module: "".into(),
+                resource_type: "aws_db_instance".into(),
+                name: "orders".into(),
+            },
+        );
+        res.insert(
+            "module.data.aws_rds_cluster.c".to_string(),
+            ConfigLocation {
+                module: "module.data".into(),
+                resource_type: "aws_rds_cluster".into(),
+                name: "c".into(),
+            },
+        );
+        res.insert(
+            "aws_db_instance.gone".to_string(),
+            ConfigLocation {
+                module: "".into(),
+                resource_type: "aws_db_instance".into(),
+                name: "gone".into(),
+            },
+        );
         let mut l = Locations::empty();
         l.add_plan(d.path(), &raw, &res);
         let a = l.get("aws_db_instance.orders[0]").unwrap();

@@ -52,7 +52,8 @@ pub fn render(format: Format, input: &ReportInput<'_>) -> String {
     match format {
         Format::Text => text::render(input),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(input.decision).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            let mut s = serde_json::to_string_pretty(input.decision)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             s.push('\n');
             s
         }

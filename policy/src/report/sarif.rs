@@ -34,7 +34,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
         .iter()
         .map(|info| {
             let meta = input.rules.iter().find(|m| m.id == info.id);
-            let description = meta.map(|m| m.description.as_str()).filter(|s| !s.is_empty()).unwrap_or(&info.title);
+            let description = meta
+                .map(|m| m.description.as_str())
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&info.title);
             let remediation = meta.map(|m| m.remediation.as_str()).unwrap_or("");
             let mut help = description.to_string();
             if !remediation.is_empty() {

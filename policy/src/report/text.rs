@@ -35,24 +35,47 @@ pub fn render(input: &ReportInput<'_>) -> String {
             Status::Overridden => "OVERRIDDEN",
             Status::Pass => "PASS",
         };
-        let path = if r.path.is_empty() { String::new() } else { format!(" {}:", r.path) };
-        let _ = writeln!(s, "  {label} {} [{}, {}]{path} {}", r.rule_id, r.severity.as_str(), r.enforcement.as_str(), r.message);
+        let path = if r.path.is_empty() {
+            String::new()
+        } else {
+            format!(" {}:", r.path)
+        };
+        let _ = writeln!(
+            s,
+            "  {label} {} [{}, {}]{path} {}",
+            r.rule_id,
+            r.severity.as_str(),
+            r.enforcement.as_str(),
+            r.message
+        );
         if let Some(e) = &r.exception {
-            let _ = writeln!(s, "    exception {} by {} until {} ({}): {}", e.id, e.approved_by, e.expires, e.ticket, e.reason);
+            let _ = writeln!(
+                s,
+                "    exception {} by {} until {} ({}): {}",
+                e.id, e.approved_by, e.expires, e.ticket, e.reason
+            );
         } else if let Some(o) = &r.override_ {
             let _ = writeln!(s, "    overridden by {}: {}", o.by, o.reason);
         } else if !r.remediation.is_empty() {
             let _ = writeln!(s, "    fix: {}", r.remediation);
         }
     }
-    let not_applied: Vec<_> = d.exceptions.iter().filter(|e| e.status != "applied").collect();
+    let not_applied: Vec<_> = d
+        .exceptions
+        .iter()
+        .filter(|e| e.status != "applied")
+        .collect();
     if !not_applied.is_empty() {
         if !s.is_empty() {
             s.push('\n');
         }
         s.push_str("exceptions not applied:\n");
         for e in not_applied {
-            let _ = writeln!(s, "  {} ({} on {}): {}: {}", e.id, e.rule, e.resource, e.status, e.detail);
+            let _ = writeln!(
+                s,
+                "  {} ({} on {}): {}: {}",
+                e.id, e.rule, e.resource, e.status, e.detail
+            );
         }
     }
     if !s.is_empty() {
