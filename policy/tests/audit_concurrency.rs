@@ -24,19 +24,35 @@ fn helper_append_process() {
     let Ok(log) = std::env::var("AUDIT_HELPER_LOG") else {
         return;
     };
-    let count: u64 = std::env::var("AUDIT_HELPER_COUNT").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let tag: u64 = std::env::var("AUDIT_HELPER_TAG").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    let max_bytes: u64 = std::env::var("AUDIT_HELPER_MAX_BYTES").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let count: u64 = std::env::var("AUDIT_HELPER_COUNT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let tag: u64 = std::env::var("AUDIT_HELPER_TAG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let max_bytes: u64 = std::env::var("AUDIT_HELPER_MAX_BYTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut w = AuditLog::open(&log).unwrap().with_max_bytes(max_bytes);
     for i in 0..count {
         // Resource number encodes writer and position: tag * 1_000_000 + i.
-        w.append(decision_body(tag * 1_000_000 + i, "pass")).unwrap();
+        w.append(decision_body(tag * 1_000_000 + i, "pass"))
+            .unwrap();
     }
 }
 
 fn spawn_writer(log: &Path, tag: u64, count: u64, max_bytes: u64) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", HELPER, "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            HELPER,
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("AUDIT_HELPER_LOG", log)
         .env("AUDIT_HELPER_TAG", tag.to_string())
         .env("AUDIT_HELPER_COUNT", count.to_string())
@@ -57,7 +73,11 @@ fn two_processes_appending_1000_records_each_yield_one_chain_of_2000() {
     let b = spawn_writer(&log, 2, 1000, max_bytes);
     for child in [a, b] {
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "writer failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "writer failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let r = verify_log(&log, &VerifyOptions::default()).unwrap();
     assert!(r.ok(), "{r}");
@@ -71,7 +91,9 @@ fn two_processes_appending_1000_records_each_yield_one_chain_of_2000() {
     let mut switches = 0;
     let mut last_tag = 0;
     for rec in &recs {
-        let addr = rec.resources()[0].trim_start_matches("aws_db_instance.db").to_string();
+        let addr = rec.resources()[0]
+            .trim_start_matches("aws_db_instance.db")
+            .to_string();
         let n: u64 = addr.parse().unwrap();
         let (tag, i) = (n / 1_000_000, n % 1_000_000);
         let want = next.entry(tag).or_insert(0);
@@ -84,7 +106,10 @@ fn two_processes_appending_1000_records_each_yield_one_chain_of_2000() {
     }
     assert_eq!(next.get(&1), Some(&1000));
     assert_eq!(next.get(&2), Some(&1000));
-    assert!(switches > 2, "the writers never interleaved ({switches} switches): the test proves nothing");
+    assert!(
+        switches > 2,
+        "the writers never interleaved ({switches} switches): the test proves nothing"
+    );
 }
 
 #[test]
@@ -95,7 +120,10 @@ fn a_writer_killed_with_sigkill_leaves_a_log_verify_reports_precisely() {
     // Let it write for a while, then kill it without warning.
     let start = Instant::now();
     while std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0) < 200_000 {
-        assert!(start.elapsed() < Duration::from_secs(60), "writer made no progress");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "writer made no progress"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     let pid = child.id().to_string();
@@ -114,7 +142,11 @@ fn a_writer_killed_with_sigkill_leaves_a_log_verify_reports_precisely() {
         // Killed inside write(): exactly one damage, the torn last line, right after the last complete record.
         assert_eq!(r.damages.len(), 1, "{r}");
         let d = r.first().unwrap();
-        assert_eq!((d.kind, d.line), (DamageKind::TornLastLine, complete + 1), "{r}");
+        assert_eq!(
+            (d.kind, d.line),
+            (DamageKind::TornLastLine, complete + 1),
+            "{r}"
+        );
     }
     assert_eq!(r.head.as_ref().unwrap().0 as usize, complete, "{r}");
     // Either way a new writer continues (after an explicit repair when torn).

@@ -38,9 +38,15 @@ fn pg_bin() -> PathBuf {
     if debian.join("initdb").exists() {
         return debian;
     }
-    let out = Command::new("sh").args(["-c", "command -v initdb"]).output().unwrap();
+    let out = Command::new("sh")
+        .args(["-c", "command -v initdb"])
+        .output()
+        .unwrap();
     let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!p.is_empty(), "PostgreSQL server binaries not found (apt-get install postgresql-15)");
+    assert!(
+        !p.is_empty(),
+        "PostgreSQL server binaries not found (apt-get install postgresql-15)"
+    );
     Path::new(&p).parent().unwrap().to_path_buf()
 }
 
@@ -63,11 +69,18 @@ fn start() -> Server {
     std::fs::create_dir_all(&sock).unwrap();
     run_as_postgres(Command::new("chmod").arg("755").arg(&root));
     run_as_postgres(Command::new("chown").arg("postgres:").arg(&root).arg(&sock));
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let server = Server {
         bin: bin.clone(),
         data: data.clone(),
-        conn: format!("host={} port={port} user=postgres dbname=postgres", sock.display()),
+        conn: format!(
+            "host={} port={port} user=postgres dbname=postgres",
+            sock.display()
+        ),
         _dir: dir,
     };
     run_as_postgres(
@@ -86,7 +99,10 @@ fn start() -> Server {
             .arg("-l")
             .arg(root.join("server.log"))
             .arg("-o")
-            .arg(format!("-p {port} -k {} -c listen_addresses=''", sock.display()))
+            .arg(format!(
+                "-p {port} -k {} -c listen_addresses=''",
+                sock.display()
+            ))
             .args(["-w", "start"]),
     );
     server
@@ -94,7 +110,9 @@ fn start() -> Server {
 
 fn err_text(r: Result<u64, postgres::Error>) -> String {
     let e = r.expect_err("the statement must be refused");
-    e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string())
+    e.as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| e.to_string())
 }
 
 #[test]
@@ -141,9 +159,15 @@ fn postgres_sink_is_append_only_and_mirrors_the_file() {
         .map(str::to_string)
         .collect();
     let db_lines = PgSink::connect(&writer_conn).unwrap().lines().unwrap();
-    assert_eq!(db_lines, file_lines, "the table holds the exact lines of the file");
+    assert_eq!(
+        db_lines, file_lines,
+        "the table holds the exact lines of the file"
+    );
     let kinds: Vec<String> = su
-        .query("SELECT kind FROM dbplatform_audit.records ORDER BY seq", &[])
+        .query(
+            "SELECT kind FROM dbplatform_audit.records ORDER BY seq",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -167,14 +191,27 @@ fn postgres_sink_is_append_only_and_mirrors_the_file() {
     }
     // Even the owner is stopped by the triggers.
     for (sql, op) in [
-        ("UPDATE dbplatform_audit.records SET kind = 'x' WHERE seq = 1", "UPDATE"),
-        ("DELETE FROM dbplatform_audit.records WHERE seq = 1", "DELETE"),
+        (
+            "UPDATE dbplatform_audit.records SET kind = 'x' WHERE seq = 1",
+            "UPDATE",
+        ),
+        (
+            "DELETE FROM dbplatform_audit.records WHERE seq = 1",
+            "DELETE",
+        ),
         ("TRUNCATE dbplatform_audit.records", "TRUNCATE"),
     ] {
         let msg = err_text(su.execute(sql, &[]));
-        assert_eq!(msg, format!("dbplatform_audit.records is append-only: {op} refused"), "{sql}");
+        assert_eq!(
+            msg,
+            format!("dbplatform_audit.records is append-only: {op} refused"),
+            "{sql}"
+        );
     }
-    let n: i64 = su.query_one("SELECT count(*) FROM dbplatform_audit.records", &[]).unwrap().get(0);
+    let n: i64 = su
+        .query_one("SELECT count(*) FROM dbplatform_audit.records", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(n, 3);
 
     // The database copy verifies on its own.
@@ -190,14 +227,20 @@ fn postgres_sink_is_append_only_and_mirrors_the_file() {
     // A sink that cannot be reached fails the decision closed, naming PostgreSQL.
     let mut bad = AuditConfig::at(dir.path().join("other.jsonl"));
     bad.pg = Some(admin.replace("dbname=postgres", "dbname=no_such_db"));
-    let decision = serde_json::json!({"decision_id": "d-1", "outcome": "pass", "bundle_hash": "sha256:00"});
+    let decision =
+        serde_json::json!({"decision_id": "d-1", "outcome": "pass", "bundle_hash": "sha256:00"});
     let meta = DecisionMeta {
         source: "provider".into(),
         version: "0.1.0".into(),
         ..Default::default()
     };
-    let err = record_or_fail_closed(&bad, &decision, &meta).unwrap_err().to_string();
-    assert!(err.contains("fails closed") && err.contains("PostgreSQL"), "{err}");
+    let err = record_or_fail_closed(&bad, &decision, &meta)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("fails closed") && err.contains("PostgreSQL"),
+        "{err}"
+    );
     drop(w);
     drop(su);
     drop(server);

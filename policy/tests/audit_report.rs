@@ -9,7 +9,8 @@ use policy::audit::query::{parse_date, read_records, Filter};
 use policy::audit::record::{ApplyRecord, RestoreTestRecord};
 use policy::audit::report;
 use policy::audit::{
-    decision_record, input_sha256, record_schema, verify_log, AuditLog, DecisionMeta, RecordBody, VerifyOptions,
+    decision_record, input_sha256, record_schema, verify_log, AuditLog, DecisionMeta, RecordBody,
+    VerifyOptions,
 };
 use serde_json::{json, Value};
 
@@ -75,16 +76,47 @@ fn sample(log: &std::path::Path) {
         {"rule_id": "DBP-BAK-001", "status": "exempted", "address": "aws_db_instance.lab",
          "exception": {"id": "EX-9", "owner": "lab", "ticket": "OPS-1", "expires": "2027-06-30"}}
     ]);
-    w.append_at(decision("d1", "fail", fail_enc.clone()), day(20, 9)).unwrap();
-    w.append_at(decision("d2", "pass", exempted), day(20, 10)).unwrap();
-    w.append_at(decision("d3", "fail", fail_enc), day(21, 9)).unwrap();
-    w.append_at(decision("d4", "pass", long_exc), day(22, 9)).unwrap();
-    w.append_at(restore("orders", true, 8.0, "2026-11-21T03:00:00Z", "2026-11-21T02:55:00Z"), day(21, 3))
+    w.append_at(decision("d1", "fail", fail_enc.clone()), day(20, 9))
         .unwrap();
-    w.append_at(restore("orders", true, 12.5, "2026-11-22T03:00:00Z", "2026-11-22T02:45:00Z"), day(22, 3))
+    w.append_at(decision("d2", "pass", exempted), day(20, 10))
         .unwrap();
-    w.append_at(restore("users", false, 30.0, "2026-11-22T04:00:00Z", "2026-11-22T03:00:00Z"), day(22, 4))
+    w.append_at(decision("d3", "fail", fail_enc), day(21, 9))
         .unwrap();
+    w.append_at(decision("d4", "pass", long_exc), day(22, 9))
+        .unwrap();
+    w.append_at(
+        restore(
+            "orders",
+            true,
+            8.0,
+            "2026-11-21T03:00:00Z",
+            "2026-11-21T02:55:00Z",
+        ),
+        day(21, 3),
+    )
+    .unwrap();
+    w.append_at(
+        restore(
+            "orders",
+            true,
+            12.5,
+            "2026-11-22T03:00:00Z",
+            "2026-11-22T02:45:00Z",
+        ),
+        day(22, 3),
+    )
+    .unwrap();
+    w.append_at(
+        restore(
+            "users",
+            false,
+            30.0,
+            "2026-11-22T04:00:00Z",
+            "2026-11-22T03:00:00Z",
+        ),
+        day(22, 4),
+    )
+    .unwrap();
     w.append_at(apply(true), day(21, 10)).unwrap();
     w.append_at(apply(true), day(21, 11)).unwrap();
     w.append_at(apply(true), day(21, 12)).unwrap();
@@ -117,14 +149,20 @@ fn report_figures_match_the_log() {
     assert_eq!(d.exceptions.len(), 2);
     assert_eq!(d.expiring_within_30_days.len(), 1);
     let soon = &d.expiring_within_30_days[0];
-    assert_eq!((soon.id.as_str(), soon.ticket.as_str(), soon.days_left), ("EX-7", "SEC-42", Some(6)));
+    assert_eq!(
+        (soon.id.as_str(), soon.ticket.as_str(), soon.days_left),
+        ("EX-7", "SEC-42", Some(6))
+    );
     assert_eq!(d.overrides.len(), 1);
     assert_eq!(d.overrides[0].by, "alice");
     assert_eq!(d.restore.tests, 3);
     assert_eq!(d.restore.succeeded, 2);
     assert_eq!(d.restore.median_seconds, Some(10.25));
     assert_eq!(d.restore.worst_seconds, Some(12.5));
-    assert_eq!(d.restore.latest_recovery_point.as_deref(), Some("2026-11-22T02:45:00Z"));
+    assert_eq!(
+        d.restore.latest_recovery_point.as_deref(),
+        Some("2026-11-22T02:45:00Z")
+    );
     assert_eq!(d.restore.worst_recovery_gap_seconds, Some(900.0));
 
     // A window keeps only what happened in it.
@@ -172,7 +210,10 @@ fn html_report_is_self_contained_printable_and_escaped() {
         assert!(html.contains(needle), "missing {needle:?}");
     }
     for forbidden in ["<script", "<link", " src=", "url("] {
-        assert!(!html.contains(forbidden), "not self-contained: {forbidden:?}");
+        assert!(
+            !html.contains(forbidden),
+            "not self-contained: {forbidden:?}"
+        );
     }
     // Damage shows up in the report instead of being hidden.
     let mut text = std::fs::read_to_string(&log).unwrap();
@@ -181,7 +222,11 @@ fn html_report_is_self_contained_printable_and_escaped() {
     let d = build(&log, &Filter::default());
     assert!(!d.chain.intact);
     let html = report::to_html(&d);
-    assert!(html.contains("DAMAGED") && html.contains("line 1 (seq 1): edited"), "{}", d.chain.first_damage.unwrap());
+    assert!(
+        html.contains("DAMAGED") && html.contains("line 1 (seq 1): edited"),
+        "{}",
+        d.chain.first_damage.unwrap()
+    );
 }
 
 #[test]
@@ -213,7 +258,10 @@ fn markdown_csv_and_json_reports_carry_the_same_figures() {
             ReportFormat::Csv => {
                 assert!(text.starts_with("section,key,metric,value\n"));
                 assert!(text.contains("kpi,,change_failure_rate,0.2500"), "{text}");
-                assert!(text.contains("failures_per_rule,DBP-ENC-001,failures,2"), "{text}");
+                assert!(
+                    text.contains("failures_per_rule,DBP-ENC-001,failures,2"),
+                    "{text}"
+                );
             }
             _ => {
                 let v: Value = serde_json::from_str(&text).unwrap();
@@ -240,8 +288,14 @@ fn query_filters_by_resource_rule_outcome_and_kind() {
     sample(&log);
     let recs = read_records(&log).unwrap();
     let count = |f: &Filter| recs.iter().filter(|r| f.matches(r)).count();
-    assert_eq!(count(&Filter::default().with_resource("module.data.*").unwrap()), 1);
-    assert_eq!(count(&Filter::default().with_resource("*legacy").unwrap()), 2);
+    assert_eq!(
+        count(&Filter::default().with_resource("module.data.*").unwrap()),
+        1
+    );
+    assert_eq!(
+        count(&Filter::default().with_resource("*legacy").unwrap()),
+        2
+    );
     let f = Filter {
         outcome: Some("fail".into()),
         ..Default::default()
@@ -262,7 +316,10 @@ fn query_filters_by_resource_rule_outcome_and_kind() {
     // The selected lines are the stored bytes, so each still matches its own hash.
     for r in &recs {
         let v: Value = serde_json::from_str(&r.line).unwrap();
-        assert_eq!(policy::audit::hashing::record_hash(&v).unwrap(), v["hash"].as_str().unwrap());
+        assert_eq!(
+            policy::audit::hashing::record_hash(&v).unwrap(),
+            v["hash"].as_str().unwrap()
+        );
     }
     let bad = run(AuditCommand::Query {
         log: Some(log),
@@ -288,7 +345,10 @@ fn every_record_kind_validates_against_the_published_schema() {
     sample(&log);
     let validator = jsonschema::validator_for(&schema).unwrap();
     for r in read_records(&log).unwrap() {
-        let errors: Vec<String> = validator.iter_errors(&r.value).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&r.value)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{}: {errors:?}", r.kind());
     }
     let mut broken = read_records(&log).unwrap()[0].value.clone();

@@ -28,7 +28,8 @@ fn fixture() -> Fixture {
     let log = dir.path().join("decisions.jsonl");
     let mut w = AuditLog::open(&log).unwrap().with_signing_key(key.clone());
     for n in 1..=6 {
-        w.append(decision_body(n, if n % 2 == 0 { "fail" } else { "pass" })).unwrap();
+        w.append(decision_body(n, if n % 2 == 0 { "fail" } else { "pass" }))
+            .unwrap();
     }
     Fixture {
         _dir: dir,
@@ -57,8 +58,14 @@ fn cli_verify(log: &Path, public: Option<&Path>, expect_head: Option<String>) ->
 }
 
 fn assert_first(r: &VerifyReport, kind: DamageKind, line: usize, seq: Option<u64>) {
-    let first = r.first().unwrap_or_else(|| panic!("expected {kind:?} at line {line}, but the log verified: {r}"));
-    assert_eq!((first.kind, first.line, first.seq), (kind, line, seq), "{r}");
+    let first = r
+        .first()
+        .unwrap_or_else(|| panic!("expected {kind:?} at line {line}, but the log verified: {r}"));
+    assert_eq!(
+        (first.kind, first.line, first.seq),
+        (kind, line, seq),
+        "{r}"
+    );
 }
 
 #[test]
@@ -82,8 +89,18 @@ fn an_edited_byte_is_reported_as_edited_at_its_line() {
     let r = verify(&f, false);
     assert_first(&r, DamageKind::Edited, 3, Some(3));
     assert_eq!(r.damages.len(), 1, "{r}");
-    assert!(r.first().unwrap().detail.contains("does not match its hash"), "{r}");
-    assert!(r.to_string().contains("decisions.jsonl line 3 (seq 3): edited"), "{r}");
+    assert!(
+        r.first()
+            .unwrap()
+            .detail
+            .contains("does not match its hash"),
+        "{r}"
+    );
+    assert!(
+        r.to_string()
+            .contains("decisions.jsonl line 3 (seq 3): edited"),
+        "{r}"
+    );
     assert_eq!(cli_verify(&f.log, Some(&f.public), None), 1);
 }
 
@@ -107,8 +124,14 @@ fn a_deleted_line_is_reported_as_deleted() {
     write_lines(&f.log, &l);
     let r = verify(&f, true);
     assert_first(&r, DamageKind::Deleted, 3, Some(4));
-    assert!(r.first().unwrap().detail.contains("seq jumps from 2"), "{r}");
-    assert!(r.first().unwrap().detail.contains("1 record(s) deleted"), "{r}");
+    assert!(
+        r.first().unwrap().detail.contains("seq jumps from 2"),
+        "{r}"
+    );
+    assert!(
+        r.first().unwrap().detail.contains("1 record(s) deleted"),
+        "{r}"
+    );
     assert_eq!(r.damages.len(), 1, "{r}");
 }
 
@@ -120,7 +143,13 @@ fn swapped_lines_are_reported_as_reordered() {
     write_lines(&f.log, &l);
     let r = verify(&f, true);
     assert_first(&r, DamageKind::Reordered, 3, Some(4));
-    assert!(r.first().unwrap().detail.contains("seq 4 comes before seq 3"), "{r}");
+    assert!(
+        r.first()
+            .unwrap()
+            .detail
+            .contains("seq 4 comes before seq 3"),
+        "{r}"
+    );
     assert_eq!(r.damages.len(), 1, "{r}");
 }
 
@@ -150,7 +179,11 @@ fn a_forged_line_with_recomputed_hash_is_reported_as_inserted() {
     let r = verify(&f, true);
     assert_first(&r, DamageKind::Inserted, 4, Some(4));
     assert!(r.first().unwrap().detail.contains("no signature"), "{r}");
-    assert_eq!(r.damages.len(), 1, "the genuine records after the forgery are fine: {r}");
+    assert_eq!(
+        r.damages.len(),
+        1,
+        "the genuine records after the forgery are fine: {r}"
+    );
     // Without the key, the chain alone still shows two records claiming seq 4.
     let r = verify(&f, false);
     assert_first(&r, DamageKind::Inserted, 5, Some(4));
@@ -166,7 +199,13 @@ fn a_forged_line_signed_with_another_key_is_wrong_key() {
     forge_after_line_3(&f, Some(&attacker));
     let r = verify(&f, true);
     assert_first(&r, DamageKind::WrongKey, 4, Some(4));
-    assert!(r.first().unwrap().detail.contains(&keys::key_id(&attacker.verifying_key())), "{r}");
+    assert!(
+        r.first()
+            .unwrap()
+            .detail
+            .contains(&keys::key_id(&attacker.verifying_key())),
+        "{r}"
+    );
 }
 
 #[test]
@@ -209,8 +248,15 @@ fn truncation_mid_line_is_a_torn_last_line() {
     let r = verify(&f, true);
     assert_first(&r, DamageKind::TornLastLine, 6, None);
     assert_eq!(r.damages.len(), 1, "{r}");
-    assert!(r.first().unwrap().detail.contains("no trailing newline"), "{r}");
-    assert_eq!(r.head.as_ref().unwrap().0, 5, "the last intact record is seq 5");
+    assert!(
+        r.first().unwrap().detail.contains("no trailing newline"),
+        "{r}"
+    );
+    assert_eq!(
+        r.head.as_ref().unwrap().0,
+        5,
+        "the last intact record is seq 5"
+    );
     assert_eq!(cli_verify(&f.log, Some(&f.public), None), 1);
 }
 
@@ -222,7 +268,11 @@ fn records_cut_from_the_end_are_truncated_against_the_expected_head() {
     l.truncate(4);
     write_lines(&f.log, &l);
     let anchor = format!("{}:{}", head.0, head.1);
-    assert_eq!(cli_verify(&f.log, Some(&f.public), None), 0, "without an anchor a clean cut looks intact");
+    assert_eq!(
+        cli_verify(&f.log, Some(&f.public), None),
+        0,
+        "without an anchor a clean cut looks intact"
+    );
     assert_eq!(cli_verify(&f.log, Some(&f.public), Some(anchor.clone())), 1);
     let r = verify_log(
         &f.log,
@@ -233,7 +283,13 @@ fn records_cut_from_the_end_are_truncated_against_the_expected_head() {
     )
     .unwrap();
     assert_first(&r, DamageKind::Truncated, 4, Some(4));
-    assert!(r.first().unwrap().detail.contains("2 record(s) cut from the end"), "{r}");
+    assert!(
+        r.first()
+            .unwrap()
+            .detail
+            .contains("2 record(s) cut from the end"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -261,7 +317,10 @@ fn a_cut_rotated_file_is_truncated_and_a_missing_first_file_is_deleted() {
     std::fs::remove_file(&segs[0]).unwrap();
     let r = verify_log(&log, &VerifyOptions::default()).unwrap();
     assert_first(&r, DamageKind::Deleted, 1, Some(first_len as u64 + 1));
-    assert!(r.first().unwrap().detail.contains("the log starts at seq"), "{r}");
+    assert!(
+        r.first().unwrap().detail.contains("the log starts at seq"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -277,10 +336,19 @@ fn a_partial_line_from_a_killed_writer_blocks_appends_until_repair() {
     assert_first(&r, DamageKind::TornLastLine, 7, None);
     assert!(r.to_string().contains("line 7: torn last line"), "{r}");
 
-    let mut w = AuditLog::open(&f.log).unwrap().with_signing_key(f.key.clone());
+    let mut w = AuditLog::open(&f.log)
+        .unwrap()
+        .with_signing_key(f.key.clone());
     let err = w.append(decision_body(7, "pass")).unwrap_err().to_string();
-    assert!(err.contains("torn (incomplete) line") && err.contains("dbpolicy audit repair"), "{err}");
-    assert_eq!(std::fs::read(&f.log).unwrap(), bytes, "the refused append changed nothing");
+    assert!(
+        err.contains("torn (incomplete) line") && err.contains("dbpolicy audit repair"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&f.log).unwrap(),
+        bytes,
+        "the refused append changed nothing"
+    );
 
     let key_file = f.public.with_extension("");
     let code = run(AuditCommand::Repair {

@@ -137,7 +137,10 @@ fn log_path(log: Option<PathBuf>) -> Result<PathBuf, AuditError> {
     Ok(AuditConfig::resolve(log.as_deref())?.path)
 }
 
-fn options(public_key: Option<&Path>, expect_head: Option<&str>) -> Result<VerifyOptions, AuditError> {
+fn options(
+    public_key: Option<&Path>,
+    expect_head: Option<&str>,
+) -> Result<VerifyOptions, AuditError> {
     Ok(VerifyOptions {
         public_key: public_key.map(keys::load_verifying_key).transpose()?,
         expect_head: expect_head.map(parse_expect_head).transpose()?,
@@ -158,7 +161,8 @@ fn print_verify(report: &VerifyReport, format: VerifyFormat) {
         VerifyFormat::Text => println!("{report}"),
         VerifyFormat::Json => println!(
             "{}",
-            serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+            serde_json::to_string_pretty(report)
+                .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
         ),
     }
 }
@@ -203,14 +207,32 @@ fn run_inner(cmd: AuditCommand) -> Result<i32, AuditError> {
             public_key,
         } => {
             let path = log_path(log)?;
-            let mut filter = Filter::default();
-            filter.from = from.as_deref().map(|s| parse_date(s, false, "--from")).transpose()?;
-            filter.to = to.as_deref().map(|s| parse_date(s, true, "--to")).transpose()?;
+            let filter = Filter {
+                from: from
+                    .as_deref()
+                    .map(|s| parse_date(s, false, "--from"))
+                    .transpose()?,
+                to: to
+                    .as_deref()
+                    .map(|s| parse_date(s, true, "--to"))
+                    .transpose()?,
+                ..Default::default()
+            };
             let verify = verify_log(&path, &options(public_key.as_deref(), None)?)?;
             let records = read_records(&path)?;
-            let data = report::build(&path.display().to_string(), &records, &verify, &filter, Utc::now());
+            let data = report::build(
+                &path.display().to_string(),
+                &records,
+                &verify,
+                &filter,
+                Utc::now(),
+            );
             let format = format.unwrap_or_else(|| {
-                match output.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+                match output
+                    .as_ref()
+                    .and_then(|p| p.extension())
+                    .and_then(|e| e.to_str())
+                {
                     Some("html" | "htm") => ReportFormat::Html,
                     Some("csv") => ReportFormat::Csv,
                     Some("json") => ReportFormat::Json,
@@ -250,13 +272,20 @@ fn run_inner(cmd: AuditCommand) -> Result<i32, AuditError> {
             filter.rule = rule;
             filter.outcome = outcome;
             filter.kind = kind;
-            filter.from = from.as_deref().map(|s| parse_date(s, false, "--from")).transpose()?;
-            filter.to = to.as_deref().map(|s| parse_date(s, true, "--to")).transpose()?;
+            filter.from = from
+                .as_deref()
+                .map(|s| parse_date(s, false, "--from"))
+                .transpose()?;
+            filter.to = to
+                .as_deref()
+                .map(|s| parse_date(s, true, "--to"))
+                .transpose()?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             for r in read_records(&path)?.iter().filter(|r| filter.matches(r)) {
                 writeln!(out, "{}", r.line).map_err(|e| AuditError::io("<stdout>", "write", e))?;
             }
-            out.flush().map_err(|e| AuditError::io("<stdout>", "write", e))?;
+            out.flush()
+                .map_err(|e| AuditError::io("<stdout>", "write", e))?;
             Ok(0)
         }
         AuditCommand::Repair { log, signing_key } => {

@@ -49,7 +49,9 @@ impl AuditConfig {
         };
         let max_bytes = match std::env::var(ENV_MAX_BYTES) {
             Ok(s) if !s.trim().is_empty() => s.trim().parse::<u64>().map_err(|_| {
-                AuditError::Config(format!("{ENV_MAX_BYTES}={s:?} is not a number of bytes (e.g. 67108864)"))
+                AuditError::Config(format!(
+                    "{ENV_MAX_BYTES}={s:?} is not a number of bytes (e.g. 67108864)"
+                ))
             })?,
             _ => DEFAULT_MAX_BYTES,
         };

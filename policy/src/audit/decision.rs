@@ -13,8 +13,8 @@ use super::error::AuditError;
 use super::hashing::{canonical_bytes, sha256_tagged};
 use super::log::{AppendedRecord, AuditLog};
 use super::record::{
-    BundleInfo, DecisionRecord, DecisionResult, ExceptionUse, Finding, OverrideUse, RecordBody, ResourceResult,
-    RuleRef, SourceInfo, TerraformInfo,
+    BundleInfo, DecisionRecord, DecisionResult, ExceptionUse, Finding, OverrideUse, RecordBody,
+    ResourceResult, RuleRef, SourceInfo, TerraformInfo,
 };
 
 /// Name under which the embedded bundle appears in `bundles`.
@@ -41,7 +41,10 @@ pub fn input_sha256(normalized_input: &Value) -> Result<String, AuditError> {
 }
 
 fn s(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Builds the record body of a decision (a `dbplatform.decision/v1` document as JSON).
@@ -55,12 +58,16 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
     let outcome = decision
         .get("outcome")
         .and_then(Value::as_str)
-        .ok_or_else(|| AuditError::Decision(format!("decision {decision_id}: `outcome` is missing")))?
+        .ok_or_else(|| {
+            AuditError::Decision(format!("decision {decision_id}: `outcome` is missing"))
+        })?
         .to_string();
     let revision = decision
         .get("bundle_hash")
         .and_then(Value::as_str)
-        .ok_or_else(|| AuditError::Decision(format!("decision {decision_id}: `bundle_hash` is missing")))?
+        .ok_or_else(|| {
+            AuditError::Decision(format!("decision {decision_id}: `bundle_hash` is missing"))
+        })?
         .to_string();
     if meta.source != "cli" && meta.source != "provider" {
         return Err(AuditError::Decision(format!(
@@ -85,7 +92,12 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
     let mut by_address: BTreeMap<String, ResourceResult> = BTreeMap::new();
     let mut exceptions = Vec::new();
     let mut overrides = Vec::new();
-    for r in decision.get("results").and_then(Value::as_array).into_iter().flatten() {
+    for r in decision
+        .get("results")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let address = s(r, "address");
         let rule_id = s(r, "rule_id");
         let status = s(r, "status");
@@ -126,11 +138,18 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
             });
         }
     }
-    let resources = order.into_iter().filter_map(|a| by_address.remove(&a)).collect();
+    let resources = order
+        .into_iter()
+        .filter_map(|a| by_address.remove(&a))
+        .collect();
     let summary = decision
         .get("summary")
         .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| v.as_u64().map(|n| (k.clone(), n))).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_u64().map(|n| (k.clone(), n)))
+                .collect()
+        })
         .unwrap_or_default();
     let terraform = if meta.terraform_workspace.is_some() || meta.terraform_version.is_some() {
         Some(TerraformInfo {
@@ -142,12 +161,17 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
     };
     let mut bundles = BTreeMap::new();
     bundles.insert(
-        meta.bundle_name.clone().unwrap_or_else(|| DEFAULT_BUNDLE.to_string()),
+        meta.bundle_name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_BUNDLE.to_string()),
         BundleInfo { revision, rules },
     );
     Ok(RecordBody::Decision(Box::new(DecisionRecord {
         decision_id,
-        evaluated_at: decision.get("timestamp").and_then(Value::as_str).map(str::to_string),
+        evaluated_at: decision
+            .get("timestamp")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         source: SourceInfo {
             kind: meta.source.clone(),
             version: meta.version.clone(),
@@ -238,7 +262,10 @@ mod tests {
             panic!("not a decision body")
         };
         assert_eq!(d.bundles["dbplatform"].revision, "sha256:abc");
-        assert_eq!(d.bundles["dbplatform"].rules[0].version.as_deref(), Some("1.0.0"));
+        assert_eq!(
+            d.bundles["dbplatform"].rules[0].version.as_deref(),
+            Some("1.0.0")
+        );
         assert_eq!(d.result.resources.len(), 2);
         assert_eq!(d.result.resources[0].rules["DBP-BAK-001"], "exempted");
         assert_eq!(d.exceptions[0].ticket, "SEC-1");
@@ -252,13 +279,20 @@ mod tests {
         let blocker = dir.path().join("file");
         std::fs::write(&blocker, "x").unwrap();
         let cfg = AuditConfig::at(blocker.join("decisions.jsonl"));
-        let err = record_or_fail_closed(&cfg, &decision(), &meta()).unwrap_err().to_string();
-        assert!(err.contains("fails closed") && err.contains("0b6f7c1e"), "{err}");
+        let err = record_or_fail_closed(&cfg, &decision(), &meta())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("fails closed") && err.contains("0b6f7c1e"),
+            "{err}"
+        );
     }
 
     #[test]
     fn missing_decision_id_is_named() {
-        let err = decision_record(&json!({"outcome": "pass"}), &meta()).unwrap_err().to_string();
+        let err = decision_record(&json!({"outcome": "pass"}), &meta())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("decision_id"), "{err}");
     }
 }

@@ -21,14 +21,22 @@ pub enum AuditError {
          Run `dbpolicy audit verify {path}` to inspect it and `dbpolicy audit repair {path}` to move the torn \
          tail to a .torn file and record the repair"
     )]
-    TornTail { path: PathBuf, offset: u64, bytes: u64 },
+    TornTail {
+        path: PathBuf,
+        offset: u64,
+        bytes: u64,
+    },
 
     /// The last complete record cannot be parsed, so the chain cannot be continued safely.
     #[error(
         "audit log {path}: the last record (at byte offset {offset}) is not a valid audit record ({detail}); \
          refusing to append. Run `dbpolicy audit verify {path}` and hand the log to whoever owns it"
     )]
-    BadTail { path: PathBuf, offset: u64, detail: String },
+    BadTail {
+        path: PathBuf,
+        offset: u64,
+        detail: String,
+    },
 
     /// A key file is missing, unreadable or not an Ed25519 key in PEM.
     #[error("key file {path}: {detail}")]

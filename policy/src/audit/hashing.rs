@@ -47,8 +47,10 @@ mod tests {
 
     #[test]
     fn key_order_and_whitespace_do_not_change_the_hash() {
-        let a: Value = serde_json::from_str(r#"{"b":1,"a":[1,2,{"y":"x","c":true}],"hash":"x"}"#).unwrap();
-        let b: Value = serde_json::from_str(r#"{ "a" : [1,2,{"c":true,"y":"x"}], "b" : 1 }"#).unwrap();
+        let a: Value =
+            serde_json::from_str(r#"{"b":1,"a":[1,2,{"y":"x","c":true}],"hash":"x"}"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{ "a" : [1,2,{"c":true,"y":"x"}], "b" : 1 }"#).unwrap();
         assert_eq!(record_hash(&a).unwrap(), record_hash(&b).unwrap());
         assert_eq!(
             String::from_utf8(signed_bytes(&a).unwrap()).unwrap(),

@@ -45,14 +45,19 @@ pub fn write_keypair(key: &SigningKey, out: &Path) -> Result<(PathBuf, String), 
             });
         }
     }
-    let private_pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| AuditError::Key {
-        path: out.to_path_buf(),
-        detail: format!("cannot encode the private key: {e}"),
-    })?;
-    let public_pem = key.verifying_key().to_public_key_pem(LineEnding::LF).map_err(|e| AuditError::Key {
-        path: pub_path.clone(),
-        detail: format!("cannot encode the public key: {e}"),
-    })?;
+    let private_pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| AuditError::Key {
+            path: out.to_path_buf(),
+            detail: format!("cannot encode the private key: {e}"),
+        })?;
+    let public_pem = key
+        .verifying_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| AuditError::Key {
+            path: pub_path.clone(),
+            detail: format!("cannot encode the public key: {e}"),
+        })?;
     write_new(out, private_pem.as_bytes(), 0o600)?;
     write_new(&pub_path, public_pem.as_bytes(), 0o644)?;
     Ok((pub_path, key_id(&key.verifying_key())))
@@ -68,16 +73,22 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), AuditError> {
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut f = opts.open(path).map_err(|e| AuditError::io(path, "create key file", e))?;
-    f.write_all(bytes).map_err(|e| AuditError::io(path, "write key file", e))?;
-    f.sync_all().map_err(|e| AuditError::io(path, "sync key file", e))
+    let mut f = opts
+        .open(path)
+        .map_err(|e| AuditError::io(path, "create key file", e))?;
+    f.write_all(bytes)
+        .map_err(|e| AuditError::io(path, "write key file", e))?;
+    f.sync_all()
+        .map_err(|e| AuditError::io(path, "sync key file", e))
 }
 
 /// Reads a private key written by `dbpolicy audit keygen` (PKCS#8 PEM).
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, AuditError> {
     let text = std::fs::read_to_string(path).map_err(|e| AuditError::Key {
         path: path.to_path_buf(),
-        detail: format!("cannot read the private key: {e} (create one with `dbpolicy audit keygen --out FILE`)"),
+        detail: format!(
+            "cannot read the private key: {e} (create one with `dbpolicy audit keygen --out FILE`)"
+        ),
     })?;
     SigningKey::from_pkcs8_pem(&text).map_err(|e| AuditError::Key {
         path: path.to_path_buf(),
@@ -121,14 +132,21 @@ pub enum SigProblem {
 }
 
 /// Checks a record's `sig` (as JSON) against the canonical bytes and the expected key.
-pub fn check(key: &VerifyingKey, sig: Option<&serde_json::Value>, bytes: &[u8]) -> Result<(), SigProblem> {
+pub fn check(
+    key: &VerifyingKey,
+    sig: Option<&serde_json::Value>,
+    bytes: &[u8],
+) -> Result<(), SigProblem> {
     let Some(sig) = sig else {
         return Err(SigProblem::Missing);
     };
-    let parsed: Signature =
-        serde_json::from_value(sig.clone()).map_err(|e| SigProblem::Invalid(format!("malformed sig field: {e}")))?;
+    let parsed: Signature = serde_json::from_value(sig.clone())
+        .map_err(|e| SigProblem::Invalid(format!("malformed sig field: {e}")))?;
     if parsed.alg != "ed25519" {
-        return Err(SigProblem::Invalid(format!("unsupported algorithm {:?}", parsed.alg)));
+        return Err(SigProblem::Invalid(format!(
+            "unsupported algorithm {:?}",
+            parsed.alg
+        )));
     }
     let expected = key_id(key);
     if parsed.key_id != expected {
@@ -140,10 +158,9 @@ pub fn check(key: &VerifyingKey, sig: Option<&serde_json::Value>, bytes: &[u8]) 
     let raw = base64::engine::general_purpose::STANDARD
         .decode(parsed.value.as_bytes())
         .map_err(|e| SigProblem::Invalid(format!("signature is not base64: {e}")))?;
-    let arr: [u8; 64] = raw
-        .as_slice()
-        .try_into()
-        .map_err(|_| SigProblem::Invalid(format!("signature has {} bytes, expected 64", raw.len())))?;
+    let arr: [u8; 64] = raw.as_slice().try_into().map_err(|_| {
+        SigProblem::Invalid(format!("signature has {} bytes, expected 64", raw.len()))
+    })?;
     let s = ed25519_dalek::Signature::from_bytes(&arr);
     key.verify(bytes, &s)
         .map_err(|_| SigProblem::Invalid("signature does not match the record".into()))
@@ -166,9 +183,15 @@ mod tests {
         assert_eq!(k2.to_bytes(), key.to_bytes());
         let sig = serde_json::to_value(sign(&k2, b"abc")).unwrap();
         assert_eq!(check(&v, Some(&sig), b"abc"), Ok(()));
-        assert!(matches!(check(&v, Some(&sig), b"abd"), Err(SigProblem::Invalid(_))));
+        assert!(matches!(
+            check(&v, Some(&sig), b"abd"),
+            Err(SigProblem::Invalid(_))
+        ));
         let other = generate().verifying_key();
-        assert!(matches!(check(&other, Some(&sig), b"abc"), Err(SigProblem::WrongKey { .. })));
+        assert!(matches!(
+            check(&other, Some(&sig), b"abc"),
+            Err(SigProblem::WrongKey { .. })
+        ));
         let err = write_keypair(&key, &out).unwrap_err().to_string();
         assert!(err.contains("refusing to overwrite"), "{err}");
         let pem = std::fs::read_to_string(&out).unwrap();
@@ -180,7 +203,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("k");
         write_keypair(&generate(), &out).unwrap();
-        let err = load_signing_key(&public_path(&out)).unwrap_err().to_string();
+        let err = load_signing_key(&public_path(&out))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("k.pub") && err.contains("keygen"), "{err}");
     }
 }

@@ -103,7 +103,11 @@ impl AuditLog {
     }
 
     /// Appends one record stamped with `now` (tests pass a fixed clock).
-    pub fn append_at(&mut self, body: RecordBody, now: DateTime<Utc>) -> Result<AppendedRecord, AuditError> {
+    pub fn append_at(
+        &mut self,
+        body: RecordBody,
+        now: DateTime<Utc>,
+    ) -> Result<AppendedRecord, AuditError> {
         let _lock = self.lock()?;
         self.maybe_rotate()?;
         self.append_locked(body, now)
@@ -112,31 +116,44 @@ impl AuditLog {
     /// Moves a torn last line to `FILE.torn` (never deleting it) and records a `repair` record.
     /// Returns `None` when the tail is intact. Never touches complete records: edited or missing records are
     /// evidence and stay as they are.
-    pub fn repair(&mut self, by: &str, now: DateTime<Utc>) -> Result<Option<AppendedRecord>, AuditError> {
+    pub fn repair(
+        &mut self,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AppendedRecord>, AuditError> {
         let _lock = self.lock()?;
         let mut f = match OpenOptions::new().read(true).write(true).open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(AuditError::io(&self.path, "open", e)),
         };
-        let len = f.metadata().map_err(|e| AuditError::io(&self.path, "stat", e))?.len();
+        let len = f
+            .metadata()
+            .map_err(|e| AuditError::io(&self.path, "stat", e))?
+            .len();
         let (offset, bytes) = match read_tail(&mut f, &self.path, len)? {
             Tail::Torn { offset, bytes } => (offset, bytes),
             _ => return Ok(None),
         };
         let mut torn = vec![0u8; bytes as usize];
-        f.seek(SeekFrom::Start(offset)).map_err(|e| AuditError::io(&self.path, "seek", e))?;
-        f.read_exact(&mut torn).map_err(|e| AuditError::io(&self.path, "read torn tail", e))?;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| AuditError::io(&self.path, "seek", e))?;
+        f.read_exact(&mut torn)
+            .map_err(|e| AuditError::io(&self.path, "read torn tail", e))?;
         let torn_path = free_torn_path(&self.path);
         let mut t = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&torn_path)
             .map_err(|e| AuditError::io(&torn_path, "create", e))?;
-        t.write_all(&torn).map_err(|e| AuditError::io(&torn_path, "write", e))?;
-        t.sync_all().map_err(|e| AuditError::io(&torn_path, "fsync", e))?;
-        f.set_len(offset).map_err(|e| AuditError::io(&self.path, "truncate torn tail", e))?;
-        f.sync_all().map_err(|e| AuditError::io(&self.path, "fsync", e))?;
+        t.write_all(&torn)
+            .map_err(|e| AuditError::io(&torn_path, "write", e))?;
+        t.sync_all()
+            .map_err(|e| AuditError::io(&torn_path, "fsync", e))?;
+        f.set_len(offset)
+            .map_err(|e| AuditError::io(&self.path, "truncate torn tail", e))?;
+        f.sync_all()
+            .map_err(|e| AuditError::io(&self.path, "fsync", e))?;
         drop(f);
         sync_dir(&self.path)?;
         let body = RecordBody::Repair(RepairRecord {
@@ -186,11 +203,16 @@ impl AuditLog {
             .unwrap_or(0)
             + 1;
         let target = sibling(&self.path, &format!(".{next:06}"));
-        std::fs::rename(&self.path, &target).map_err(|e| AuditError::io(&target, "rotate (rename)", e))?;
+        std::fs::rename(&self.path, &target)
+            .map_err(|e| AuditError::io(&target, "rotate (rename)", e))?;
         sync_dir(&self.path)
     }
 
-    fn append_locked(&mut self, mut body: RecordBody, now: DateTime<Utc>) -> Result<AppendedRecord, AuditError> {
+    fn append_locked(
+        &mut self,
+        mut body: RecordBody,
+        now: DateTime<Utc>,
+    ) -> Result<AppendedRecord, AuditError> {
         if let RecordBody::RestoreTest(r) = &mut body {
             r.restore_seconds = round_seconds(r.restore_seconds);
         }
@@ -200,7 +222,10 @@ impl AuditLog {
             .create(true)
             .open(&self.path)
             .map_err(|e| AuditError::io(&self.path, "open for append", e))?;
-        let len = f.metadata().map_err(|e| AuditError::io(&self.path, "stat", e))?.len();
+        let len = f
+            .metadata()
+            .map_err(|e| AuditError::io(&self.path, "stat", e))?
+            .len();
         let prev = match read_tail(&mut f, &self.path, len)? {
             Tail::Torn { offset, bytes } => {
                 return Err(AuditError::TornTail {
@@ -229,7 +254,8 @@ impl AuditLog {
         let bytes = signed_bytes(&value)?;
         record.hash = sha256_tagged(&bytes);
         record.sig = self.signer.as_ref().map(|k| keys::sign(k, &bytes));
-        let mut line = serde_json::to_string(&record).map_err(|e| AuditError::Encode(e.to_string()))?;
+        let mut line =
+            serde_json::to_string(&record).map_err(|e| AuditError::Encode(e.to_string()))?;
         // Never write a record that `verify` could not reproduce.
         let reparsed: serde_json::Value =
             serde_json::from_str(&line).map_err(|e| AuditError::Encode(e.to_string()))?;
@@ -241,7 +267,8 @@ impl AuditLog {
         line.push('\n');
         f.write_all(line.as_bytes())
             .map_err(|e| AuditError::io(&self.path, "append", e))?;
-        f.sync_data().map_err(|e| AuditError::io(&self.path, "fsync", e))?;
+        f.sync_data()
+            .map_err(|e| AuditError::io(&self.path, "fsync", e))?;
         if len == 0 {
             sync_dir(&self.path)?;
         }
@@ -275,7 +302,10 @@ impl AuditLog {
             return Ok(None);
         };
         let mut f = File::open(last).map_err(|e| AuditError::io(last, "open", e))?;
-        let len = f.metadata().map_err(|e| AuditError::io(last, "stat", e))?.len();
+        let len = f
+            .metadata()
+            .map_err(|e| AuditError::io(last, "stat", e))?
+            .len();
         match read_tail(&mut f, last, len)? {
             Tail::Last { seq, hash } => Ok(Some((seq, hash))),
             Tail::Empty => Ok(None),
@@ -350,7 +380,9 @@ fn sync_dir(path: &Path) -> Result<(), AuditError> {
         _ => Path::new("."),
     };
     match File::open(dir) {
-        Ok(d) => d.sync_all().map_err(|e| AuditError::io(dir, "fsync directory", e)),
+        Ok(d) => d
+            .sync_all()
+            .map_err(|e| AuditError::io(dir, "fsync directory", e)),
         Err(e) => Err(AuditError::io(dir, "open directory", e)),
     }
 }
@@ -363,8 +395,10 @@ fn line_start_before(f: &mut File, path: &Path, end: u64) -> Result<u64, AuditEr
     while hi > 0 {
         let lo = hi.saturating_sub(CHUNK);
         let n = (hi - lo) as usize;
-        f.seek(SeekFrom::Start(lo)).map_err(|e| AuditError::io(path, "seek", e))?;
-        f.read_exact(&mut buf[..n]).map_err(|e| AuditError::io(path, "read", e))?;
+        f.seek(SeekFrom::Start(lo))
+            .map_err(|e| AuditError::io(path, "seek", e))?;
+        f.read_exact(&mut buf[..n])
+            .map_err(|e| AuditError::io(path, "read", e))?;
         if let Some(i) = buf[..n].iter().rposition(|&b| b == b'\n') {
             return Ok(lo + i as u64 + 1);
         }
@@ -378,8 +412,10 @@ fn read_tail(f: &mut File, path: &Path, len: u64) -> Result<Tail, AuditError> {
         return Ok(Tail::Empty);
     }
     let mut last = [0u8; 1];
-    f.seek(SeekFrom::Start(len - 1)).map_err(|e| AuditError::io(path, "seek", e))?;
-    f.read_exact(&mut last).map_err(|e| AuditError::io(path, "read", e))?;
+    f.seek(SeekFrom::Start(len - 1))
+        .map_err(|e| AuditError::io(path, "seek", e))?;
+    f.read_exact(&mut last)
+        .map_err(|e| AuditError::io(path, "read", e))?;
     if last[0] != b'\n' {
         let offset = line_start_before(f, path, len)?;
         return Ok(Tail::Torn {
@@ -389,14 +425,17 @@ fn read_tail(f: &mut File, path: &Path, len: u64) -> Result<Tail, AuditError> {
     }
     let start = line_start_before(f, path, len - 1)?;
     let mut line = vec![0u8; (len - 1 - start) as usize];
-    f.seek(SeekFrom::Start(start)).map_err(|e| AuditError::io(path, "seek", e))?;
-    f.read_exact(&mut line).map_err(|e| AuditError::io(path, "read", e))?;
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| AuditError::io(path, "seek", e))?;
+    f.read_exact(&mut line)
+        .map_err(|e| AuditError::io(path, "read", e))?;
     let bad = |detail: String| AuditError::BadTail {
         path: path.to_path_buf(),
         offset: start,
         detail,
     };
-    let v: serde_json::Value = serde_json::from_slice(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(&line).map_err(|e| bad(format!("not JSON: {e}")))?;
     let seq = v
         .get("seq")
         .and_then(|s| s.as_u64())
@@ -472,7 +511,10 @@ mod tests {
         f.write_all(b"{\"schema\":\"dbplatform.au").unwrap();
         drop(f);
         let err = log.append(body(2)).unwrap_err().to_string();
-        assert!(err.contains("torn") && err.contains("dbpolicy audit repair"), "{err}");
+        assert!(
+            err.contains("torn") && err.contains("dbpolicy audit repair"),
+            "{err}"
+        );
         let rep = log.repair("tester", Utc::now()).unwrap().unwrap();
         assert_eq!(rep.seq, 2);
         let torn = std::fs::read(sibling(&path, ".torn")).unwrap();

@@ -25,11 +25,14 @@ pub mod report;
 pub mod verify;
 
 pub use config::AuditConfig;
-pub use decision::{decision_record, input_sha256, record_or_fail_closed, DecisionMeta, FailClosed};
+pub use decision::{
+    decision_record, input_sha256, record_or_fail_closed, DecisionMeta, FailClosed,
+};
 pub use error::AuditError;
 pub use log::{AppendedRecord, AuditLog};
 pub use record::{
-    ApplyRecord, DecisionRecord, Record, RecordBody, RepairRecord, RestoreTestRecord, SourceInfo, RECORD_SCHEMA,
+    ApplyRecord, DecisionRecord, Record, RecordBody, RepairRecord, RestoreTestRecord, SourceInfo,
+    RECORD_SCHEMA,
 };
 pub use verify::{verify_log, Damage, DamageKind, VerifyOptions, VerifyReport};
 

@@ -39,7 +39,8 @@ impl PgSink {
 
     /// Inserts one record; the exact line is stored next to its parsed form.
     pub fn insert(&mut self, record: &Record, line: &str) -> Result<(), AuditError> {
-        let seq = i64::try_from(record.seq).map_err(|_| AuditError::Pg("seq does not fit in bigint".into()))?;
+        let seq = i64::try_from(record.seq)
+            .map_err(|_| AuditError::Pg("seq does not fit in bigint".into()))?;
         self.client
             .execute(
                 "INSERT INTO dbplatform_audit.records (seq, hash, prev_hash, kind, recorded_at, line, record) \
@@ -61,7 +62,10 @@ impl PgSink {
     pub fn lines(&mut self) -> Result<Vec<String>, AuditError> {
         let rows = self
             .client
-            .query("SELECT line FROM dbplatform_audit.records ORDER BY seq", &[])
+            .query(
+                "SELECT line FROM dbplatform_audit.records ORDER BY seq",
+                &[],
+            )
             .map_err(|e| pg_err("reading dbplatform_audit.records failed", e))?;
         Ok(rows.iter().map(|r| r.get::<_, String>(0)).collect())
     }
@@ -71,8 +75,13 @@ impl PgSink {
 pub fn init_sql(role: &str) -> Result<String, AuditError> {
     let valid = !role.is_empty()
         && role.len() <= 63
-        && role.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && role.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && role
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && role
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !valid {
         return Err(AuditError::Config(format!(
             "role name {role:?} is not a plain lowercase SQL identifier (use letters, digits and _)"

@@ -26,7 +26,9 @@ impl StoredRecord {
     /// When the record was appended.
     pub fn timestamp(&self) -> Option<DateTime<Utc>> {
         let t = self.value.get("timestamp").and_then(Value::as_str)?;
-        DateTime::parse_from_rfc3339(t).ok().map(|d| d.with_timezone(&Utc))
+        DateTime::parse_from_rfc3339(t)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
     }
 
     /// Resource addresses this record is about (decision resources, restore-test database, applied address).
@@ -36,10 +38,22 @@ impl StoredRecord {
             "decision" => v
                 .pointer("/result/resources")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|r| r.get("address").and_then(Value::as_str)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|r| r.get("address").and_then(Value::as_str))
+                        .collect()
+                })
                 .unwrap_or_default(),
-            "restore_test" => v.get("database").and_then(Value::as_str).into_iter().collect(),
-            "apply" => v.get("address").and_then(Value::as_str).into_iter().collect(),
+            "restore_test" => v
+                .get("database")
+                .and_then(Value::as_str)
+                .into_iter()
+                .collect(),
+            "apply" => v
+                .get("address")
+                .and_then(Value::as_str)
+                .into_iter()
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -47,9 +61,18 @@ impl StoredRecord {
     /// `pass`/`fail` for decisions, `succeeded`/`failed` for restore tests and applies, `repaired` for repairs.
     pub fn outcome(&self) -> &str {
         match self.kind() {
-            "decision" => self.value.get("outcome").and_then(Value::as_str).unwrap_or(""),
+            "decision" => self
+                .value
+                .get("outcome")
+                .and_then(Value::as_str)
+                .unwrap_or(""),
             "restore_test" | "apply" => {
-                if self.value.get("succeeded").and_then(Value::as_bool).unwrap_or(false) {
+                if self
+                    .value
+                    .get("succeeded")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                {
                     "succeeded"
                 } else {
                     "failed"
@@ -96,7 +119,9 @@ pub fn parse_date(s: &str, end_of_day: bool, flag: &str) -> Result<DateTime<Utc>
         return Ok(d.with_timezone(&Utc));
     }
     let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-        AuditError::Config(format!("{flag} {s:?}: expected a date YYYY-MM-DD or an RFC 3339 timestamp"))
+        AuditError::Config(format!(
+            "{flag} {s:?}: expected a date YYYY-MM-DD or an RFC 3339 timestamp"
+        ))
     })?;
     let t = if end_of_day {
         d.and_hms_nano_opt(23, 59, 59, 999_999_999)
@@ -122,8 +147,9 @@ pub struct Filter {
 impl Filter {
     /// Sets the resource glob (`*` matches within and across address parts, e.g. `module.data.*`).
     pub fn with_resource(mut self, glob: &str) -> Result<Self, AuditError> {
-        let g = Glob::new(glob)
-            .map_err(|e| AuditError::Config(format!("--resource {glob:?} is not a valid glob: {e}")))?;
+        let g = Glob::new(glob).map_err(|e| {
+            AuditError::Config(format!("--resource {glob:?} is not a valid glob: {e}"))
+        })?;
         self.resource = Some(g.compile_matcher());
         Ok(self)
     }
@@ -156,7 +182,10 @@ impl Filter {
                 .value
                 .pointer("/result/resources")
                 .and_then(Value::as_array)
-                .is_some_and(|a| a.iter().any(|res| res.pointer(&format!("/rules/{}", escape(rule))).is_some()));
+                .is_some_and(|a| {
+                    a.iter()
+                        .any(|res| res.pointer(&format!("/rules/{}", escape(rule))).is_some())
+                });
             if !has {
                 return false;
             }
@@ -183,11 +212,15 @@ mod tests {
 
     #[test]
     fn filters_by_resource_rule_outcome_and_time() {
-        let d = rec(json!({"kind": "decision", "timestamp": "2026-11-20T10:00:00Z", "outcome": "fail",
-            "result": {"resources": [{"address": "module.data.aws_db_instance.orders", "rules": {"DBP-ENC-001": "fail"}}]}}));
+        let d = rec(
+            json!({"kind": "decision", "timestamp": "2026-11-20T10:00:00Z", "outcome": "fail",
+            "result": {"resources": [{"address": "module.data.aws_db_instance.orders", "rules": {"DBP-ENC-001": "fail"}}]}}),
+        );
         let f = Filter::default().with_resource("module.data.*").unwrap();
         assert!(f.matches(&d));
-        let f = Filter::default().with_resource("aws_db_instance.*").unwrap();
+        let f = Filter::default()
+            .with_resource("aws_db_instance.*")
+            .unwrap();
         assert!(!f.matches(&d));
         let f = Filter {
             rule: Some("DBP-ENC-001".into()),
@@ -202,6 +235,9 @@ mod tests {
             ..Default::default()
         };
         assert!(!f.matches(&d));
-        assert!(parse_date("20-11-2026", false, "--from").unwrap_err().to_string().contains("--from"));
+        assert!(parse_date("20-11-2026", false, "--from")
+            .unwrap_err()
+            .to_string()
+            .contains("--from"));
     }
 }

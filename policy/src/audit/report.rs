@@ -114,7 +114,10 @@ pub struct ReportData {
 }
 
 fn st(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Computes the report over `records` (already read) within `filter`'s time window.
@@ -128,12 +131,18 @@ pub fn build(
     let chain = ChainStatus {
         intact: verify.ok(),
         records: verify.records,
-        files: verify.files.iter().map(|p| p.display().to_string()).collect(),
+        files: verify
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
         head_seq: verify.head.as_ref().map(|h| h.0),
         head_hash: verify.head.as_ref().map(|h| h.1.clone()),
         signatures: match &verify.key_id {
             Some(k) => format!("checked against key {k} ({} signed)", verify.signed),
-            None if verify.signed > 0 => format!("{} signed, not checked (no --public-key)", verify.signed),
+            None if verify.signed > 0 => {
+                format!("{} signed, not checked (no --public-key)", verify.signed)
+            }
             None => "unsigned".into(),
         },
         first_damage: verify.first().map(|d| d.to_string()),
@@ -164,16 +173,31 @@ pub fn build(
                 } else {
                     d.fail += 1;
                 }
-                for res in v.pointer("/result/resources").and_then(Value::as_array).into_iter().flatten() {
+                for res in v
+                    .pointer("/result/resources")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let addr = st(res, "address");
-                    for (rule, status) in res.get("rules").and_then(Value::as_object).into_iter().flatten() {
+                    for (rule, status) in res
+                        .get("rules")
+                        .and_then(Value::as_object)
+                        .into_iter()
+                        .flatten()
+                    {
                         if status.as_str() == Some("fail") {
                             *per_rule.entry(rule.clone()).or_default() += 1;
                             *per_resource.entry(addr.clone()).or_default() += 1;
                         }
                     }
                 }
-                for e in v.get("exceptions").and_then(Value::as_array).into_iter().flatten() {
+                for e in v
+                    .get("exceptions")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     let key = (st(e, "id"), st(e, "rule_id"), st(e, "address"));
                     let expires = st(e, "expires");
                     let days_left = NaiveDate::parse_from_str(&expires, "%Y-%m-%d")
@@ -195,7 +219,12 @@ pub fn build(
                         row.last_used = ts.clone();
                     }
                 }
-                for o in v.get("overrides").and_then(Value::as_array).into_iter().flatten() {
+                for o in v
+                    .get("overrides")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
                     overrides.push(OverrideRow {
                         timestamp: ts.clone(),
                         rule_id: st(o, "rule_id"),
@@ -208,8 +237,14 @@ pub fn build(
             "restore_test" => restores.push(RestoreRow {
                 database: st(v, "database"),
                 succeeded: v.get("succeeded").and_then(Value::as_bool).unwrap_or(false),
-                restore_seconds: v.get("restore_seconds").and_then(Value::as_f64).unwrap_or(0.0),
-                recovery_point: v.get("recovery_point").and_then(Value::as_str).map(str::to_string),
+                restore_seconds: v
+                    .get("restore_seconds")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0),
+                recovery_point: v
+                    .get("recovery_point")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 finished_at: st(v, "finished_at"),
                 error: v.get("error").and_then(Value::as_str).map(str::to_string),
             }),
@@ -224,7 +259,8 @@ pub fn build(
         }
     }
     kpis.policy_pass_rate = (kpis.decisions > 0).then(|| pass as f64 / kpis.decisions as f64);
-    kpis.change_failure_rate = (kpis.applies > 0).then(|| kpis.failed_applies as f64 / kpis.applies as f64);
+    kpis.change_failure_rate =
+        (kpis.applies > 0).then(|| kpis.failed_applies as f64 / kpis.applies as f64);
 
     let mut restore = RestoreStats {
         tests: restores.len() as u64,
@@ -234,7 +270,11 @@ pub fn build(
     if restore.tests > 0 {
         restore.success_rate = Some(restore.succeeded as f64 / restore.tests as f64);
     }
-    let mut secs: Vec<f64> = restores.iter().filter(|r| r.succeeded).map(|r| r.restore_seconds).collect();
+    let mut secs: Vec<f64> = restores
+        .iter()
+        .filter(|r| r.succeeded)
+        .map(|r| r.restore_seconds)
+        .collect();
     secs.sort_by(f64::total_cmp);
     if !secs.is_empty() {
         let n = secs.len();
@@ -246,11 +286,20 @@ pub fn build(
         restore.worst_seconds = secs.last().copied();
     }
     for r in restores.iter().filter(|r| r.succeeded) {
-        let Some(rp) = &r.recovery_point else { continue };
-        if restore.latest_recovery_point.as_ref().is_none_or(|l| rp > l) {
+        let Some(rp) = &r.recovery_point else {
+            continue;
+        };
+        if restore
+            .latest_recovery_point
+            .as_ref()
+            .is_none_or(|l| rp > l)
+        {
             restore.latest_recovery_point = Some(rp.clone());
         }
-        if let (Ok(a), Ok(b)) = (DateTime::parse_from_rfc3339(&r.finished_at), DateTime::parse_from_rfc3339(rp)) {
+        if let (Ok(a), Ok(b)) = (
+            DateTime::parse_from_rfc3339(&r.finished_at),
+            DateTime::parse_from_rfc3339(rp),
+        ) {
             let gap = (a - b).num_milliseconds() as f64 / 1000.0;
             if restore.worst_recovery_gap_seconds.is_none_or(|w| gap > w) {
                 restore.worst_recovery_gap_seconds = Some(gap);
@@ -266,8 +315,12 @@ pub fn build(
     ReportData {
         generated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         log: log.to_string(),
-        from: filter.from.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        to: filter.to.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        from: filter
+            .from
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        to: filter
+            .to
+            .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         chain,
         kpis,
         decisions_per_day: per_day,
@@ -336,24 +389,48 @@ pub fn to_markdown(d: &ReportData) -> String {
     let _ = writeln!(o, "## KPIs\n\n| KPI | value |\n|---|---|");
     let _ = writeln!(o, "| decisions | {} |", d.kpis.decisions);
     let _ = writeln!(o, "| policy pass rate | {} |", pct(d.kpis.policy_pass_rate));
-    let _ = writeln!(o, "| applies | {} ({} failed) |", d.kpis.applies, d.kpis.failed_applies);
-    let _ = writeln!(o, "| change failure rate | {} |", pct(d.kpis.change_failure_rate));
-    let _ = writeln!(o, "| restore test success rate | {} |\n", pct(d.restore.success_rate));
-    let _ = writeln!(o, "## Decisions per day\n\n| day | total | pass | fail |\n|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "| applies | {} ({} failed) |",
+        d.kpis.applies, d.kpis.failed_applies
+    );
+    let _ = writeln!(
+        o,
+        "| change failure rate | {} |",
+        pct(d.kpis.change_failure_rate)
+    );
+    let _ = writeln!(
+        o,
+        "| restore test success rate | {} |\n",
+        pct(d.restore.success_rate)
+    );
+    let _ = writeln!(
+        o,
+        "## Decisions per day\n\n| day | total | pass | fail |\n|---|---|---|---|"
+    );
     for (day, c) in &d.decisions_per_day {
         let _ = writeln!(o, "| {day} | {} | {} | {} |", c.total, c.pass, c.fail);
     }
-    let _ = writeln!(o, "\n## Failures per rule\n\n| rule | failures |\n|---|---|");
+    let _ = writeln!(
+        o,
+        "\n## Failures per rule\n\n| rule | failures |\n|---|---|"
+    );
     for (k, v) in &d.failures_per_rule {
         let _ = writeln!(o, "| {} | {v} |", md_cell(k));
     }
-    let _ = writeln!(o, "\n## Failures per resource\n\n| resource | failures |\n|---|---|");
+    let _ = writeln!(
+        o,
+        "\n## Failures per resource\n\n| resource | failures |\n|---|---|"
+    );
     for (k, v) in &d.failures_per_resource {
         let _ = writeln!(o, "| `{}` | {v} |", md_cell(k));
     }
     for (title, rows) in [
         ("Exceptions in use", &d.exceptions),
-        ("Exceptions expiring within 30 days", &d.expiring_within_30_days),
+        (
+            "Exceptions expiring within 30 days",
+            &d.expiring_within_30_days,
+        ),
     ] {
         let _ = writeln!(
             o,
@@ -374,7 +451,10 @@ pub fn to_markdown(d: &ReportData) -> String {
             );
         }
     }
-    let _ = writeln!(o, "\n## Overrides\n\n| when | rule | resource | by | reason |\n|---|---|---|---|---|");
+    let _ = writeln!(
+        o,
+        "\n## Overrides\n\n| when | rule | resource | by | reason |\n|---|---|---|---|---|"
+    );
     for x in &d.overrides {
         let _ = writeln!(
             o,
@@ -425,14 +505,39 @@ fn csv_field(s: &str) -> String {
 /// CSV form: one row per figure, `section,key,metric,value`, for spreadsheets.
 pub fn to_csv(d: &ReportData) -> String {
     let mut rows: Vec<[String; 4]> = Vec::new();
-    let mut push = |a: &str, b: &str, c: &str, v: String| rows.push([a.into(), b.into(), c.into(), v]);
+    let mut push =
+        |a: &str, b: &str, c: &str, v: String| rows.push([a.into(), b.into(), c.into(), v]);
     push("chain", "", "intact", d.chain.intact.to_string());
     push("chain", "", "records", d.chain.records.to_string());
-    push("chain", "", "head_hash", d.chain.head_hash.clone().unwrap_or_default());
-    push("chain", "", "first_damage", d.chain.first_damage.clone().unwrap_or_default());
+    push(
+        "chain",
+        "",
+        "head_hash",
+        d.chain.head_hash.clone().unwrap_or_default(),
+    );
+    push(
+        "chain",
+        "",
+        "first_damage",
+        d.chain.first_damage.clone().unwrap_or_default(),
+    );
     push("kpi", "", "decisions", d.kpis.decisions.to_string());
-    push("kpi", "", "policy_pass_rate", d.kpis.policy_pass_rate.map_or(String::new(), |v| format!("{v:.4}")));
-    push("kpi", "", "change_failure_rate", d.kpis.change_failure_rate.map_or(String::new(), |v| format!("{v:.4}")));
+    push(
+        "kpi",
+        "",
+        "policy_pass_rate",
+        d.kpis
+            .policy_pass_rate
+            .map_or(String::new(), |v| format!("{v:.4}")),
+    );
+    push(
+        "kpi",
+        "",
+        "change_failure_rate",
+        d.kpis
+            .change_failure_rate
+            .map_or(String::new(), |v| format!("{v:.4}")),
+    );
     for (day, c) in &d.decisions_per_day {
         push("decisions_per_day", day, "total", c.total.to_string());
         push("decisions_per_day", day, "pass", c.pass.to_string());
@@ -458,15 +563,51 @@ pub fn to_csv(d: &ReportData) -> String {
     }
     let r = &d.restore;
     push("restore", "", "tests", r.tests.to_string());
-    push("restore", "", "success_rate", r.success_rate.map_or(String::new(), |v| format!("{v:.4}")));
-    push("restore", "", "median_seconds", r.median_seconds.map_or(String::new(), |v| format!("{v:.3}")));
-    push("restore", "", "worst_seconds", r.worst_seconds.map_or(String::new(), |v| format!("{v:.3}")));
-    push("restore", "", "latest_recovery_point", opt(&r.latest_recovery_point));
+    push(
+        "restore",
+        "",
+        "success_rate",
+        r.success_rate.map_or(String::new(), |v| format!("{v:.4}")),
+    );
+    push(
+        "restore",
+        "",
+        "median_seconds",
+        r.median_seconds
+            .map_or(String::new(), |v| format!("{v:.3}")),
+    );
+    push(
+        "restore",
+        "",
+        "worst_seconds",
+        r.worst_seconds.map_or(String::new(), |v| format!("{v:.3}")),
+    );
+    push(
+        "restore",
+        "",
+        "latest_recovery_point",
+        opt(&r.latest_recovery_point),
+    );
     let mut o = String::from("section,key,metric,value\n");
     for row in rows {
-        let _ = writeln!(o, "{}", row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        let _ = writeln!(
+            o,
+            "{}",
+            row.iter()
+                .map(|f| csv_field(f))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
     }
     o
+}
+
+/// `2026-11-14T02:05:03.750642Z` -> `2026-11-14 02:05` (UTC), for tables meant for people.
+fn short_ts(s: &str) -> String {
+    match (s.get(..10), s.get(11..16)) {
+        (Some(d), Some(t)) if s.as_bytes().get(10) == Some(&b'T') => format!("{d} {t}"),
+        _ => s.to_string(),
+    }
 }
 
 fn esc(s: &str) -> String {
@@ -490,8 +631,15 @@ fn svg_days(days: &BTreeMap<String, DayCount>) -> String {
         "<svg viewBox=\"0 0 {w} {}\" width=\"100%\" role=\"img\" aria-label=\"Decisions per day\" xmlns=\"http://www.w3.org/2000/svg\">",
         h + 40.0
     );
-    let _ = write!(s, "<line x1=\"30\" y1=\"{h}\" x2=\"{w}\" y2=\"{h}\" stroke=\"#555\"/>");
-    let _ = write!(s, "<text x=\"0\" y=\"12\" font-size=\"11\">{}</text>", max as u64);
+    let _ = write!(
+        s,
+        "<line x1=\"30\" y1=\"{h}\" x2=\"{w}\" y2=\"{h}\" stroke=\"#555\"/>"
+    );
+    let _ = write!(
+        s,
+        "<text x=\"0\" y=\"12\" font-size=\"11\">{}</text>",
+        max as u64
+    );
     for (i, (day, c)) in days.iter().enumerate() {
         let x = 35.0 + i as f64 * (w - 40.0) / n as f64;
         let hp = c.pass as f64 / max * (h - 20.0);
@@ -540,15 +688,15 @@ fn svg_hbars(items: &BTreeMap<String, u64>, color: &str, label: &str) -> String 
     );
     for (i, (name, n)) in v.iter().enumerate() {
         let y = i as f64 * row;
-        let bw = **n as f64 / max * 380.0;
-        let short: String = name.chars().take(48).collect();
+        let bw = **n as f64 / max * 360.0;
+        let short: String = name.chars().take(44).collect();
         let _ = write!(
             s,
-            "<text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text><rect x=\"300\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"14\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{n}</text>",
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text><rect x=\"320\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"14\" fill=\"{color}\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{n}</text>",
             y + 13.0,
             esc(&short),
             y + 2.0,
-            305.0 + bw,
+            325.0 + bw,
             y + 13.0
         );
     }
@@ -641,7 +789,11 @@ pub fn to_html(d: &ReportData) -> String {
     o.push_str(&svg_days(&d.decisions_per_day));
     o.push_str("<p class=\"muted\">Green: pass, red: fail.</p>");
     o.push_str("<h2>Failures per rule</h2>");
-    o.push_str(&svg_hbars(&d.failures_per_rule, "#c62828", "failures per rule"));
+    o.push_str(&svg_hbars(
+        &d.failures_per_rule,
+        "#c62828",
+        "failures per rule",
+    ));
     o.push_str("<h2>Failures per resource</h2>");
     o.push_str(&table(
         &["resource", "failures"],
@@ -658,7 +810,9 @@ pub fn to_html(d: &ReportData) -> String {
         rows.iter()
             .map(|e| {
                 let left = match e.days_left {
-                    Some(x) if x < 0 => format!("<span class=\"warn\">expired {} days ago</span>", -x),
+                    Some(x) if x < 0 => {
+                        format!("<span class=\"warn\">expired {} days ago</span>", -x)
+                    }
                     Some(x) if x <= 30 => format!("<span class=\"warn\">{x}</span>"),
                     Some(x) => x.to_string(),
                     None => "-".into(),
@@ -676,11 +830,28 @@ pub fn to_html(d: &ReportData) -> String {
             })
             .collect()
     };
-    let head = ["id", "rule", "resource", "owner", "ticket", "expires", "days left", "uses"];
+    let head = [
+        "id",
+        "rule",
+        "resource",
+        "owner",
+        "ticket",
+        "expires",
+        "days left",
+        "uses",
+    ];
     o.push_str("<h2>Exceptions in use</h2>");
-    o.push_str(&table(&head, exc_rows(&d.exceptions), "No exceptions were applied."));
+    o.push_str(&table(
+        &head,
+        exc_rows(&d.exceptions),
+        "No exceptions were applied.",
+    ));
     o.push_str("<h2>Exceptions expiring within 30 days</h2>");
-    o.push_str(&table(&head, exc_rows(&d.expiring_within_30_days), "None expire within 30 days."));
+    o.push_str(&table(
+        &head,
+        exc_rows(&d.expiring_within_30_days),
+        "None expire within 30 days.",
+    ));
     o.push_str("<h2>Overrides</h2>");
     o.push_str(&table(
         &["when", "rule", "resource", "by", "reason"],
@@ -688,7 +859,7 @@ pub fn to_html(d: &ReportData) -> String {
             .iter()
             .map(|x| {
                 vec![
-                    esc(&x.timestamp),
+                    esc(&short_ts(&x.timestamp)),
                     esc(&x.rule_id),
                     format!("<code>{}</code>", esc(&x.address)),
                     esc(&x.by),
@@ -706,27 +877,45 @@ pub fn to_html(d: &ReportData) -> String {
         pct(r.success_rate),
         secs(r.median_seconds),
         secs(r.worst_seconds),
-        esc(&opt(&r.latest_recovery_point)),
+        esc(&short_ts(&opt(&r.latest_recovery_point))),
         secs(r.worst_recovery_gap_seconds)
     );
     let restore_secs: BTreeMap<String, u64> = d
         .restore_tests
         .iter()
         .filter(|t| t.succeeded)
-        .map(|t| (format!("{} {}", t.database, t.finished_at.get(..16).unwrap_or("")), t.restore_seconds.round() as u64))
+        .map(|t| {
+            let name = t.database.rsplit('.').next().unwrap_or(&t.database);
+            let when = short_ts(&t.finished_at);
+            (
+                format!("{name} {}", when.get(5..).unwrap_or(&when)),
+                t.restore_seconds.round() as u64,
+            )
+        })
         .collect();
     o.push_str(&svg_hbars(&restore_secs, "#1565c0", "restore seconds"));
     o.push_str(&table(
-        &["database", "result", "seconds", "recovery point", "finished", "error"],
+        &[
+            "database",
+            "result",
+            "seconds",
+            "recovery point",
+            "finished",
+            "error",
+        ],
         d.restore_tests
             .iter()
             .map(|t| {
                 vec![
                     format!("<code>{}</code>", esc(&t.database)),
-                    if t.succeeded { "ok".into() } else { "<span class=\"warn\">FAILED</span>".into() },
+                    if t.succeeded {
+                        "ok".into()
+                    } else {
+                        "<span class=\"warn\">FAILED</span>".into()
+                    },
                     format!("{:.1}", t.restore_seconds),
-                    esc(&opt(&t.recovery_point)),
-                    esc(&t.finished_at),
+                    esc(&short_ts(&opt(&t.recovery_point))),
+                    esc(&short_ts(&t.finished_at)),
                     esc(&opt(&t.error)),
                 ]
             })
@@ -734,7 +923,11 @@ pub fn to_html(d: &ReportData) -> String {
         "No restore tests in this period.",
     ));
     if d.repairs > 0 {
-        let _ = write!(o, "<p class=\"warn\">{} repair record(s): torn tails were moved aside.</p>", d.repairs);
+        let _ = write!(
+            o,
+            "<p class=\"warn\">{} repair record(s): torn tails were moved aside.</p>",
+            d.repairs
+        );
     }
     o.push_str("</body></html>\n");
     o

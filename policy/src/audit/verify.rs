@@ -112,10 +112,21 @@ impl VerifyReport {
 
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let files = self.files.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        let files = self
+            .files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
         let sigs = match &self.key_id {
-            Some(k) => format!("signatures checked against key {k} ({} signed)", self.signed),
-            None if self.signed > 0 => format!("{} signed records, signatures NOT checked (no --public-key)", self.signed),
+            Some(k) => format!(
+                "signatures checked against key {k} ({} signed)",
+                self.signed
+            ),
+            None if self.signed > 0 => format!(
+                "{} signed records, signatures NOT checked (no --public-key)",
+                self.signed
+            ),
             None => "unsigned".to_string(),
         };
         let head = match &self.head {
@@ -123,7 +134,12 @@ impl fmt::Display for VerifyReport {
             None => "no records".into(),
         };
         if let Some(first) = self.first() {
-            writeln!(f, "DAMAGED: {} problem(s) in {} record line(s) [{files}]", self.damages.len(), self.records)?;
+            writeln!(
+                f,
+                "DAMAGED: {} problem(s) in {} record line(s) [{files}]",
+                self.damages.len(),
+                self.records
+            )?;
             writeln!(f, "first bad record: {first}")?;
             for d in self.damages.iter().skip(1).take(50) {
                 writeln!(f, "  also: {d}")?;
@@ -133,7 +149,12 @@ impl fmt::Display for VerifyReport {
             }
             write!(f, "last intact {head}; {sigs}")
         } else {
-            write!(f, "OK: {} records intact in {} file(s) [{files}]; {head}; {sigs}", self.records, self.files.len())
+            write!(
+                f,
+                "OK: {} records intact in {} file(s) [{files}]; {head}; {sigs}",
+                self.records,
+                self.files.len()
+            )
         }
     }
 }
@@ -156,9 +177,17 @@ struct Parsed {
 }
 
 fn parse_line(bytes: &[u8], key: Option<&VerifyingKey>) -> Result<Parsed, String> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
-    let seq = v.get("seq").and_then(|s| s.as_u64()).ok_or("no numeric `seq`")?;
-    let hash = v.get("hash").and_then(|s| s.as_str()).ok_or("no `hash`")?.to_string();
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON ({e})"))?;
+    let seq = v
+        .get("seq")
+        .and_then(|s| s.as_u64())
+        .ok_or("no numeric `seq`")?;
+    let hash = v
+        .get("hash")
+        .and_then(|s| s.as_str())
+        .ok_or("no `hash`")?
+        .to_string();
     let prev_hash = match v.get("prev_hash") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
@@ -185,7 +214,10 @@ pub fn verify_log(path: &Path, opts: &VerifyOptions) -> Result<VerifyReport, Aud
         return Err(AuditError::io(
             path,
             "open",
-            std::io::Error::new(std::io::ErrorKind::NotFound, "no such audit log (nor rotated files FILE.000001...)"),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such audit log (nor rotated files FILE.000001...)",
+            ),
         ));
     }
     let mut contents = Vec::with_capacity(files.len());
@@ -205,7 +237,11 @@ pub fn verify_lines(label: &str, lines: &[String], opts: &VerifyOptions) -> Veri
     verify_contents(vec![PathBuf::from(label)], &[content], opts)
 }
 
-fn verify_contents(files: Vec<PathBuf>, contents: &[Vec<u8>], opts: &VerifyOptions) -> VerifyReport {
+fn verify_contents(
+    files: Vec<PathBuf>,
+    contents: &[Vec<u8>],
+    opts: &VerifyOptions,
+) -> VerifyReport {
     let key = opts.public_key.as_ref();
     let mut lines: Vec<Line> = Vec::new();
     let mut torn: Vec<(usize, usize, usize)> = Vec::new(); // (file, line, bytes)
@@ -328,7 +364,11 @@ fn verify_contents(files: Vec<PathBuf>, contents: &[Vec<u8>], opts: &VerifyOptio
                         p.prev_hash.as_deref().unwrap_or("null")
                     ),
                 };
-                let kind = if prev.is_some() { DamageKind::Inserted } else { DamageKind::Deleted };
+                let kind = if prev.is_some() {
+                    DamageKind::Inserted
+                } else {
+                    DamageKind::Deleted
+                };
                 damages.push(dmg(kind, l, Some(p.seq), detail));
             }
             prev = Some((p.seq, p.hash.clone(), i));
@@ -337,12 +377,20 @@ fn verify_contents(files: Vec<PathBuf>, contents: &[Vec<u8>], opts: &VerifyOptio
                 .filter(|s| seq_pos.get(s).is_some_and(|v| v.iter().any(|&j| j > i)))
                 .collect();
             if let Some(&first_later) = later.first() {
-                let j = seq_pos[&first_later].iter().copied().find(|&j| j > i).unwrap_or(i);
+                let j = seq_pos[&first_later]
+                    .iter()
+                    .copied()
+                    .find(|&j| j > i)
+                    .unwrap_or(i);
                 damages.push(dmg(
                     DamageKind::Reordered,
                     l,
                     Some(p.seq),
-                    format!("seq {} comes before seq {first_later} ({}): records were reordered", p.seq, place(j)),
+                    format!(
+                        "seq {} comes before seq {first_later} ({}): records were reordered",
+                        p.seq,
+                        place(j)
+                    ),
                 ));
                 reordered_later.extend(later);
             } else {
@@ -373,9 +421,17 @@ fn verify_contents(files: Vec<PathBuf>, contents: &[Vec<u8>], opts: &VerifyOptio
             if let Some(&j) = earlier.first() {
                 let same = matches!(&lines[j].parsed, Ok(q) if q.hash == p.hash);
                 let detail = if same {
-                    format!("duplicate of {} (seq {}): a copy was inserted", place(j), p.seq)
+                    format!(
+                        "duplicate of {} (seq {}): a copy was inserted",
+                        place(j),
+                        p.seq
+                    )
                 } else {
-                    format!("seq {} is also claimed by {}: one of them was inserted", p.seq, place(j))
+                    format!(
+                        "seq {} is also claimed by {}: one of them was inserted",
+                        p.seq,
+                        place(j)
+                    )
                 };
                 damages.push(dmg(DamageKind::Inserted, l, Some(p.seq), detail));
                 if prev.as_ref().is_some_and(|(s, _, _)| *s == p.seq) && p.prev_hash.is_some() {
@@ -393,7 +449,11 @@ fn verify_contents(files: Vec<PathBuf>, contents: &[Vec<u8>], opts: &VerifyOptio
                     DamageKind::Reordered,
                     l,
                     Some(p.seq),
-                    format!("seq {} comes after seq {s} ({}): records were reordered", p.seq, place(j)),
+                    format!(
+                        "seq {} comes after seq {s} ({}): records were reordered",
+                        p.seq,
+                        place(j)
+                    ),
                 ));
             }
         }
@@ -453,7 +513,15 @@ fn verify_contents(files: Vec<PathBuf>, contents: &[Vec<u8>], opts: &VerifyOptio
     }
 
     // File order first, then line order, so the first entry is the first bad record.
-    damages.sort_by_key(|d| (files.iter().position(|f| *f == d.file).unwrap_or(usize::MAX), d.line));
+    damages.sort_by_key(|d| {
+        (
+            files
+                .iter()
+                .position(|f| *f == d.file)
+                .unwrap_or(usize::MAX),
+            d.line,
+        )
+    });
     VerifyReport {
         files,
         records: lines.len() as u64,
@@ -471,7 +539,9 @@ pub fn parse_expect_head(s: &str) -> Result<(u64, Option<String>), AuditError> {
         None => (s, None),
     };
     let seq = seq.trim().parse::<u64>().map_err(|_| {
-        AuditError::Config(format!("--expect-head {s:?}: expected SEQ or SEQ:sha256:HEX (as printed by verify)"))
+        AuditError::Config(format!(
+            "--expect-head {s:?}: expected SEQ or SEQ:sha256:HEX (as printed by verify)"
+        ))
     })?;
     if let Some(h) = &hash {
         if !h.starts_with("sha256:") || h.len() != 71 {

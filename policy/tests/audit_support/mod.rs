@@ -37,7 +37,9 @@ pub fn decision_body(n: u64, outcome: &str) -> RecordBody {
 /// The lines of a file (without newlines; a torn last line is included as is).
 pub fn lines(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
-    text.split_inclusive('\n').map(|l| l.trim_end_matches('\n').to_string()).collect()
+    text.split_inclusive('\n')
+        .map(|l| l.trim_end_matches('\n').to_string())
+        .collect()
 }
 
 /// Writes complete lines back.
