@@ -190,6 +190,38 @@ impl Workdir {
         ))
     }
 
+    /// Addresses of the resources recorded in `terraform.tfstate`, read from the file without starting
+    /// Terraform (cheap: no provider process); empty when there is no state file.
+    pub fn state_file_addresses(&self) -> Result<Vec<String>, HarnessError> {
+        let path = self.path.join("terraform.tfstate");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(HarnessError::io("reading the state file", &path, e)),
+        };
+        let raw: Value = serde_json::from_str(&text).map_err(|source| HarnessError::Json {
+            command: format!("reading {}", path.display()),
+            stdout: text.clone(),
+            source,
+        })?;
+        Ok(raw
+            .get("resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
+                let module = r
+                    .get("module")
+                    .and_then(Value::as_str)
+                    .map(|m| format!("{m}."))
+                    .unwrap_or_default();
+                let mode = if field("mode") == "data" { "data." } else { "" };
+                format!("{module}{mode}{}.{}", field("type"), field("name"))
+            })
+            .collect())
+    }
+
     /// `terraform plan -out=tfplan` then `terraform show -json tfplan`: the plan JSON that CI hands to
     /// `dbpolicy check`. Fails (showing the output) when the plan fails.
     pub fn plan_json(&self) -> Result<Plan, HarnessError> {

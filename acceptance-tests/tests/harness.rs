@@ -197,3 +197,24 @@ fn destroy_checks_run_and_report() {
         "{err}"
     );
 }
+
+#[test]
+fn state_file_addresses_reads_the_raw_state_without_terraform() {
+    let wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+    assert!(wd
+        .state_file_addresses()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_empty());
+    let state = r#"{"version": 4, "resources": [
+        {"mode": "data", "type": "dbplatform_tier", "name": "t1", "instances": []},
+        {"module": "module.db", "mode": "managed", "type": "dbplatform_database", "name": "db", "instances": []}]}"#;
+    wd.write_file("terraform.tfstate", state)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        wd.state_file_addresses().unwrap_or_else(|e| panic!("{e}")),
+        vec![
+            "data.dbplatform_tier.t1".to_string(),
+            "module.db.dbplatform_database.db".to_string()
+        ]
+    );
+}
