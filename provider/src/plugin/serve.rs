@@ -5,7 +5,6 @@
 //! process group, then asks providers to stop (StopProvider) and waits for in-flight applies so that their
 //! results reach the state. Exiting on SIGINT would lose a database that is being created.
 
-use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -94,14 +93,22 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError 
 
 /// Serves `provider` to Terraform until Shutdown (or a signal), using this process's environment.
 pub async fn serve(provider: Arc<dyn Provider>, opts: ServeOptions) -> Result<(), ServeError> {
-    serve_with_env(provider, opts, PluginEnv::from_process()).await
+    serve_with_env(
+        provider,
+        opts,
+        PluginEnv::from_process(),
+        Box::new(std::io::stdout()),
+    )
+    .await
 }
 
-/// [`serve`] with an explicit environment.
+/// [`serve`] with an explicit environment, writing the handshake line (or the reattach instructions) to `out`
+/// instead of stdout (tests read it from there).
 pub async fn serve_with_env(
     provider: Arc<dyn Provider>,
     opts: ServeOptions,
     env: PluginEnv,
+    mut out: Box<dyn std::io::Write + Send>,
 ) -> Result<(), ServeError> {
     let version = if opts.debug {
         handshake::APP_PROTOCOL_VERSION
@@ -155,6 +162,7 @@ pub async fn serve_with_env(
     let signal_task = tokio::spawn(watch_signals(shutdown.clone(), opts.debug));
 
     announce(
+        &mut out,
         &opts,
         version,
         &socket_str,
@@ -181,14 +189,14 @@ pub async fn serve_with_env(
     result.map_err(ServeError::from)
 }
 
-/// Prints the handshake line (and in debug mode the reattach instructions) and flushes stdout.
+/// Prints the handshake line (and in debug mode the reattach instructions) and flushes.
 fn announce(
+    out: &mut dyn std::io::Write,
     opts: &ServeOptions,
     version: u32,
     socket: &str,
     cert: Option<&[u8]>,
 ) -> Result<(), ServeError> {
-    let mut out = std::io::stdout().lock();
     let text = if opts.debug {
         let value = handshake::reattach_value(&opts.provider_address, std::process::id(), socket);
         format!(
