@@ -376,7 +376,7 @@ fn from_j(
     path: &mut AttributePath,
     opts: DecodeOptions,
 ) -> Result<Value, CodecError> {
-    if let WireType::Dynamic = ty {
+    if let WireType::Dynamic | WireType::Any = ty {
         return decode_dynamic(j, path, opts);
     }
     if let J::Null = j {
@@ -497,7 +497,7 @@ fn from_j(
             }
             Ok(Value::Object(out))
         }
-        WireType::Dynamic => decode_dynamic(j, path, opts),
+        WireType::Dynamic | WireType::Any => decode_dynamic(j, path, opts),
     }
 }
 
@@ -559,7 +559,7 @@ fn write(
             out.push_str("null");
             Ok(())
         }
-        (WireType::Dynamic, v) => {
+        (WireType::Dynamic | WireType::Any, v) => {
             let t = infer_wire_type(v);
             out.push_str("{\"value\":");
             write(out, v, &t, path)?;

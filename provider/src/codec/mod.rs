@@ -130,6 +130,9 @@ pub(crate) enum WireType {
     Object(BTreeMap<String, WireType>),
     Tuple(Vec<WireType>),
     Dynamic,
+    /// Inference only: no constraint yet (null, unknown or no elements); unifies with anything and becomes
+    /// `Dynamic` once inference is done. `Dynamic` during inference means elements that really differ.
+    Any,
 }
 
 impl From<&Type> for WireType {
@@ -156,7 +159,7 @@ impl WireType {
             WireType::String => "string".into(),
             WireType::Number => "number".into(),
             WireType::Bool => "bool".into(),
-            WireType::Dynamic => "any value".into(),
+            WireType::Dynamic | WireType::Any => "any value".into(),
             WireType::List(t) => format!("list of {}", t.friendly()),
             WireType::Set(t) => format!("set of {}", t.friendly()),
             WireType::Map(t) => format!("map of {}", t.friendly()),
@@ -172,7 +175,7 @@ impl WireType {
             WireType::String => json!("string"),
             WireType::Number => json!("number"),
             WireType::Bool => json!("bool"),
-            WireType::Dynamic => json!("dynamic"),
+            WireType::Dynamic | WireType::Any => json!("dynamic"),
             WireType::List(t) => json!(["list", t.to_json()]),
             WireType::Set(t) => json!(["set", t.to_json()]),
             WireType::Map(t) => json!(["map", t.to_json()]),
@@ -248,40 +251,59 @@ pub fn infer_type(v: &Value) -> Type {
 
 /// Wire-level inference (may produce tuples, which the framework [`Type`] lacks).
 pub(crate) fn infer_wire_type(v: &Value) -> WireType {
+    finalize(infer(v))
+}
+
+/// Replaces inference wildcards by `dynamic`.
+fn finalize(t: WireType) -> WireType {
+    match t {
+        WireType::Any => WireType::Dynamic,
+        WireType::List(e) => WireType::List(Box::new(finalize(*e))),
+        WireType::Set(e) => WireType::Set(Box::new(finalize(*e))),
+        WireType::Map(e) => WireType::Map(Box::new(finalize(*e))),
+        WireType::Object(f) => {
+            WireType::Object(f.into_iter().map(|(k, t)| (k, finalize(t))).collect())
+        }
+        WireType::Tuple(ts) => WireType::Tuple(ts.into_iter().map(finalize).collect()),
+        other => other,
+    }
+}
+
+/// The type of a value, with wildcards (`Any`) where nothing constrains it. Collections whose elements really
+/// differ get element type `Dynamic` (sets, maps) or become tuples (lists).
+fn infer(v: &Value) -> WireType {
     match v {
-        Value::Null | Value::Unknown => WireType::Dynamic,
+        Value::Null | Value::Unknown => WireType::Any,
         Value::Bool(_) => WireType::Bool,
         Value::Number(_) => WireType::Number,
         Value::String(_) => WireType::String,
-        Value::Object(m) => WireType::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), infer_wire_type(v)))
-                .collect(),
-        ),
+        Value::Object(m) => {
+            WireType::Object(m.iter().map(|(k, v)| (k.clone(), infer(v))).collect())
+        }
         Value::Map(m) => {
             WireType::Map(Box::new(unify_all(m.values()).unwrap_or(WireType::Dynamic)))
         }
         Value::Set(e) => WireType::Set(Box::new(unify_all(e.iter()).unwrap_or(WireType::Dynamic))),
         Value::List(e) => match unify_all(e.iter()) {
             Some(t) => WireType::List(Box::new(t)),
-            None => WireType::Tuple(e.iter().map(infer_wire_type).collect()),
+            None => WireType::Tuple(e.iter().map(infer).collect()),
         },
     }
 }
 
 /// The common type of all values, `None` when two disagree.
 fn unify_all<'a>(values: impl Iterator<Item = &'a Value>) -> Option<WireType> {
-    let mut acc = WireType::Dynamic;
+    let mut acc = WireType::Any;
     for v in values {
-        acc = unify(&acc, &infer_wire_type(v))?;
+        acc = unify(&acc, &infer(v))?;
     }
     Some(acc)
 }
 
-/// The type both `a` and `b` conform to, treating `dynamic` (from null/unknown) as a wildcard.
+/// The type both `a` and `b` conform to, treating `Any` (from null/unknown/empty) as a wildcard.
 fn unify(a: &WireType, b: &WireType) -> Option<WireType> {
     match (a, b) {
-        (WireType::Dynamic, t) | (t, WireType::Dynamic) => Some(t.clone()),
+        (WireType::Any, t) | (t, WireType::Any) => Some(t.clone()),
         (WireType::List(x), WireType::List(y)) => Some(WireType::List(Box::new(unify(x, y)?))),
         (WireType::Set(x), WireType::Set(y)) => Some(WireType::Set(Box::new(unify(x, y)?))),
         (WireType::Map(x), WireType::Map(y)) => Some(WireType::Map(Box::new(unify(x, y)?))),
@@ -312,7 +334,7 @@ fn to_framework_type(t: &WireType) -> Type {
         WireType::String => Type::String,
         WireType::Number => Type::Number,
         WireType::Bool => Type::Bool,
-        WireType::Dynamic => Type::Dynamic,
+        WireType::Dynamic | WireType::Any => Type::Dynamic,
         WireType::List(e) => Type::List(Box::new(to_framework_type(e))),
         WireType::Set(e) => Type::Set(Box::new(to_framework_type(e))),
         WireType::Map(e) => Type::Map(Box::new(to_framework_type(e))),

@@ -77,7 +77,7 @@ fn from_raw(v: &Raw, ty: &WireType, path: &mut AttributePath) -> Result<Value, C
     if let Raw::Ext(..) = v {
         return Ok(Value::Unknown);
     }
-    if let WireType::Dynamic = ty {
+    if let WireType::Dynamic | WireType::Any = ty {
         return decode_dynamic(v, path);
     }
     if let Raw::Nil = v {
@@ -187,7 +187,7 @@ fn from_raw(v: &Raw, ty: &WireType, path: &mut AttributePath) -> Result<Value, C
             }
             Ok(Value::Object(out))
         }
-        WireType::Dynamic => decode_dynamic(v, path),
+        WireType::Dynamic | WireType::Any => decode_dynamic(v, path),
     }
 }
 
@@ -336,7 +336,7 @@ fn write(
             Ok(())
         }
         (_, Value::Null) => enc::write_nil(buf).map_err(werr),
-        (WireType::Dynamic, v) => {
+        (WireType::Dynamic | WireType::Any, v) => {
             let t = infer_wire_type(v);
             let type_json = serde_json::to_vec(&t.to_json()).map_err(werr)?;
             enc::write_array_len(buf, 2).map_err(werr)?;

@@ -263,6 +263,37 @@ fn dynamic_values_carry_their_type_like_cty() {
 }
 
 #[test]
+fn dynamic_inference_keeps_really_different_elements_apart() {
+    // Found by the property test: a set whose elements differ in type is `set(dynamic)`, which must not
+    // unify with a sibling `set(string)` (the list holding both becomes a tuple).
+    let v = Value::List(vec![
+        Value::Set(vec![Value::string("")]),
+        Value::Set(canonical_set(vec![Value::string(""), Value::List(vec![])])),
+    ]);
+    for ty in [Type::Dynamic, Type::List(Box::new(Type::Dynamic))] {
+        let wrapped = if ty == Type::Dynamic {
+            v.clone()
+        } else {
+            Value::List(vec![v.clone()])
+        };
+        let bytes = msgpack::encode(&wrapped, &ty).unwrap();
+        assert_eq!(msgpack::decode(&bytes, &ty).unwrap(), wrapped);
+        let bytes = json::encode(&wrapped, &ty).unwrap();
+        assert_eq!(json::decode(&bytes, &ty).unwrap(), wrapped);
+    }
+    // Nulls and empty collections constrain nothing: `[[], ["a"], null]` is a list of lists of strings.
+    let v = Value::List(vec![
+        Value::List(vec![]),
+        Value::List(vec![Value::string("a")]),
+        Value::Null,
+    ]);
+    assert_eq!(
+        super::infer_type(&v),
+        Type::List(Box::new(Type::List(Box::new(Type::String))))
+    );
+}
+
+#[test]
 fn malformed_input_is_an_error() {
     let t = tags_type();
     let full = msgpack::encode(
@@ -422,6 +453,13 @@ proptest! {
         prop_assert_eq!(&back, &v);
         // The JSON we write is JSON any parser accepts.
         prop_assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok());
+    }
+
+    #[test]
+    fn floats_convert_to_exact_decimals(f in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
+        let n = number_from_f64(f).ok_or_else(|| TestCaseError::fail("finite float gave no number"))?;
+        prop_assert_eq!(n.as_f64(), Some(f));
+        prop_assert_eq!(super::exact_f64(&n), Some(f));
     }
 
     #[test]
