@@ -430,6 +430,18 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
             ));
         }
     }
+    let tls_min = if spec.min_tls_version.is_empty() {
+        "1.2"
+    } else {
+        spec.min_tls_version.as_str()
+    };
+    if !["1.2", "1.3"].contains(&tls_min) {
+        return Err(invalid(
+            "min_tls_version",
+            format!("{tls_min:?} is not supported; use \"1.2\" or \"1.3\""),
+        ));
+    }
+    super::parameter_group::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)?;
     if o.parameter_group_name.is_some() && !spec.parameters.is_empty() {
         return Err(invalid(
             "parameters",
