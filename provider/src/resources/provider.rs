@@ -249,6 +249,18 @@ impl ProviderState {
         })
     }
 
+    /// The configuration, when `settings` (e.g. `["backend", "local", "policy"]`) were all known at configure
+    /// time; otherwise the diagnostic of [`ProviderConfig::require_known`], saying `why` they are needed.
+    pub async fn known_config(
+        &self,
+        settings: &[&str],
+        why: &str,
+    ) -> Result<Arc<ProviderConfig>, Diagnostic> {
+        let cfg = self.config().await?;
+        cfg.require_known(settings, why)?;
+        Ok(cfg)
+    }
+
     /// Replaces the configuration (ConfigureProvider; tests).
     pub async fn set_config(&self, config: ProviderConfig) {
         *self.config.write().await = Some(Arc::new(config));
@@ -1103,6 +1115,21 @@ mod tests {
                 && err.detail.contains("the AWS client needs its region")
         );
         assert!(c.require_known(&["local"], "x").is_ok());
+
+        let err = p
+            .state()
+            .known_config(
+                &["backend", "policy"],
+                "dbplatform_database needs them to plan",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.detail.contains("backend, policy.tiers_file"),
+            "{}",
+            err.detail
+        );
+        assert!(p.state().known_config(&["local"], "x").await.is_ok());
 
         // A wholly unknown block.
         let config = cfg(&[], &[]);
