@@ -673,4 +673,129 @@ mod tests {
         assert!(p[0].starts_with("x: a Default needs"), "{p:?}");
         assert_eq!(p[1], "y: missing description");
     }
+
+    /// Property tests of Terraform's planning contract on a flat schema with every kind of attribute.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn flat_schema() -> Block {
+            Block::new("flat")
+                .attribute(Attribute::required("req", Type::String, "required").requires_replace())
+                .attribute(Attribute::optional("opt", Type::String, "optional"))
+                .attribute(Attribute::optional_computed(
+                    "oc",
+                    Type::String,
+                    "optional+computed",
+                ))
+                .attribute(
+                    Attribute::optional_computed(
+                        "ocd",
+                        Type::String,
+                        "optional+computed with default",
+                    )
+                    .default_value(Value::string("dflt")),
+                )
+                .attribute(Attribute::computed("c", Type::String, "computed"))
+                .attribute(
+                    Attribute::computed("cu", Type::String, "computed, use state")
+                        .use_state_for_unknown(),
+                )
+        }
+
+        fn small_string() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                Just(Value::Unknown),
+                "[ab]".prop_map(Value::String)
+            ]
+        }
+
+        fn known_or_null() -> impl Strategy<Value = Value> {
+            prop_oneof![Just(Value::Null), "[ab]".prop_map(Value::String)]
+        }
+
+        /// (config, prior): config sets only non-computed or optional attributes; prior is null or fully known.
+        fn case() -> impl Strategy<Value = (Value, Value)> {
+            let config = (
+                "[ab]".prop_map(Value::String),
+                small_string(),
+                small_string(),
+                small_string(),
+            )
+                .prop_map(|(req, opt, oc, ocd)| {
+                    obj(&[
+                        ("req", req),
+                        ("opt", opt),
+                        ("oc", oc),
+                        ("ocd", ocd),
+                        ("c", Value::Null),
+                        ("cu", Value::Null),
+                    ])
+                });
+            let prior = prop_oneof![
+                1 => Just(Value::Null),
+                3 => (
+                    "[ab]".prop_map(Value::String),
+                    known_or_null(),
+                    known_or_null(),
+                    known_or_null(),
+                    known_or_null(),
+                    known_or_null(),
+                )
+                    .prop_map(|(req, opt, oc, ocd, c, cu)| {
+                        obj(&[("req", req), ("opt", opt), ("oc", oc), ("ocd", ocd), ("c", c), ("cu", cu)])
+                    }),
+            ];
+            (config, prior)
+        }
+
+        /// Terraform's ProposedNewState: config, with computed attributes the config leaves null taken from prior.
+        fn proposed(block: &Block, config: &Value, prior: &Value) -> Value {
+            let mut p = config.clone();
+            for a in block.attributes.iter().filter(|a| a.computed) {
+                if config.get(&a.name).is_null() {
+                    p.set(&a.name, prior.get(&a.name).clone());
+                }
+            }
+            p
+        }
+
+        proptest! {
+            #[test]
+            fn plans_keep_terraforms_contract((config, prior) in case()) {
+                let block = flat_schema();
+                let proposed = proposed(&block, &config, &prior);
+                let planned = plan_with_schema(&block, &prior, &proposed, &config);
+                for a in &block.attributes {
+                    let (c, p) = (config.get(&a.name), planned.get(&a.name));
+                    // Terraform rejects a plan whose non-computed (or configured) values differ from config.
+                    if !a.computed || !c.is_null() {
+                        prop_assert_eq!(p, c, "{} must equal config", &a.name);
+                    }
+                }
+                if prior.is_null() {
+                    prop_assert_eq!(planned.get("c"), &Value::Unknown);
+                    prop_assert_eq!(planned.get("cu"), &Value::Unknown);
+                    prop_assert!(requires_replace(&block, &prior, &planned).is_empty());
+                } else if planned == prior {
+                    // A no-op plan: nothing unknown, nothing replaced.
+                    prop_assert!(planned.is_wholly_known());
+                    prop_assert!(requires_replace(&block, &prior, &planned).is_empty());
+                } else {
+                    prop_assert_eq!(planned.get("c"), &Value::Unknown);
+                    let cu = if prior.get("cu").is_null() { Value::Unknown } else { prior.get("cu").clone() };
+                    prop_assert_eq!(planned.get("cu"), &cu);
+                    let replaced = requires_replace(&block, &prior, &planned);
+                    prop_assert_eq!(!replaced.is_empty(), planned.get("req") != prior.get("req"));
+                }
+                if config.get("ocd").is_null() {
+                    prop_assert_eq!(planned.get("ocd"), &Value::string("dflt"));
+                }
+                // Planning its own result again changes nothing (Terraform re-plans during apply).
+                let again = plan_with_schema(&block, &prior, &planned, &config);
+                prop_assert_eq!(again, planned);
+            }
+        }
+    }
 }
