@@ -97,3 +97,37 @@ fn run_filter_and_coverage_on_the_bundle() {
         .unwrap();
     assert!(f.percent() > 99.0, "{f:?}");
 }
+
+/// A delete has `settings: null`; no rule may raise an error on it (regorus errors on `object.get(null, ...)`).
+#[test]
+fn no_rule_errors_on_a_delete_or_an_empty_input() {
+    let mut e = regorus::Engine::new();
+    let mut packages = Vec::new();
+    for f in default_files().iter().filter(|f| !f.is_test()) {
+        e.add_policy(f.path.to_string(), f.content.to_string())
+            .unwrap();
+        packages.push(
+            f.path
+                .trim_start_matches("rules/")
+                .trim_end_matches(".rego")
+                .to_string(),
+        );
+    }
+    e.add_data(regorus::Value::from(data())).unwrap();
+    let inputs = [
+        json!({"address": "aws_db_instance.x", "action": "delete", "kind": "instance", "backend": "aws", "tier": "tier-1",
+               "tags": {}, "settings": null, "settings_before": null, "related": {"parameter_groups": [], "source": null}}),
+        json!({}),
+    ];
+    for input in inputs {
+        e.set_input(regorus::Value::from(input.clone()));
+        for p in &packages {
+            let r = e.eval_rule(format!("data.dbplatform.rules.{p}.violation"));
+            assert!(
+                r.is_ok(),
+                "rule {p} raised an error on {input}: {:?}",
+                r.err()
+            );
+        }
+    }
+}

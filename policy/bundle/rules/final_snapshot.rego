@@ -20,6 +20,7 @@ state := input.settings if input.action != "delete"
 violation contains {"msg": msg, "path": "skip_final_snapshot"} if {
 	tier := data.dbplatform.tiers[input.tier]
 	tier.deletion_protection
+	is_object(state)
 	state.skip_final_snapshot == true
 	not named(object.get(state, "final_snapshot_identifier", null))
 	msg := sprintf("%s is %s and would be deleted without a final snapshot", [input.address, input.tier])

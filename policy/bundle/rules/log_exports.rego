@@ -22,6 +22,7 @@ required := {"error", "slowquery"} if input.engine in {"mysql", "aurora-mysql", 
 
 violation contains {"msg": msg, "path": "log_exports"} if {
 	input.backend == "aws"
+	is_object(input.settings)
 	exported := {x | some x in object.get(input.settings, "log_exports", [])}
 	missing := required - exported
 	count(missing) > 0

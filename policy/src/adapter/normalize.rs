@@ -747,10 +747,11 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
     }
     let base = base_kind(&resource_type).unwrap_or(Kind::Other);
     // The state rules look at: after the change, or before it on delete.
-    let (state, state_unknown): (Value, &[String]) = match (&after, &before) {
-        (Some(a), _) => (a.clone(), &unknown),
-        (None, Some(b)) => (b.clone(), &[]),
-        (None, None) => (Value::Object(Map::new()), &[]),
+    let empty = Value::Object(Map::new());
+    let (state, state_unknown): (&Value, &[String]) = match (&after, &before) {
+        (Some(a), _) => (a, &unknown),
+        (None, Some(b)) => (b, &[]),
+        (None, None) => (&empty, &[]),
     };
 
     let mut unk: Vec<String> = Vec::new();
@@ -787,7 +788,7 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         base
     };
 
-    let (tags, tag_unknown) = tags_of(&state, state_unknown, &default_tags);
+    let (tags, tag_unknown) = tags_of(state, state_unknown, &default_tags);
     unk.extend(tag_unknown);
 
     let tier = if state.get("tier").is_some() || is_unknown("tier", state_unknown) {
@@ -812,6 +813,8 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
 
     let (mut engine, mut major) = (None, None);
     if matches!(base, Kind::ParameterGroup | Kind::ClusterParameterGroup) {
+        paths.insert("engine".into(), "family".into());
+        paths.insert("engine_major".into(), "family".into());
         if let Some(f) = state.get("family").and_then(Value::as_str) {
             (engine, major) = family_engine(f);
         } else if is_unknown("family", state_unknown) {
@@ -884,7 +887,8 @@ pub fn needs_source(input: &Input) -> bool {
     matches!(input.kind, Kind::Replica | Kind::ClusterMember)
 }
 
-/// The parameter group name the resource asks for: `Some(Some(name))`, `Some(None)` when unknown, `None` when unset.
+/// The parameter group name the resource asks for: `Some(Some(name))`, `Some(None)` when unknown, `None` when unset
+/// or an AWS default group.
 pub fn wanted_parameter_group(input: &Input) -> Option<Option<String>> {
     if input
         .unknown
@@ -898,7 +902,8 @@ pub fn wanted_parameter_group(input: &Input) -> Option<Option<String>> {
         .as_ref()
         .and_then(|s| s.parameter_group_name.clone())
     {
-        Some(Some(n)) if !n.is_empty() => Some(Some(n)),
+        // AWS default groups (`default.postgres16`) behave like no group at all.
+        Some(Some(n)) if !n.is_empty() && !n.starts_with("default.") => Some(Some(n)),
         _ => None,
     }
 }

@@ -160,7 +160,7 @@ pub fn run_tests(
                 continue;
             }
             let outcome = match engine.eval_rule(name.clone()) {
-                Ok(v) if v == regorus::Value::Bool(true) => TestOutcome::Pass,
+                Ok(regorus::Value::Bool(true)) => TestOutcome::Pass,
                 Ok(_) => TestOutcome::Fail,
                 Err(e) => TestOutcome::Error(one_line(&e.to_string())),
             };
