@@ -6,6 +6,7 @@
 //! an instance with a name, settings that may need a restart, backups, and a restore to a *scratch* copy
 //! (a base backup plus WAL locally, a snapshot or point-in-time restore to a temporary instance on RDS).
 
+pub mod aws;
 pub mod local;
 
 use std::collections::BTreeMap;

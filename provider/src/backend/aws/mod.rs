@@ -229,8 +229,10 @@ fn pending_map(db: &DbInstance) -> BTreeMap<String, String> {
 }
 
 impl AwsBackend {
-    /// Builds the one RDS client a provider configuration uses (credentials from the environment or profile).
-    pub async fn connect(cfg: &AwsClientConfig) -> Self {
+    /// Builds the RDS client for a configuration, synchronously (no I/O: credentials resolve on first call).
+    /// Credentials: environment, then the shared profile (`profile` or AWS_PROFILE), web identity, ECS, EC2 IMDS.
+    pub fn new(cfg: &AwsClientConfig) -> Self {
+        use aws_config::meta::credentials::CredentialsProviderChain;
         use aws_config::retry::RetryConfig;
         use aws_config::timeout::TimeoutConfig;
         use aws_config::{BehaviorVersion, Region};
@@ -242,18 +244,42 @@ impl AwsBackend {
             .connect_timeout(Duration::from_secs(10))
             .operation_attempt_timeout(cfg.attempt_timeout)
             .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+        if let Some(p) = &cfg.profile {
+            profile = profile.profile_name(p);
+        }
+        let credentials = CredentialsProviderChain::first_try(
+            "Environment",
+            aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+        )
+        .or_else("Profile", profile.build())
+        .or_else(
+            "WebIdentityToken",
+            aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
+        )
+        .or_else(
+            "EcsContainer",
+            aws_config::ecs::EcsCredentialsProvider::builder().build(),
+        )
+        .or_else(
+            "Ec2InstanceMetadata",
+            aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
+        );
+        let mut conf = aws_sdk_rds::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
             .region(Region::new(cfg.region.clone()))
             .retry_config(retry)
-            .timeout_config(timeouts);
-        if let Some(p) = &cfg.profile {
-            loader = loader.profile_name(p);
-        }
+            .timeout_config(timeouts)
+            .credentials_provider(credentials);
         if let Some(e) = &cfg.endpoint {
-            loader = loader.endpoint_url(e);
+            conf = conf.endpoint_url(e);
         }
-        let sdk = loader.load().await;
-        Self::from_client(aws_sdk_rds::Client::new(&sdk))
+        Self::from_client(aws_sdk_rds::Client::from_conf(conf.build()))
+    }
+
+    /// Same as [`AwsBackend::new`], for callers already in async code.
+    pub async fn connect(cfg: &AwsClientConfig) -> Self {
+        Self::new(cfg)
     }
 
     /// Wraps an existing client (tests build one pointing at a fault-injecting proxy).
@@ -1135,6 +1161,48 @@ impl AwsBackend {
             aws,
         }
     }
+}
+
+/// Client settings from the provider's `aws { region, endpoint, profile, max_retries }` block; the region falls
+/// back to AWS_REGION / AWS_DEFAULT_REGION.
+pub fn client_config_from(
+    settings: &crate::resources::provider::AwsSettings,
+) -> Result<AwsClientConfig, BackendError> {
+    let region = settings
+        .region
+        .clone()
+        .filter(|r| !r.is_empty())
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|r| !r.is_empty()))
+        .ok_or_else(|| BackendError::Invalid {
+            field: "aws.region".into(),
+            message: "no AWS region: set region in the provider's aws block (e.g. aws { region = \"eu-west-1\" }) or AWS_REGION".into(),
+        })?;
+    let mut cfg = AwsClientConfig::new(region);
+    cfg.endpoint = settings.endpoint.clone().filter(|e| !e.is_empty());
+    cfg.profile = settings.profile.clone().filter(|p| !p.is_empty());
+    cfg.max_retries = settings.max_retries;
+    Ok(cfg)
+}
+
+/// The backend for a provider configuration, built once per distinct configuration and then reused, so every
+/// resource call of a provider process shares one RDS client (its connection pool and credentials cache).
+/// A provider process serves one configuration, so this holds one entry in practice.
+pub fn shared_backend(
+    settings: &crate::resources::provider::AwsSettings,
+) -> Result<Arc<AwsBackend>, BackendError> {
+    static SHARED: std::sync::Mutex<Option<(AwsClientConfig, Arc<AwsBackend>)>> =
+        std::sync::Mutex::new(None);
+    let cfg = client_config_from(settings)?;
+    let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((c, b)) = slot.as_ref() {
+        if *c == cfg {
+            return Ok(Arc::clone(b));
+        }
+    }
+    let b = Arc::new(AwsBackend::new(&cfg));
+    *slot = Some((cfg, Arc::clone(&b)));
+    Ok(b)
 }
 
 fn unsupported_restore() -> BackendError {

@@ -189,6 +189,18 @@ pub fn command(program: &Path, user: Option<&OsUser>) -> Command {
     c.current_dir("/").env("LC_ALL", "C").env("LANG", "C").stdin(Stdio::null());
     // Own process group: a Ctrl-C in the terminal running terraform must not stop the database servers.
     c.process_group(0);
+    // A PostgreSQL server outlives the provider: it must not inherit any descriptor beyond stdin/stdout/stderr
+    // (pipes of Terraform or of whatever started it would stay open for as long as the server runs, and a
+    // reader of those pipes would wait forever).
+    // SAFETY: the closure only calls fcntl, which is async-signal-safe, between fork and exec.
+    unsafe {
+        c.pre_exec(|| {
+            for fd in 3..4096 {
+                libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+            }
+            Ok(())
+        });
+    }
     c
 }
 

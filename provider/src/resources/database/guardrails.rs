@@ -1,0 +1,75 @@
+//! Policy decisions -> Terraform diagnostics on the attribute at fault.
+//!
+//! Failing hard- and soft-mandatory results are errors (summary `[DBP-XXX-NNN] title`; detail: message,
+//! remediation, how to ask for an exception); advisory and unknown results are warnings; exempted results are a
+//! warning naming the exception and its expiry, so nobody forgets it runs out.
+
+use std::collections::BTreeMap;
+
+use policy::model::decision::{Decision, Enforcement, RuleResult, Status};
+
+use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
+
+/// How to request an exception, appended to every blocking finding.
+const EXCEPTION_HINT: &str = "If this resource must deviate, request a time-limited exception from the platform team \
+(an entry in the exceptions file naming the rule id, this resource address, an owner, a ticket and an expiry date).";
+
+/// Diagnostics for one decision.
+pub fn diagnostics(decision: &Decision) -> Diagnostics {
+    let mut d = Diagnostics::new();
+    for r in decision.findings() {
+        if let Some(diag) = diagnostic(r) {
+            d.push(diag);
+        }
+    }
+    d
+}
+
+fn diagnostic(r: &RuleResult) -> Option<Diagnostic> {
+    let summary = format!("[{}] {}", r.rule_id, r.title);
+    let path = (!r.path.is_empty()).then(|| AttributePath::parse_dotted(&r.path));
+    let mut detail = r.message.clone();
+    if !r.remediation.is_empty() {
+        detail.push_str(&format!("\n\nFix: {}", r.remediation));
+    }
+    let diag = match r.status {
+        Status::Fail => match r.enforcement {
+            Enforcement::Advisory => Diagnostic::warning(summary, detail),
+            Enforcement::SoftMandatory => Diagnostic::error(
+                summary,
+                format!("{detail}\n\nThis soft-mandatory rule can also be overridden by a named approver with a reason. {EXCEPTION_HINT}"),
+            ),
+            Enforcement::HardMandatory => Diagnostic::error(summary, format!("{detail}\n\n{EXCEPTION_HINT}")),
+        },
+        Status::Warn => Diagnostic::warning(summary, detail),
+        Status::Unknown => Diagnostic::warning(
+            summary,
+            format!("{detail}\n\nThe outcome depends on a value known only after apply; it is checked again then."),
+        ),
+        Status::Exempted => {
+            let what = match &r.exception {
+                Some(e) => format!("exception {} (owner {}, ticket {}) until {}", e.id, e.owner, e.ticket, e.expires),
+                None => "an approved exception".to_string(),
+            };
+            Diagnostic::warning(summary, format!("{detail}\n\nAllowed by {what}. Fix it before the exception expires."))
+        }
+        Status::Overridden => Diagnostic::warning(summary, format!("{detail}\n\nOverridden for this run.")),
+        Status::Pass => return None,
+    };
+    Some(match path {
+        Some(p) => diag.at(p),
+        None => diag,
+    })
+}
+
+/// The `policy_decision` attribute: decision id, outcome and counts.
+pub fn summary_value(decision: &Decision) -> Value {
+    let s = &decision.summary;
+    let mut m = BTreeMap::new();
+    m.insert("decision_id".to_string(), Value::string(&decision.decision_id));
+    m.insert("outcome".to_string(), Value::string(format!("{:?}", decision.outcome).to_lowercase()));
+    for (k, v) in [("pass", s.pass), ("fail", s.fail), ("warn", s.warn), ("unknown", s.unknown), ("exempted", s.exempted)] {
+        m.insert(k.to_string(), Value::string(v.to_string()));
+    }
+    Value::Map(m)
+}
