@@ -176,3 +176,73 @@ fn provider_delete_uses_the_prior_state() {
         "sensitive values are redacted"
     );
 }
+
+/// A REAL plan: `terraform show -json` of Terraform 1.0.3 with the dbplatform provider (local backend, a root
+/// resource and a module `for_each` instance). The provider adapter, fed what the provider had at plan time,
+/// must give the same inputs.
+#[test]
+fn real_terraform_plan_and_provider_agree() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plans/dbplatform_local_tf1.0.3.json");
+    let bytes = std::fs::read(&path).unwrap();
+    let plan = parse_plan(&bytes, "dbplatform_local_tf1.0.3.json").unwrap();
+    assert_eq!(plan.terraform_version.as_deref(), Some("1.0.3"));
+    let addrs: Vec<&str> = plan.inputs.iter().map(|i| i.address.as_str()).collect();
+    assert_eq!(
+        addrs,
+        vec![
+            "dbplatform_database.app",
+            "module.reports.dbplatform_database.db[\"eu\"]"
+        ]
+    );
+    let raw: Value = serde_json::from_slice(&bytes).unwrap();
+    for (n, input) in plan.inputs.iter().enumerate() {
+        assert_eq!(input.backend, "local");
+        assert_eq!(
+            input.settings.as_ref().unwrap().storage_encrypted,
+            Some(false)
+        );
+        assert_eq!(
+            input.tags.get("managed_by").map(String::as_str),
+            Some("terraform"),
+            "default tags via tags_all"
+        );
+        let change = &raw["resource_changes"][n]["change"];
+        let mut after = change["after"].clone();
+        let mut unknown = Vec::new();
+        for (k, v) in change["after_unknown"].as_object().unwrap() {
+            if v == &Value::Bool(true) {
+                after[k] = Value::Null;
+                unknown.push(k.clone());
+            }
+        }
+        let req = ProviderPlan {
+            resource_type: "dbplatform_database".into(),
+            address: Some(input.address.clone()),
+            action: Action::Create,
+            before: None,
+            after: Some(after),
+            unknown,
+            sensitive: vec![],
+            backend: "local".into(),
+            default_tags: BTreeMap::from([
+                ("cost_center".into(), "cc-1234".into()),
+                ("managed_by".into(), "terraform".into()),
+            ]),
+            terraform_version: Some("1.0.3".into()),
+        };
+        let from_prov = from_provider(req);
+        assert_eq!(
+            serde_json::to_value(without_context(from_prov)).unwrap(),
+            serde_json::to_value(without_context(input.clone())).unwrap(),
+            "{}",
+            input.address
+        );
+    }
+    let eu = &plan.inputs[1];
+    assert_eq!(
+        (eu.module.as_str(), eu.index.clone()),
+        ("module.reports", Some(json!("eu")))
+    );
+    assert_eq!(eu.tier.as_deref(), Some("tier-2"));
+}

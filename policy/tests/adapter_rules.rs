@@ -100,3 +100,20 @@ fn destroying_a_critical_unencrypted_database_is_flagged() {
         "{got:?}"
     );
 }
+
+#[test]
+fn the_real_golden_path_plan_trips_no_rule() {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/plans/dbplatform_local_tf1.0.3.json");
+    let inputs = parse_plan(&std::fs::read(&p).unwrap(), "real")
+        .unwrap()
+        .inputs;
+    assert_eq!(inputs.len(), 2);
+    for i in &inputs {
+        assert_eq!(violations(i), BTreeSet::new(), "{}", i.address);
+    }
+    // The same database declared tier-1 on the local backend is refused.
+    let mut t1 = inputs[0].clone();
+    t1.tier = Some("tier-1".into());
+    assert!(violations(&t1).contains("tier_backend_allowed:tier"));
+}

@@ -19,7 +19,7 @@ import rego.v1
 violation contains {"msg": msg, "path": "backup_retention_days"} if {
 	tier := data.dbplatform.tiers[input.tier]
 	is_object(input.settings)
-	days := object.get(input.settings, "backup_retention_days", 0)
+	days := input.settings.backup_retention_days
 	not days >= tier.min_backup_retention_days
 	msg := sprintf("%s keeps backups %v days; %s requires at least %d", [input.address, days, input.tier, tier.min_backup_retention_days])
 }

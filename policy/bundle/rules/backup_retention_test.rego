@@ -16,8 +16,12 @@ test_short_retention_fails if {
 	contains(v.msg, "at least 14")
 }
 
-test_missing_retention_fails if {
-	vs := backup_retention.violation with input as testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_retention_days"])) with data.dbplatform.tiers as testlib.tiers
+test_resource_without_the_setting_is_not_judged if {
+	count(backup_retention.violation) == 0 with input as testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_retention_days"])) with data.dbplatform.tiers as testlib.tiers
+}
+
+test_null_retention_fails if {
+	vs := backup_retention.violation with input as testlib.with_settings({"backup_retention_days": null}) with data.dbplatform.tiers as testlib.tiers
 	some v in vs
 	v.path == "backup_retention_days"
 }

@@ -20,7 +20,7 @@ violation contains {"msg": msg, "path": "backup_window"} if {
 	tier := data.dbplatform.tiers[input.tier]
 	tier.point_in_time_recovery
 	is_object(input.settings)
-	window := object.get(input.settings, "backup_window", null)
+	window := input.settings.backup_window
 	not valid_window(window)
 	msg := sprintf("%s is %s (point-in-time recovery) but its backup window is %v; expected HH:MM-HH:MM", [input.address, input.tier, window])
 }

@@ -20,7 +20,7 @@ violation contains {"msg": msg, "path": "kms_key_id"} if {
 	tier := data.dbplatform.tiers[input.tier]
 	tier.customer_managed_kms_key
 	is_object(input.settings)
-	key := object.get(input.settings, "kms_key_id", null)
+	key := input.settings.kms_key_id
 	not customer_key(key)
 	msg := sprintf("%s is %s, which requires a customer-managed KMS key, but kms_key_id is %v", [input.address, input.tier, key])
 }

@@ -21,7 +21,7 @@ violation contains {"msg": msg, "path": "monitoring_interval_seconds"} if {
 	tier := data.dbplatform.tiers[input.tier]
 	tier.monitoring_interval_seconds > 0
 	is_object(input.settings)
-	interval := object.get(input.settings, "monitoring_interval_seconds", 0)
+	interval := input.settings.monitoring_interval_seconds
 	not sampled_often_enough(interval, tier.monitoring_interval_seconds)
 	msg := sprintf("%s samples enhanced monitoring every %v seconds (0 = off); %s requires every %d seconds or more often", [input.address, interval, input.tier, tier.monitoring_interval_seconds])
 }

@@ -23,7 +23,8 @@ required := {"error", "slowquery"} if input.engine in {"mysql", "aurora-mysql", 
 violation contains {"msg": msg, "path": "log_exports"} if {
 	input.backend == "aws"
 	is_object(input.settings)
-	exported := {x | some x in object.get(input.settings, "log_exports", [])}
+	exports := input.settings.log_exports
+	exported := {x | some x in exports}
 	missing := required - exported
 	count(missing) > 0
 	msg := sprintf("%s does not export the %s log(s) to CloudWatch Logs", [input.address, concat(", ", sort(missing))])

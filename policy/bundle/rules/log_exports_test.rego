@@ -23,6 +23,10 @@ test_mysql_needs_slowquery if {
 	contains(v.msg, "slowquery")
 }
 
+test_resource_without_the_setting_is_not_judged if {
+	count(log_exports.violation) == 0 with input as testlib.with_field("settings", object.remove(testlib.instance.settings, ["log_exports"])) with data.dbplatform.tiers as testlib.tiers
+}
+
 test_mysql_error_and_slowquery_passes if {
 	count(log_exports.violation) == 0 with input as testlib.with_fields({"engine": "mysql", "engine_major": "8.0", "settings": object.union(testlib.instance.settings, {"log_exports": ["error", "slowquery", "general"]})}) with data.dbplatform.tiers as testlib.tiers
 }

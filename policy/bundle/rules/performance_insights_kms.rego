@@ -22,7 +22,7 @@ violation contains {"msg": msg, "path": "performance_insights_kms_key_id"} if {
 	tier.customer_managed_kms_key
 	input.settings.performance_insights == true
 	is_object(input.settings)
-	key := object.get(input.settings, "performance_insights_kms_key_id", null)
+	key := input.settings.performance_insights_kms_key_id
 	not customer_key(key)
 	msg := sprintf("%s encrypts Performance Insights with %v; %s requires a customer-managed KMS key", [input.address, key, input.tier])
 }

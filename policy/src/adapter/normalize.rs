@@ -564,12 +564,14 @@ fn settings_of(
     for &(name, ty, src) in specs(resource_type) {
         let value = match src {
             Src::Attr(raw) | Src::AttrOr(raw, _) => {
-                paths.insert(name.to_string(), raw.to_string());
                 if is_unknown(raw, unknown) {
+                    paths.insert(name.to_string(), raw.to_string());
                     unk.push(format!("settings.{name}"));
                     continue;
                 }
-                let x = get_path(v, raw).unwrap_or(&Value::Null);
+                // Neither known nor unknown: the resource's schema has no such attribute, so no such setting.
+                let Some(x) = get_path(v, raw) else { continue };
+                paths.insert(name.to_string(), raw.to_string());
                 match (x, src) {
                     (Value::Null, Src::AttrOr(_, d)) => d.value(),
                     _ => check(raw, ty, x)?,
@@ -754,6 +756,16 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         (None, None) => (&empty, &[]),
     };
 
+    // aws_* resources always live on aws; dbplatform resources say which backend they use (trusted over the
+    // provider configuration the adapter was given).
+    let backend = if resource_type.starts_with("aws_") {
+        "aws".to_string()
+    } else {
+        state
+            .get("backend")
+            .and_then(Value::as_str)
+            .map_or(backend, str::to_string)
+    };
     let mut unk: Vec<String> = Vec::new();
     let mut paths = BTreeMap::new();
     let settings = match &after {
@@ -850,11 +862,6 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
             clear_path(a, p, false);
         }
     }
-    let backend = if resource_type.starts_with("aws_") {
-        "aws".to_string()
-    } else {
-        backend
-    };
 
     Ok(Input {
         schema: INPUT_SCHEMA.to_string(),
