@@ -369,3 +369,27 @@ fn a_partial_line_from_a_killed_writer_blocks_appends_until_repair() {
     assert!(r.ok(), "{r}");
     assert_eq!(r.records, 8);
 }
+
+#[test]
+fn a_record_edited_and_rehashed_breaks_the_link_to_the_next_record() {
+    let f = fixture();
+    let mut l = lines(&f.log);
+    let mut v = value(&l[2]);
+    assert_eq!(v["outcome"], "pass");
+    v["outcome"] = "fail".into();
+    v.as_object_mut().unwrap().remove("sig");
+    v["hash"] = record_hash(&v).unwrap().into();
+    l[2] = v.to_string();
+    write_lines(&f.log, &l);
+    // The chain alone: the next record no longer links to the replaced one.
+    let r = verify(&f, false);
+    assert_first(&r, DamageKind::Inserted, 4, Some(4));
+    assert!(r.first().unwrap().detail.contains("line 3"), "{r}");
+    assert!(
+        r.first().unwrap().detail.contains("inserted or replaced"),
+        "{r}"
+    );
+    // With the key, the replaced record itself is caught.
+    let r = verify(&f, true);
+    assert_first(&r, DamageKind::BadSignature, 3, Some(3));
+}
