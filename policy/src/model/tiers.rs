@@ -13,7 +13,10 @@ pub const EMBEDDED_TIERS_TOML: &str = include_str!("../../data/tiers.toml");
 #[derive(Debug, thiserror::Error)]
 pub enum TierError {
     #[error("cannot read tier catalogue {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("tier catalogue {path} is not valid: {message}")]
     Parse { path: String, message: String },
     #[error("tier catalogue {path}: {message}")]
@@ -53,7 +56,9 @@ pub struct Tier {
 impl Tier {
     /// Whether `class` matches one of the tier's allowed patterns.
     pub fn allows_instance_class(&self, class: &str) -> bool {
-        self.allowed_instance_classes.iter().any(|p| glob_match(p, class))
+        self.allowed_instance_classes
+            .iter()
+            .any(|p| glob_match(p, class))
     }
 
     /// Whether the tier may run on `backend`.
@@ -96,8 +101,10 @@ impl TierCatalogue {
 
     /// Parses a catalogue from TOML text; `origin` names the file in errors.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, TierError> {
-        let cat: TierCatalogue =
-            toml::from_str(text).map_err(|e| TierError::Parse { path: origin.to_string(), message: e.to_string() })?;
+        let cat: TierCatalogue = toml::from_str(text).map_err(|e| TierError::Parse {
+            path: origin.to_string(),
+            message: e.to_string(),
+        })?;
         cat.check(origin)?;
         Ok(cat)
     }
@@ -105,10 +112,15 @@ impl TierCatalogue {
     /// Loads a catalogue file: TOML, or JSON when the name ends in `.json`.
     pub fn from_file(path: &Path) -> Result<Self, TierError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| TierError::Read { path: origin.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TierError::Read {
+            path: origin.clone(),
+            source,
+        })?;
         if path.extension().is_some_and(|e| e == "json") {
-            let cat: TierCatalogue = serde_json::from_str(&text)
-                .map_err(|e| TierError::Parse { path: origin.clone(), message: e.to_string() })?;
+            let cat: TierCatalogue = serde_json::from_str(&text).map_err(|e| TierError::Parse {
+                path: origin.clone(),
+                message: e.to_string(),
+            })?;
             cat.check(&origin)?;
             Ok(cat)
         } else {
@@ -118,7 +130,10 @@ impl TierCatalogue {
 
     fn check(&self, origin: &str) -> Result<(), TierError> {
         if self.tiers.is_empty() {
-            return Err(TierError::Invalid { path: origin.into(), message: "defines no tiers; add [tiers.NAME] tables".into() });
+            return Err(TierError::Invalid {
+                path: origin.into(),
+                message: "defines no tiers; add [tiers.NAME] tables".into(),
+            });
         }
         for (name, t) in &self.tiers {
             if !t.allows_instance_class(&t.default_instance_class) {
@@ -130,7 +145,11 @@ impl TierCatalogue {
                     ),
                 });
             }
-            if let Some(b) = t.allowed_backends.iter().find(|b| *b != "aws" && *b != "local") {
+            if let Some(b) = t
+                .allowed_backends
+                .iter()
+                .find(|b| *b != "aws" && *b != "local")
+            {
                 return Err(TierError::Invalid {
                     path: origin.into(),
                     message: format!("tier {name}: unknown backend {b:?} in allowed_backends; use \"aws\" or \"local\""),

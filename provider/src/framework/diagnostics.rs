@@ -20,11 +20,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, summary: summary.into(), detail: detail.into(), attribute: None }
+        Self {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
     }
 
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), attribute: None }
+        Self {
+            severity: Severity::Warning,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
     }
 
     /// Attaches an attribute path.
@@ -51,7 +61,12 @@ impl Diagnostics {
         self.0.push(Diagnostic::error(summary, detail));
     }
 
-    pub fn error_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn error_at(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.0.push(Diagnostic::error(summary, detail).at(path));
     }
 
@@ -59,7 +74,12 @@ impl Diagnostics {
         self.0.push(Diagnostic::warning(summary, detail));
     }
 
-    pub fn warning_at(&mut self, path: AttributePath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn warning_at(
+        &mut self,
+        path: AttributePath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.0.push(Diagnostic::warning(summary, detail).at(path));
     }
 

@@ -24,7 +24,9 @@ impl AttributePath {
 
     /// A path to a top-level attribute.
     pub fn attr(name: impl Into<String>) -> Self {
-        Self { steps: vec![Step::Attribute(name.into())] }
+        Self {
+            steps: vec![Step::Attribute(name.into())],
+        }
     }
 
     /// This path extended by an attribute name.

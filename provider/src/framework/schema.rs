@@ -47,22 +47,35 @@ impl Attribute {
 
     /// An attribute the configuration must set.
     pub fn required(name: &str, ty: Type, description: &str) -> Self {
-        Self { required: true, ..Self::new(name, ty, description) }
+        Self {
+            required: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     /// An attribute the configuration may set.
     pub fn optional(name: &str, ty: Type, description: &str) -> Self {
-        Self { optional: true, ..Self::new(name, ty, description) }
+        Self {
+            optional: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     /// An attribute only the provider sets.
     pub fn computed(name: &str, ty: Type, description: &str) -> Self {
-        Self { computed: true, ..Self::new(name, ty, description) }
+        Self {
+            computed: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     /// An attribute the configuration may set and the provider fills when it does not.
     pub fn optional_computed(name: &str, ty: Type, description: &str) -> Self {
-        Self { optional: true, computed: true, ..Self::new(name, ty, description) }
+        Self {
+            optional: true,
+            computed: true,
+            ..Self::new(name, ty, description)
+        }
     }
 
     pub fn sensitive(mut self) -> Self {
@@ -126,7 +139,10 @@ pub struct Block {
 
 impl Block {
     pub fn new(description: &str) -> Self {
-        Self { description: description.to_string(), ..Default::default() }
+        Self {
+            description: description.to_string(),
+            ..Default::default()
+        }
     }
 
     pub fn attribute(mut self, a: Attribute) -> Self {
@@ -136,7 +152,13 @@ impl Block {
 
     pub fn block(mut self, type_name: &str, nesting: Nesting, block: Block) -> Self {
         let max_items = if nesting == Nesting::Single { 1 } else { 0 };
-        self.blocks.push(NestedBlock { type_name: type_name.to_string(), nesting, block, min_items: 0, max_items });
+        self.blocks.push(NestedBlock {
+            type_name: type_name.to_string(),
+            nesting,
+            block,
+            min_items: 0,
+            max_items,
+        });
         self
     }
 

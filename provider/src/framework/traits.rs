@@ -111,7 +111,10 @@ pub trait Resource: Send + Sync {
     }
     /// Refines the framework's planned value (tier expansion, policy checks).
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
-        PlanResponse { planned: req.planned, ..Default::default() }
+        PlanResponse {
+            planned: req.planned,
+            ..Default::default()
+        }
     }
     async fn apply(&self, req: ApplyRequest) -> ApplyResponse;
     async fn read(&self, req: ReadRequest) -> ReadResponse;
@@ -120,13 +123,23 @@ pub trait Resource: Send + Sync {
         let mut d = Diagnostics::new();
         d.error(
             "Import not supported",
-            format!("{} cannot be imported; create it with terraform apply instead (id {id:?}).", self.type_name()),
+            format!(
+                "{} cannot be imported; create it with terraform apply instead (id {id:?}).",
+                self.type_name()
+            ),
         );
-        ImportResponse { imported: vec![], diagnostics: d }
+        ImportResponse {
+            imported: vec![],
+            diagnostics: d,
+        }
     }
     /// Upgrades stored state JSON written by an older schema version into the current shape.
     /// The default accepts state of the current version as is.
-    async fn upgrade_state(&self, version: i64, raw: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+    async fn upgrade_state(
+        &self,
+        version: i64,
+        raw: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
         let current = self.schema().version;
         if version > current {
             let mut d = Diagnostics::new();

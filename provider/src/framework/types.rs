@@ -29,8 +29,10 @@ impl Type {
             Type::Set(t) => json!(["set", t.to_json()]),
             Type::Map(t) => json!(["map", t.to_json()]),
             Type::Object(fields) => {
-                let m: serde_json::Map<String, serde_json::Value> =
-                    fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+                let m: serde_json::Map<String, serde_json::Value> = fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect();
                 json!(["object", m])
             }
         }

@@ -126,7 +126,11 @@ fn canonical(t: &str) -> String {
         let d = if d.is_empty() { "0" } else { d };
         let (first, tail) = d.split_at(1);
         let e = point - 1;
-        let body = if tail.is_empty() { first.to_string() } else { format!("{first}.{tail}") };
+        let body = if tail.is_empty() {
+            first.to_string()
+        } else {
+            format!("{first}.{tail}")
+        };
         return format!("{}{}e{}", if neg { "-" } else { "" }, body, e);
     }
     if point < 0 {
@@ -141,7 +145,11 @@ fn canonical(t: &str) -> String {
     let i = i.trim_start_matches('0');
     let f = f.trim_end_matches('0');
     let i = if i.is_empty() { "0" } else { i };
-    let body = if f.is_empty() { i.to_string() } else { format!("{i}.{f}") };
+    let body = if f.is_empty() {
+        i.to_string()
+    } else {
+        format!("{i}.{f}")
+    };
     if body == "0" {
         return body;
     }
@@ -255,7 +263,9 @@ impl Value {
             cur = match (step, cur) {
                 (Step::Attribute(n), Value::Object(m)) => m.get(n)?,
                 (Step::ElementKeyString(k), Value::Map(m)) => m.get(k)?,
-                (Step::ElementKeyInt(i), Value::List(v) | Value::Set(v)) => v.get(usize::try_from(*i).ok()?)?,
+                (Step::ElementKeyInt(i), Value::List(v) | Value::Set(v)) => {
+                    v.get(usize::try_from(*i).ok()?)?
+                }
                 _ => return None,
             };
         }
@@ -287,12 +297,20 @@ impl Value {
             Value::Bool(b) => J::Bool(*b),
             Value::Number(n) => match n.as_i64() {
                 Some(i) => J::from(i),
-                None => n.as_f64().and_then(serde_json::Number::from_f64).map(J::Number).unwrap_or(J::Null),
+                None => n
+                    .as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(J::Number)
+                    .unwrap_or(J::Null),
             },
             Value::String(s) => J::String(s.clone()),
-            Value::List(v) | Value::Set(v) => J::Array(v.iter().map(|e| e.to_json().unwrap_or(J::Null)).collect()),
+            Value::List(v) | Value::Set(v) => {
+                J::Array(v.iter().map(|e| e.to_json().unwrap_or(J::Null)).collect())
+            }
             Value::Map(m) | Value::Object(m) => J::Object(
-                m.iter().filter_map(|(k, v)| v.to_json().map(|j| (k.clone(), j))).collect(),
+                m.iter()
+                    .filter_map(|(k, v)| v.to_json().map(|j| (k.clone(), j)))
+                    .collect(),
             ),
         })
     }
