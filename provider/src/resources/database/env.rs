@@ -29,7 +29,10 @@ pub trait DatabaseEnv: Send + Sync {
     /// Evaluates the guardrails on one planned change; `Ok(None)` when policy checks are turned off.
     async fn evaluate_policy(&self, plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic>;
     /// Appends a restore-test result to the audit log (no-op when no audit log is configured).
-    async fn record_restore_test(&self, record: policy::audit::RestoreTestRecord) -> Result<(), Diagnostic>;
+    async fn record_restore_test(
+        &self,
+        record: policy::audit::RestoreTestRecord,
+    ) -> Result<(), Diagnostic>;
 }
 
 /// A fixed environment: a given backend, catalogue, optional engine and optional audit log file.
@@ -70,28 +73,52 @@ impl DatabaseEnv for StaticEnv {
     }
 
     async fn evaluate_policy(&self, plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic> {
-        let Some(engine) = &self.engine else { return Ok(None) };
+        let Some(engine) = &self.engine else {
+            return Ok(None);
+        };
         let input = from_provider(plan);
-        let ctx = EvalContext { now: chrono::Utc::now(), overrides: vec![], on_unknown: None, source: "provider".into() };
-        engine
-            .evaluate(&[input], &ctx)
-            .map(Some)
-            .map_err(|e| Diagnostic::error("Policy evaluation failed", format!("The guardrail check could not run: {e}")))
+        let ctx = EvalContext {
+            now: chrono::Utc::now(),
+            overrides: vec![],
+            on_unknown: None,
+            source: "provider".into(),
+        };
+        engine.evaluate(&[input], &ctx).map(Some).map_err(|e| {
+            Diagnostic::error(
+                "Policy evaluation failed",
+                format!("The guardrail check could not run: {e}"),
+            )
+        })
     }
 
-    async fn record_restore_test(&self, record: policy::audit::RestoreTestRecord) -> Result<(), Diagnostic> {
-        let Some(path) = &self.audit_log else { return Ok(()) };
+    async fn record_restore_test(
+        &self,
+        record: policy::audit::RestoreTestRecord,
+    ) -> Result<(), Diagnostic> {
+        let Some(path) = &self.audit_log else {
+            return Ok(());
+        };
         let mut log = policy::audit::AuditLog::open(path.clone()).map_err(|e| {
-            Diagnostic::error("Audit log unavailable", format!("Cannot open audit log {}: {e}", path.display()))
+            Diagnostic::error(
+                "Audit log unavailable",
+                format!("Cannot open audit log {}: {e}", path.display()),
+            )
         })?;
         log.append(policy::audit::RecordBody::RestoreTest(record))
             .map(|_| ())
-            .map_err(|e| Diagnostic::error("Audit log write failed", format!("Cannot append to {}: {e}", path.display())))
+            .map_err(|e| {
+                Diagnostic::error(
+                    "Audit log write failed",
+                    format!("Cannot append to {}: {e}", path.display()),
+                )
+            })
     }
 }
 
 /// The backend a provider configuration selects.
-pub fn backend_for(cfg: &crate::resources::provider::ProviderConfig) -> Result<Arc<dyn DatabaseBackend>, Diagnostic> {
+pub fn backend_for(
+    cfg: &crate::resources::provider::ProviderConfig,
+) -> Result<Arc<dyn DatabaseBackend>, Diagnostic> {
     use crate::resources::provider::BackendKind;
     match cfg.backend {
         BackendKind::Local => {
@@ -101,13 +128,13 @@ pub fn backend_for(cfg: &crate::resources::provider::ProviderConfig) -> Result<A
                     "The local backend needs a directory for its databases: set local { data_dir = \"...\" } in the provider block.",
                 ));
             }
-            Ok(Arc::new(crate::backend::local::LocalBackend::new(cfg.local.data_dir.clone())))
+            Ok(Arc::new(crate::backend::local::LocalBackend::new(
+                cfg.local.data_dir.clone(),
+            )))
         }
-        // ==== AWS BACKEND INTEGRATION POINT: return Arc::new(crate::backend::aws::AwsBackend::new(&cfg.aws)) ====
-        BackendKind::Aws => Err(Diagnostic::error(
-            "aws backend not available",
-            "This build of the provider has no AWS RDS backend yet; use backend = \"local\".",
-        )),
+        BackendKind::Aws => crate::backend::aws::shared_backend(&cfg.aws)
+            .map(|b| b as Arc<dyn DatabaseBackend>)
+            .map_err(|e| Diagnostic::error("aws backend not configured", e.to_string())),
     }
 }
 
@@ -122,10 +149,16 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
     }
 
     async fn default_tags(&self) -> BTreeMap<String, String> {
-        self.config().await.map(|c| c.default_tags.clone()).unwrap_or_default()
+        self.config()
+            .await
+            .map(|c| c.default_tags.clone())
+            .unwrap_or_default()
     }
 
-    async fn evaluate_policy(&self, mut plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic> {
+    async fn evaluate_policy(
+        &self,
+        mut plan: ProviderPlan,
+    ) -> Result<Option<Decision>, Diagnostic> {
         let cfg = self.config().await?;
         let opts = policy::engine::EngineOptions {
             extra_dirs: cfg.policy.directories.clone(),
@@ -135,14 +168,25 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
         };
         // Loaded per plan: a bundle compiles in milliseconds; cache it on the provider state if profiles say so.
         let engine = PolicyEngine::load(&opts).map_err(|e| {
-            Diagnostic::error("Policy bundle failed to load", format!("The guardrails could not be loaded: {e}"))
+            Diagnostic::error(
+                "Policy bundle failed to load",
+                format!("The guardrails could not be loaded: {e}"),
+            )
         })?;
         plan.terraform_version = Some(cfg.terraform_version.clone());
         let input = from_provider(plan);
-        let ctx = EvalContext { now: chrono::Utc::now(), overrides: vec![], on_unknown: None, source: "provider".into() };
-        let mut decision = engine
-            .evaluate(&[input], &ctx)
-            .map_err(|e| Diagnostic::error("Policy evaluation failed", format!("The guardrail check could not run: {e}")))?;
+        let ctx = EvalContext {
+            now: chrono::Utc::now(),
+            overrides: vec![],
+            on_unknown: None,
+            source: "provider".into(),
+        };
+        let mut decision = engine.evaluate(&[input], &ctx).map_err(|e| {
+            Diagnostic::error(
+                "Policy evaluation failed",
+                format!("The guardrail check could not run: {e}"),
+            )
+        })?;
         if cfg.policy.is_advisory() {
             // Break-glass: every failure is reported, none blocks.
             for r in &mut decision.results {
@@ -154,14 +198,27 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
         Ok(Some(decision))
     }
 
-    async fn record_restore_test(&self, record: policy::audit::RestoreTestRecord) -> Result<(), Diagnostic> {
+    async fn record_restore_test(
+        &self,
+        record: policy::audit::RestoreTestRecord,
+    ) -> Result<(), Diagnostic> {
         let cfg = self.config().await?;
-        let Some(path) = cfg.policy.audit_log.clone() else { return Ok(()) };
+        let Some(path) = cfg.policy.audit_log.clone() else {
+            return Ok(());
+        };
         let mut log = policy::audit::AuditLog::open(path.clone()).map_err(|e| {
-            Diagnostic::error("Audit log unavailable", format!("Cannot open audit log {}: {e}", path.display()))
+            Diagnostic::error(
+                "Audit log unavailable",
+                format!("Cannot open audit log {}: {e}", path.display()),
+            )
         })?;
         log.append(policy::audit::RecordBody::RestoreTest(record))
             .map(|_| ())
-            .map_err(|e| Diagnostic::error("Audit log write failed", format!("Cannot append to {}: {e}", path.display())))
+            .map_err(|e| {
+                Diagnostic::error(
+                    "Audit log write failed",
+                    format!("Cannot append to {}: {e}", path.display()),
+                )
+            })
     }
 }
