@@ -58,3 +58,16 @@ default_group_forces_tls if {
 	family == "postgres"
 	to_number(input.engine_major) >= 15
 }
+
+# dbplatform resources bring a group that forces TLS; their `parameters` must not turn it off.
+violation contains {"msg": msg, "path": "parameters"} if {
+	input.backend == "aws"
+	startswith(input.type, "dbplatform_")
+	family
+	params := input.after.parameters
+	is_object(params)
+	some key in {"rds.force_ssl", "require_secure_transport"}
+	params[key]
+	not forced(params)
+	msg := sprintf("%s sets parameters.%s = %v, which turns off forced TLS", [input.address, key, params[key]])
+}

@@ -37,6 +37,17 @@ test_postgres_14_default_group_fails if {
 	v.path == "parameter_group_name"
 }
 
+test_dbplatform_parameters_turning_tls_off_fail if {
+	vs := tls_enforced.violation with input as testlib.with_fields({"type": "dbplatform_database", "related": {"parameter_groups": [], "source": null}, "after": {"parameters": {"rds.force_ssl": "0", "work_mem": "8MB"}}}) with data.dbplatform.tiers as testlib.tiers
+	some v in vs
+	v.path == "parameters"
+	contains(v.msg, "rds.force_ssl")
+}
+
+test_dbplatform_other_parameters_pass if {
+	count(tls_enforced.violation) == 0 with input as testlib.with_fields({"type": "dbplatform_database", "related": {"parameter_groups": [], "source": null}, "after": {"parameters": {"work_mem": "8MB"}}}) with data.dbplatform.tiers as testlib.tiers
+}
+
 test_group_not_in_plan_is_left_to_unknown if {
 	count(tls_enforced.violation) == 0 with input as testlib.with_fields({"related": {"parameter_groups": [{"address": null, "name": "ext", "parameters": {}, "known": false}], "source": null}, "unknown": ["related.parameter_groups"]}) with data.dbplatform.tiers as testlib.tiers
 }
