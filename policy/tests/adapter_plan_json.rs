@@ -338,4 +338,6 @@ fn bad_files_get_one_line_errors_naming_the_problem() {
     );
     let e = err(br#"{"format_version": "0.2", "resource_changes": [{"address": "aws_db_instance.x", "type": "aws_db_instance", "name": "x", "change": {"actions": ["explode"]}}]}"#);
     assert!(e.contains("not an action Terraform plans"), "{e}");
+    let e = err(br#"{"format_version": "0.2", "resource_changes": [{"address": "aws_db_instance.x", "type": "aws_db_instance", "name": "x", "change": {"actions": ["create"], "after": "oops"}}]}"#);
+    assert!(e.contains("resource_changes[0] (aws_db_instance.x): change.after must be an object or null, got a string"), "{e}");
 }

@@ -259,6 +259,14 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
                 format!("change.actions {actions:?} is not an action Terraform plans"),
             )
         })?;
+        for key in ["before", "after"] {
+            if let Some(v) = change.get(key).filter(|v| !v.is_null() && !v.is_object()) {
+                return Err(wrong(
+                    loc,
+                    format!("change.{key} must be an object or null, got {}", kind_of(v)),
+                ));
+            }
+        }
         let mut unknown = BTreeSet::new();
         if let Some(t) = change.get("after_unknown") {
             normalize::true_paths(t, "", &mut unknown);
