@@ -341,3 +341,61 @@ fn bad_files_get_one_line_errors_naming_the_problem() {
     let e = err(br#"{"format_version": "0.2", "resource_changes": [{"address": "aws_db_instance.x", "type": "aws_db_instance", "name": "x", "change": {"actions": ["create"], "after": "oops"}}]}"#);
     assert!(e.contains("resource_changes[0] (aws_db_instance.x): change.after must be an object or null, got a string"), "{e}");
 }
+
+/// Names unknown until apply: references resolve inside the referencing module instance, and a counted group
+/// referenced from a counted instance (`pg[count.index]`) resolves to the same index.
+#[test]
+fn references_resolve_within_the_module_instance_and_index() {
+    let pg = |module: &str, index: u64, force: &str| {
+        json!({"address": format!("{module}.aws_db_parameter_group.pg[{index}]"), "module_address": module, "mode": "managed",
+               "type": "aws_db_parameter_group", "name": "pg", "index": index, "provider_name": "registry.terraform.io/hashicorp/aws",
+               "change": {"actions": ["create"], "before": null,
+                          "after": {"family": "postgres16", "name_prefix": "pg-", "parameter": [{"name": "rds.force_ssl", "value": force, "apply_method": "immediate"}]},
+                          "after_unknown": {"name": true, "id": true, "arn": true}}})
+    };
+    let db = |module: &str, index: u64| {
+        json!({"address": format!("{module}.aws_db_instance.db[{index}]"), "module_address": module, "mode": "managed",
+               "type": "aws_db_instance", "name": "db", "index": index, "provider_name": "registry.terraform.io/hashicorp/aws",
+               "change": {"actions": ["create"], "before": null,
+                          "after": {"engine": "postgres", "engine_version": "16.3", "tags": {"tier": "tier-2"}},
+                          "after_unknown": {"parameter_group_name": true, "id": true}}})
+    };
+    let a = r#"module.app["a"]"#;
+    let b = r#"module.app["b"]"#;
+    let plan = json!({
+        "format_version": "0.2", "terraform_version": "1.0.3", "planned_values": {},
+        "resource_changes": [pg(a, 0, "1"), pg(a, 1, "0"), pg(b, 0, "0"), pg(b, 1, "0"), db(a, 0), db(a, 1), db(b, 1)],
+        "configuration": {"root_module": {"module_calls": {"app": {"source": "./app", "module": {"resources": [
+            {"address": "aws_db_parameter_group.pg", "mode": "managed", "type": "aws_db_parameter_group", "name": "pg", "expressions": {}},
+            {"address": "aws_db_instance.db", "mode": "managed", "type": "aws_db_instance", "name": "db",
+             "expressions": {"parameter_group_name": {"references": ["aws_db_parameter_group.pg", "count.index"]}}}
+        ]}}}}}
+    });
+    let p = parse_plan(&serde_json::to_vec(&plan).unwrap(), "plan.json").unwrap();
+    let group_of = |addr: &str| {
+        get(&p.inputs, addr).related.parameter_groups[0]
+            .address
+            .clone()
+            .unwrap()
+    };
+    assert_eq!(
+        group_of(r#"module.app["a"].aws_db_instance.db[0]"#),
+        r#"module.app["a"].aws_db_parameter_group.pg[0]"#
+    );
+    assert_eq!(
+        group_of(r#"module.app["a"].aws_db_instance.db[1]"#),
+        r#"module.app["a"].aws_db_parameter_group.pg[1]"#
+    );
+    assert_eq!(
+        group_of(r#"module.app["b"].aws_db_instance.db[1]"#),
+        r#"module.app["b"].aws_db_parameter_group.pg[1]"#
+    );
+    let g = &get(&p.inputs, r#"module.app["a"].aws_db_instance.db[0]"#)
+        .related
+        .parameter_groups[0];
+    assert_eq!(g.parameters["rds.force_ssl"], "1");
+    assert!(
+        g.known && g.name.is_none(),
+        "the group's name is unknown until apply"
+    );
+}

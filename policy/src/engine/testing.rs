@@ -288,3 +288,37 @@ mod tests {
         assert!(e.to_string().starts_with("bad.rego: "), "{e}");
     }
 }
+
+#[cfg(test)]
+mod load_dir_tests {
+    use super::*;
+
+    #[test]
+    fn load_dir_reads_rego_recursively_sorted_and_names_missing_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.rego"), "package b\n").unwrap();
+        std::fs::write(dir.path().join("sub/a_test.rego"), "package a_test\n").unwrap();
+        std::fs::write(dir.path().join("notes.md"), "not rego").unwrap();
+        let files = load_dir(dir.path()).unwrap();
+        let names: Vec<String> = files
+            .iter()
+            .map(|(p, _)| {
+                p.strip_prefix(&dir.path().display().to_string())
+                    .unwrap_or(p)
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec!["/b.rego".to_string(), "/sub/a_test.rego".to_string()]
+        );
+        let e = load_dir(&dir.path().join("missing"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("missing") && e.contains("cannot read directory"),
+            "{e}"
+        );
+    }
+}
