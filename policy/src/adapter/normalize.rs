@@ -11,6 +11,9 @@ use crate::model::{
     Action, Input, Kind, PlanContext, Related, RelatedParameterGroup, Settings, INPUT_SCHEMA,
 };
 
+/// The `dbplatform_*` attribute holding the provider's plan-time decision; never part of an input.
+pub const POLICY_DECISION_ATTRIBUTE: &str = "policy_decision";
+
 /// A resource as an adapter found it, before normalization.
 #[derive(Debug, Clone)]
 pub struct RawResource {
@@ -746,6 +749,13 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
     }
     if matches!(after, Some(Value::Null)) {
         after = None;
+    }
+    // The provider's own decision is an output of the policy, not an input to it: the provider cannot know it
+    // while it builds the input, so drop it on both paths to keep them equal.
+    for v in [before.as_mut(), after.as_mut()].into_iter().flatten() {
+        if let Value::Object(m) = v {
+            m.remove(POLICY_DECISION_ATTRIBUTE);
+        }
     }
     let base = base_kind(&resource_type).unwrap_or(Kind::Other);
     // The state rules look at: after the change, or before it on delete.
