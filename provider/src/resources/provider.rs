@@ -405,8 +405,6 @@ impl Provider for DbPlatformProvider {
         let registered: Vec<Arc<dyn Resource>> = vec![
             // ==== REGISTERED RESOURCES: one line per resource type, e.g. ====
             // Arc::new(super::database::DatabaseResource::new(Arc::clone(state))),
-            Arc::new(super::database::DatabaseResource::new(Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>)),
-            Arc::new(super::restore_test::RestoreTestResource::new(Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>)),
         ];
         let _ = state; // used by the lines above once resources are registered
         registered
@@ -416,7 +414,6 @@ impl Provider for DbPlatformProvider {
         let state = &self.state;
         vec![
             // ==== REGISTERED DATA SOURCES: one line per data source type ====
-            Arc::new(super::database_data_source::DatabaseDataSource::new(Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>)),
             Arc::new(super::tier_data_source::TierDataSource::new(Arc::clone(
                 state,
             ))),
@@ -520,9 +517,10 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// Records blocks that are unknown as a whole (or sit in a wholly unknown configuration).
     fn note_unknown_blocks(&mut self) {
         for block in ["aws", "local", "policy"] {
-            if self.config.get(block).is_unknown() {
+            if self.config.is_unknown() || self.config.get(block).is_unknown() {
                 self.unknown.insert(block.to_string());
             }
         }
@@ -533,7 +531,11 @@ impl Reader<'_> {
             Ok(Field::Known(v)) => Some(v),
             Ok(Field::Null) => None,
             Ok(Field::Unknown) => {
-                self.unknown.insert(path.to_string());
+                let p = path.to_string();
+                // A wholly unknown block is recorded once, not attribute by attribute.
+                if !self.unknown.iter().any(|u| covers(u, &p)) {
+                    self.unknown.insert(p);
+                }
                 None
             }
             Err(d) => {
@@ -574,9 +576,6 @@ fn parse(
         unknown: BTreeSet::new(),
         diags: Diagnostics::new(),
     };
-    if config.is_unknown() {
-        r.note_unknown_blocks_all();
-    }
     r.note_unknown_blocks();
 
     // backend
@@ -779,15 +778,6 @@ fn parse(
         unknown_settings: r.unknown,
     };
     (Some(cfg), r.diags)
-}
-
-impl Reader<'_> {
-    /// A wholly unknown configuration: every block is unknown.
-    fn note_unknown_blocks_all(&mut self) {
-        for block in ["aws", "local", "policy"] {
-            self.unknown.insert(block.to_string());
-        }
-    }
 }
 
 #[cfg(test)]
@@ -1133,6 +1123,17 @@ mod tests {
             err.detail
         );
         assert!(p.state().known_config(&["local"], "x").await.is_ok());
+
+        // A wholly unknown configuration.
+        assert!(p.configure(&Value::Unknown, "1.0.3").await.is_empty());
+        let c = p.state().config().await.unwrap();
+        assert_eq!(
+            c.unknown_settings
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            vec!["aws", "backend", "default_tags", "local", "policy"]
+        );
 
         // A wholly unknown block.
         let config = cfg(&[], &[]);
