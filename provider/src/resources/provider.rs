@@ -405,6 +405,12 @@ impl Provider for DbPlatformProvider {
         let registered: Vec<Arc<dyn Resource>> = vec![
             // ==== REGISTERED RESOURCES: one line per resource type, e.g. ====
             // Arc::new(super::database::DatabaseResource::new(Arc::clone(state))),
+            Arc::new(super::database::DatabaseResource::new(
+                Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>
+            )),
+            Arc::new(super::restore_test::RestoreTestResource::new(
+                Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>,
+            )),
         ];
         let _ = state; // used by the lines above once resources are registered
         registered
@@ -414,6 +420,9 @@ impl Provider for DbPlatformProvider {
         let state = &self.state;
         vec![
             // ==== REGISTERED DATA SOURCES: one line per data source type ====
+            Arc::new(super::database_data_source::DatabaseDataSource::new(
+                Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>,
+            )),
             Arc::new(super::tier_data_source::TierDataSource::new(Arc::clone(
                 state,
             ))),
