@@ -111,7 +111,15 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
             )));
         }
     }
+    let timing = std::env::var_os("DBPOLICY_TIMING").is_some();
+    let t0 = std::time::Instant::now();
+    let phase = |name: &str| {
+        if timing {
+            eprintln!("timing: {name} {:.3}s", t0.elapsed().as_secs_f64());
+        }
+    };
     let engine = PolicyEngine::load(&opts)?;
+    phase("load bundle");
 
     let mut inputs = Vec::new();
     let mut raws: Vec<(serde_json::Value, String)> = Vec::new();
@@ -120,8 +128,10 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let want_locations = !matches!(a.format, crate::report::Format::Json);
     for name in &a.plans {
         let (bytes, origin, dir) = read_plan(name)?;
+        phase("read plan");
         let mut plan = parse_plan(&bytes, &origin)?;
         drop(bytes);
+        phase("parse plan");
         if want_locations {
             locations.add_plan(&dir, &plan.raw, &plan.locations);
         }
@@ -142,7 +152,9 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     };
     let raw_refs: Vec<(&serde_json::Value, &str)> =
         raws.iter().map(|(v, o)| (v, o.as_str())).collect();
+    phase("locations");
     let mut decision = engine.evaluate_with_raw(&inputs, &raw_refs, &ctx)?;
+    phase("evaluate");
     drop(raw_refs);
     drop(raws);
     decision.skipped_resources = skipped
@@ -162,7 +174,9 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
             on_unknown: a.on_unknown,
         },
     );
+    phase("render");
     emit(a.output.as_deref(), &report)?;
+    phase("write");
     Ok(if decision.outcome == Outcome::Fail {
         EXIT_FAIL
     } else {

@@ -17,6 +17,75 @@ use crate::model::input::Input;
 /// Inputs per thread below which a second thread is not worth starting.
 const MIN_CHUNK: usize = 32;
 
+/// The aggregator compiled to regorus' register VM (RVM): several times faster than the tree-walking
+/// interpreter on per-resource inputs.
+pub(crate) struct CompiledProgram {
+    policy: regorus::CompiledPolicy,
+    program: std::sync::Arc<regorus::rvm::Program>,
+    data: regorus::Value,
+}
+
+/// Compiles the prepared engine's aggregator for the VM; `None` when the bundle uses something the VM
+/// compiler does not support (then the interpreter evaluates, with the same results).
+pub(crate) fn compile_program(prepared: &regorus::Engine) -> Option<CompiledProgram> {
+    let mut e = prepared.clone();
+    let data = e.get_data();
+    let entry: regorus::Rc<str> = regorus::Rc::from(AGGREGATOR_RULE);
+    let policy = e.compile_with_entrypoint(&entry).ok()?;
+    let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
+        &policy,
+        &[AGGREGATOR_RULE],
+    )
+    .ok()?;
+    Some(CompiledProgram {
+        policy,
+        program,
+        data,
+    })
+}
+
+/// One worker's evaluator.
+enum Evaluator {
+    Interpreter(Box<regorus::Engine>),
+    Vm(Box<regorus::rvm::RegoVM>),
+}
+
+impl Evaluator {
+    fn new(
+        prepared: &regorus::Engine,
+        compiled: Option<&CompiledProgram>,
+    ) -> Result<Self, EngineError> {
+        match compiled {
+            Some(c) => {
+                let mut vm = regorus::rvm::RegoVM::new_with_policy(c.policy.clone());
+                vm.load_program(c.program.clone());
+                vm.set_data(c.data.clone()).map_err(|e| EngineError::Eval {
+                    address: "<bundle>".into(),
+                    message: format!("cannot load data into the policy VM: {e}"),
+                })?;
+                Ok(Evaluator::Vm(Box::new(vm)))
+            }
+            None => Ok(Evaluator::Interpreter(Box::new(prepared.clone()))),
+        }
+    }
+
+    /// `[rule_id, violations]` pairs for one input document.
+    fn eval(&mut self, input: regorus::Value) -> Result<regorus::Value, String> {
+        match self {
+            Evaluator::Interpreter(e) => {
+                e.set_input(input);
+                e.eval_rule(AGGREGATOR_RULE.to_string())
+                    .map_err(|e| e.to_string())
+            }
+            Evaluator::Vm(vm) => {
+                vm.set_input(input);
+                vm.execute_entry_point_by_name(AGGREGATOR_RULE)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 /// Evaluates every input, in parallel over the available cores; results keep input order.
 pub(crate) fn evaluate_inputs(
     pe: &PolicyEngine,
@@ -24,15 +93,21 @@ pub(crate) fn evaluate_inputs(
     inputs: &[Input],
     ctx: &EvalContext,
 ) -> Result<Vec<RuleResult>, EngineError> {
+    let compiled = if pe.interpreter_only {
+        None
+    } else {
+        compile_program(prepared)
+    };
+    let compiled = compiled.as_ref();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     let threads = threads.min(inputs.len().div_ceil(MIN_CHUNK)).max(1);
     if threads == 1 {
-        let mut eng = prepared.clone();
+        let mut ev = Evaluator::new(prepared, compiled)?;
         let mut out = Vec::new();
         for input in inputs {
-            eval_one(pe, &mut eng, input, ctx, &mut out)?;
+            eval_one(pe, &mut ev, input, ctx, &mut out)?;
         }
         return Ok(out);
     }
@@ -42,10 +117,10 @@ pub(crate) fn evaluate_inputs(
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
-                    let mut eng = prepared.clone();
+                    let mut ev = Evaluator::new(prepared, compiled)?;
                     let mut out = Vec::with_capacity(part.len() * pe.rules.len());
                     for input in part {
-                        eval_one(pe, &mut eng, input, ctx, &mut out)?;
+                        eval_one(pe, &mut ev, input, ctx, &mut out)?;
                     }
                     Ok(out)
                 })
@@ -125,7 +200,7 @@ fn base_result(rule: &RuleMeta, input: &Input, status: Status) -> RuleResult {
 
 fn eval_one(
     pe: &PolicyEngine,
-    eng: &mut regorus::Engine,
+    ev: &mut Evaluator,
     input: &Input,
     ctx: &EvalContext,
     out: &mut Vec<RuleResult>,
@@ -134,12 +209,11 @@ fn eval_one(
     if applicable.is_empty() {
         return Ok(());
     }
-    eng.set_input(regorus::Value::from(input.to_json()));
-    let value = eng
-        .eval_rule(AGGREGATOR_RULE.to_string())
+    let value = ev
+        .eval(regorus::Value::from(input.to_json()))
         .map_err(|e| EngineError::Eval {
             address: input.address.clone(),
-            message: e.to_string().lines().next().unwrap_or("").to_string(),
+            message: e.lines().next().unwrap_or("").to_string(),
         })?;
     let pairs = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
     let mut by_rule: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();

@@ -89,6 +89,8 @@ pub struct PolicyEngine {
     exceptions: Vec<Exception>,
     /// conftest namespaces to evaluate on the raw plan (empty = none).
     conftest_namespaces: Vec<conftest::Namespace>,
+    /// Evaluate with the tree-walking interpreter even when the bundle compiles to the VM (for comparison).
+    interpreter_only: bool,
 }
 
 /// The files of the embedded default bundle.
@@ -216,10 +218,16 @@ impl PolicyEngine {
             tiers: opts.tiers.clone(),
             exceptions,
             conftest_namespaces,
+            interpreter_only: false,
         };
         // Compile now so errors (unknown functions, conflicting rules) surface at load, with their file.
         pe.prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)?;
         Ok(pe)
+    }
+
+    /// Forces the tree-walking interpreter instead of the compiled VM; results are the same, only slower.
+    pub fn set_interpreter_only(&mut self, on: bool) {
+        self.interpreter_only = on;
     }
 
     /// The rules of the bundle, sorted by id.

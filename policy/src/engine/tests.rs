@@ -369,3 +369,48 @@ fn conftest_namespaces_run_on_the_raw_plan() {
         "{e}"
     );
 }
+
+#[test]
+fn compiled_vm_and_interpreter_agree_on_the_default_bundle() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pe = PolicyEngine::load(&EngineOptions::default()).unwrap();
+    let prepared = pe.prepared(ctx().now).unwrap();
+    assert!(
+        eval::compile_program(&prepared).is_some(),
+        "the default bundle must compile to the VM"
+    );
+    for plan in [
+        "tests/golden/plan/plan.json",
+        "tests/fixtures/plans/format_1.2.json",
+        "tests/fixtures/plans/format_0.1.json",
+    ] {
+        let bytes = std::fs::read(root.join(plan)).unwrap();
+        let inputs = crate::adapter::parse_plan(&bytes, plan).unwrap().inputs;
+        pe.set_interpreter_only(false);
+        let vm = pe.evaluate(&inputs, &ctx()).unwrap();
+        pe.set_interpreter_only(true);
+        let interp = pe.evaluate(&inputs, &ctx()).unwrap();
+        assert_eq!(vm, interp, "{plan}");
+        assert!(vm.results.len() >= inputs.len(), "{plan}");
+    }
+}
+
+/// `DBPOLICY_EQ_PLAN=plan.json cargo test -p dbplatform-policy --release --lib vm_equivalence -- --ignored`:
+/// the same comparison on any plan (e.g. one from `gen_plan`).
+#[test]
+#[ignore]
+fn vm_equivalence_on_a_given_plan() {
+    let Some(plan) = std::env::var_os("DBPOLICY_EQ_PLAN") else {
+        return;
+    };
+    let bytes = std::fs::read(&plan).unwrap();
+    let inputs = crate::adapter::parse_plan(&bytes, "plan").unwrap().inputs;
+    let mut pe = PolicyEngine::load(&EngineOptions::default()).unwrap();
+    let vm = pe.evaluate(&inputs, &ctx()).unwrap();
+    pe.set_interpreter_only(true);
+    let interp = pe.evaluate(&inputs, &ctx()).unwrap();
+    assert_eq!(vm.results.len(), interp.results.len());
+    for (a, b) in vm.results.iter().zip(&interp.results) {
+        assert_eq!(a, b);
+    }
+}

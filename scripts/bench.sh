@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# dbpolicy speed and memory: `dbpolicy check` on generated plans of N = 10, 1000, 5000 aws_db_instance
+# resources, with the embedded default bundle and with a conftest-style 8-rule policy (policy/benches/conftest8),
+# printing wall time and peak RSS of each run. Targets (N=5000, ~44 MiB plan): < 0.6 s wall, < 130 MiB peak RSS,
+# time linear in N. Used by `make bench`; BENCH_SIZES="10 1000" and BENCH_RUNS=3 (best of) can be overridden.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+SIZES="${BENCH_SIZES:-10 1000 5000}"
+RUNS="${BENCH_RUNS:-3}"
+NOW="2026-11-25T12:00:00Z"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/dbpolicy-bench.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+echo "building release binaries (dbpolicy, gen_plan)..." >&2
+cargo build --release -q -p dbplatform-policy --bins
+TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+DBPOLICY="$TARGET_DIR/release/dbpolicy"
+GEN_PLAN="$TARGET_DIR/release/gen_plan"
+
+if [[ -x /usr/bin/time ]]; then
+    measure() { # measure OUT_PREFIX CMD... -> prints "wall_s rss_mib exit"
+        local out="$1"; shift
+        set +e
+        /usr/bin/time -f '%e %M' -o "$out.time" "$@" >"$out.stdout" 2>"$out.stderr"
+        local rc=$?
+        set -e
+        # GNU time writes "Command exited with non-zero status N" first when the command fails.
+        local last; last="$(tail -n 1 "$out.time")"
+        awk -v rc="$rc" '{ printf "%.2f %.1f %d\n", $1, $2/1024, rc }' <<<"$last"
+    }
+else
+    measure() { # fallback: python getrusage of the child
+        local out="$1"; shift
+        python3 - "$out" "$@" <<'PY'
+import resource, subprocess, sys, time
+out = sys.argv[1]
+t = time.monotonic()
+with open(out + ".stdout", "wb") as o, open(out + ".stderr", "wb") as e:
+    rc = subprocess.call(sys.argv[2:], stdout=o, stderr=e)
+wall = time.monotonic() - t
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(f"{wall:.2f} {rss:.1f} {rc}")
+PY
+    }
+fi
+
+# best of RUNS: lowest wall time, with its RSS
+best_of() {
+    local out="$1"; shift
+    local best=""
+    for _ in $(seq "$RUNS"); do
+        local r; r="$(measure "$out" "$@")"
+        if [[ -z "$best" ]] || awk -v a="${r%% *}" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then best="$r"; fi
+    done
+    echo "$best"
+}
+
+printf '%-8s %-10s %-22s %9s %12s %6s  %s\n' "N" "plan MiB" "policy" "wall s" "peak MiB" "exit" "summary"
+for n in $SIZES; do
+    plan="$WORK/plan-$n.json"
+    "$GEN_PLAN" --instances "$n" >"$plan"
+    size="$(awk -v b="$(stat -c %s "$plan")" 'BEGIN{printf "%.1f", b/1048576}')"
+    for mode in default conftest8; do
+        if [[ $mode == default ]]; then
+            args=(check "$plan" --now "$NOW")
+        else
+            args=(check "$plan" --now "$NOW" --no-default-bundle --policy policy/benches/conftest8 --namespace main)
+        fi
+        read -r wall rss rc < <(best_of "$WORK/run-$n-$mode" "$DBPOLICY" "${args[@]}")
+        if [[ $rc -ge 2 ]]; then
+            echo "dbpolicy failed (exit $rc) on N=$n $mode:" >&2
+            cat "$WORK/run-$n-$mode.stderr" >&2
+            exit 1
+        fi
+        summary="$(grep -E '^[0-9]+ resources' "$WORK/run-$n-$mode.stdout" | tail -n 1 || true)"
+        printf '%-8s %-10s %-22s %9s %12s %6s  %s\n' "$n" "$size" "$mode" "$wall" "$rss" "$rc" "$summary"
+    done
+done
+echo "targets at N=5000: wall < 0.6 s, peak RSS < 130 MiB (exit 1 = the plan has policy failures, expected)"
