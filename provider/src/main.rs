@@ -48,6 +48,7 @@ fn main() -> ExitCode {
     }
 
     plugin::logging::init_from_env();
+    tracing::trace!("provider process started");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
         provider_address: PROVIDER_ADDRESS.to_string(),
     };
     let provider = Arc::new(provider::resources::DbPlatformProvider::new());
+    tracing::trace!("provider built");
     match runtime.block_on(plugin::serve(provider, opts)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

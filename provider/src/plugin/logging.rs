@@ -90,9 +90,14 @@ fn level_word(level: &Level) -> &'static str {
 /// `provider` for the crate root, `provider.<rest>` for its modules (`provider::server` -> `provider.server`),
 /// `provider.<crate>` for dependencies.
 pub fn module_name(target: &str) -> String {
-    let rest = target
-        .strip_prefix("provider")
-        .filter(|r| r.is_empty() || r.starts_with("::"));
+    // The library is `provider`, the binary `terraform_provider_dbplatform`: both are "provider".
+    let rest = ["provider", "terraform_provider_dbplatform"]
+        .iter()
+        .find_map(|root| {
+            target
+                .strip_prefix(root)
+                .filter(|r| r.is_empty() || r.starts_with("::"))
+        });
     let tail = match rest {
         Some(r) => r.trim_start_matches("::").to_string(),
         None => target.to_string(),
@@ -227,6 +232,7 @@ mod tests {
     #[test]
     fn module_names() {
         assert_eq!(module_name("provider"), "provider");
+        assert_eq!(module_name("terraform_provider_dbplatform"), "provider");
         assert_eq!(module_name("provider::server::rpc"), "provider.server.rpc");
         assert_eq!(module_name("h2::proto"), "provider.h2.proto");
         assert_eq!(module_name("providerx"), "provider.providerx");

@@ -127,6 +127,7 @@ pub async fn serve_with_env(
         }
         _ => None,
     };
+    tracing::trace!(tls = tls.is_some(), "handshake checked, TLS ready");
 
     let dir = tempfile::Builder::new()
         .prefix("dbplatform-plugin")
@@ -140,6 +141,7 @@ pub async fn serve_with_env(
         UnixListener::bind(&socket).map_err(io_err(format!("listen on {}", socket.display())))?;
     let socket_str = socket.to_string_lossy().to_string();
 
+    tracing::trace!("socket bound");
     let shutdown = ShutdownSwitch::new();
     let provider_service = ProviderServer::new(crate::server::ProviderService::new(provider))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
