@@ -25,6 +25,8 @@ resource "dbplatform_database" "payments" {
   tier                = "tier-1"
   deletion_protection = false
   tags = {
-    owner = "payments-team"
+    owner               = "payments-team"
+    cost_center         = "cc-4711"
+    data_classification = "confidential"
   }
 }

@@ -23,11 +23,23 @@ pub enum BackendError {
     #[error("database {name:?} already exists at {location}; import it with `terraform import ADDRESS {name}` or choose another name")]
     AlreadyExists { name: String, location: String },
     #[error("{tool} was not found ({searched}); {hint}")]
-    MissingTool { tool: String, searched: String, hint: String },
+    MissingTool {
+        tool: String,
+        searched: String,
+        hint: String,
+    },
     #[error("{what} failed ({status}): {output}")]
-    Command { what: String, status: String, output: String },
+    Command {
+        what: String,
+        status: String,
+        output: String,
+    },
     #[error("{action} {path}: {source}")]
-    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("database {name:?} has deletion_protection = true, so it was not destroyed; set deletion_protection = false, run terraform apply, then destroy again")]
     DeletionProtected { name: String },
     #[error("{0}")]
@@ -44,9 +56,16 @@ pub enum BackendError {
 
 impl BackendError {
     /// Wraps an I/O error with what was being done and to which path.
-    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> BackendError {
+    pub fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> BackendError {
         let path = path.into();
-        move |source| BackendError::Io { action, path, source }
+        move |source| BackendError::Io {
+            action,
+            path,
+            source,
+        }
     }
 }
 
@@ -203,10 +222,16 @@ impl ConnectionInfo {
             .application_name("dbplatform")
             .connect_timeout(std::time::Duration::from_secs(10));
         let (client, conn) = cfg.connect(tokio_postgres::NoTls).await.map_err(|e| {
-            let why = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+            let why = e
+                .as_db_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string());
             BackendError::Sql {
                 name: self.dbname.clone(),
-                message: format!("cannot connect to {}:{} as {}: {why}", self.host, self.port, self.user),
+                message: format!(
+                    "cannot connect to {}:{} as {}: {why}",
+                    self.host, self.port, self.user
+                ),
             }
         })?;
         tokio::spawn(async move {
@@ -261,10 +286,15 @@ pub trait DatabaseBackend: Send + Sync {
     async fn read(&self, name: &str) -> Result<Option<DatabaseInfo>, BackendError>;
 
     /// Applies `desired` in place (restarting when needed) and starts a stopped database.
-    async fn update(&self, name: &str, desired: &DatabaseSpec) -> Result<UpdateOutcome, BackendError>;
+    async fn update(
+        &self,
+        name: &str,
+        desired: &DatabaseSpec,
+    ) -> Result<UpdateOutcome, BackendError>;
 
     /// Deletes a database, refusing when deletion protection is on, taking a final backup unless skipped.
-    async fn delete(&self, name: &str, opts: &DeleteOptions) -> Result<DeleteOutcome, BackendError>;
+    async fn delete(&self, name: &str, opts: &DeleteOptions)
+        -> Result<DeleteOutcome, BackendError>;
 
     /// Starts a stopped database.
     async fn start(&self, name: &str) -> Result<DatabaseInfo, BackendError>;
@@ -274,7 +304,12 @@ pub trait DatabaseBackend: Send + Sync {
 
     /// Adopts an existing database by name (terraform import).
     async fn import(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
-        self.read(name).await?.ok_or_else(|| BackendError::NotFound { backend: self.kind(), name: name.to_string() })
+        self.read(name)
+            .await?
+            .ok_or_else(|| BackendError::NotFound {
+                backend: self.kind(),
+                name: name.to_string(),
+            })
     }
 
     /// Takes a full backup now and prunes backups older than the retention period.
@@ -287,10 +322,17 @@ pub trait DatabaseBackend: Send + Sync {
     async fn connection(&self, name: &str) -> Result<ConnectionInfo, BackendError>;
 
     /// Restores the database's backups into a new scratch copy and starts it.
-    async fn restore(&self, name: &str, target: RestoreTarget) -> Result<RestoredInstance, BackendError>;
+    async fn restore(
+        &self,
+        name: &str,
+        target: RestoreTarget,
+    ) -> Result<RestoredInstance, BackendError>;
 
     /// Runs the engine's integrity checker on a restored copy.
-    async fn check_integrity(&self, restored: &RestoredInstance) -> Result<IntegrityReport, BackendError>;
+    async fn check_integrity(
+        &self,
+        restored: &RestoredInstance,
+    ) -> Result<IntegrityReport, BackendError>;
 
     /// Stops and removes a scratch copy.
     async fn discard_restored(&self, restored: &RestoredInstance) -> Result<(), BackendError>;

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 
 use crate::framework::access::{get_string, Field};
 use crate::framework::{
-    Attribute, AttributePath, Block, DataSource, Diagnostic, ReadDataRequest, ReadDataResponse, Schema, Type, Value,
+    Attribute, AttributePath, Block, DataSource, Diagnostic, ReadDataRequest, ReadDataResponse,
+    Schema, Type, Value,
 };
 use crate::resources::database::env::DatabaseEnv;
 
@@ -37,7 +38,10 @@ const COMPUTED: &[(&str, &str)] = &[
     ("connection_string", "libpq URI without the password."),
     ("master_username", "Owner role."),
     ("db_name", "Application database."),
-    ("master_user_secret_path", "Where the master password is (file or secret ARN), never the password."),
+    (
+        "master_user_secret_path",
+        "Where the master password is (file or secret ARN), never the password.",
+    ),
     ("status", "available, stopped, ..."),
     ("backend", "local or aws."),
 ];
@@ -49,14 +53,23 @@ impl DataSource for DatabaseDataSource {
     }
 
     fn schema(&self) -> Schema {
-        let mut b = Block::new("Reads an existing dbplatform database by name.")
-            .attribute(Attribute::required("name", Type::String, "Name of the database."));
+        let mut b = Block::new("Reads an existing dbplatform database by name.").attribute(
+            Attribute::required("name", Type::String, "Name of the database."),
+        );
         for (n, d) in COMPUTED {
             b = b.attribute(Attribute::computed(n, Type::String, d));
         }
         b = b
-            .attribute(Attribute::computed("port", Type::Number, "Port to connect to."))
-            .attribute(Attribute::computed("tags", Type::Map(Box::new(Type::String)), "Tags (including default tags)."));
+            .attribute(Attribute::computed(
+                "port",
+                Type::Number,
+                "Port to connect to.",
+            ))
+            .attribute(Attribute::computed(
+                "tags",
+                Type::Map(Box::new(Type::String)),
+                "Tags (including default tags).",
+            ));
         Schema::new(0, b)
     }
 
@@ -65,7 +78,11 @@ impl DataSource for DatabaseDataSource {
         let name = match get_string(&req.config, "name") {
             Ok(Field::Known(n)) => n,
             Ok(_) => {
-                resp.diagnostics.error_at(AttributePath::attr("name"), "Database name required", "Set name to the database to read.");
+                resp.diagnostics.error_at(
+                    AttributePath::attr("name"),
+                    "Database name required",
+                    "Set name to the database to read.",
+                );
                 return resp;
             }
             Err(d) => {

@@ -13,8 +13,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use crate::backend::{ConnectionInfo, RestoreTarget};
 use crate::framework::access::{get_bool, get_string, Field};
 use crate::framework::{
-    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting, Number,
-    PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
+    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting,
+    Number, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
 use crate::resources::database::env::DatabaseEnv;
 
@@ -137,7 +137,13 @@ struct Check {
 
 fn checks(v: &Value) -> Result<Vec<Check>, Diagnostic> {
     let mut out = Vec::new();
-    for (i, b) in v.get("verify").as_elements().unwrap_or(&[]).iter().enumerate() {
+    for (i, b) in v
+        .get("verify")
+        .as_elements()
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
         let path = AttributePath::attr("verify").join_index(i as i64);
         let name = get_string(b, "name")?.known().unwrap_or_default();
         let query = get_string(b, "query")?.known().unwrap_or_default();
@@ -157,7 +163,12 @@ fn checks(v: &Value) -> Result<Vec<Check>, Diagnostic> {
             )
             .at(path));
         }
-        out.push(Check { name, query, expected, match_source });
+        out.push(Check {
+            name,
+            query,
+            expected,
+            match_source,
+        });
     }
     Ok(out)
 }
@@ -165,14 +176,19 @@ fn checks(v: &Value) -> Result<Vec<Check>, Diagnostic> {
 /// Runs a query and renders its rows as psql -At would: columns joined by '|', rows by newlines, NULL empty.
 async fn run_query(conn: &ConnectionInfo, sql: &str) -> Result<String, String> {
     let client = conn.connect().await.map_err(|e| e.to_string())?;
-    let msgs = client.simple_query(sql).await.map_err(|e| match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => e.to_string(),
-    })?;
+    let msgs = client
+        .simple_query(sql)
+        .await
+        .map_err(|e| match e.as_db_error() {
+            Some(db) => format!("{}: {}", db.severity(), db.message()),
+            None => e.to_string(),
+        })?;
     let mut rows = Vec::new();
     for m in msgs {
         if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
-            let cols: Vec<String> = (0..r.len()).map(|i| r.get(i).unwrap_or("").to_string()).collect();
+            let cols: Vec<String> = (0..r.len())
+                .map(|i| r.get(i).unwrap_or("").to_string())
+                .collect();
             rows.push(cols.join("|"));
         }
     }
@@ -184,7 +200,9 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn number(f: f64) -> Value {
-    Number::parse(&format!("{f:.3}")).map(Value::Number).unwrap_or(Value::Null)
+    Number::parse(&format!("{f:.3}"))
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 #[async_trait]
@@ -226,7 +244,10 @@ impl Resource for RestoreTestResource {
     }
 
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
-        let mut resp = PlanResponse { planned: req.planned.clone(), ..Default::default() };
+        let mut resp = PlanResponse {
+            planned: req.planned.clone(),
+            ..Default::default()
+        };
         if req.planned.is_null() || req.prior_state.is_null() {
             return resp;
         }
@@ -234,7 +255,10 @@ impl Resource for RestoreTestResource {
         if req.planned.get("verify") != req.prior_state.get("verify") {
             resp.requires_replace.push(AttributePath::attr("verify"));
         }
-        let max_age = get_string(&req.config, "max_age").ok().and_then(Field::known).and_then(|m| parse_duration(&m));
+        let max_age = get_string(&req.config, "max_age")
+            .ok()
+            .and_then(Field::known)
+            .and_then(|m| parse_duration(&m));
         let finished = req
             .prior_state
             .get("finished_at")
@@ -243,14 +267,17 @@ impl Resource for RestoreTestResource {
             .map(|f| f.with_timezone(&Utc));
         let failed = req.prior_state.get("succeeded").as_bool() == Some(false);
         let stale = match (max_age, finished) {
-            (Some(age), Some(f)) => Utc::now() - f > chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX),
+            (Some(age), Some(f)) => {
+                Utc::now() - f > chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
+            }
             _ => false,
         };
         if stale || failed {
             for a in RESULT_ATTRS {
                 resp.planned.set(a, Value::Unknown);
             }
-            resp.requires_replace.push(AttributePath::attr("finished_at"));
+            resp.requires_replace
+                .push(AttributePath::attr("finished_at"));
             if stale {
                 resp.diagnostics.warning_at(
                     AttributePath::attr("max_age"),
@@ -297,7 +324,8 @@ impl Resource for RestoreTestResource {
                     location: loc.to_string(),
                 };
                 if let Err(e) = backend.discard_restored(&restored).await {
-                    resp.diagnostics.warning("Kept restore copy not removed", format!("{loc}: {e}"));
+                    resp.diagnostics
+                        .warning("Kept restore copy not removed", format!("{loc}: {e}"));
                 }
             }
             resp.new_state = Value::Null;
@@ -314,13 +342,22 @@ impl Resource for RestoreTestResource {
         }
 
         let mut state = req.planned.clone();
-        let db = req.planned.get("database_id").as_str().unwrap_or_default().to_string();
+        let db = req
+            .planned
+            .get("database_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let keep = req.planned.get("keep_restored").as_bool() == Some(true);
         let target = match req.planned.get("point_in_time").as_str() {
             Some(p) => match DateTime::parse_from_rfc3339(p) {
                 Ok(t) => RestoreTarget::PointInTime(t.with_timezone(&Utc)),
                 Err(e) => {
-                    resp.diagnostics.error_at(AttributePath::attr("point_in_time"), "Invalid point_in_time", e.to_string());
+                    resp.diagnostics.error_at(
+                        AttributePath::attr("point_in_time"),
+                        "Invalid point_in_time",
+                        e.to_string(),
+                    );
                     return resp;
                 }
             },
@@ -334,7 +371,10 @@ impl Resource for RestoreTestResource {
             }
         };
         let started = Instant::now();
-        state.set("id", Value::string(format!("{db}@{}", Utc::now().format("%Y%m%dT%H%M%SZ"))));
+        state.set(
+            "id",
+            Value::string(format!("{db}@{}", Utc::now().format("%Y%m%dT%H%M%SZ"))),
+        );
         let mut results = Vec::new();
         let mut passed = 0i64;
         let mut errors: Vec<String> = Vec::new();
@@ -351,11 +391,22 @@ impl Resource for RestoreTestResource {
                 recovery_point = Some(restored.recovery_point);
                 state.set("base_backup", Value::string(&restored.base_backup.id));
                 match backend.check_integrity(&restored).await {
-                    Ok(r) if !r.ran => state.set("integrity_check", Value::string(format!("skipped: {}", r.tool))),
-                    Ok(r) if r.ok => state.set("integrity_check", Value::string(format!("{}: ok", r.tool))),
+                    Ok(r) if !r.ran => state.set(
+                        "integrity_check",
+                        Value::string(format!("skipped: {}", r.tool)),
+                    ),
+                    Ok(r) if r.ok => {
+                        state.set("integrity_check", Value::string(format!("{}: ok", r.tool)))
+                    }
                     Ok(r) => {
-                        state.set("integrity_check", Value::string(format!("{}: FAILED", r.tool)));
-                        errors.push(format!("{} found corruption in the restored copy:\n{}", r.tool, r.output));
+                        state.set(
+                            "integrity_check",
+                            Value::string(format!("{}: FAILED", r.tool)),
+                        );
+                        errors.push(format!(
+                            "{} found corruption in the restored copy:\n{}",
+                            r.tool, r.output
+                        ));
                     }
                     Err(e) => {
                         state.set("integrity_check", Value::string("error"));
@@ -366,7 +417,9 @@ impl Resource for RestoreTestResource {
                     match backend.connection(&db).await {
                         Ok(c) => Some(c),
                         Err(e) => {
-                            errors.push(format!("cannot reach the source database for match_source checks: {e}"));
+                            errors.push(format!(
+                                "cannot reach the source database for match_source checks: {e}"
+                            ));
                             None
                         }
                     }
@@ -377,7 +430,9 @@ impl Resource for RestoreTestResource {
                     let got = run_query(&restored.connection, &c.query).await;
                     let want = if c.match_source {
                         match &source {
-                            Some(s) => run_query(s, &c.query).await.map_err(|e| format!("on the source: {e}")),
+                            Some(s) => run_query(s, &c.query)
+                                .await
+                                .map_err(|e| format!("on the source: {e}")),
                             None => Err("source not reachable".to_string()),
                         }
                     } else {
@@ -403,7 +458,10 @@ impl Resource for RestoreTestResource {
                         }
                         (Err(e), _) => {
                             results.push(format!("{}: ERROR", c.name));
-                            errors.push(format!("verify {:?} failed on the restored copy: {e}", c.name));
+                            errors.push(format!(
+                                "verify {:?} failed on the restored copy: {e}",
+                                c.name
+                            ));
                         }
                         (_, Err(e)) => {
                             results.push(format!("{}: ERROR", c.name));
@@ -416,7 +474,10 @@ impl Resource for RestoreTestResource {
                 } else {
                     state.set("restored_location", Value::Null);
                     if let Err(e) = backend.discard_restored(&restored).await {
-                        resp.diagnostics.warning("Scratch copy not removed", format!("{}: {e}", restored.location));
+                        resp.diagnostics.warning(
+                            "Scratch copy not removed",
+                            format!("{}: {e}", restored.location),
+                        );
                     }
                 }
             }
@@ -424,10 +485,18 @@ impl Resource for RestoreTestResource {
         let finished_at = Utc::now();
         let succeeded = errors.is_empty();
         state.set("succeeded", Value::Bool(succeeded));
-        state.set("recovery_point", recovery_point.map(|t| Value::string(ts(t))).unwrap_or(Value::Null));
+        state.set(
+            "recovery_point",
+            recovery_point
+                .map(|t| Value::string(ts(t)))
+                .unwrap_or(Value::Null),
+        );
         state.set("checked_queries", Value::int(passed));
         state.set("finished_at", Value::string(ts(finished_at)));
-        state.set("results", Value::List(results.iter().map(Value::string).collect()));
+        state.set(
+            "results",
+            Value::List(results.iter().map(Value::string).collect()),
+        );
         if state.get("restored_location").is_unknown() {
             state.set("restored_location", Value::Null);
         }
@@ -462,7 +531,11 @@ impl Resource for RestoreTestResource {
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
         // A restore test is evidence of a moment: nothing to refresh.
-        ReadResponse { new_state: req.current, private: req.private, diagnostics: Diagnostics::new() }
+        ReadResponse {
+            new_state: req.current,
+            private: req.private,
+            diagnostics: Diagnostics::new(),
+        }
     }
 }
 
@@ -495,8 +568,16 @@ mod tests {
         };
         let e = checks(&block(Value::Null, Value::Null)).unwrap_err();
         assert!(e.detail.contains("needs expected"), "{}", e.detail);
-        assert_eq!(e.attribute, Some(AttributePath::attr("verify").join_index(0)));
+        assert_eq!(
+            e.attribute,
+            Some(AttributePath::attr("verify").join_index(0))
+        );
         assert!(checks(&block(Value::string("1"), Value::Bool(true))).is_err());
-        assert_eq!(checks(&block(Value::string("1"), Value::Null)).unwrap().len(), 1);
+        assert_eq!(
+            checks(&block(Value::string("1"), Value::Null))
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

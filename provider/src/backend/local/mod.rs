@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use self::pg::{OsUser, PgBinaries};
 use super::{
-    BackendError, BackupInfo, ConnectionInfo, DatabaseBackend, DatabaseInfo, DatabaseSpec, DatabaseStatus,
-    DeleteOptions, DeleteOutcome, IntegrityReport, RestoreTarget, RestoredInstance, UpdateOutcome,
+    BackendError, BackupInfo, ConnectionInfo, DatabaseBackend, DatabaseInfo, DatabaseSpec,
+    DatabaseStatus, DeleteOptions, DeleteOutcome, IntegrityReport, RestoreTarget, RestoredInstance,
+    UpdateOutcome,
 };
 
 const BACKEND: &str = "local";
@@ -134,7 +135,11 @@ pub struct LocalBackend {
 impl LocalBackend {
     /// A backend keeping its databases under `data_dir` (created on first use).
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), user: Mutex::new(None), binaries: Mutex::new(HashMap::new()) }
+        Self {
+            data_dir: data_dir.into(),
+            user: Mutex::new(None),
+            binaries: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The directory databases live under.
@@ -153,11 +158,16 @@ impl LocalBackend {
     }
 
     fn layout(&self, name: &str) -> Layout {
-        Layout { root: self.data_dir.join("databases").join(name) }
+        Layout {
+            root: self.data_dir.join("databases").join(name),
+        }
     }
 
     fn os_user(&self) -> Result<Option<OsUser>, BackendError> {
-        let mut guard = self.user.lock().map_err(|_| BackendError::Unsupported("internal lock poisoned".into()))?;
+        let mut guard = self
+            .user
+            .lock()
+            .map_err(|_| BackendError::Unsupported("internal lock poisoned".into()))?;
         if let Some(u) = guard.as_ref() {
             return Ok(u.clone());
         }
@@ -181,7 +191,12 @@ impl LocalBackend {
     }
 
     fn bins_for(&self, meta: &Metadata) -> Result<PgBinaries, BackendError> {
-        self.bins(meta.spec.engine_version.as_deref().or(Some(major_of(&meta.engine_version_actual))))
+        self.bins(
+            meta.spec
+                .engine_version
+                .as_deref()
+                .or(Some(major_of(&meta.engine_version_actual))),
+        )
     }
 
     fn load(&self, name: &str) -> Result<Option<(Layout, Metadata)>, BackendError> {
@@ -192,30 +207,46 @@ impl LocalBackend {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(BackendError::io("reading", &path)(e)),
         };
-        let meta: Metadata =
-            serde_json::from_str(&text).map_err(|e| BackendError::Metadata { path: path.clone(), message: e.to_string() })?;
+        let meta: Metadata = serde_json::from_str(&text).map_err(|e| BackendError::Metadata {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         Ok(Some((layout, meta)))
     }
 
     fn load_existing(&self, name: &str) -> Result<(Layout, Metadata), BackendError> {
-        self.load(name)?.ok_or_else(|| BackendError::NotFound { backend: BACKEND, name: name.to_string() })
+        self.load(name)?.ok_or_else(|| BackendError::NotFound {
+            backend: BACKEND,
+            name: name.to_string(),
+        })
     }
 
     fn save(&self, layout: &Layout, meta: &Metadata) -> Result<(), BackendError> {
-        let text = serde_json::to_string_pretty(meta)
-            .map_err(|e| BackendError::Metadata { path: layout.metadata(), message: e.to_string() })?;
+        let text = serde_json::to_string_pretty(meta).map_err(|e| BackendError::Metadata {
+            path: layout.metadata(),
+            message: e.to_string(),
+        })?;
         let tmp = layout.root.join("metadata.json.tmp");
         std::fs::write(&tmp, text).map_err(BackendError::io("writing", &tmp))?;
-        std::fs::rename(&tmp, layout.metadata()).map_err(BackendError::io("replacing", layout.metadata()))
+        std::fs::rename(&tmp, layout.metadata())
+            .map_err(BackendError::io("replacing", layout.metadata()))
     }
 
     fn password(&self, layout: &Layout) -> Result<String, BackendError> {
         std::fs::read_to_string(layout.secret())
             .map(|s| s.trim().to_string())
-            .map_err(BackendError::io("reading the master password file", layout.secret()))
+            .map_err(BackendError::io(
+                "reading the master password file",
+                layout.secret(),
+            ))
     }
 
-    fn conn(&self, layout: &Layout, meta: &Metadata, dbname: &str) -> Result<ConnectionInfo, BackendError> {
+    fn conn(
+        &self,
+        layout: &Layout,
+        meta: &Metadata,
+        dbname: &str,
+    ) -> Result<ConnectionInfo, BackendError> {
         Ok(ConnectionInfo {
             host: meta.socket_dir.display().to_string(),
             port: meta.port,
@@ -225,7 +256,11 @@ impl LocalBackend {
         })
     }
 
-    async fn is_running(&self, bins: &PgBinaries, pgdata: &Path) -> Result<DatabaseStatus, BackendError> {
+    async fn is_running(
+        &self,
+        bins: &PgBinaries,
+        pgdata: &Path,
+    ) -> Result<DatabaseStatus, BackendError> {
         if !pgdata.join("PG_VERSION").exists() {
             return Ok(DatabaseStatus::Failed);
         }
@@ -246,7 +281,13 @@ impl LocalBackend {
         })
     }
 
-    async fn pg_ctl_start(&self, bins: &PgBinaries, pgdata: &Path, log: &Path, what: &str) -> Result<(), BackendError> {
+    async fn pg_ctl_start(
+        &self,
+        bins: &PgBinaries,
+        pgdata: &Path,
+        log: &Path,
+        what: &str,
+    ) -> Result<(), BackendError> {
         let user = self.os_user()?;
         let r = pg::run(
             pg::command(&bins.tool("pg_ctl"), user.as_ref())
@@ -259,20 +300,38 @@ impl LocalBackend {
             what,
         )
         .await;
-        if let Err(BackendError::Command { what, status, output }) = r {
+        if let Err(BackendError::Command {
+            what,
+            status,
+            output,
+        }) = r
+        {
             return Err(BackendError::Command {
                 what,
                 status,
-                output: format!("{output}\nserver log ({}):\n{}", log.display(), pg::log_tail(log, 15)),
+                output: format!(
+                    "{output}\nserver log ({}):\n{}",
+                    log.display(),
+                    pg::log_tail(log, 15)
+                ),
             });
         }
         r.map(|_| ())
     }
 
-    async fn pg_ctl_stop(&self, bins: &PgBinaries, pgdata: &Path, mode: &str) -> Result<(), BackendError> {
+    async fn pg_ctl_stop(
+        &self,
+        bins: &PgBinaries,
+        pgdata: &Path,
+        mode: &str,
+    ) -> Result<(), BackendError> {
         let user = self.os_user()?;
         pg::run(
-            pg::command(&bins.tool("pg_ctl"), user.as_ref()).arg("stop").arg("-D").arg(pgdata).args(["-m", mode, "-w", "-s"]),
+            pg::command(&bins.tool("pg_ctl"), user.as_ref())
+                .arg("stop")
+                .arg("-D")
+                .arg(pgdata)
+                .args(["-m", mode, "-w", "-s"]),
             &format!("stopping PostgreSQL in {}", pgdata.display()),
         )
         .await
@@ -303,13 +362,16 @@ impl LocalBackend {
         std::fs::write(&conf, text).map_err(BackendError::io("writing", &conf))?;
         pg::chown(&conf, self.os_user()?.as_ref())?;
         let hba = layout.pgdata().join("pg_hba.conf");
-        std::fs::write(&hba, hba_conf(meta.spec.tls_required)).map_err(BackendError::io("writing", &hba))?;
+        std::fs::write(&hba, hba_conf(meta.spec.tls_required))
+            .map_err(BackendError::io("writing", &hba))?;
         pg::chown(&hba, self.os_user()?.as_ref())
     }
 
     /// Checks that the server user can write `dir` (all parents searchable), with a fix when it cannot.
     async fn check_reachable(&self, dir: &Path) -> Result<(), BackendError> {
-        let Some(u) = self.os_user()? else { return Ok(()) };
+        let Some(u) = self.os_user()? else {
+            return Ok(());
+        };
         let ok = pg::command(Path::new("/usr/bin/test"), Some(&u))
             .arg("-w")
             .arg(dir)
@@ -331,21 +393,34 @@ impl LocalBackend {
         }
     }
 
-    async fn create_inner(&self, spec: &DatabaseSpec, layout: &Layout) -> Result<DatabaseInfo, BackendError> {
+    async fn create_inner(
+        &self,
+        spec: &DatabaseSpec,
+        layout: &Layout,
+    ) -> Result<DatabaseInfo, BackendError> {
         let bins = self.bins(spec.engine_version.as_deref())?;
         let user = self.os_user()?;
         let u = user.as_ref();
-        std::fs::create_dir_all(&layout.root).map_err(BackendError::io("creating directory", &layout.root))?;
+        std::fs::create_dir_all(&layout.root)
+            .map_err(BackendError::io("creating directory", &layout.root))?;
         pg::chmod(&layout.root, 0o755)?;
-        for d in [layout.pgdata(), layout.archive(), layout.backups(), layout.root.join("log")] {
+        for d in [
+            layout.pgdata(),
+            layout.archive(),
+            layout.backups(),
+            layout.root.join("log"),
+        ] {
             pg::server_dir(&d, u, 0o700)?;
         }
         self.check_reachable(&layout.pgdata()).await?;
         pg::server_dir(&layout.run(), u, 0o755)?;
 
         // Master password: 0600 file owned by the provider's user; initdb reads a short-lived copy.
-        let password: String =
-            rand::thread_rng().sample_iter(&rand::distributions::Alphanumeric).take(32).map(char::from).collect();
+        let password: String = rand::thread_rng()
+            .sample_iter(&rand::distributions::Alphanumeric)
+            .take(32)
+            .map(char::from)
+            .collect();
         write_private(&layout.secret(), &password)?;
         let pwfile = layout.root.join(".initdb-pw");
         write_private(&pwfile, &password)?;
@@ -357,7 +432,14 @@ impl LocalBackend {
                 .arg("-U")
                 .arg(&spec.master_username)
                 .arg(format!("--pwfile={}", pwfile.display()))
-                .args(["--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "--data-checksums", "-E", "UTF8", "--locale=C"]),
+                .args([
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "--data-checksums",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]),
             "initdb",
         )
         .await;
@@ -365,18 +447,25 @@ impl LocalBackend {
         init?;
 
         // TLS certificate for 127.0.0.1/localhost; clients may pin server-ca.crt.
-        let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-            .map_err(|e| BackendError::Unsupported(format!("generating a TLS certificate failed: {e}")))?;
+        let ck = rcgen::generate_simple_self_signed(vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+        ])
+        .map_err(|e| {
+            BackendError::Unsupported(format!("generating a TLS certificate failed: {e}"))
+        })?;
         let crt = layout.pgdata().join("server.crt");
         let key = layout.pgdata().join("server.key");
         std::fs::write(&crt, ck.cert.pem()).map_err(BackendError::io("writing", &crt))?;
         write_private(&key, &ck.signing_key.serialize_pem())?;
         pg::chown(&crt, u)?;
         pg::chown(&key, u)?;
-        std::fs::write(layout.ca_cert(), ck.cert.pem()).map_err(BackendError::io("writing", layout.ca_cert()))?;
+        std::fs::write(layout.ca_cert(), ck.cert.pem())
+            .map_err(BackendError::io("writing", layout.ca_cert()))?;
 
         let conf = layout.pgdata().join("postgresql.conf");
-        let mut base = std::fs::read_to_string(&conf).map_err(BackendError::io("reading", &conf))?;
+        let mut base =
+            std::fs::read_to_string(&conf).map_err(BackendError::io("reading", &conf))?;
         base.push_str("\n# dbplatform settings (managed; edit through Terraform)\ninclude = 'dbplatform.conf'\n");
         std::fs::write(&conf, base).map_err(BackendError::io("writing", &conf))?;
 
@@ -397,14 +486,28 @@ impl LocalBackend {
         self.save(layout, &meta)?;
         self.write_config(layout, &meta)?;
         // A port taken between probing and binding: pick another once.
-        if let Err(e) = self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), "starting PostgreSQL").await {
+        if let Err(e) = self
+            .pg_ctl_start(
+                &bins,
+                &layout.pgdata(),
+                &layout.log(),
+                "starting PostgreSQL",
+            )
+            .await
+        {
             if !pg::log_tail(&layout.log(), 20).contains("could not bind") {
                 return Err(e);
             }
             meta.port = free_port()?;
             self.save(layout, &meta)?;
             self.write_config(layout, &meta)?;
-            self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), "starting PostgreSQL").await?;
+            self.pg_ctl_start(
+                &bins,
+                &layout.pgdata(),
+                &layout.log(),
+                "starting PostgreSQL",
+            )
+            .await?;
         }
 
         if spec.db_name != "postgres" {
@@ -419,7 +522,8 @@ impl LocalBackend {
                 .map_err(|e| sql_err(&spec.name, e))?;
         }
         if spec.backup_retention_days > 0 {
-            self.take_base_backup(layout, &meta, &layout.backups(), None).await?;
+            self.take_base_backup(layout, &meta, &layout.backups(), None)
+                .await?;
         }
         self.info(layout, &meta).await
     }
@@ -457,7 +561,16 @@ impl LocalBackend {
                 .arg(&conn.user)
                 .arg("-D")
                 .arg(&dir)
-                .args(["-Ft", "-z", "-X", "stream", "-c", "fast", "--no-password", "-l"])
+                .args([
+                    "-Ft",
+                    "-z",
+                    "-X",
+                    "stream",
+                    "-c",
+                    "fast",
+                    "--no-password",
+                    "-l",
+                ])
                 .arg(format!("dbplatform {id}")),
             &format!("pg_basebackup of database {:?}", meta.spec.name),
         )
@@ -469,9 +582,12 @@ impl LocalBackend {
             finished_at: Utc::now(),
             start_wal: Some(start_wal),
         };
-        let json = serde_json::to_string_pretty(&info)
-            .map_err(|e| BackendError::Metadata { path: dir.clone(), message: e.to_string() })?;
-        std::fs::write(dir.join("backup.json"), json).map_err(BackendError::io("writing", dir.join("backup.json")))?;
+        let json = serde_json::to_string_pretty(&info).map_err(|e| BackendError::Metadata {
+            path: dir.clone(),
+            message: e.to_string(),
+        })?;
+        std::fs::write(dir.join("backup.json"), json)
+            .map_err(BackendError::io("writing", dir.join("backup.json")))?;
         Ok(info)
     }
 
@@ -487,7 +603,9 @@ impl LocalBackend {
             if let Ok(t) = std::fs::read_to_string(&p) {
                 match serde_json::from_str::<BackupInfo>(&t) {
                     Ok(b) => out.push(b),
-                    Err(err) => tracing::warn!("ignoring unreadable backup record {}: {err}", p.display()),
+                    Err(err) => {
+                        tracing::warn!("ignoring unreadable backup record {}: {err}", p.display())
+                    }
                 }
             }
         }
@@ -498,17 +616,24 @@ impl LocalBackend {
     /// Removes base backups older than the retention period (always keeping the newest) and WAL they no longer need.
     async fn prune(&self, layout: &Layout, meta: &Metadata) -> Result<(), BackendError> {
         let backups = self.backups_in(&layout.backups())?;
-        let cutoff = Utc::now() - chrono::Duration::days(i64::from(meta.spec.backup_retention_days.max(1)));
-        let keep_from = backups.iter().position(|b| b.finished_at >= cutoff).unwrap_or(backups.len().saturating_sub(1));
+        let cutoff =
+            Utc::now() - chrono::Duration::days(i64::from(meta.spec.backup_retention_days.max(1)));
+        let keep_from = backups
+            .iter()
+            .position(|b| b.finished_at >= cutoff)
+            .unwrap_or(backups.len().saturating_sub(1));
         for b in &backups[..keep_from] {
-            std::fs::remove_dir_all(&b.location).map_err(BackendError::io("removing expired backup", &b.location))?;
+            std::fs::remove_dir_all(&b.location)
+                .map_err(BackendError::io("removing expired backup", &b.location))?;
         }
         if let Some(oldest) = backups.get(keep_from).and_then(|b| b.start_wal.clone()) {
             let bins = self.bins_for(meta)?;
             if bins.has("pg_archivecleanup") {
                 let user = self.os_user()?;
                 pg::run(
-                    pg::command(&bins.tool("pg_archivecleanup"), user.as_ref()).arg(layout.archive()).arg(&oldest),
+                    pg::command(&bins.tool("pg_archivecleanup"), user.as_ref())
+                        .arg(layout.archive())
+                        .arg(&oldest),
                     "removing WAL older than the oldest kept backup",
                 )
                 .await?;
@@ -518,20 +643,34 @@ impl LocalBackend {
     }
 
     /// Takes a base backup when the newest is older than the interval (the local "backup window").
-    async fn ensure_recent_backup(&self, layout: &Layout, meta: &Metadata) -> Result<(), BackendError> {
+    async fn ensure_recent_backup(
+        &self,
+        layout: &Layout,
+        meta: &Metadata,
+    ) -> Result<(), BackendError> {
         if meta.spec.backup_retention_days == 0 {
             return Ok(());
         }
-        let newest = self.backups_in(&layout.backups())?.last().map(|b| b.finished_at);
-        if newest.is_none_or(|t| Utc::now() - t > chrono::Duration::hours(BASE_BACKUP_INTERVAL_HOURS)) {
-            self.take_base_backup(layout, meta, &layout.backups(), None).await?;
+        let newest = self
+            .backups_in(&layout.backups())?
+            .last()
+            .map(|b| b.finished_at);
+        if newest
+            .is_none_or(|t| Utc::now() - t > chrono::Duration::hours(BASE_BACKUP_INTERVAL_HOURS))
+        {
+            self.take_base_backup(layout, meta, &layout.backups(), None)
+                .await?;
             self.prune(layout, meta).await?;
         }
         Ok(())
     }
 
     /// Forces the current WAL segment into the archive and waits until it is there.
-    async fn archive_now(&self, client: &tokio_postgres::Client, name: &str) -> Result<(), BackendError> {
+    async fn archive_now(
+        &self,
+        client: &tokio_postgres::Client,
+        name: &str,
+    ) -> Result<(), BackendError> {
         let wal: String = client
             .query_one("SELECT pg_walfile_name(pg_switch_wal())", &[])
             .await
@@ -574,15 +713,24 @@ impl DatabaseBackend for LocalBackend {
     fn restart_required(&self, current: &DatabaseSpec, desired: &DatabaseSpec) -> Vec<String> {
         let mut out = Vec::new();
         if sizing(&current.instance_class) != sizing(&desired.instance_class) {
-            let (a, b) = (sizing(&current.instance_class), sizing(&desired.instance_class));
+            let (a, b) = (
+                sizing(&current.instance_class),
+                sizing(&desired.instance_class),
+            );
             out.push(format!(
                 "instance_class {:?} -> {:?} (shared_buffers {}MB -> {}MB, max_connections {} -> {})",
                 current.instance_class, desired.instance_class, a.0, b.0, a.1, b.1
             ));
         }
-        let keys: std::collections::BTreeSet<&String> = current.parameters.keys().chain(desired.parameters.keys()).collect();
+        let keys: std::collections::BTreeSet<&String> = current
+            .parameters
+            .keys()
+            .chain(desired.parameters.keys())
+            .collect();
         for k in keys {
-            if current.parameters.get(k) != desired.parameters.get(k) && RESTART_PARAMETERS.contains(&k.as_str()) {
+            if current.parameters.get(k) != desired.parameters.get(k)
+                && RESTART_PARAMETERS.contains(&k.as_str())
+            {
                 out.push(format!("parameters.{k}"));
             }
         }
@@ -593,15 +741,21 @@ impl DatabaseBackend for LocalBackend {
         validate_spec(spec)?;
         let layout = self.layout(&spec.name);
         if layout.root.exists() {
-            return Err(BackendError::AlreadyExists { name: spec.name.clone(), location: layout.root.display().to_string() });
+            return Err(BackendError::AlreadyExists {
+                name: spec.name.clone(),
+                location: layout.root.display().to_string(),
+            });
         }
-        std::fs::create_dir_all(&self.data_dir).map_err(BackendError::io("creating data directory", &self.data_dir))?;
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(BackendError::io("creating data directory", &self.data_dir))?;
         match self.create_inner(spec, &layout).await {
             Ok(info) => Ok(info),
             Err(e) => {
                 // Leave nothing half-made behind: a retry must be able to start from scratch.
                 if let Ok(bins) = self.bins(spec.engine_version.as_deref()) {
-                    if self.is_running(&bins, &layout.pgdata()).await.ok() == Some(DatabaseStatus::Available) {
+                    if self.is_running(&bins, &layout.pgdata()).await.ok()
+                        == Some(DatabaseStatus::Available)
+                    {
                         let _ = self.pg_ctl_stop(&bins, &layout.pgdata(), "immediate").await;
                     }
                 }
@@ -612,7 +766,9 @@ impl DatabaseBackend for LocalBackend {
     }
 
     async fn read(&self, name: &str) -> Result<Option<DatabaseInfo>, BackendError> {
-        let Some((layout, meta)) = self.load(name)? else { return Ok(None) };
+        let Some((layout, meta)) = self.load(name)? else {
+            return Ok(None);
+        };
         if !layout.pgdata().join("PG_VERSION").exists() {
             return Ok(None);
         }
@@ -625,18 +781,28 @@ impl DatabaseBackend for LocalBackend {
         Ok(Some(info))
     }
 
-    async fn update(&self, name: &str, desired: &DatabaseSpec) -> Result<UpdateOutcome, BackendError> {
+    async fn update(
+        &self,
+        name: &str,
+        desired: &DatabaseSpec,
+    ) -> Result<UpdateOutcome, BackendError> {
         validate_spec(desired)?;
         let (layout, mut meta) = self.load_existing(name)?;
         for (field, a, b) in [
             ("engine", &meta.spec.engine, &desired.engine),
             ("db_name", &meta.spec.db_name, &desired.db_name),
-            ("master_username", &meta.spec.master_username, &desired.master_username),
+            (
+                "master_username",
+                &meta.spec.master_username,
+                &desired.master_username,
+            ),
         ] {
             if a != b {
                 return Err(BackendError::Invalid {
                     field: field.into(),
-                    message: format!("cannot change {a:?} to {b:?} in place; the database must be replaced"),
+                    message: format!(
+                        "cannot change {a:?} to {b:?} in place; the database must be replaced"
+                    ),
                 });
             }
         }
@@ -673,10 +839,15 @@ impl DatabaseBackend for LocalBackend {
                     let code = e.code().map(|c| c.code().to_string()).unwrap_or_default();
                     if code != "55P02" && code != "42501" {
                         self.write_config(&layout, &old)?;
-                        let why = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+                        let why = e
+                            .as_db_error()
+                            .map(|d| d.message().to_string())
+                            .unwrap_or_else(|| e.to_string());
                         return Err(BackendError::Invalid {
                             field: format!("parameters.{k}"),
-                            message: format!("PostgreSQL rejects {k} = {v:?} ({why}); fix or remove it"),
+                            message: format!(
+                                "PostgreSQL rejects {k} = {v:?} ({why}); fix or remove it"
+                            ),
                         });
                     }
                 }
@@ -694,30 +865,52 @@ impl DatabaseBackend for LocalBackend {
                     message: format!("PostgreSQL rejects this setting ({err}); fix or remove it"),
                 });
             }
-            client.batch_execute("SELECT pg_reload_conf()").await.map_err(|e| sql_err(name, e))?;
+            client
+                .batch_execute("SELECT pg_reload_conf()")
+                .await
+                .map_err(|e| sql_err(name, e))?;
             tokio::time::sleep(Duration::from_millis(300)).await;
             let pending: i64 = client
-                .query_one("SELECT count(*) FROM pg_settings WHERE pending_restart", &[])
+                .query_one(
+                    "SELECT count(*) FROM pg_settings WHERE pending_restart",
+                    &[],
+                )
                 .await
                 .map_err(|e| sql_err(name, e))?
                 .get(0);
             drop(client);
             if needs_restart || pending > 0 {
                 self.pg_ctl_stop(&bins, &layout.pgdata(), "fast").await?;
-                if let Err(e) =
-                    self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), "restarting PostgreSQL to apply settings").await
+                if let Err(e) = self
+                    .pg_ctl_start(
+                        &bins,
+                        &layout.pgdata(),
+                        &layout.log(),
+                        "restarting PostgreSQL to apply settings",
+                    )
+                    .await
                 {
                     // Put the last working configuration back so the database comes up again.
                     self.write_config(&layout, &old)?;
-                    self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), "starting PostgreSQL with the previous settings")
-                        .await?;
+                    self.pg_ctl_start(
+                        &bins,
+                        &layout.pgdata(),
+                        &layout.log(),
+                        "starting PostgreSQL with the previous settings",
+                    )
+                    .await?;
                     return Err(e);
                 }
                 restarted = true;
             }
         } else {
             if let Err(e) = self
-                .pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), &format!("starting stopped database {name:?}"))
+                .pg_ctl_start(
+                    &bins,
+                    &layout.pgdata(),
+                    &layout.log(),
+                    &format!("starting stopped database {name:?}"),
+                )
                 .await
             {
                 self.write_config(&layout, &old)?;
@@ -730,13 +923,25 @@ impl DatabaseBackend for LocalBackend {
             self.ensure_recent_backup(&layout, &meta).await?;
             self.prune(&layout, &meta).await?;
         }
-        Ok(UpdateOutcome { info: self.info(&layout, &meta).await?, restarted, started })
+        Ok(UpdateOutcome {
+            info: self.info(&layout, &meta).await?,
+            restarted,
+            started,
+        })
     }
 
-    async fn delete(&self, name: &str, opts: &DeleteOptions) -> Result<DeleteOutcome, BackendError> {
-        let Some((layout, meta)) = self.load(name)? else { return Ok(DeleteOutcome { final_backup: None }) };
+    async fn delete(
+        &self,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<DeleteOutcome, BackendError> {
+        let Some((layout, meta)) = self.load(name)? else {
+            return Ok(DeleteOutcome { final_backup: None });
+        };
         if meta.spec.deletion_protection {
-            return Err(BackendError::DeletionProtected { name: name.to_string() });
+            return Err(BackendError::DeletionProtected {
+                name: name.to_string(),
+            });
         }
         let bins = self.bins_for(&meta)?;
         let user = self.os_user()?;
@@ -744,15 +949,22 @@ impl DatabaseBackend for LocalBackend {
         let mut final_backup = None;
         if !opts.skip_final_backup && layout.pgdata().join("PG_VERSION").exists() {
             let now = Utc::now();
-            let id = opts.final_backup_name.clone().unwrap_or_else(|| format!("{name}-{}", now.format("%Y%m%dT%H%M%SZ")));
+            let id = opts
+                .final_backup_name
+                .clone()
+                .unwrap_or_else(|| format!("{name}-{}", now.format("%Y%m%dT%H%M%SZ")));
             let parent = self.final_backups_dir();
             pg::server_dir(&parent, user.as_ref(), 0o755)?;
             let dir = parent.join(&id);
             if dir.exists() {
-                return Err(BackendError::AlreadyExists { name: id, location: dir.display().to_string() });
+                return Err(BackendError::AlreadyExists {
+                    name: id,
+                    location: dir.display().to_string(),
+                });
             }
             let info = if status == DatabaseStatus::Available {
-                self.take_base_backup(&layout, &meta, &parent, Some(id.clone())).await?
+                self.take_base_backup(&layout, &meta, &parent, Some(id.clone()))
+                    .await?
             } else {
                 // A stopped cluster is consistent on disk: a cold copy is a complete backup.
                 pg::server_dir(&dir, user.as_ref(), 0o700)?;
@@ -766,16 +978,26 @@ impl DatabaseBackend for LocalBackend {
                     "final (cold) backup",
                 )
                 .await?;
-                let info =
-                    BackupInfo { id: id.clone(), location: dir.display().to_string(), started_at: now, finished_at: Utc::now(), start_wal: None };
-                let json = serde_json::to_string_pretty(&info)
-                    .map_err(|e| BackendError::Metadata { path: dir.clone(), message: e.to_string() })?;
-                std::fs::write(dir.join("backup.json"), json).map_err(BackendError::io("writing", dir.join("backup.json")))?;
+                let info = BackupInfo {
+                    id: id.clone(),
+                    location: dir.display().to_string(),
+                    started_at: now,
+                    finished_at: Utc::now(),
+                    start_wal: None,
+                };
+                let json =
+                    serde_json::to_string_pretty(&info).map_err(|e| BackendError::Metadata {
+                        path: dir.clone(),
+                        message: e.to_string(),
+                    })?;
+                std::fs::write(dir.join("backup.json"), json)
+                    .map_err(BackendError::io("writing", dir.join("backup.json")))?;
                 info
             };
             for f in [layout.metadata(), layout.secret(), layout.ca_cert()] {
                 if let Some(file) = f.file_name() {
-                    std::fs::copy(&f, dir.join(file)).map_err(BackendError::io("copying into the final backup", &f))?;
+                    std::fs::copy(&f, dir.join(file))
+                        .map_err(BackendError::io("copying into the final backup", &f))?;
                 }
             }
             final_backup = Some(info);
@@ -783,7 +1005,8 @@ impl DatabaseBackend for LocalBackend {
         if status == DatabaseStatus::Available {
             self.pg_ctl_stop(&bins, &layout.pgdata(), "fast").await?;
         }
-        std::fs::remove_dir_all(&layout.root).map_err(BackendError::io("removing", &layout.root))?;
+        std::fs::remove_dir_all(&layout.root)
+            .map_err(BackendError::io("removing", &layout.root))?;
         if meta.socket_dir != layout.run() {
             let _ = std::fs::remove_dir_all(&meta.socket_dir);
         }
@@ -794,7 +1017,13 @@ impl DatabaseBackend for LocalBackend {
         let (layout, meta) = self.load_existing(name)?;
         let bins = self.bins_for(&meta)?;
         if self.is_running(&bins, &layout.pgdata()).await? != DatabaseStatus::Available {
-            self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), &format!("starting database {name:?}")).await?;
+            self.pg_ctl_start(
+                &bins,
+                &layout.pgdata(),
+                &layout.log(),
+                &format!("starting database {name:?}"),
+            )
+            .await?;
         }
         self.info(&layout, &meta).await
     }
@@ -810,7 +1039,9 @@ impl DatabaseBackend for LocalBackend {
 
     async fn backup(&self, name: &str) -> Result<BackupInfo, BackendError> {
         let (layout, meta) = self.load_existing(name)?;
-        let info = self.take_base_backup(&layout, &meta, &layout.backups(), None).await?;
+        let info = self
+            .take_base_backup(&layout, &meta, &layout.backups(), None)
+            .await?;
         self.prune(&layout, &meta).await?;
         Ok(info)
     }
@@ -825,7 +1056,11 @@ impl DatabaseBackend for LocalBackend {
         self.conn(&layout, &meta, &meta.spec.db_name)
     }
 
-    async fn restore(&self, name: &str, target: RestoreTarget) -> Result<RestoredInstance, BackendError> {
+    async fn restore(
+        &self,
+        name: &str,
+        target: RestoreTarget,
+    ) -> Result<RestoredInstance, BackendError> {
         let (layout, meta) = self.load_existing(name)?;
         let bins = self.bins_for(&meta)?;
         let user = self.os_user()?;
@@ -835,7 +1070,10 @@ impl DatabaseBackend for LocalBackend {
             if t > now {
                 return Err(BackendError::Invalid {
                     field: "point_in_time".into(),
-                    message: format!("{} is in the future; give a past time or leave it unset for the latest", rfc3339(t)),
+                    message: format!(
+                        "{} is in the future; give a past time or leave it unset for the latest",
+                        rfc3339(t)
+                    ),
                 });
             }
         }
@@ -856,17 +1094,27 @@ impl DatabaseBackend for LocalBackend {
                         .await
                         .map_err(|e| sql_err(name, e))?;
                     recovery_point = Utc::now();
-                    target_setting = Some(format!("recovery_target_name = {}", pg::conf_quote(&rp)));
+                    target_setting =
+                        Some(format!("recovery_target_name = {}", pg::conf_quote(&rp)));
                 }
                 RestoreTarget::PointInTime(t) => {
                     // A commit after the target lets recovery see that it has passed it.
-                    client.batch_execute("SELECT txid_current()").await.map_err(|e| sql_err(name, e))?;
-                    target_setting = Some(format!("recovery_target_time = {}", pg::conf_quote(&t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())));
+                    client
+                        .batch_execute("SELECT txid_current()")
+                        .await
+                        .map_err(|e| sql_err(name, e))?;
+                    target_setting = Some(format!(
+                        "recovery_target_time = {}",
+                        pg::conf_quote(&t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
+                    ));
                 }
             }
             self.archive_now(&client, name).await?;
         } else if let RestoreTarget::PointInTime(t) = target {
-            target_setting = Some(format!("recovery_target_time = {}", pg::conf_quote(&t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())));
+            target_setting = Some(format!(
+                "recovery_target_time = {}",
+                pg::conf_quote(&t.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string())
+            ));
         } else {
             recovery_point = newest_mtime(&layout.archive()).unwrap_or(now);
         }
@@ -875,7 +1123,12 @@ impl DatabaseBackend for LocalBackend {
             RestoreTarget::PointInTime(t) => t,
             RestoreTarget::Latest => Utc::now(),
         };
-        let Some(base) = backups.iter().rev().find(|b| b.finished_at <= until).cloned() else {
+        let Some(base) = backups
+            .iter()
+            .rev()
+            .find(|b| b.finished_at <= until)
+            .cloned()
+        else {
             return Err(BackendError::Restore(match backups.first() {
                 None => format!("database {name:?} has no base backup yet (backup_retention_days = {}); nothing to restore", meta.spec.backup_retention_days),
                 Some(b) => format!(
@@ -887,8 +1140,11 @@ impl DatabaseBackend for LocalBackend {
         };
 
         let id = format!("{name}-{}", Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
-        let scratch = Layout { root: self.restores_dir().join(&id) };
-        std::fs::create_dir_all(&scratch.root).map_err(BackendError::io("creating directory", &scratch.root))?;
+        let scratch = Layout {
+            root: self.restores_dir().join(&id),
+        };
+        std::fs::create_dir_all(&scratch.root)
+            .map_err(BackendError::io("creating directory", &scratch.root))?;
         pg::chmod(&scratch.root, 0o755)?;
         let socket_dir = socket_dir_for(&scratch.run(), &scratch.root);
         let result = async {
@@ -983,7 +1239,9 @@ impl DatabaseBackend for LocalBackend {
                 location: scratch.root.display().to_string(),
             }),
             Err(e) => {
-                let _ = self.pg_ctl_stop(&bins, &scratch.pgdata(), "immediate").await;
+                let _ = self
+                    .pg_ctl_stop(&bins, &scratch.pgdata(), "immediate")
+                    .await;
                 let _ = std::fs::remove_dir_all(&scratch.root);
                 if socket_dir != scratch.run() {
                     let _ = std::fs::remove_dir_all(&socket_dir);
@@ -993,7 +1251,10 @@ impl DatabaseBackend for LocalBackend {
         }
     }
 
-    async fn check_integrity(&self, restored: &RestoredInstance) -> Result<IntegrityReport, BackendError> {
+    async fn check_integrity(
+        &self,
+        restored: &RestoredInstance,
+    ) -> Result<IntegrityReport, BackendError> {
         let bins = self.bins(None)?;
         if !bins.has("pg_amcheck") {
             return Ok(IntegrityReport {
@@ -1013,28 +1274,54 @@ impl DatabaseBackend for LocalBackend {
             .arg(c.port.to_string())
             .arg("-U")
             .arg(&c.user)
-            .args(["--install-missing", "--all", "--no-password", "--maintenance-db"])
+            .args([
+                "--install-missing",
+                "--all",
+                "--no-password",
+                "--maintenance-db",
+            ])
             .arg(&c.dbname)
             .output()
             .await
-            .map_err(BackendError::io("running pg_amcheck on", &restored.location))?;
-        let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)).trim().to_string();
-        Ok(IntegrityReport { tool: "pg_amcheck".into(), ran: true, ok: out.status.success(), output })
+            .map_err(BackendError::io(
+                "running pg_amcheck on",
+                &restored.location,
+            ))?;
+        let output = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .trim()
+        .to_string();
+        Ok(IntegrityReport {
+            tool: "pg_amcheck".into(),
+            ran: true,
+            ok: out.status.success(),
+            output,
+        })
     }
 
     async fn discard_restored(&self, restored: &RestoredInstance) -> Result<(), BackendError> {
-        let scratch = Layout { root: PathBuf::from(&restored.location) };
+        let scratch = Layout {
+            root: PathBuf::from(&restored.location),
+        };
         if !scratch.root.starts_with(self.restores_dir()) {
             return Err(BackendError::Invalid {
                 field: "location".into(),
-                message: format!("{} is not a scratch restore of this backend", scratch.root.display()),
+                message: format!(
+                    "{} is not a scratch restore of this backend",
+                    scratch.root.display()
+                ),
             });
         }
         let bins = self.bins(None)?;
         if self.is_running(&bins, &scratch.pgdata()).await? == DatabaseStatus::Available {
-            self.pg_ctl_stop(&bins, &scratch.pgdata(), "immediate").await?;
+            self.pg_ctl_stop(&bins, &scratch.pgdata(), "immediate")
+                .await?;
         }
-        std::fs::remove_dir_all(&scratch.root).map_err(BackendError::io("removing", &scratch.root))?;
+        std::fs::remove_dir_all(&scratch.root)
+            .map_err(BackendError::io("removing", &scratch.root))?;
         let sock = PathBuf::from(&restored.connection.host);
         if !sock.starts_with(&scratch.root) {
             let _ = std::fs::remove_dir_all(sock);
@@ -1045,7 +1332,12 @@ impl DatabaseBackend for LocalBackend {
 
 /// The checks every spec must pass on this backend; messages name the attribute and the fix.
 pub fn validate_spec(spec: &DatabaseSpec) -> Result<(), BackendError> {
-    let invalid = |field: &str, message: String| Err(BackendError::Invalid { field: field.into(), message });
+    let invalid = |field: &str, message: String| {
+        Err(BackendError::Invalid {
+            field: field.into(),
+            message,
+        })
+    };
     if !valid_identifier(&spec.name) {
         return invalid(
             "name",
@@ -1060,7 +1352,10 @@ pub fn validate_spec(spec: &DatabaseSpec) -> Result<(), BackendError> {
     }
     if let Some(v) = &spec.engine_version {
         if v.is_empty() || !v.chars().all(|c| c.is_ascii_digit()) {
-            return invalid("engine_version", format!("{v:?} is not a PostgreSQL major version; use e.g. \"15\""));
+            return invalid(
+                "engine_version",
+                format!("{v:?} is not a PostgreSQL major version; use e.g. \"15\""),
+            );
         }
     }
     if spec.multi_az {
@@ -1085,8 +1380,15 @@ pub fn validate_spec(spec: &DatabaseSpec) -> Result<(), BackendError> {
         );
     }
     for (k, v) in &spec.parameters {
-        if k.is_empty() || !k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.') {
-            return invalid(&format!("parameters.{k}"), "not a PostgreSQL setting name (lowercase letters, digits, _ and .)".into());
+        if k.is_empty()
+            || !k
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.')
+        {
+            return invalid(
+                &format!("parameters.{k}"),
+                "not a PostgreSQL setting name (lowercase letters, digits, _ and .)".into(),
+            );
         }
         if MANAGED_PARAMETERS.contains(&k.as_str()) {
             return invalid(
@@ -1095,7 +1397,10 @@ pub fn validate_spec(spec: &DatabaseSpec) -> Result<(), BackendError> {
             );
         }
         if v.contains('\n') {
-            return invalid(&format!("parameters.{k}"), "values cannot contain line breaks".into());
+            return invalid(
+                &format!("parameters.{k}"),
+                "values cannot contain line breaks".into(),
+            );
         }
     }
     Ok(())
@@ -1107,14 +1412,18 @@ fn valid_identifier(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 63
         && b[0].is_ascii_lowercase()
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && !s.ends_with('-')
         && !s.contains("--")
 }
 
 fn valid_sql_name(s: &str) -> bool {
     let b = s.as_bytes();
-    !b.is_empty() && b.len() <= 63 && b[0].is_ascii_alphabetic() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphabetic()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Memory and connection sizing an instance class stands for on this machine: (shared_buffers MB, max_connections).
@@ -1190,8 +1499,15 @@ fn hba_conf(tls_required: bool) -> String {
 
 /// A libpq URI without the password.
 pub fn connection_string(spec: &DatabaseSpec, port: u16) -> String {
-    let mode = if spec.tls_required { "require" } else { "prefer" };
-    format!("postgresql://{}@127.0.0.1:{port}/{}?sslmode={mode}", spec.master_username, spec.db_name)
+    let mode = if spec.tls_required {
+        "require"
+    } else {
+        "prefer"
+    };
+    format!(
+        "postgresql://{}@127.0.0.1:{port}/{}?sslmode={mode}",
+        spec.master_username, spec.db_name
+    )
 }
 
 /// Unix socket paths are limited to ~107 bytes: use a short directory under /tmp when `preferred` is too long.
@@ -1206,8 +1522,11 @@ fn socket_dir_for(preferred: &Path, root: &Path) -> PathBuf {
 }
 
 fn free_port() -> Result<u16, BackendError> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(BackendError::io("finding a free port on", "127.0.0.1"))?;
-    l.local_addr().map(|a| a.port()).map_err(BackendError::io("finding a free port on", "127.0.0.1"))
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(BackendError::io("finding a free port on", "127.0.0.1"))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(BackendError::io("finding a free port on", "127.0.0.1"))
 }
 
 fn write_private(path: &Path, content: &str) -> Result<(), BackendError> {
@@ -1220,7 +1539,8 @@ fn write_private(path: &Path, content: &str) -> Result<(), BackendError> {
         .mode(0o600)
         .open(path)
         .map_err(BackendError::io("writing", path))?;
-    f.write_all(content.as_bytes()).map_err(BackendError::io("writing", path))
+    f.write_all(content.as_bytes())
+        .map_err(BackendError::io("writing", path))
 }
 
 fn quote_ident(s: &str) -> String {
@@ -1232,7 +1552,10 @@ fn sql_err(name: &str, e: tokio_postgres::Error) -> BackendError {
         Some(db) => format!("{}: {}", db.severity(), db.message()),
         None => e.to_string(),
     };
-    BackendError::Sql { name: name.to_string(), message }
+    BackendError::Sql {
+        name: name.to_string(),
+        message,
+    }
 }
 
 fn major_of(version: &str) -> &str {
@@ -1254,7 +1577,10 @@ fn newest_mtime(dir: &Path) -> Option<DateTime<Utc>> {
 
 /// Parameters map helper for callers building specs.
 pub fn parameters(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -1294,14 +1620,23 @@ mod tests {
         let mut s = spec();
         s.engine = "mysql".into();
         let e = validate_spec(&s).unwrap_err().to_string();
-        assert!(e.starts_with("engine:") && e.contains("engine = \"postgres\""), "{e}");
+        assert!(
+            e.starts_with("engine:") && e.contains("engine = \"postgres\""),
+            "{e}"
+        );
         let mut s = spec();
         s.multi_az = true;
-        assert!(validate_spec(&s).unwrap_err().to_string().starts_with("multi_az:"));
+        assert!(validate_spec(&s)
+            .unwrap_err()
+            .to_string()
+            .starts_with("multi_az:"));
         let mut s = spec();
         s.parameters = parameters(&[("archive_command", "true")]);
         let e = validate_spec(&s).unwrap_err().to_string();
-        assert!(e.contains("parameters.archive_command") && e.contains("managed by dbplatform"), "{e}");
+        assert!(
+            e.contains("parameters.archive_command") && e.contains("managed by dbplatform"),
+            "{e}"
+        );
         assert!(validate_spec(&spec()).is_ok());
     }
 
@@ -1313,7 +1648,10 @@ mod tests {
         c.parameters = parameters(&[("work_mem", "8MB")]);
         assert!(b.restart_required(&a, &c).is_empty());
         c.parameters = parameters(&[("max_connections", "80")]);
-        assert_eq!(b.restart_required(&a, &c), vec!["parameters.max_connections".to_string()]);
+        assert_eq!(
+            b.restart_required(&a, &c),
+            vec!["parameters.max_connections".to_string()]
+        );
         let mut d = spec();
         d.instance_class = "db.t4g.medium".into();
         assert!(b.restart_required(&a, &d)[0].contains("shared_buffers 32MB -> 128MB"));
@@ -1324,14 +1662,24 @@ mod tests {
         assert!(hba_conf(true).contains("hostnossl all        all   0.0.0.0/0       reject"));
         assert!(!hba_conf(false).contains("reject"));
         let conf = server_conf(&spec(), 5555, Path::new("/r"), Path::new("/a"));
-        assert!(conf.contains("port = 5555") && conf.contains("archive_mode = on") && conf.contains("ssl = on"));
-        assert_eq!(connection_string(&spec(), 5555), "postgresql://app_admin@127.0.0.1:5555/app?sslmode=require");
+        assert!(
+            conf.contains("port = 5555")
+                && conf.contains("archive_mode = on")
+                && conf.contains("ssl = on")
+        );
+        assert_eq!(
+            connection_string(&spec(), 5555),
+            "postgresql://app_admin@127.0.0.1:5555/app?sslmode=require"
+        );
     }
 
     #[test]
     fn long_socket_paths_move_to_tmp() {
         let long = PathBuf::from(format!("/{}", "x".repeat(120)));
         assert!(socket_dir_for(&long.join("run"), &long).starts_with("/tmp/dbplatform-"));
-        assert_eq!(socket_dir_for(Path::new("/d/run"), Path::new("/d")), PathBuf::from("/d/run"));
+        assert_eq!(
+            socket_dir_for(Path::new("/d/run"), Path::new("/d")),
+            PathBuf::from("/d/run")
+        );
     }
 }

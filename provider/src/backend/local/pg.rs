@@ -54,7 +54,10 @@ impl PgBinaries {
         match pick {
             Some(b) => Ok(b.clone()),
             None => {
-                let have: Vec<String> = found.iter().map(|b| format!("{} in {}", b.version, b.bindir.display())).collect();
+                let have: Vec<String> = found
+                    .iter()
+                    .map(|b| format!("{} in {}", b.version, b.bindir.display()))
+                    .collect();
                 let (tool, hint) = match major {
                     Some(m) if !found.is_empty() => (
                         format!("PostgreSQL {m} server binaries"),
@@ -71,7 +74,11 @@ impl PgBinaries {
                         ),
                     ),
                 };
-                Err(BackendError::MissingTool { tool, searched: format!("searched {}", searched.join(", ")), hint })
+                Err(BackendError::MissingTool {
+                    tool,
+                    searched: format!("searched {}", searched.join(", ")),
+                    hint,
+                })
             }
         }
     }
@@ -84,7 +91,10 @@ fn candidate_dirs() -> Vec<PathBuf> {
     }
     for root in ["/usr/lib/postgresql", "/usr/local/pgsql"] {
         if let Ok(rd) = std::fs::read_dir(root) {
-            let mut v: Vec<PathBuf> = rd.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).collect();
+            let mut v: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect();
             v.sort();
             dirs.extend(v);
         }
@@ -117,12 +127,19 @@ fn probe(dir: &Path) -> Option<PgBinaries> {
             return None;
         }
     }
-    let out = std::process::Command::new(dir.join("postgres")).arg("--version").output().ok()?;
+    let out = std::process::Command::new(dir.join("postgres"))
+        .arg("--version")
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     // "postgres (PostgreSQL) 15.13 (Debian 15.13-0+deb12u1)"
     let version = text.split_whitespace().nth(2)?.to_string();
     let major = version.split('.').next()?.to_string();
-    Some(PgBinaries { bindir: dir.to_path_buf(), major, version })
+    Some(PgBinaries {
+        bindir: dir.to_path_buf(),
+        major,
+        version,
+    })
 }
 
 /// The OS account the PostgreSQL server processes run as.
@@ -155,16 +172,20 @@ pub fn server_user() -> Result<Option<OsUser>, BackendError> {
         })?;
     if !out.status.success() {
         return Err(BackendError::Command {
-            what: format!("creating OS user {name:?} to run PostgreSQL (it refuses to run as root)"),
+            what: format!(
+                "creating OS user {name:?} to run PostgreSQL (it refuses to run as root)"
+            ),
             status: out.status.to_string(),
             output: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         });
     }
-    lookup_user(&name).map(Some).ok_or_else(|| BackendError::Command {
-        what: format!("looking up OS user {name:?}"),
-        status: "not found after useradd".into(),
-        output: String::new(),
-    })
+    lookup_user(&name)
+        .map(Some)
+        .ok_or_else(|| BackendError::Command {
+            what: format!("looking up OS user {name:?}"),
+            status: "not found after useradd".into(),
+            output: String::new(),
+        })
 }
 
 fn lookup_user(name: &str) -> Option<OsUser> {
@@ -172,7 +193,11 @@ fn lookup_user(name: &str) -> Option<OsUser> {
     passwd.lines().find_map(|l| {
         let f: Vec<&str> = l.split(':').collect();
         if f.len() >= 4 && f[0] == name {
-            Some(OsUser { name: name.to_string(), uid: f[2].parse().ok()?, gid: f[3].parse().ok()? })
+            Some(OsUser {
+                name: name.to_string(),
+                uid: f[2].parse().ok()?,
+                gid: f[3].parse().ok()?,
+            })
         } else {
             None
         }
@@ -184,9 +209,14 @@ pub fn command(program: &Path, user: Option<&OsUser>) -> Command {
     let mut c = Command::new(program);
     if let Some(u) = user {
         c.uid(u.uid).gid(u.gid);
-        c.env("HOME", "/tmp").env("USER", &u.name).env("LOGNAME", &u.name);
+        c.env("HOME", "/tmp")
+            .env("USER", &u.name)
+            .env("LOGNAME", &u.name);
     }
-    c.current_dir("/").env("LC_ALL", "C").env("LANG", "C").stdin(Stdio::null());
+    c.current_dir("/")
+        .env("LC_ALL", "C")
+        .env("LANG", "C")
+        .stdin(Stdio::null());
     // Own process group: a Ctrl-C in the terminal running terraform must not stop the database servers.
     c.process_group(0);
     // A PostgreSQL server outlives the provider: it must not inherit any descriptor beyond stdin/stdout/stderr
@@ -218,14 +248,19 @@ pub async fn run(cmd: &mut Command, what: &str) -> Result<String, BackendError> 
         if output.is_empty() {
             output = String::from_utf8_lossy(&out.stdout).trim().to_string();
         }
-        Err(BackendError::Command { what: what.to_string(), status: out.status.to_string(), output })
+        Err(BackendError::Command {
+            what: what.to_string(),
+            status: out.status.to_string(),
+            output,
+        })
     }
 }
 
 /// Hands a path to the server user (no-op when not running as root).
 pub fn chown(path: &Path, user: Option<&OsUser>) -> Result<(), BackendError> {
     if let Some(u) = user {
-        std::os::unix::fs::chown(path, Some(u.uid), Some(u.gid)).map_err(BackendError::io("changing owner of", path))?;
+        std::os::unix::fs::chown(path, Some(u.uid), Some(u.gid))
+            .map_err(BackendError::io("changing owner of", path))?;
     }
     Ok(())
 }
@@ -233,7 +268,8 @@ pub fn chown(path: &Path, user: Option<&OsUser>) -> Result<(), BackendError> {
 /// Sets Unix permission bits.
 pub fn chmod(path: &Path, mode: u32) -> Result<(), BackendError> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(BackendError::io("setting permissions of", path))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(BackendError::io("setting permissions of", path))
 }
 
 /// Creates a directory owned by the server user with the given mode.
@@ -271,6 +307,9 @@ mod tests {
     #[test]
     fn missing_major_names_the_package() {
         let e = PgBinaries::locate(Some("99")).unwrap_err().to_string();
-        assert!(e.contains("PostgreSQL 99") || e.contains("postgresql-99"), "{e}");
+        assert!(
+            e.contains("PostgreSQL 99") || e.contains("postgresql-99"),
+            "{e}"
+        );
     }
 }

@@ -66,9 +66,21 @@ fn diagnostic(r: &RuleResult) -> Option<Diagnostic> {
 pub fn summary_value(decision: &Decision) -> Value {
     let s = &decision.summary;
     let mut m = BTreeMap::new();
-    m.insert("decision_id".to_string(), Value::string(&decision.decision_id));
-    m.insert("outcome".to_string(), Value::string(format!("{:?}", decision.outcome).to_lowercase()));
-    for (k, v) in [("pass", s.pass), ("fail", s.fail), ("warn", s.warn), ("unknown", s.unknown), ("exempted", s.exempted)] {
+    m.insert(
+        "decision_id".to_string(),
+        Value::string(&decision.decision_id),
+    );
+    m.insert(
+        "outcome".to_string(),
+        Value::string(format!("{:?}", decision.outcome).to_lowercase()),
+    );
+    for (k, v) in [
+        ("pass", s.pass),
+        ("fail", s.fail),
+        ("warn", s.warn),
+        ("unknown", s.unknown),
+        ("exempted", s.exempted),
+    ] {
         m.insert(k.to_string(), Value::string(v.to_string()));
     }
     Value::Map(m)

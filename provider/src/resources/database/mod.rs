@@ -18,8 +18,9 @@ use self::env::DatabaseEnv;
 use crate::backend::{BackendError, DatabaseInfo, DatabaseSpec, DatabaseStatus, DeleteOptions};
 use crate::framework::access::{get_bool, get_i64, get_string, get_string_map, Field};
 use crate::framework::{
-    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics, ImportResponse, PlanRequest,
-    PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
+    ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics,
+    ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type,
+    Value,
 };
 
 /// Terraform type name.
@@ -164,7 +165,9 @@ fn field_path(field: &str) -> AttributePath {
 /// Turns a backend error into a diagnostic, on the attribute it names when it names one.
 pub fn backend_diagnostic(summary: &str, e: &BackendError) -> Diagnostic {
     match e {
-        BackendError::Invalid { field, message } if !field.contains('.') || field.starts_with("parameters.") => {
+        BackendError::Invalid { field, message }
+            if !field.contains('.') || field.starts_with("parameters.") =>
+        {
             Diagnostic::error(summary, format!("{field}: {message}")).at(field_path(field))
         }
         BackendError::DeletionProtected { .. } => {
@@ -174,29 +177,61 @@ pub fn backend_diagnostic(summary: &str, e: &BackendError) -> Diagnostic {
     }
 }
 
-fn tier_of<'a>(tiers: &'a policy::model::tiers::TierCatalogue, name: &str) -> Result<&'a Tier, Diagnostic> {
+fn tier_of<'a>(
+    tiers: &'a policy::model::tiers::TierCatalogue,
+    name: &str,
+) -> Result<&'a Tier, Diagnostic> {
     tiers.get(name).ok_or_else(|| {
         Diagnostic::error(
             "Unknown tier",
-            format!("tier {name:?} is not in the tier catalogue; valid tiers are {}.", tiers.names().join(", ")),
+            format!(
+                "tier {name:?} is not in the tier catalogue; valid tiers are {}.",
+                tiers.names().join(", ")
+            ),
         )
         .at(AttributePath::attr("tier"))
     })
 }
 
 /// Fills the attributes the configuration leaves null from the tier (and other defaults) into `planned`.
-fn expand(planned: &mut Value, config: &Value, prior: &Value, tier: &Tier, default_major: Option<&str>) {
+fn expand(
+    planned: &mut Value,
+    config: &Value,
+    prior: &Value,
+    tier: &Tier,
+    default_major: Option<&str>,
+) {
     let set_if_null = |planned: &mut Value, name: &str, v: Value| {
         if config.get(name).is_null() {
             planned.set(name, v);
         }
     };
     set_if_null(planned, "multi_az", Value::Bool(tier.multi_az));
-    set_if_null(planned, "backup_retention_days", Value::int(i64::from(tier.min_backup_retention_days)));
-    set_if_null(planned, "deletion_protection", Value::Bool(tier.deletion_protection));
-    set_if_null(planned, "instance_class", Value::string(&tier.default_instance_class));
-    set_if_null(planned, "performance_insights", Value::Bool(tier.performance_insights));
-    set_if_null(planned, "monitoring_interval_seconds", Value::int(i64::from(tier.monitoring_interval_seconds)));
+    set_if_null(
+        planned,
+        "backup_retention_days",
+        Value::int(i64::from(tier.min_backup_retention_days)),
+    );
+    set_if_null(
+        planned,
+        "deletion_protection",
+        Value::Bool(tier.deletion_protection),
+    );
+    set_if_null(
+        planned,
+        "instance_class",
+        Value::string(&tier.default_instance_class),
+    );
+    set_if_null(
+        planned,
+        "performance_insights",
+        Value::Bool(tier.performance_insights),
+    );
+    set_if_null(
+        planned,
+        "monitoring_interval_seconds",
+        Value::int(i64::from(tier.monitoring_interval_seconds)),
+    );
     if config.get("engine").is_null() {
         planned.set("engine", Value::string("postgres"));
     }
@@ -230,17 +265,28 @@ fn expand(planned: &mut Value, config: &Value, prior: &Value, tier: &Tier, defau
 }
 
 /// Reads a spec out of a (known) planned or state value.
-fn spec_from(v: &Value, tiers: &policy::model::tiers::TierCatalogue) -> Result<DatabaseSpec, Diagnostic> {
+fn spec_from(
+    v: &Value,
+    tiers: &policy::model::tiers::TierCatalogue,
+) -> Result<DatabaseSpec, Diagnostic> {
     let s = |n: &str| -> Result<String, Diagnostic> {
-        get_string(v, n)?.known().ok_or_else(|| Diagnostic::error("Missing value", format!("{n} must be known at apply")).at(AttributePath::attr(n)))
+        get_string(v, n)?.known().ok_or_else(|| {
+            Diagnostic::error("Missing value", format!("{n} must be known at apply"))
+                .at(AttributePath::attr(n))
+        })
     };
     let b = |n: &str| -> Result<bool, Diagnostic> { Ok(get_bool(v, n)?.known().unwrap_or(false)) };
     let tier_name = s("tier")?;
     let tier = tier_of(tiers, &tier_name)?;
-    let retention = get_i64(v, "backup_retention_days")?.known().unwrap_or(i64::from(tier.min_backup_retention_days));
+    let retention = get_i64(v, "backup_retention_days")?
+        .known()
+        .unwrap_or(i64::from(tier.min_backup_retention_days));
     let retention = u32::try_from(retention).map_err(|_| {
-        Diagnostic::error("Invalid backup retention", format!("backup_retention_days must be 0 to 35, got {retention}."))
-            .at(AttributePath::attr("backup_retention_days"))
+        Diagnostic::error(
+            "Invalid backup retention",
+            format!("backup_retention_days must be 0 to 35, got {retention}."),
+        )
+        .at(AttributePath::attr("backup_retention_days"))
     })?;
     Ok(DatabaseSpec {
         name: s("name")?,
@@ -257,24 +303,57 @@ fn spec_from(v: &Value, tiers: &policy::model::tiers::TierCatalogue) -> Result<D
         tls_required: !tier.min_tls_version.is_empty(),
         min_tls_version: tier.min_tls_version.clone(),
         parameters: get_string_map(v, "parameters")?.known().unwrap_or_default(),
-        tags: get_string_map(v, "tags_all")?.known().or(get_string_map(v, "tags")?.known()).unwrap_or_default(),
+        tags: get_string_map(v, "tags_all")?
+            .known()
+            .or(get_string_map(v, "tags")?.known())
+            .unwrap_or_default(),
     })
 }
 
 fn string_map(m: &BTreeMap<String, String>) -> Value {
-    Value::Map(m.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect())
+    Value::Map(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::string(v)))
+            .collect(),
+    )
+}
+
+/// The tags a user configured, recovered from everything the backend holds: without the provider's default tags
+/// and the automatic `tier` tag, unless the configuration (`configured`) sets them itself.
+fn user_tags(
+    spec: &DatabaseSpec,
+    default_tags: &BTreeMap<String, String>,
+    configured: &Value,
+) -> BTreeMap<String, String> {
+    spec.tags
+        .iter()
+        .filter(|(k, v)| {
+            let explicit = !configured.get(k).is_null();
+            explicit
+                || (default_tags.get(*k) != Some(*v) && !(k.as_str() == "tier" && **v == spec.tier))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// The state after apply/read/import: configuration-like attributes from `base` (the plan) where it has them,
 /// everything the backend knows from `info`.
-fn state_from(info: &DatabaseInfo, base: Option<&Value>, backend: &str, default_tags: &BTreeMap<String, String>) -> Value {
+fn state_from(
+    info: &DatabaseInfo,
+    base: Option<&Value>,
+    backend: &str,
+    default_tags: &BTreeMap<String, String>,
+) -> Value {
     let spec = &info.spec;
     let mut m = BTreeMap::new();
     let user_tags: BTreeMap<String, String> = match base.map(|b| b.get("tags")) {
-        Some(Value::Map(t)) => t.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect(),
+        Some(Value::Map(t)) => t
+            .iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+            .collect(),
         Some(_) => BTreeMap::new(),
         // Import/read without a plan: tags are what the backend has beyond the defaults.
-        None => spec.tags.iter().filter(|(k, v)| default_tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        None => user_tags(spec, default_tags, &Value::Null),
     };
     m.insert("id".into(), Value::string(&info.id));
     m.insert("name".into(), Value::string(&spec.name));
@@ -282,25 +361,48 @@ fn state_from(info: &DatabaseInfo, base: Option<&Value>, backend: &str, default_
     m.insert(
         "engine_version".into(),
         Value::string(spec.engine_version.clone().unwrap_or_else(|| {
-            info.engine_version_actual.split('.').next().unwrap_or_default().to_string()
+            info.engine_version_actual
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .to_string()
         })),
     );
     m.insert("tier".into(), Value::string(&spec.tier));
     m.insert("instance_class".into(), Value::string(&spec.instance_class));
     m.insert("db_name".into(), Value::string(&spec.db_name));
-    m.insert("master_username".into(), Value::string(&spec.master_username));
+    m.insert(
+        "master_username".into(),
+        Value::string(&spec.master_username),
+    );
     m.insert("multi_az".into(), Value::Bool(spec.multi_az));
-    m.insert("backup_retention_days".into(), Value::int(i64::from(spec.backup_retention_days)));
-    m.insert("deletion_protection".into(), Value::Bool(spec.deletion_protection));
-    m.insert("performance_insights".into(), base.map(|b| b.get("performance_insights").clone()).unwrap_or(Value::Bool(false)));
+    m.insert(
+        "backup_retention_days".into(),
+        Value::int(i64::from(spec.backup_retention_days)),
+    );
+    m.insert(
+        "deletion_protection".into(),
+        Value::Bool(spec.deletion_protection),
+    );
+    m.insert(
+        "performance_insights".into(),
+        base.map(|b| b.get("performance_insights").clone())
+            .unwrap_or(Value::Bool(false)),
+    );
     m.insert(
         "monitoring_interval_seconds".into(),
-        base.map(|b| b.get("monitoring_interval_seconds").clone()).unwrap_or(Value::int(0)),
+        base.map(|b| b.get("monitoring_interval_seconds").clone())
+            .unwrap_or(Value::int(0)),
     );
-    m.insert("skip_final_snapshot".into(), base.map(|b| b.get("skip_final_snapshot").clone()).unwrap_or(Value::Bool(false)));
+    m.insert(
+        "skip_final_snapshot".into(),
+        base.map(|b| b.get("skip_final_snapshot").clone())
+            .unwrap_or(Value::Bool(false)),
+    );
     m.insert(
         "final_snapshot_identifier".into(),
-        base.map(|b| b.get("final_snapshot_identifier").clone()).unwrap_or(Value::Null),
+        base.map(|b| b.get("final_snapshot_identifier").clone())
+            .unwrap_or(Value::Null),
     );
     m.insert(
         "parameters".into(),
@@ -312,19 +414,35 @@ fn state_from(info: &DatabaseInfo, base: Option<&Value>, backend: &str, default_
     );
     m.insert(
         "tags".into(),
-        if user_tags.is_empty() && base.is_none_or(|b| b.get("tags").is_null()) { Value::Null } else { string_map(&user_tags) },
+        if user_tags.is_empty() && base.is_none_or(|b| b.get("tags").is_null()) {
+            Value::Null
+        } else {
+            string_map(&user_tags)
+        },
     );
     m.insert("tags_all".into(), string_map(&spec.tags));
     m.insert("endpoint".into(), Value::string(&info.endpoint));
     m.insert("port".into(), Value::int(i64::from(info.port)));
     m.insert("status".into(), Value::string(info.status.as_str()));
-    m.insert("connection_string".into(), Value::string(&info.connection_string));
-    m.insert("master_user_secret_path".into(), Value::string(&info.master_user_secret));
+    m.insert(
+        "connection_string".into(),
+        Value::string(&info.connection_string),
+    );
+    m.insert(
+        "master_user_secret_path".into(),
+        Value::string(&info.master_user_secret),
+    );
     m.insert(
         "data_dir".into(),
-        info.data_dir.as_ref().map(|d| Value::string(d.display().to_string())).unwrap_or(Value::Null),
+        info.data_dir
+            .as_ref()
+            .map(|d| Value::string(d.display().to_string()))
+            .unwrap_or(Value::Null),
     );
-    m.insert("engine_version_actual".into(), Value::string(&info.engine_version_actual));
+    m.insert(
+        "engine_version_actual".into(),
+        Value::string(&info.engine_version_actual),
+    );
     m.insert("backend".into(), Value::string(backend));
     m.insert(
         "policy_decision".into(),
@@ -348,7 +466,11 @@ fn substance(v: &Value) -> Value {
 
 fn json_unknown_paths(v: &Value) -> Vec<String> {
     match v {
-        Value::Object(m) => m.iter().filter(|(_, x)| !x.is_wholly_known()).map(|(k, _)| k.clone()).collect(),
+        Value::Object(m) => m
+            .iter()
+            .filter(|(_, x)| !x.is_wholly_known())
+            .map(|(k, _)| k.clone())
+            .collect(),
         _ => vec![],
     }
 }
@@ -385,7 +507,10 @@ impl Resource for DatabaseResource {
     }
 
     async fn plan(&self, req: PlanRequest) -> PlanResponse {
-        let mut resp = PlanResponse { planned: req.planned.clone(), ..Default::default() };
+        let mut resp = PlanResponse {
+            planned: req.planned.clone(),
+            ..Default::default()
+        };
         if req.planned.is_null() {
             return resp;
         }
@@ -396,7 +521,12 @@ impl Resource for DatabaseResource {
                 return resp;
             }
         };
-        let tier_name = match get_string(&req.config, "tier").map(|f| f.require_known(&AttributePath::attr("tier"), "the tier decides the database's settings")) {
+        let tier_name = match get_string(&req.config, "tier").map(|f| {
+            f.require_known(
+                &AttributePath::attr("tier"),
+                "the tier decides the database's settings",
+            )
+        }) {
             Ok(Ok(Some(t))) => t,
             Ok(Ok(None)) => return resp,
             Ok(Err(d)) | Err(d) => {
@@ -412,16 +542,26 @@ impl Resource for DatabaseResource {
             }
         };
         let default_major = if backend.kind() == "local" {
-            crate::backend::local::pg::PgBinaries::locate(None).ok().map(|b| b.major)
+            crate::backend::local::pg::PgBinaries::locate(None)
+                .ok()
+                .map(|b| b.major)
         } else {
             None
         };
         let mut planned = req.planned.clone();
-        expand(&mut planned, &req.config, &req.prior_state, &tier, default_major.as_deref());
+        expand(
+            &mut planned,
+            &req.config,
+            &req.prior_state,
+            &tier,
+            default_major.as_deref(),
+        );
         let default_tags = self.env.default_tags().await;
         let mut tags_all = default_tags.clone();
         // Every database carries its tier as a tag, so cost reports and guardrails see it without extra config.
-        tags_all.entry("tier".to_string()).or_insert_with(|| tier_name.clone());
+        tags_all
+            .entry("tier".to_string())
+            .or_insert_with(|| tier_name.clone());
         match get_string_map(&req.config, "tags") {
             Ok(Field::Known(t)) => {
                 tags_all.extend(t);
@@ -436,10 +576,12 @@ impl Resource for DatabaseResource {
             planned.set("endpoint", Value::string("127.0.0.1"));
         }
 
-        // Tiers the catalogue does not allow on this backend are refused here too, so the golden path holds
-        // even with policy checks turned off.
-        if !tier.allows_backend(backend.kind()) {
-            resp.diagnostics.error_at(
+        // Tiers the catalogue does not allow on this backend are refused: by the guardrails (DBP-TIER-001) when
+        // policy checks run, else here, so the golden path holds with policy checks turned off too.
+        let tier_allowed = tier.allows_backend(backend.kind());
+        let mut own_tier_refusal = Diagnostics::new();
+        if !tier_allowed {
+            own_tier_refusal.error_at(
                 AttributePath::attr("tier"),
                 format!("Tier {tier_name} is not available on the {} backend", backend.kind()),
                 format!(
@@ -452,11 +594,18 @@ impl Resource for DatabaseResource {
         }
 
         // Backend checks need every configurable value known.
-        let all_known = CONFIGURABLE.iter().all(|n| planned.get(n).is_wholly_known());
-        let spec = if all_known { spec_from(&planned, &tiers).ok() } else { None };
-        if let Some(spec) = &spec {
+        let all_known = CONFIGURABLE
+            .iter()
+            .all(|n| planned.get(n).is_wholly_known());
+        let spec = if all_known {
+            spec_from(&planned, &tiers).ok()
+        } else {
+            None
+        };
+        if let Some(spec) = spec.as_ref().filter(|_| tier_allowed) {
             if let Err(e) = backend.validate_spec(spec) {
-                resp.diagnostics.push(backend_diagnostic("Invalid database settings", &e));
+                resp.diagnostics
+                    .push(backend_diagnostic("Invalid database settings", &e));
             }
         }
 
@@ -475,8 +624,12 @@ impl Resource for DatabaseResource {
                         format!("{why}: apply restarts the database server to take this setting, a short interruption for connected clients."),
                     );
                 }
-                if backend.kind() == "local" && prior.engine_version.is_some() && prior.engine_version != spec.engine_version {
-                    resp.requires_replace.push(AttributePath::attr("engine_version"));
+                if backend.kind() == "local"
+                    && prior.engine_version.is_some()
+                    && prior.engine_version != spec.engine_version
+                {
+                    resp.requires_replace
+                        .push(AttributePath::attr("engine_version"));
                 }
             }
             let prior_status = req.prior_state.get("status").as_str().unwrap_or("");
@@ -485,7 +638,13 @@ impl Resource for DatabaseResource {
                 resp.diagnostics.warning_at(
                     AttributePath::attr("status"),
                     "Database is not running",
-                    format!("{} is {prior_status}; apply starts it.", req.prior_state.get("name").as_str().unwrap_or("the database")),
+                    format!(
+                        "{} is {prior_status}; apply starts it.",
+                        req.prior_state
+                            .get("name")
+                            .as_str()
+                            .unwrap_or("the database")
+                    ),
                 );
             } else {
                 planned.set("status", req.prior_state.get("status").clone());
@@ -495,7 +654,8 @@ impl Resource for DatabaseResource {
         }
 
         // Guardrails, on a change only: a no-op plan keeps the prior decision so it does not show as a diff.
-        let changed = req.prior_state.is_null() || substance(&planned) != substance(&req.prior_state);
+        let changed =
+            req.prior_state.is_null() || substance(&planned) != substance(&req.prior_state);
         let action = if req.prior_state.is_null() {
             Action::Create
         } else if changed {
@@ -507,7 +667,10 @@ impl Resource for DatabaseResource {
             resource_type: TYPE_NAME.into(),
             address: None,
             action,
-            before: req.prior_state.to_json().filter(|_| !req.prior_state.is_null()),
+            before: req
+                .prior_state
+                .to_json()
+                .filter(|_| !req.prior_state.is_null()),
             after: planned.to_json(),
             unknown: json_unknown_paths(&planned),
             sensitive: vec![],
@@ -521,16 +684,27 @@ impl Resource for DatabaseResource {
                 if changed {
                     planned.set("policy_decision", guardrails::summary_value(&decision));
                 } else {
-                    planned.set("policy_decision", req.prior_state.get("policy_decision").clone());
+                    planned.set(
+                        "policy_decision",
+                        req.prior_state.get("policy_decision").clone(),
+                    );
                 }
             }
             Ok(None) => {
+                resp.diagnostics.extend(own_tier_refusal);
                 planned.set(
                     "policy_decision",
-                    if changed { Value::Null } else { req.prior_state.get("policy_decision").clone() },
+                    if changed {
+                        Value::Null
+                    } else {
+                        req.prior_state.get("policy_decision").clone()
+                    },
                 );
             }
-            Err(d) => resp.diagnostics.push(d),
+            Err(d) => {
+                resp.diagnostics.push(d);
+                resp.diagnostics.extend(own_tier_refusal);
+            }
         }
         resp.planned = planned;
         resp
@@ -550,7 +724,12 @@ impl Resource for DatabaseResource {
 
         // Destroy.
         if req.planned.is_null() {
-            let name = req.prior.get("name").as_str().unwrap_or_default().to_string();
+            let name = req
+                .prior
+                .get("name")
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             if req.prior.get("deletion_protection").as_bool() == Some(true) {
                 resp.new_state = req.prior.clone();
                 resp.diagnostics.push(
@@ -564,7 +743,11 @@ impl Resource for DatabaseResource {
             }
             let opts = DeleteOptions {
                 skip_final_backup: req.prior.get("skip_final_snapshot").as_bool() == Some(true),
-                final_backup_name: req.prior.get("final_snapshot_identifier").as_str().map(str::to_string),
+                final_backup_name: req
+                    .prior
+                    .get("final_snapshot_identifier")
+                    .as_str()
+                    .map(str::to_string),
             };
             match backend.delete(&name, &opts).await {
                 Ok(out) => {
@@ -575,7 +758,10 @@ impl Resource for DatabaseResource {
                 }
                 Err(e) => {
                     resp.new_state = req.prior.clone();
-                    resp.diagnostics.push(backend_diagnostic(&format!("Could not destroy database {name:?}"), &e));
+                    resp.diagnostics.push(backend_diagnostic(
+                        &format!("Could not destroy database {name:?}"),
+                        &e,
+                    ));
                 }
             }
             return resp;
@@ -595,18 +781,32 @@ impl Resource for DatabaseResource {
             backend.update(&spec.name, &spec).await.map(|o| o.info)
         };
         match result {
-            Ok(info) => resp.new_state = state_from(&info, Some(&req.planned), backend.kind(), &default_tags),
+            Ok(info) => {
+                resp.new_state =
+                    state_from(&info, Some(&req.planned), backend.kind(), &default_tags)
+            }
             Err(e) => {
                 resp.new_state = req.prior.clone();
-                let what = if req.prior.is_null() { "create" } else { "update" };
-                resp.diagnostics.push(backend_diagnostic(&format!("Could not {what} database {:?}", spec.name), &e));
+                let what = if req.prior.is_null() {
+                    "create"
+                } else {
+                    "update"
+                };
+                resp.diagnostics.push(backend_diagnostic(
+                    &format!("Could not {what} database {:?}", spec.name),
+                    &e,
+                ));
             }
         }
         resp
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
-        let mut resp = ReadResponse { new_state: req.current.clone(), private: req.private.clone(), ..Default::default() };
+        let mut resp = ReadResponse {
+            new_state: req.current.clone(),
+            private: req.private.clone(),
+            ..Default::default()
+        };
         let backend = match self.env.backend().await {
             Ok(b) => b,
             Err(e) => {
@@ -614,20 +814,25 @@ impl Resource for DatabaseResource {
                 return resp;
             }
         };
-        let Some(name) = req.current.get("name").as_str().map(str::to_string) else { return resp };
+        let Some(name) = req.current.get("name").as_str().map(str::to_string) else {
+            return resp;
+        };
         match backend.read(&name).await {
             Ok(None) => resp.new_state = Value::Null,
             Ok(Some(info)) => {
                 let default_tags = self.env.default_tags().await;
-                resp.new_state = state_from(&info, Some(&req.current), backend.kind(), &default_tags);
+                resp.new_state =
+                    state_from(&info, Some(&req.current), backend.kind(), &default_tags);
                 // Drift in the backend's own record of tags shows up as a diff on the next plan.
-                let user_tags: BTreeMap<String, String> =
-                    info.spec.tags.iter().filter(|(k, v)| default_tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let user_tags = user_tags(&info.spec, &default_tags, req.current.get("tags"));
                 if !req.current.get("tags").is_null() || !user_tags.is_empty() {
                     resp.new_state.set("tags", string_map(&user_tags));
                 }
             }
-            Err(e) => resp.diagnostics.push(backend_diagnostic(&format!("Could not read database {name:?}"), &e)),
+            Err(e) => resp.diagnostics.push(backend_diagnostic(
+                &format!("Could not read database {name:?}"),
+                &e,
+            )),
         }
         resp
     }
@@ -661,36 +866,61 @@ mod tests {
     use policy::model::tiers::TierCatalogue;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
     fn tier_expansion_fills_only_what_config_leaves_null() {
         let cat = TierCatalogue::embedded();
         let tier = cat.get("tier-2").unwrap();
-        let config = obj(&[("name", Value::string("orders-eu")), ("tier", Value::string("tier-2")), ("backup_retention_days", Value::int(10))]);
+        let config = obj(&[
+            ("name", Value::string("orders-eu")),
+            ("tier", Value::string("tier-2")),
+            ("backup_retention_days", Value::int(10)),
+        ]);
         let mut planned = config.clone();
         expand(&mut planned, &config, &Value::Null, tier, Some("15"));
         assert_eq!(planned.get("backup_retention_days"), &Value::int(10));
         assert_eq!(planned.get("deletion_protection"), &Value::Bool(true));
-        assert_eq!(planned.get("instance_class"), &Value::string("db.t4g.medium"));
+        assert_eq!(
+            planned.get("instance_class"),
+            &Value::string("db.t4g.medium")
+        );
         assert_eq!(planned.get("db_name"), &Value::string("orders_eu"));
         assert_eq!(planned.get("engine_version"), &Value::string("15"));
-        assert_eq!(planned.get("master_username"), &Value::string("orders_eu_admin"));
+        assert_eq!(
+            planned.get("master_username"),
+            &Value::string("orders_eu_admin")
+        );
     }
 
     #[test]
     fn unknown_tier_lists_valid_ones() {
         let cat = TierCatalogue::embedded();
         let e = tier_of(&cat, "gold").unwrap_err();
-        assert!(e.detail.contains("tier-0, tier-1, tier-2, tier-3"), "{}", e.detail);
+        assert!(
+            e.detail.contains("tier-0, tier-1, tier-2, tier-3"),
+            "{}",
+            e.detail
+        );
         assert_eq!(e.attribute, Some(AttributePath::attr("tier")));
     }
 
     #[test]
     fn backend_errors_land_on_their_attribute() {
-        let e = BackendError::Invalid { field: "parameters.work_mem".into(), message: "bad".into() };
+        let e = BackendError::Invalid {
+            field: "parameters.work_mem".into(),
+            message: "bad".into(),
+        };
         let d = backend_diagnostic("x", &e);
-        assert_eq!(d.attribute, Some(AttributePath::attr("parameters").join_key("work_mem")));
+        assert_eq!(
+            d.attribute,
+            Some(AttributePath::attr("parameters").join_key("work_mem"))
+        );
     }
 }
