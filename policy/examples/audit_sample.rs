@@ -44,7 +44,7 @@ fn main() {
 fn write_sample(path: &str) -> Result<(), policy::audit::AuditError> {
     let mut log = AuditLog::open(path)?;
     let now = Utc::now();
-    let start = now - Duration::days(13);
+    let start = now - Duration::days(14);
     let dbs = [
         "module.payments.dbplatform_database.ledger",
         "module.data.aws_db_instance.orders[\"eu\"]",
@@ -97,7 +97,12 @@ fn write_sample(path: &str) -> Result<(), policy::audit::AuditError> {
                           {"id": "DBP-MON-001", "version": "1.0.0"}, {"id": "DBP-DEL-001", "version": "1.0.0"}],
                 "results": results});
             let meta = DecisionMeta {
-                source: if n.is_multiple_of(3) { "cli" } else { "provider" }.into(),
+                source: if n.is_multiple_of(3) {
+                    "cli"
+                } else {
+                    "provider"
+                }
+                .into(),
                 version: "0.1.0".into(),
                 terraform_workspace: Some("prod".into()),
                 terraform_version: Some("1.0.3".into()),

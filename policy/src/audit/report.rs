@@ -637,7 +637,7 @@ fn svg_days(days: &BTreeMap<String, DayCount>) -> String {
     );
     let _ = write!(
         s,
-        "<text x=\"0\" y=\"12\" font-size=\"11\">{}</text>",
+        "<text x=\"0\" y=\"12\" font-size=\"11\">{} per day</text>",
         max as u64
     );
     for (i, (day, c)) in days.iter().enumerate() {
