@@ -886,6 +886,7 @@ mod tests {
             stderr: stderr.into(),
             elapsed: std::time::Duration::from_millis(5),
             timed_out: false,
+            streams_held_open: false,
         }
     }
 

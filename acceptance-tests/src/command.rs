@@ -5,13 +5,17 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::HarnessError;
 
 /// Default limit for one Terraform command; `DBPLATFORM_ACC_TIMEOUT_SECS` overrides it.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long output streams may stay open after the command exited before the harness stops waiting.
+const STREAM_GRACE: Duration = Duration::from_secs(1);
+/// How often the exit of a command is checked while its streams are still open.
+const POLL: Duration = Duration::from_millis(50);
 /// Most of a stream shown in a failure message; longer output keeps its tail (where errors are).
 const MAX_SHOWN: usize = 20_000;
 
@@ -32,12 +36,15 @@ pub struct TfOutput {
     pub elapsed: Duration,
     /// Whether the harness killed the command for running past its timeout.
     pub timed_out: bool,
+    /// Whether stdout/stderr stayed open after the command exited: a process it started (e.g. a database
+    /// server the provider spawned) inherited them, so `terraform apply | tee log` would hang for a user.
+    pub streams_held_open: bool,
 }
 
 impl TfOutput {
-    /// True when the command exited with code 0.
+    /// True when the command exited with code 0 (and closed its output streams).
     pub fn success(&self) -> bool {
-        self.code == Some(0)
+        self.code == Some(0) && !self.streams_held_open
     }
 
     /// stderr with Terraform's diagnostic boxes and 78-column line wrapping undone (see
@@ -85,6 +92,14 @@ impl fmt::Display for TfOutput {
                 self.elapsed.as_secs_f64()
             )?,
             (None, _) => writeln!(f, "  killed by a signal")?,
+        }
+        if self.streams_held_open {
+            writeln!(
+                f,
+                "  stdout/stderr stayed open {:.1}s after it exited: a process it started inherited them \
+                 (a user piping terraform's output would hang until that process ends)",
+                STREAM_GRACE.as_secs_f64()
+            )?;
         }
         writeln!(f, "--- stdout ---\n{}", tail(&self.stdout))?;
         write!(f, "--- stderr ---\n{}", tail(&self.stderr))
@@ -160,7 +175,11 @@ pub fn run(
         .map_err(|e| HarnessError::io(format!("starting `{command}`"), program, e))?;
 
     let (done_tx, done_rx) = mpsc::channel::<()>();
-    let readers: Vec<_> = [
+    let buffers = [
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(Vec::new())),
+    ];
+    let streams = [
         child
             .stdout
             .take()
@@ -169,39 +188,63 @@ pub fn run(
             .stderr
             .take()
             .map(|s| Box::new(s) as Box<dyn Read + Send>),
-    ]
-    .into_iter()
-    .map(|stream| {
-        let done = done_tx.clone();
+    ];
+    for (stream, buf) in streams.into_iter().zip(buffers.iter()) {
+        let (done, buf) = (done_tx.clone(), Arc::clone(buf));
         std::thread::spawn(move || {
-            let mut buf = Vec::new();
             if let Some(mut s) = stream {
-                let _ = s.read_to_end(&mut buf);
+                let mut chunk = [0u8; 8192];
+                while let Ok(n) = s.read(&mut chunk) {
+                    if n == 0 {
+                        break;
+                    }
+                    lock(&buf).extend_from_slice(&chunk[..n]);
+                }
             }
             let _ = done.send(());
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    })
-    .collect();
+        });
+    }
     drop(done_tx);
 
-    // Both streams reach EOF when the process exits, so waiting on them costs no polling latency.
+    // Both streams reach EOF when the process exits, so the usual case returns at once. A process that
+    // Terraform's children left behind holding the pipes (e.g. a database server that inherited them)
+    // would keep them open: then the exit is noticed by polling and the streams get a grace period.
     let deadline = started + timeout;
-    let mut timed_out = false;
-    for _ in 0..2 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if done_rx.recv_timeout(left).is_err() {
-            timed_out = true;
-            let _ = child.kill();
+    let (mut eofs, mut status, mut exited_at, mut timed_out) = (0, None, None::<Instant>, false);
+    while eofs < 2 {
+        let now = Instant::now();
+        let wait = match exited_at {
+            Some(t) => (t + STREAM_GRACE).saturating_duration_since(now),
+            None => deadline.saturating_duration_since(now).min(POLL),
+        };
+        match done_rx.recv_timeout(wait) {
+            Ok(()) => eofs += 1,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
+        if status.is_none() {
+            if let Ok(Some(st)) = child.try_wait() {
+                status = Some(st);
+                exited_at = Some(Instant::now());
+            } else if Instant::now() >= deadline {
+                timed_out = true;
+                let _ = child.kill();
+                break;
+            }
+        }
+        if exited_at.is_some_and(|t| t.elapsed() >= STREAM_GRACE) {
             break;
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| HarnessError::io(format!("waiting for `{command}`"), program, e))?;
-    let mut streams = readers.into_iter().map(|h| h.join().unwrap_or_default());
-    let stdout = streams.next().unwrap_or_default();
-    let stderr = streams.next().unwrap_or_default();
+    let status = match status {
+        Some(st) => st,
+        None => child
+            .wait()
+            .map_err(|e| HarnessError::io(format!("waiting for `{command}`"), program, e))?,
+    };
+    let streams_held_open = eofs < 2 && !timed_out;
+    let [stdout, stderr] =
+        buffers.map(|b| String::from_utf8_lossy(&std::mem::take(&mut *lock(&b))).into_owned());
     Ok(TfOutput {
         command,
         dir: dir.to_path_buf(),
@@ -210,7 +253,12 @@ pub fn run(
         stderr,
         elapsed: started.elapsed(),
         timed_out,
+        streams_held_open,
     })
+}
+
+fn lock(buf: &Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    buf.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn render_command(program: &Path, args: &[&str], shown_env: &[(String, String)]) -> String {
@@ -273,6 +321,25 @@ mod tests {
         assert!(shown.contains("expected success\n$ X=y /bin/sh"), "{shown}");
         assert!(shown.contains("exit code 3"), "{shown}");
         assert!(shown.contains("--- stderr ---\nerr"), "{shown}");
+    }
+
+    #[test]
+    fn run_returns_soon_after_exit_when_a_leftover_child_holds_the_pipes() {
+        let out = run(
+            Path::new("/bin/sh"),
+            &["-c", "echo hi; sleep 3 & exit 0"],
+            Path::new("/"),
+            &[],
+            &[],
+            Duration::from_secs(20),
+        )
+        .expect("sh runs");
+        assert!(out.streams_held_open, "{out}");
+        assert!(!out.success());
+        assert_eq!(out.code, Some(0));
+        assert_eq!(out.stdout, "hi\n");
+        assert!(out.elapsed < Duration::from_secs(5), "{out}");
+        assert!(out.to_string().contains("stayed open"), "{out}");
     }
 
     #[test]

@@ -190,7 +190,7 @@ impl Workdir {
         ))
     }
 
-    /// Addresses of the resources recorded in `terraform.tfstate`, read from the file without starting
+    /// Addresses of the resources with at least one instance in `terraform.tfstate`, read from the file without starting
     /// Terraform (cheap: no provider process); empty when there is no state file.
     pub fn state_file_addresses(&self) -> Result<Vec<String>, HarnessError> {
         let path = self.path.join("terraform.tfstate");
@@ -209,6 +209,12 @@ impl Workdir {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
+            // A failed create leaves a resource entry with no instances: nothing exists for it.
+            .filter(|r| {
+                r.get("instances")
+                    .and_then(Value::as_array)
+                    .is_some_and(|i| !i.is_empty())
+            })
             .map(|r| {
                 let field = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("?").to_string();
                 let module = r

@@ -206,8 +206,9 @@ fn state_file_addresses_reads_the_raw_state_without_terraform() {
         .unwrap_or_else(|e| panic!("{e}"))
         .is_empty());
     let state = r#"{"version": 4, "resources": [
-        {"mode": "data", "type": "dbplatform_tier", "name": "t1", "instances": []},
-        {"module": "module.db", "mode": "managed", "type": "dbplatform_database", "name": "db", "instances": []}]}"#;
+        {"mode": "data", "type": "dbplatform_tier", "name": "t1", "instances": [{}]},
+        {"mode": "managed", "type": "dbplatform_database", "name": "failed", "instances": []},
+        {"module": "module.db", "mode": "managed", "type": "dbplatform_database", "name": "db", "instances": [{}]}]}"#;
     wd.write_file("terraform.tfstate", state)
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
