@@ -393,3 +393,42 @@ fn a_record_edited_and_rehashed_breaks_the_link_to_the_next_record() {
     let r = verify(&f, true);
     assert_first(&r, DamageKind::BadSignature, 3, Some(3));
 }
+
+#[test]
+fn keygen_writes_a_pair_once_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ci-audit.key");
+    assert_eq!(run(AuditCommand::Keygen { out: out.clone() }), 0);
+    let private = std::fs::read_to_string(&out).unwrap();
+    let public = std::fs::read_to_string(dir.path().join("ci-audit.key.pub")).unwrap();
+    assert!(private.starts_with("-----BEGIN PRIVATE KEY-----"));
+    assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(
+            mode, 0o600,
+            "the private key must be readable by its owner only"
+        );
+    }
+    assert_eq!(run(AuditCommand::Keygen { out: out.clone() }), 2);
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        private,
+        "the old key is untouched"
+    );
+    // A log signed with the new key verifies with its public file.
+    let log = dir.path().join("d.jsonl");
+    let key = keys::load_signing_key(&out).unwrap();
+    AuditLog::open(&log)
+        .unwrap()
+        .with_signing_key(key)
+        .append(decision_body(1, "pass"))
+        .unwrap();
+    assert_eq!(
+        cli_verify(&log, Some(&dir.path().join("ci-audit.key.pub")), None),
+        0
+    );
+    assert_eq!(cli_verify(&dir.path().join("missing.jsonl"), None, None), 2);
+}
