@@ -317,3 +317,45 @@ async fn no_log_lines_below_warn_by_default() {
     assert_eq!(code, 0);
     assert!(!stderr.contains("\"@level\":\"debug\""), "{stderr}");
 }
+
+#[test]
+fn a_malformed_client_certificate_is_a_clear_error() {
+    let (code, stdout, stderr) = run_to_exit(
+        &[],
+        &[
+            ("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "6"),
+            ("PLUGIN_CLIENT_CERT", "not a PEM certificate"),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(stdout.is_empty(), "no handshake line: {stdout:?}");
+    assert!(
+        stderr.contains("PLUGIN_CLIENT_CERT does not contain a PEM certificate"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdio_stream_stays_open_until_shutdown() {
+    use provider::proto::plugin::grpc_stdio_client::GrpcStdioClient;
+    let client = ClientIdentity::generate();
+    let plugin = Plugin::start(Some(&client), &[]);
+    let mut stdio = GrpcStdioClient::new(plugin.channel(Some(&client)).await.expect("connect"))
+        .stream_stdio(())
+        .await
+        .expect("StreamStdio")
+        .into_inner();
+    let early = tokio::time::timeout(Duration::from_millis(300), stdio.message()).await;
+    assert!(
+        early.is_err(),
+        "the stream stays open (and silent) while serving: {early:?}"
+    );
+    plugin.shutdown(Some(&client)).await;
+    let end = tokio::time::timeout(Duration::from_secs(3), stdio.message())
+        .await
+        .expect("stream ends at shutdown");
+    assert!(matches!(end, Ok(None)), "clean end of stream: {end:?}");
+    let (code, stderr, _) = plugin.wait(Duration::from_secs(5));
+    assert_eq!(code, 0, "{stderr}");
+}
