@@ -160,6 +160,7 @@ impl Workdir {
     }
 
     /// Runs `terraform ARGS` (which must print JSON, e.g. `show -json`) and parses stdout.
+    #[doc(alias = "terraform_json")]
     pub fn json(&self, args: &[&str]) -> Result<Value, HarnessError> {
         self.json_env(args, &[])
     }
@@ -255,6 +256,16 @@ impl Workdir {
             &["show", "-json", "-no-color", PLAN_FILE],
             extra_env,
         )?))
+    }
+
+    /// Runs [`Workdir::plan_json`] and writes the plan JSON to `name` in this directory (the file CI hands to
+    /// `dbpolicy check`); returns its path and the plan.
+    pub fn write_plan_json(&self, name: &str) -> Result<(PathBuf, Plan), HarnessError> {
+        let plan = self.plan_json()?;
+        let path = self.path.join(name);
+        std::fs::write(&path, plan.raw().to_string())
+            .map_err(|e| HarnessError::io("writing the plan JSON", &path, e))?;
+        Ok((path, plan))
     }
 
     /// Path of the saved plan file written by [`Workdir::plan_json`].

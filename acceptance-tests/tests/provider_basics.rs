@@ -364,3 +364,23 @@ fn plan_time_median_of_5_for_a_tier_data_source() {
         times[4].as_secs_f64()
     );
 }
+
+#[test]
+fn plan_json_is_written_for_dbpolicy_with_the_planned_outputs() {
+    let wd = workdir_with(TIER1);
+    let (path, plan) = ok(wd.write_plan_json("plan.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let on_disk: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(&on_disk, plan.raw());
+    assert_eq!(on_disk["format_version"], "0.2", "{on_disk:#}");
+    assert_eq!(
+        plan.planned_output("multi_az"),
+        Some(&Value::Bool(true)),
+        "{on_disk:#}"
+    );
+    assert_eq!(
+        plan.planned_output("min_backup_retention_days"),
+        Some(&Value::from(14)),
+        "{on_disk:#}"
+    );
+}
