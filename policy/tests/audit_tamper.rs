@@ -114,6 +114,11 @@ fn an_edit_that_breaks_the_json_is_still_edited() {
     let r = verify(&f, false);
     assert_first(&r, DamageKind::Edited, 2, None);
     assert!(r.first().unwrap().detail.contains("not valid JSON"), "{r}");
+    assert_eq!(
+        r.damages.len(),
+        1,
+        "the records after it are not blamed: {r}"
+    );
 }
 
 #[test]

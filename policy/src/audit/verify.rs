@@ -302,6 +302,9 @@ fn verify_contents(
                     None,
                     format!("the line is not an audit record: {why}"),
                 ));
+                // Assume the line held the next record, so the records after it are not reported again.
+                let next = prev.as_ref().map_or(1, |(s, _, _)| s + 1);
+                prev = Some((next, String::new(), i));
                 continue;
             }
         };
@@ -352,7 +355,8 @@ fn verify_contents(
         let expected_seq = prev.as_ref().map_or(1, |(s, _, _)| s + 1);
         let expected_prev = prev.as_ref().map(|(_, h, _)| h.clone());
         if p.seq == expected_seq {
-            if p.prev_hash != expected_prev {
+            let unknown_prev = expected_prev.as_deref() == Some("");
+            if p.prev_hash != expected_prev && !unknown_prev {
                 let detail = match &prev {
                     Some((_, h, j)) => format!(
                         "prev_hash {} does not match the hash {h} of the record before it ({}): a record was inserted or replaced",
@@ -472,7 +476,11 @@ fn verify_contents(
         });
     }
 
-    let head = prev.map(|(s, h, _)| (s, h));
+    // The last record whose content matches its hash: what an auditor can anchor on.
+    let head = lines.iter().rev().find_map(|l| match &l.parsed {
+        Ok(p) if p.computed == p.hash => Some((p.seq, p.hash.clone())),
+        _ => None,
+    });
     if let Some((want_seq, want_hash)) = &opts.expect_head {
         let last_file = files.len().saturating_sub(1);
         let last_line = lines.iter().filter(|l| l.file == last_file).count();
