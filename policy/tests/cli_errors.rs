@@ -96,6 +96,7 @@ fn cases() -> Vec<Case> {
         case("data file not an object", &[("d.json", "[1]")], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--data", "{d}/d.json"], &["d.json", "object at the top level"]),
         case("bad tier catalogue", &[("tiers.toml", "[tiers.x]\nmulti_az = 3\n")], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--data", "{d}/tiers.toml"], &["tiers.toml", "not valid"]),
         case("output into a missing directory", &[], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--now", NOW, "--output", "{d}/no/such/dir/out.txt"], &["out.txt", "cannot write output"]),
+        case("audit log that cannot be written", &[("log", "a file, not a directory")], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--now", NOW, "--on-unknown", "warn", "--audit-log", "{d}/log/decisions.jsonl"], &["decisions.jsonl", "was not recorded, so the check fails closed"]),
         case("no rules at all", &[], &["check", GOOD_PLAN, "--no-default-bundle"], &["no rules to evaluate"]),
         case("explain unknown rule", &[], &["explain", "NOPE-1", "--no-default-bundle", "--policy", POLICIES], &["unknown rule id \"NOPE-1\""]),
         clap_case("bad --format", &["check", GOOD_PLAN, "--format", "yaml"], &["--format"]),

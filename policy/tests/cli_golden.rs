@@ -282,3 +282,50 @@ fn rules_explain_and_schemas() {
         assert!(v.get("$schema").is_some(), "{which}");
     }
 }
+
+#[test]
+fn audit_log_records_the_decision_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit/decisions.jsonl");
+    let log_s = log.display().to_string();
+    let o = dbpolicy(&[
+        "check",
+        "tests/golden/plan/plan.json",
+        "--no-default-bundle",
+        "--policy",
+        "tests/golden/policies",
+        "--now",
+        "2026-11-25T12:00:00Z",
+        "--on-unknown",
+        "warn",
+        "--override",
+        "G-BAK-001",
+        "--reason",
+        "restore pending",
+        "--by",
+        "jane",
+        "--audit-log",
+        &log_s,
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 1);
+    let rec: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(rec["kind"], "decision");
+    assert!(
+        text.contains("restore pending"),
+        "override reason must be on record: {text}"
+    );
+    let v = dbpolicy(&["audit", "verify", &log_s]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert!(
+        stdout(&v).starts_with("OK: 1 records intact"),
+        "{}",
+        stdout(&v)
+    );
+}

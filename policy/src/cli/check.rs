@@ -95,6 +95,45 @@ fn read_plan(name: &str) -> Result<(Vec<u8>, String, PathBuf), CliError> {
     Ok((bytes, name.to_string(), dir))
 }
 
+/// Appends the decision to the audit log when one is configured (`--audit-log` or `$DBPOLICY_AUDIT_LOG`);
+/// a failure to record is an error (fail closed).
+fn record(
+    a: &CheckArgs,
+    decision: &crate::model::decision::Decision,
+    inputs: &[crate::model::Input],
+    terraform_version: Option<String>,
+) -> Result<(), CliError> {
+    let env_set = std::env::var_os(crate::audit::config::ENV_LOG).is_some_and(|v| !v.is_empty());
+    if a.audit_log.is_none() && !env_set {
+        return Ok(());
+    }
+    let config = crate::audit::AuditConfig::resolve(a.audit_log.as_deref())?;
+    let inputs_json = serde_json::to_value(inputs)
+        .map_err(|e| CliError::usage(format!("cannot hash inputs for the audit log: {e}")))?;
+    let meta = crate::audit::DecisionMeta {
+        source: "cli".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        terraform_workspace: a.workspace.clone(),
+        terraform_version,
+        input_sha256: crate::audit::input_sha256(&inputs_json)?,
+        bundle_name: None,
+    };
+    let decision_json = serde_json::to_value(decision).map_err(|e| {
+        CliError::usage(format!(
+            "cannot serialize the decision for the audit log: {e}"
+        ))
+    })?;
+    crate::audit::record_or_fail_closed(&config, &decision_json, &meta).map_err(|e| {
+        CliError::usage(format!(
+            "{}: decision {} was not recorded, so the check fails closed: {}",
+            config.path.display(),
+            e.decision_id,
+            e.source
+        ))
+    })?;
+    Ok(())
+}
+
 /// Runs `dbpolicy check`.
 pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let now = parse_now(&a.now)?;
@@ -115,13 +154,22 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let t0 = std::time::Instant::now();
     let phase = |name: &str| {
         if timing {
-            eprintln!("timing: {name} {:.3}s", t0.elapsed().as_secs_f64());
+            // VmHWM/VmRSS from /proc (Linux), to see which phase sets the peak.
+            let mem = std::fs::read_to_string("/proc/self/status")
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join(", ");
+            eprintln!("timing: {name} {:.3}s {mem}", t0.elapsed().as_secs_f64());
         }
     };
     let engine = PolicyEngine::load(&opts)?;
     phase("load bundle");
 
     let mut inputs = Vec::new();
+    let mut terraform_version = None;
     let mut raws: Vec<(serde_json::Value, String)> = Vec::new();
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     let mut locations = Locations::empty();
@@ -139,6 +187,7 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
             *skipped.entry(t).or_default() += n;
         }
         inputs.append(&mut plan.inputs);
+        terraform_version = terraform_version.or(plan.terraform_version.take());
         if engine.has_conftest() {
             raws.push((std::mem::take(&mut plan.raw), origin));
         }
@@ -155,6 +204,9 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     phase("locations");
     let mut decision = engine.evaluate_with_raw(&inputs, &raw_refs, &ctx)?;
     phase("evaluate");
+    record(a, &decision, &inputs, terraform_version)?;
+    phase("audit");
+    drop(inputs);
     drop(raw_refs);
     drop(raws);
     decision.skipped_resources = skipped

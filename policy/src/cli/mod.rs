@@ -39,6 +39,9 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Run the Rego unit tests of DIR (default: the embedded bundle); exit 1 when a test fails.
     Test(TestArgs),
+    /// The tamper-evident decision log: verify, report, query, keygen, repair, pg-init.
+    #[command(subcommand)]
+    Audit(crate::audit::cli::AuditCommand),
     /// Print a JSON Schema: input, decision or exceptions.
     Schema {
         #[arg(value_enum)]
@@ -97,6 +100,13 @@ pub struct CheckArgs {
     /// conftest compatibility: every package of the --policy dirs with deny/violation/warn rules.
     #[arg(long)]
     pub all_namespaces: bool,
+    /// Record the decision in this audit log (also: $DBPOLICY_AUDIT_LOG). A decision that cannot be recorded
+    /// fails the check (exit 2): overrides and exceptions count only once they are on record.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Terraform workspace recorded in the audit log.
+    #[arg(long, value_name = "NAME", env = "TF_WORKSPACE")]
+    pub workspace: Option<String>,
 }
 
 /// `dbpolicy test`.
@@ -202,6 +212,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Rules(a) => info::rules(&a),
         Command::Explain(a) => info::explain(&a),
         Command::Test(a) => test::run(&a),
+        Command::Audit(cmd) => Ok(u8::try_from(crate::audit::cli::run(cmd)).unwrap_or(EXIT_USAGE)),
         Command::Schema { which } => info::schema(which),
     }
 }
