@@ -42,6 +42,13 @@ fn request(name: &str, engine: &str) -> RdsInstanceSpec {
     }
 }
 
+/// The spec as read back: the instance also carries its tier as a tag.
+fn with_tier_tag(spec: &DatabaseSpec) -> DatabaseSpec {
+    let mut s = spec.clone();
+    s.tags.insert("tier".into(), s.tier.clone());
+    s
+}
+
 async fn create(b: &AwsBackend, req: &RdsInstanceSpec) -> provider::backend::aws::RdsInstance {
     match b.create_instance(req, None).await {
         Ok(i) => i,
@@ -88,7 +95,11 @@ async fn lifecycle(engine: &str) {
         .ok()
         .flatten()
         .expect("instance readable after create");
-    assert_eq!(read.info.spec, req.spec, "neutral spec round-trips");
+    assert_eq!(
+        read.info.spec,
+        with_tier_tag(&req.spec),
+        "neutral spec round-trips"
+    );
     let mut want_aws = req.aws.clone();
     // RDS picks the aws/rds key and the VPC's default security group when none is given (optional+computed).
     want_aws.kms_key_id = read.aws.kms_key_id.clone();
@@ -137,7 +148,7 @@ async fn lifecycle(engine: &str) {
         .modify_instance(&up, None)
         .await
         .unwrap_or_else(|e| panic!("update: {e}"));
-    assert_eq!(after.info.spec, up.spec);
+    assert_eq!(after.info.spec, with_tier_tag(&up.spec));
     assert_eq!(after.aws.allocated_storage_gb, 30);
     assert_eq!(after.aws.max_allocated_storage_gb, Some(100));
 
@@ -253,7 +264,7 @@ async fn drift_and_outside_delete(engine: &str) {
         .modify_instance(&req, None)
         .await
         .unwrap_or_else(|e| panic!("revert drift: {e}"));
-    assert_eq!(back.info.spec, req.spec);
+    assert_eq!(back.info.spec, with_tier_tag(&req.spec));
 
     direct
         .delete_db_instance()
@@ -474,7 +485,7 @@ async fn trait_create_and_update_keep_rds_options() {
     let name = common::unique("trait");
     let spec = request(&name, "postgres").spec;
     let info = b.create(&spec).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(info.spec, spec);
+    assert_eq!(info.spec, with_tier_tag(&spec));
     let mut bigger = spec.clone();
     bigger.instance_class = "db.t4g.medium".into();
     let out = b
@@ -482,7 +493,7 @@ async fn trait_create_and_update_keep_rds_options() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(out.restarted, "a class change restarts");
-    assert_eq!(out.info.spec, bigger);
+    assert_eq!(out.info.spec, with_tier_tag(&bigger));
     let before = b.list_backups(&name).await.map(|v| v.len()).unwrap_or(0);
     let bk = b.backup(&name).await.unwrap_or_else(|e| panic!("{e}"));
     let after = b.list_backups(&name).await.unwrap_or_default();

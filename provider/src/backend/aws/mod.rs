@@ -1006,9 +1006,6 @@ impl AwsBackend {
         if cur.managed {
             have_tags.insert(spec::MANAGED_TAG_KEY.into(), spec::MANAGED_TAG_VALUE.into());
         }
-        if !cur.info.spec.tier.is_empty() {
-            have_tags.insert(spec::TIER_TAG_KEY.into(), cur.info.spec.tier.clone());
-        }
         want_tags.insert(spec::MANAGED_TAG_KEY.into(), spec::MANAGED_TAG_VALUE.into());
         self.sync_tags(&cur.arn, &have_tags, &want_tags).await?;
         if changed && o.apply_immediately {
@@ -1251,6 +1248,7 @@ impl DatabaseBackend for AwsBackend {
         let mut aws = AwsOptions::for_tier(tier.as_ref());
         // Enhanced monitoring needs an IAM role the neutral spec cannot carry.
         aws.monitoring_interval_seconds = 0;
+        aws.log_exports = spec::required_log_exports("aws", &spec.engine);
         self.create_instance(&self.request_from(spec, aws), None)
             .await
             .map(|i| i.info)

@@ -414,7 +414,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         }
     }
     for (k, v) in &spec.tags {
-        if k == TIER_TAG_KEY
+        if (k == TIER_TAG_KEY && *v != spec.tier)
             || k.starts_with("dbplatform:")
             || k.to_ascii_lowercase().starts_with("aws:")
         {
@@ -459,13 +459,24 @@ pub fn instance_tags(spec: &DatabaseSpec) -> BTreeMap<String, String> {
     tags
 }
 
-/// Splits tags read from AWS into (tier, user tags) by removing the ones dbplatform sets itself.
+/// Splits tags read from AWS into (tier, managed?, tags). The `tier` tag stays in the tags (the resource puts it
+/// in `tags_all` too); only the management tag, which no configuration ever sets, is removed.
 pub fn split_tags(
     mut tags: BTreeMap<String, String>,
 ) -> (Option<String>, bool, BTreeMap<String, String>) {
-    let tier = tags.remove(TIER_TAG_KEY);
+    let tier = tags.get(TIER_TAG_KEY).cloned();
     let managed = tags.remove(MANAGED_TAG_KEY).as_deref() == Some(MANAGED_TAG_VALUE);
     (tier, managed, tags)
+}
+
+/// The CloudWatch log exports every dbplatform database on RDS has (DBP-LOG-001): postgresql for PostgreSQL,
+/// error and slowquery for MySQL. Empty on other backends.
+pub fn required_log_exports(backend: &str, engine: &str) -> Vec<String> {
+    match (backend, engine) {
+        ("aws", "mysql") => vec!["error".into(), "slowquery".into()],
+        ("aws", _) => vec!["postgresql".into()],
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -555,6 +566,11 @@ mod tests {
         let mut s = spec("postgres");
         s.spec.tags.insert("tier".into(), "x".into());
         assert_eq!(err_field(validate(&s)), "tags.tier");
+        s.spec.tags.insert("tier".into(), "tier-3".into());
+        assert!(
+            validate(&s).is_ok(),
+            "the tier tag with the tier's own name is fine"
+        );
     }
 
     #[test]
@@ -585,6 +601,8 @@ mod tests {
         let (tier, managed, user) = split_tags(all);
         assert_eq!(tier.as_deref(), Some("tier-3"));
         assert!(managed);
-        assert_eq!(user, s.tags);
+        let mut want = s.tags.clone();
+        want.insert("tier".into(), "tier-3".into());
+        assert_eq!(user, want);
     }
 }
