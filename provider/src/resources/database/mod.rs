@@ -99,6 +99,11 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed("monitoring_interval_seconds", n.clone(), "Enhanced monitoring interval (aws); from the tier.")
                     .use_state_for_unknown(),
             )
+            .attribute(Attribute::computed(
+                "log_exports",
+                Type::List(Box::new(Type::String)),
+                "Engine logs exported to CloudWatch Logs (aws: postgresql, or error and slowquery for MySQL; always on).",
+            ))
             .attribute(
                 Attribute::optional_computed("skip_final_snapshot", b.clone(), "Destroy without a final backup.")
                     .default_value(Value::Bool(false)),
@@ -336,6 +341,11 @@ fn user_tags(
         .collect()
 }
 
+/// `log_exports` as a list value: what the backend exports for this engine (see the aws backend).
+fn log_exports_value(backend: &str, engine: &str) -> Value {
+    Value::List(crate::backend::aws::spec::required_log_exports(backend, engine).into_iter().map(Value::string).collect())
+}
+
 /// The state after apply/read/import: configuration-like attributes from `base` (the plan) where it has them,
 /// everything the backend knows from `info`.
 fn state_from(
@@ -394,6 +404,7 @@ fn state_from(
         base.map(|b| b.get("monitoring_interval_seconds").clone())
             .unwrap_or(Value::int(0)),
     );
+    m.insert("log_exports".into(), log_exports_value(backend, &spec.engine));
     m.insert(
         "skip_final_snapshot".into(),
         base.map(|b| b.get("skip_final_snapshot").clone())
@@ -572,6 +583,10 @@ impl Resource for DatabaseResource {
             Err(d) => resp.diagnostics.push(d),
         }
         planned.set("backend", Value::string(backend.kind()));
+        planned.set("log_exports", match planned.get("engine").as_str() {
+            Some(engine) => log_exports_value(backend.kind(), engine),
+            None => Value::Unknown,
+        });
         if req.prior_state.is_null() && backend.kind() == "local" {
             planned.set("endpoint", Value::string("127.0.0.1"));
         }
@@ -682,7 +697,10 @@ impl Resource for DatabaseResource {
             Ok(Some(decision)) => {
                 resp.diagnostics.extend(guardrails::diagnostics(&decision));
                 if changed {
-                    planned.set("policy_decision", guardrails::summary_value(&decision));
+                    // Terraform plans again during apply and the decision id includes the time, so the value is
+                    // "known after apply": the decision of the final plan travels to apply in the private data.
+                    planned.set("policy_decision", Value::Unknown);
+                    resp.planned_private = guardrails::summary_private(&decision);
                 } else {
                     planned.set(
                         "policy_decision",
@@ -783,7 +801,13 @@ impl Resource for DatabaseResource {
         match result {
             Ok(info) => {
                 resp.new_state =
-                    state_from(&info, Some(&req.planned), backend.kind(), &default_tags)
+                    state_from(&info, Some(&req.planned), backend.kind(), &default_tags);
+                if req.planned.get("policy_decision").is_unknown() {
+                    resp.new_state.set(
+                        "policy_decision",
+                        guardrails::summary_from_private(&req.planned_private),
+                    );
+                }
             }
             Err(e) => {
                 resp.new_state = req.prior.clone();
