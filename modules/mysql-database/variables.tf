@@ -1,0 +1,120 @@
+# Inputs of the golden-path MySQL module. Every input is checked here, at `terraform validate` / `plan`
+# time, so a typo fails before anything reaches the provider or a cloud API, with a message that says what to
+# write instead. The guardrails in the provider check the same rules again (policy bundle), so a configuration
+# that bypasses this module is held to the same standard.
+
+variable "name" {
+  description = "Database identifier, unique per backend: 1-63 lowercase letters, digits and hyphens, starting with a letter, not ending with a hyphen and without \"--\". Changing it replaces the database."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$", var.name)) && length(regexall("--", var.name)) == 0
+    error_message = "The name must be 1-63 lowercase letters, digits and hyphens, start with a letter, not end with a hyphen and not contain \"--\" (e.g. \"orders-db\")."
+  }
+}
+
+variable "tier" {
+  description = "Tier from the dbplatform tier catalogue: tier-0 (mission critical) ... tier-3 (dev/test). The tier sets Multi-AZ, backup retention, deletion protection, instance class and monitoring; MySQL runs on the aws backend only."
+  type        = string
+
+  validation {
+    condition     = contains(["tier-0", "tier-1", "tier-2", "tier-3"], var.tier)
+    error_message = "The tier must be one of tier-0, tier-1, tier-2, tier-3 (see data.dbplatform_tier or docs/guides/modules.md for what each tier means)."
+  }
+}
+
+variable "owner" {
+  description = "Team (or person) accountable for the database; becomes the required `owner` tag."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._@+/-]{0,127}$", var.owner))
+    error_message = "The owner must be a team or person identifier of 1-128 characters without spaces: letters, digits and . _ @ + / - (e.g. \"payments-team\")."
+  }
+}
+
+variable "cost_center" {
+  description = "Cost center the database is billed to; becomes the required `cost_center` tag."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", var.cost_center))
+    error_message = "The cost_center must be 1-64 letters, digits, dots, underscores or hyphens without spaces (e.g. \"cc-4711\")."
+  }
+}
+
+variable "data_classification" {
+  description = "Sensitivity of the data held: public, internal, confidential or restricted; becomes the required `data_classification` tag."
+  type        = string
+
+  validation {
+    condition     = contains(["public", "internal", "confidential", "restricted"], var.data_classification)
+    error_message = "The data_classification must be one of public, internal, confidential, restricted."
+  }
+}
+
+variable "engine_version" {
+  description = "MySQL version, e.g. \"8.0\" (major) or \"8.0.35\". null (the default) takes the platform default. Kept in state once created."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.engine_version == null || can(regex("^(5\\.7|8\\.[0-9])(\\.[0-9]+)?$", var.engine_version))
+    error_message = "The engine_version must be a MySQL version such as \"8.0\" or \"8.0.35\" (5.7 or 8.x), or null for the platform default."
+  }
+}
+
+variable "master_username" {
+  description = "Owner user of the application database (MySQL allows at most 16 characters). null (the default) takes the first 10 characters of the name, with _ for -, plus \"_admin\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.master_username == null || (can(regex("^[A-Za-z][A-Za-z0-9_]{0,15}$", var.master_username)) && !contains(["admin", "root", "rdsadmin", "mysql"], coalesce(var.master_username, "-")))
+    error_message = "The master_username must be 1-16 letters, digits and underscores starting with a letter, and not a well-known name (admin, root, rdsadmin, mysql)."
+  }
+}
+
+variable "instance_class" {
+  description = "Instance class, e.g. \"db.t4g.small\"; null (the default) takes the tier's default class. The tier allows only some classes (data.dbplatform_tier's allowed_instance_classes)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.instance_class == null || can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.instance_class))
+    error_message = "The instance_class must look like \"db.<family>.<size>\" (e.g. \"db.t4g.small\"), or be null for the tier's default."
+  }
+}
+
+variable "parameters" {
+  description = "MySQL settings, e.g. { max_connections = \"200\" }. They go into the database's own parameter group (dbplatform-<name>); settings that need a reboot are applied with one. TLS settings (require_secure_transport, tls_version) are fixed by the platform."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k in keys(var.parameters) : can(regex("^[a-z][a-z0-9_.]*$", k))])
+    error_message = "Every parameters key must be a MySQL system variable name: lowercase letters, digits, _ and . (e.g. \"max_connections\")."
+  }
+}
+
+variable "extra_tags" {
+  description = "Further tags, e.g. { environment = \"prod\" }. owner, cost_center, data_classification and tier are set by the module and cannot be overridden here."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = length(setintersection(keys(var.extra_tags), ["owner", "cost_center", "data_classification", "tier"])) == 0
+    error_message = "The extra_tags must not set owner, cost_center, data_classification or tier: use the module's variables of those names."
+  }
+
+  validation {
+    condition     = alltrue([for k, v in var.extra_tags : length(k) >= 1 && length(k) <= 128 && length(v) <= 256 && !can(regex("^aws:", k))])
+    error_message = "Every extra_tags key must be 1-128 characters and not start with \"aws:\", and every value at most 256 characters."
+  }
+}
+
+variable "skip_final_snapshot" {
+  description = "Destroy without taking a final backup. Leave false outside throwaway environments."
+  type        = bool
+  default     = false
+}
