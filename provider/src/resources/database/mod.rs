@@ -811,6 +811,17 @@ impl Resource for DatabaseResource {
             }
             Err(e) => {
                 resp.new_state = req.prior.clone();
+                // A create that failed while the backend was working (e.g. the wait for "available" timed out)
+                // may have left a database: record it, so Terraform marks it tainted instead of orphaning it.
+                // Not for AlreadyExists/Invalid, where an existing database is not ours.
+                if req.prior.is_null() && matches!(e, BackendError::Command { .. }) {
+                    if let Ok(Some(info)) = backend.read(&spec.name).await {
+                        resp.new_state = state_from(&info, Some(&req.planned), backend.kind(), &default_tags);
+                        if req.planned.get("policy_decision").is_unknown() {
+                            resp.new_state.set("policy_decision", guardrails::summary_from_private(&req.planned_private));
+                        }
+                    }
+                }
                 let what = if req.prior.is_null() {
                     "create"
                 } else {
