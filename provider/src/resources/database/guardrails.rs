@@ -85,3 +85,19 @@ pub fn summary_value(decision: &Decision) -> Value {
     }
     Value::Map(m)
 }
+
+/// The `policy_decision` value as private plan data (JSON), carried from the final plan to apply.
+pub fn summary_private(decision: &Decision) -> Vec<u8> {
+    summary_value(decision)
+        .to_json()
+        .map(|j| j.to_string().into_bytes())
+        .unwrap_or_default()
+}
+
+/// The `policy_decision` value back from private plan data; null when there is none.
+pub fn summary_from_private(private: &[u8]) -> Value {
+    match serde_json::from_slice::<BTreeMap<String, String>>(private) {
+        Ok(m) => Value::Map(m.into_iter().map(|(k, v)| (k, Value::string(v))).collect()),
+        Err(_) => Value::Null,
+    }
+}

@@ -343,7 +343,12 @@ fn user_tags(
 
 /// `log_exports` as a list value: what the backend exports for this engine (see the aws backend).
 fn log_exports_value(backend: &str, engine: &str) -> Value {
-    Value::List(crate::backend::aws::spec::required_log_exports(backend, engine).into_iter().map(Value::string).collect())
+    Value::List(
+        crate::backend::aws::spec::required_log_exports(backend, engine)
+            .into_iter()
+            .map(Value::string)
+            .collect(),
+    )
 }
 
 /// The state after apply/read/import: configuration-like attributes from `base` (the plan) where it has them,
@@ -404,7 +409,10 @@ fn state_from(
         base.map(|b| b.get("monitoring_interval_seconds").clone())
             .unwrap_or(Value::int(0)),
     );
-    m.insert("log_exports".into(), log_exports_value(backend, &spec.engine));
+    m.insert(
+        "log_exports".into(),
+        log_exports_value(backend, &spec.engine),
+    );
     m.insert(
         "skip_final_snapshot".into(),
         base.map(|b| b.get("skip_final_snapshot").clone())
@@ -583,10 +591,13 @@ impl Resource for DatabaseResource {
             Err(d) => resp.diagnostics.push(d),
         }
         planned.set("backend", Value::string(backend.kind()));
-        planned.set("log_exports", match planned.get("engine").as_str() {
-            Some(engine) => log_exports_value(backend.kind(), engine),
-            None => Value::Unknown,
-        });
+        planned.set(
+            "log_exports",
+            match planned.get("engine").as_str() {
+                Some(engine) => log_exports_value(backend.kind(), engine),
+                None => Value::Unknown,
+            },
+        );
         if req.prior_state.is_null() && backend.kind() == "local" {
             planned.set("endpoint", Value::string("127.0.0.1"));
         }
@@ -816,9 +827,13 @@ impl Resource for DatabaseResource {
                 // Not for AlreadyExists/Invalid, where an existing database is not ours.
                 if req.prior.is_null() && matches!(e, BackendError::Command { .. }) {
                     if let Ok(Some(info)) = backend.read(&spec.name).await {
-                        resp.new_state = state_from(&info, Some(&req.planned), backend.kind(), &default_tags);
+                        resp.new_state =
+                            state_from(&info, Some(&req.planned), backend.kind(), &default_tags);
                         if req.planned.get("policy_decision").is_unknown() {
-                            resp.new_state.set("policy_decision", guardrails::summary_from_private(&req.planned_private));
+                            resp.new_state.set(
+                                "policy_decision",
+                                guardrails::summary_from_private(&req.planned_private),
+                            );
                         }
                     }
                 }
