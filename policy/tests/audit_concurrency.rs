@@ -36,31 +36,61 @@ fn helper_append_process() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
+    let big: usize = std::env::var("AUDIT_HELPER_BIG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let mut w = AuditLog::open(&log).unwrap().with_max_bytes(max_bytes);
     for i in 0..count {
         // Resource number encodes writer and position: tag * 1_000_000 + i.
-        w.append(decision_body(tag * 1_000_000 + i, "pass"))
-            .unwrap();
+        let body = if big > 0 {
+            big_decision(i, big)
+        } else {
+            decision_body(tag * 1_000_000 + i, "pass")
+        };
+        w.append(body).unwrap();
     }
 }
 
+/// A decision over `resources` resources (several MB as one line), so that a kill can land inside write().
+fn big_decision(n: u64, resources: usize) -> policy::audit::RecordBody {
+    let results: Vec<serde_json::Value> = (0..resources)
+        .map(|r| {
+            serde_json::json!({"rule_id": "DBP-BAK-001", "status": "fail",
+                "address": format!("module.m{n}.aws_db_instance.db{r}"), "path": "backup_retention_period",
+                "message": "backup retention of 1 day is below the minimum of 7 days for tier-1 databases"})
+        })
+        .collect();
+    let d = serde_json::json!({"decision_id": format!("big-{n}"), "outcome": "fail",
+        "bundle_hash": "sha256:00", "results": results});
+    let meta = policy::audit::DecisionMeta {
+        source: "cli".into(),
+        version: "0".into(),
+        ..Default::default()
+    };
+    policy::audit::decision_record(&d, &meta).unwrap()
+}
+
 fn spawn_writer(log: &Path, tag: u64, count: u64, max_bytes: u64) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            HELPER,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("AUDIT_HELPER_LOG", log)
-        .env("AUDIT_HELPER_TAG", tag.to_string())
-        .env("AUDIT_HELPER_COUNT", count.to_string())
-        .env("AUDIT_HELPER_MAX_BYTES", max_bytes.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    writer(log, tag, count, max_bytes).spawn().unwrap()
+}
+
+fn writer(log: &Path, tag: u64, count: u64, max_bytes: u64) -> Command {
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.args([
+        "--exact",
+        HELPER,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("AUDIT_HELPER_LOG", log)
+    .env("AUDIT_HELPER_TAG", tag.to_string())
+    .env("AUDIT_HELPER_COUNT", count.to_string())
+    .env("AUDIT_HELPER_MAX_BYTES", max_bytes.to_string())
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
+    c
 }
 
 #[test]
@@ -135,10 +165,12 @@ fn a_writer_killed_with_sigkill_leaves_a_log_verify_reports_precisely() {
     let complete = bytes.iter().filter(|&&b| b == b'\n').count();
     if bytes.last() == Some(&b'\n') {
         // Killed between two appends: every record is whole and the chain is intact.
+        eprintln!("killed between appends after {complete} records");
         assert!(r.ok(), "{r}");
         assert_eq!(r.records as usize, complete);
     } else {
         // Killed inside write(): exactly one damage, the torn last line, right after the last complete record.
+        eprintln!("killed mid-write after {complete} records: {r}");
         assert_eq!(r.damages.len(), 1, "{r}");
         let d = r.first().unwrap();
         assert_eq!(
@@ -156,4 +188,71 @@ fn a_writer_killed_with_sigkill_leaves_a_log_verify_reports_precisely() {
     }
     w.append(decision_body(2, "pass")).unwrap();
     assert!(verify_log(&log, &VerifyOptions::default()).unwrap().ok());
+}
+
+#[test]
+fn a_writer_killed_inside_a_large_write_leaves_a_torn_line_that_verify_names() {
+    // Records of a few MB each: write() takes long enough to be caught in the act. The kill can still land just
+    // after a write finished; then the attempt is repeated with a fresh log.
+    for attempt in 1..=5 {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("decisions.jsonl");
+        let mut child = writer(&log, 4, 1000, 0)
+            .env("AUDIT_HELPER_BIG", "20000")
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        let mut seen_complete = false;
+        loop {
+            assert!(
+                start.elapsed() < Duration::from_secs(120),
+                "never saw a write in progress"
+            );
+            let len = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+            if len > 0 {
+                use std::io::{Read, Seek, SeekFrom};
+                let mut last = [0u8; 1];
+                let mut f = std::fs::File::open(&log).unwrap();
+                f.seek(SeekFrom::Start(len - 1)).unwrap();
+                if f.read_exact(&mut last).is_ok() {
+                    if last[0] == b'\n' {
+                        seen_complete = true;
+                    } else if seen_complete {
+                        // The second or a later record is half on disk right now: kill the writer.
+                        child.kill().unwrap();
+                        break;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let _ = child.wait();
+        let bytes = std::fs::read(&log).unwrap();
+        if bytes.last() == Some(&b'\n') {
+            eprintln!("attempt {attempt}: the kill landed after the write finished; again");
+            continue;
+        }
+        let complete = bytes.iter().filter(|&&b| b == b'\n').count();
+        let r = verify_log(&log, &VerifyOptions::default()).unwrap();
+        eprintln!(
+            "killed inside write(): {} bytes, {complete} complete records: {r}",
+            bytes.len()
+        );
+        assert!(complete >= 1);
+        assert_eq!(r.damages.len(), 1, "{r}");
+        let d = r.first().unwrap();
+        assert_eq!(
+            (d.kind, d.line),
+            (DamageKind::TornLastLine, complete + 1),
+            "{r}"
+        );
+        assert_eq!(r.head.as_ref().map_or(0, |h| h.0) as usize, complete, "{r}");
+        let err = AuditLog::open(&log)
+            .unwrap()
+            .append(decision_body(1, "pass"))
+            .unwrap_err();
+        assert!(err.to_string().contains("torn"), "{err}");
+        return;
+    }
+    panic!("in 5 attempts the kill never landed inside a write");
 }
