@@ -103,17 +103,20 @@ pub(crate) fn evaluate_inputs(
         .map(|n| n.get())
         .unwrap_or(1);
     let threads = threads.min(inputs.len().div_ceil(MIN_CHUNK)).max(1);
+    // Evaluate in address order: results then come out in decision order and need no sort of their own.
+    let mut order: Vec<&Input> = inputs.iter().collect();
+    order.sort_by(|a, b| a.address.cmp(&b.address));
     if threads == 1 {
         let mut ev = Evaluator::new(prepared, compiled)?;
         let mut out = Vec::new();
-        for input in inputs {
+        for input in order {
             eval_one(pe, &mut ev, input, ctx, &mut out)?;
         }
         return Ok(out);
     }
-    let chunk = inputs.len().div_ceil(threads);
+    let chunk = order.len().div_ceil(threads);
     let parts: Vec<Result<Vec<RuleResult>, EngineError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
+        let handles: Vec<_> = order
             .chunks(chunk)
             .map(|part| {
                 s.spawn(move || {
@@ -368,20 +371,13 @@ pub(crate) fn finish(
     mut results: Vec<RuleResult>,
     ctx: &EvalContext,
 ) -> Decision {
-    results.sort_by(|a, b| {
-        (
-            a.address.as_str(),
-            a.rule_id.as_str(),
-            a.path.as_str(),
-            a.message.as_str(),
-        )
-            .cmp(&(
-                b.address.as_str(),
-                b.rule_id.as_str(),
-                b.path.as_str(),
-                b.message.as_str(),
-            ))
-    });
+    fn key(r: &RuleResult) -> (&str, &str, &str, &str) {
+        (&r.address, &r.rule_id, &r.path, &r.message)
+    }
+    // Usually already in order (inputs are evaluated by address); conftest results appended at the end are not.
+    if !results.is_sorted_by(|a, b| key(a) <= key(b)) {
+        results.sort_by(|a, b| key(a).cmp(&key(b)));
+    }
     let rules = pe.rule_infos();
     let mut summary = Summary {
         resources: inputs.len(),
