@@ -17,14 +17,8 @@ fi
 
 cargo build -q -p dbplatform-policy --bin dbpolicy --example audit_sample
 cargo run -q -p dbplatform-policy --example audit_sample -- "$out/decisions.jsonl"
-if target/debug/dbpolicy audit --help >/dev/null 2>&1; then
-  target/debug/dbpolicy audit verify "$out/decisions.jsonl"
-  target/debug/dbpolicy audit report "$out/decisions.jsonl" --format html --output "$out/report.html"
-else
-  # `dbpolicy audit` not wired yet: render through the same library code.
-  rm -f "$out"/decisions.jsonl*
-  cargo run -q -p dbplatform-policy --example audit_sample -- "$out/decisions.jsonl" --report "$out/report.html"
-fi
+target/debug/dbpolicy audit verify "$out/decisions.jsonl"
+target/debug/dbpolicy audit report "$out/decisions.jsonl" --format html --output "$out/report.html"
 
 profile="$(mktemp -d)"
 trap 'rm -rf "$profile"' EXIT
