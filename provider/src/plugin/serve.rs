@@ -243,8 +243,11 @@ async fn accept_loop(
                 let acceptor = acceptor.clone();
                 let shutdown = shutdown.clone();
                 tokio::spawn(async move {
+                    let started = std::time::Instant::now();
                     match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(conn)).await {
                         Ok(Ok(stream)) => {
+                            let micros = started.elapsed().as_micros() as u64;
+                            tracing::trace!(micros, "TLS handshake done");
                             let _ = out.send(PluginStream::Tls(Box::new(stream))).await;
                         }
                         // Terraform drops half-open connections when it shuts a provider down.
