@@ -285,3 +285,114 @@ fn bad_input_is_refused_at_plan_before_any_api_call() {
             .run();
     }
 }
+
+fn parameter_group_config(name: &str, engine: &str, params: &str) -> String {
+    let version = if engine == "mysql" { "8.0" } else { "16" };
+    format!(
+        "{}\nresource \"dbplatform_parameter_group\" \"pg\" {{\n  name           = \"{name}\"\n  engine         = \"{engine}\"\n  engine_version = \"{version}\"\n  tier           = \"tier-2\"\n  parameters     = {{ {params} }}\n}}\n",
+        provider_block()
+    )
+}
+
+const PG: &str = "dbplatform_parameter_group.pg";
+
+#[test]
+fn parameter_group_forces_tls_merges_baseline_and_imports() {
+    let name = unique("acc-params");
+    case()
+        .step(
+            Step::apply(parameter_group_config(
+                &name,
+                "postgres",
+                "work_mem = \"8192\"",
+            ))
+            .expect(ExpectPlan::creates(1))
+            .check(Check::attr_equals(PG, "family", "postgres16"))
+            .check(Check::custom("TLS forced", |st| {
+                let v = st
+                    .attr(PG, "effective_parameters")
+                    .map_err(|e| e.to_string())?;
+                match v.get("rds.force_ssl").and_then(|x| x.as_str()) {
+                    Some("1") => Ok(()),
+                    other => Err(format!("rds.force_ssl is {other:?} in {v}")),
+                }
+            }))
+            .check(Check::attr_equals(
+                PG,
+                "effective_parameters.work_mem",
+                "8192",
+            ))
+            .check(Check::attr_equals(
+                PG,
+                "effective_parameters.log_min_duration_statement",
+                "5000",
+            ))
+            .check(Check::attr_equals(
+                PG,
+                "apply_methods.work_mem",
+                "immediate",
+            ))
+            .check(Check::attr_matches(PG, "arn", "^arn:aws:rds:us-east-1:")),
+        )
+        .step(
+            Step::apply(parameter_group_config(
+                &name,
+                "postgres",
+                "work_mem = \"16384\", shared_buffers = \"32768\"",
+            ))
+            .expect(ExpectPlan::Changes {
+                create: 0,
+                update: 1,
+                replace: 0,
+                destroy: 0,
+            })
+            .check(Check::attr_equals(
+                PG,
+                "effective_parameters.shared_buffers",
+                "32768",
+            ))
+            .check(Check::attr_equals(
+                PG,
+                "apply_methods.shared_buffers",
+                "pending-reboot",
+            )),
+        )
+        .step(Step::import_verify(ImportVerify {
+            address: PG.into(),
+            id: None,
+            ignore: vec![],
+        }))
+        .run();
+}
+
+#[test]
+fn parameter_group_refuses_turning_tls_off_and_changes_family_by_replacement() {
+    let name = unique("acc-params-my");
+    case()
+        .step(
+            Step::plan_only(parameter_group_config(
+                &name,
+                "mysql",
+                "require_secure_transport = \"0\"",
+            ))
+            .expect(ExpectPlan::error(
+                "(?s)require_secure_transport.*TLS is required",
+            )),
+        )
+        .step(
+            Step::apply(parameter_group_config(&name, "mysql", ""))
+                .check(Check::attr_equals(PG, "family", "mysql8.0")),
+        )
+        .step(
+            Step::plan_only(
+                parameter_group_config(&name, "mysql", "").replace("\"8.0\"", "\"8.4\""),
+            )
+            .expect(ExpectPlan::Changes {
+                create: 0,
+                update: 0,
+                replace: 1,
+                destroy: 0,
+            }),
+        )
+        .run();
+}

@@ -11,9 +11,7 @@ use std::time::Duration;
 use provider::backend::aws::parameter_group::{effective_parameters, ParameterGroupSpec};
 use provider::backend::aws::spec::{AwsOptions, RdsInstanceSpec, MANAGED_TAG_KEY};
 use provider::backend::aws::AwsBackend;
-use provider::backend::{
-    BackendError, DatabaseBackend, DatabaseSpec, DatabaseStatus, DeleteOptions,
-};
+use provider::backend::{DatabaseBackend, DatabaseSpec, DatabaseStatus, DeleteOptions};
 
 fn request(name: &str, engine: &str) -> RdsInstanceSpec {
     RdsInstanceSpec {
@@ -385,7 +383,8 @@ async fn bad_input_is_refused_before_any_api_call() {
     common::moto();
     // Nothing listens on this endpoint: reaching the API would be a connection error, not these messages.
     let b = AwsBackend::connect(&common::config_for("http://127.0.0.1:9")).await;
-    let cases: Vec<(Box<dyn Fn(&mut RdsInstanceSpec)>, &str)> = vec![
+    type Mutate = Box<dyn Fn(&mut RdsInstanceSpec)>;
+    let cases: Vec<(Mutate, &str)> = vec![
         (
             Box::new(|r| r.spec.name = "Bad--name-".into()),
             "name: \"Bad--name-\" is not a valid RDS instance identifier",

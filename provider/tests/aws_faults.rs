@@ -41,11 +41,14 @@ struct Rule {
     fault: Fault,
 }
 
+/// Every request the proxy saw: its action and the fault it got, if any.
+type Seen = Arc<Mutex<Vec<(String, Option<Fault>)>>>;
+
 #[derive(Clone, Default)]
 struct Proxy {
     rules: Arc<Mutex<Vec<Rule>>>,
     /// (action, fault applied) for every request seen.
-    seen: Arc<Mutex<Vec<(String, Option<Fault>)>>>,
+    seen: Seen,
 }
 
 impl Proxy {

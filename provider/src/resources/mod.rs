@@ -5,6 +5,7 @@
 
 pub mod database;
 pub mod database_data_source;
+pub mod parameter_group;
 pub mod provider;
 pub mod restore_test;
 pub mod tier_data_source;

@@ -408,6 +408,7 @@ impl Provider for DbPlatformProvider {
             Arc::new(super::database::DatabaseResource::new(
                 Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>
             )),
+            Arc::new(super::parameter_group::ParameterGroupResource::new(Arc::clone(state))),
             Arc::new(super::restore_test::RestoreTestResource::new(
                 Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>,
             )),
