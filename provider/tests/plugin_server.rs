@@ -444,6 +444,24 @@ async fn upgrade_state_from_json_and_refuse_flatmap() {
     assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     let v = undv(&r.upgraded_state, &ty);
     assert_eq!(v.get("size"), &Value::int(3));
+
+    // Every digit of a stored number survives (beyond f64 and u64).
+    let json = br#"{"id":"id-a","name":"a","size":123456789012345678901234567890.5}"#.to_vec();
+    let r = s
+        .upgrade_resource_state(Request::new(pb::upgrade_resource_state::Request {
+            type_name: "test_thing".into(),
+            version: 1,
+            raw_state: Some(pb::RawState {
+                json,
+                flatmap: Default::default(),
+            }),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let v = undv(&r.upgraded_state, &ty);
+    let size = Number::parse("123456789012345678901234567890.5").unwrap();
+    assert_eq!(v.get("size"), &Value::Number(size));
     assert_eq!(v.get("name"), &Value::string("a"));
 
     let r = s

@@ -600,14 +600,20 @@ impl ProviderService {
                 return None;
             }
         };
-        let upgraded = match e.resource.upgrade_state(req.version, parsed).await {
+        let upgraded = match e.resource.upgrade_state(req.version, parsed.clone()).await {
             Ok(v) => v,
             Err(d) => {
                 diags.extend(d);
                 return None;
             }
         };
-        let bytes = upgraded.to_string().into_bytes();
+        // serde_json keeps only f64/i64/u64 precision: when the resource left the state as it was, decode the
+        // stored bytes themselves so that every digit of a number survives.
+        let bytes = if upgraded == parsed {
+            json.to_vec()
+        } else {
+            upgraded.to_string().into_bytes()
+        };
         let opts = crate::codec::json::DecodeOptions {
             ignore_undefined_attributes: true,
         };
