@@ -396,3 +396,53 @@ fn parameter_group_refuses_turning_tls_off_and_changes_family_by_replacement() {
         )
         .run();
 }
+
+/// Plan time with 1 and with 50 databases in one configuration: the plan to create them, and the no-op plan
+/// after apply (which refreshes each from RDS). Printed for the report; bounded so a pathological slowdown fails.
+#[test]
+fn plan_time_for_1_and_50_databases() {
+    let mut report = Vec::new();
+    for n in [1usize, 50] {
+        let prefix = unique(&format!("perf{n}"));
+        let config = format!(
+            "{}\nresource \"dbplatform_database\" \"db\" {{\n  count          = {n}\n  name           = \"{prefix}-${{count.index}}\"\n  engine         = \"postgres\"\n  engine_version = \"16\"\n  tier           = \"tier-3\"\n  db_name        = \"app\"\n  skip_final_snapshot = true\n}}\n",
+            provider_block()
+        );
+        let mut wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_REGION", "us-east-1"),
+        ] {
+            wd.set_env(k, v);
+        }
+        wd.write_config(&config).unwrap_or_else(|e| panic!("{e}"));
+        wd.init().unwrap_or_else(|e| panic!("{e}"));
+        let timed = |args: &[&str]| {
+            let t = std::time::Instant::now();
+            let out = wd.run_ok(args).unwrap_or_else(|e| panic!("{e}"));
+            (t.elapsed(), out)
+        };
+        let (create_plan, out) = timed(&["plan", "-input=false", "-no-color"]);
+        assert!(
+            out.stdout
+                .contains(&format!("Plan: {n} to add, 0 to change, 0 to destroy.")),
+            "{out}"
+        );
+        let (apply, _) = timed(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+        let (noop_plan, out) = timed(&["plan", "-input=false", "-no-color"]);
+        assert!(out.stdout.contains("No changes."), "{out}");
+        wd.destroy().unwrap_or_else(|e| panic!("{e}"));
+        report.push(format!(
+            "{n} database(s): create plan {:.2}s, apply {:.2}s, no-op plan (refresh) {:.2}s",
+            create_plan.as_secs_f64(),
+            apply.as_secs_f64(),
+            noop_plan.as_secs_f64()
+        ));
+        assert!(
+            noop_plan < Duration::from_secs(120),
+            "no-op plan of {n} databases took {noop_plan:?}"
+        );
+    }
+    eprintln!("[timing] {}", report.join("; "));
+}
