@@ -20,7 +20,10 @@ fn provider_block(data_dir: &Path) -> String {
 provider "dbplatform" {{
   backend = "local"
   local {{
-    data_dir = "{}"
+    data_dir = "{dd}"
+  }}
+  policy {{
+    audit_log = "{dd}/audit.jsonl"
   }}
   default_tags = {{
     cost_center         = "cc-acc"
@@ -28,7 +31,7 @@ provider "dbplatform" {{
   }}
 }}
 "#,
-        data_dir.display()
+        dd = data_dir.display()
     )
 }
 
@@ -186,6 +189,8 @@ fn data_dir() -> (tempfile::TempDir, PathBuf) {
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
         .unwrap_or_else(|e| panic!("chmod: {e}"));
     let d = tmp.path().join("data");
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("create {}: {e}", d.display()));
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|e| panic!("chmod: {e}"));
     (tmp, d)
 }
 
@@ -253,11 +258,45 @@ fn local_database_lifecycle() {
                     }
                 })),
         )
-        // 3. update in place: a reloadable parameter and a tag
+        // 2b. a verification that does not hold is an apply error showing the mismatch; the result is recorded
+        .step(
+            Step::apply(format!(
+                "{}\n{}",
+                config(&dd, "", true),
+                r#"
+resource "dbplatform_restore_test" "bad" {
+  database_id = dbplatform_database.db.id
+  verify {
+    name     = "row count"
+    query    = "SELECT count(*) FROM items"
+    expected = "499"
+  }
+}
+"#
+            ))
+            .expect(ExpectPlan::error(
+                r#"Restore test of "acc-orders" failed.*verify "row count": the restored copy returned "500", expected "499""#,
+            )),
+        )
+        // 3. update in place: a reloadable parameter and a tag (the failed test goes away)
         .step(
             Step::apply(config(&dd, "  parameters = { work_mem = \"8MB\" }\n  tags = { owner = \"acceptance\", team = \"db\" }", true))
-                .expect(ExpectPlan::Changes { create: 0, update: 1, replace: 0, destroy: 0 })
+                .expect(ExpectPlan::Changes { create: 0, update: 1, replace: 0, destroy: 1 })
                 .check(Check::attr_equals(DB, "tags.team", "db"))
+                .check(Check::custom("audit log holds both restore tests", {
+                    let audit = dd.join("audit.jsonl");
+                    move |_| {
+                        let text = std::fs::read_to_string(&audit).map_err(|e| format!("{}: {e}", audit.display()))?;
+                        let tests: Vec<Value> = text
+                            .lines()
+                            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                            .filter(|r| r.to_string().contains("\"restore_test\""))
+                            .collect();
+                        let ok = tests.iter().any(|r| r.to_string().contains("\"succeeded\":true"));
+                        let failed = tests.iter().any(|r| r.to_string().contains("\"succeeded\":false") && r.to_string().contains("499"));
+                        if ok && failed { Ok(()) } else { Err(format!("restore_test records: {tests:?}")) }
+                    }
+                }))
                 .check(Check::custom("work_mem applied", |s| {
                     let v = psql(s, "SHOW work_mem")?;
                     if v == "8MB" { Ok(()) } else { Err(format!("work_mem is {v}")) }
