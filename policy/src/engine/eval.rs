@@ -58,6 +58,9 @@ impl Evaluator {
         match compiled {
             Some(c) => {
                 let mut vm = regorus::rvm::RegoVM::new_with_policy(c.policy.clone());
+                // No instruction budget: the interpreter has none, and a resource with many tags or
+                // parameters must not turn into an evaluation error.
+                vm.set_max_instructions(usize::MAX);
                 vm.load_program(c.program.clone());
                 vm.set_data(c.data.clone()).map_err(|e| EngineError::Eval {
                     address: "<bundle>".into(),
