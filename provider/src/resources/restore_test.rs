@@ -544,6 +544,83 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    async fn plan_with(
+        finished_at: chrono::DateTime<Utc>,
+        succeeded: bool,
+        max_age: Value,
+    ) -> PlanResponse {
+        let env = Arc::new(crate::resources::database::env::StaticEnv::local(
+            "/nonexistent",
+        ));
+        let r = RestoreTestResource::new(env);
+        let prior = obj(&[
+            ("database_id", Value::string("orders")),
+            ("max_age", max_age.clone()),
+            ("verify", Value::List(vec![])),
+            ("finished_at", Value::string(ts(finished_at))),
+            ("succeeded", Value::Bool(succeeded)),
+        ]);
+        let config = obj(&[
+            ("database_id", Value::string("orders")),
+            ("max_age", max_age),
+        ]);
+        r.plan(PlanRequest {
+            prior_state: prior.clone(),
+            proposed: prior.clone(),
+            config,
+            prior_private: vec![],
+            planned: prior,
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn evidence_older_than_max_age_is_replaced() {
+        let old = plan_with(
+            Utc::now() - chrono::Duration::hours(25),
+            true,
+            Value::string("24h"),
+        )
+        .await;
+        assert!(old
+            .requires_replace
+            .contains(&AttributePath::attr("finished_at")));
+        assert!(old.planned.get("succeeded").is_unknown());
+        assert!(old
+            .diagnostics
+            .iter()
+            .any(|d| d.summary.contains("older than max_age")));
+        let fresh = plan_with(
+            Utc::now() - chrono::Duration::hours(1),
+            true,
+            Value::string("24h"),
+        )
+        .await;
+        assert!(
+            fresh.requires_replace.is_empty(),
+            "{:?}",
+            fresh.requires_replace
+        );
+        let no_max = plan_with(Utc::now() - chrono::Duration::days(30), true, Value::Null).await;
+        assert!(no_max.requires_replace.is_empty());
+        let failed = plan_with(Utc::now(), false, Value::Null).await;
+        assert!(
+            failed
+                .requires_replace
+                .contains(&AttributePath::attr("finished_at")),
+            "a failed test runs again"
+        );
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86400)));
