@@ -329,3 +329,33 @@ fn audit_log_records_the_decision_and_verifies() {
         stdout(&v)
     );
 }
+
+#[test]
+fn rego_tests_pass_on_the_bundle_and_failures_are_listed() {
+    let o = dbpolicy(&["test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains(" passed, 0 failed"), "{}", stdout(&o));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("x.rego"),
+        "package dbplatform.rules.x\n\nimport rego.v1\n\nviolation contains \"m\" if { input.a == 1 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("x_test.rego"),
+        "package dbplatform.rules.x_test\n\nimport rego.v1\n\ntest_passes if { count(data.dbplatform.rules.x.violation) == 1 with input as {\"a\": 1} }\n\ntest_fails if { count(data.dbplatform.rules.x.violation) == 1 with input as {\"a\": 2} }\n",
+    )
+    .unwrap();
+    let d = dir.path().display().to_string();
+    let o = dbpolicy(&["test", &d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("FAIL  data.dbplatform.rules.x_test.test_fails"),
+        "{s}"
+    );
+    assert!(s.contains("2 tests: 1 passed, 1 failed"), "{s}");
+    let o = dbpolicy(&["test", &d, "--run", "test_passes", "--coverage"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).contains("coverage:"), "{}", stdout(&o));
+}
