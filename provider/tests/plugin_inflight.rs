@@ -87,6 +87,7 @@ async fn start(
         magic_cookie: Some(MAGIC_COOKIE_VALUE.to_string()),
         protocol_versions: Some("6".to_string()),
         client_cert: Some(client.cert_pem.clone()),
+        socket_dir: None,
     };
     let opts = ServeOptions {
         debug: false,

@@ -359,3 +359,42 @@ async fn stdio_stream_stays_open_until_shutdown() {
     let (code, stderr, _) = plugin.wait(Duration::from_secs(5));
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_goes_where_plugin_unix_socket_dir_says() {
+    let parent = tempfile::tempdir().expect("temp dir");
+    let parent_str = parent.path().to_str().expect("utf-8 path").to_string();
+    let plugin = Plugin::start(None, &[("PLUGIN_UNIX_SOCKET_DIR", parent_str.as_str())]);
+    assert!(
+        plugin.handshake.socket.starts_with(parent.path()),
+        "{} not under {parent_str}",
+        plugin.handshake.socket.display()
+    );
+    plugin.shutdown(None).await;
+    let (code, stderr, _) = plugin.wait(Duration::from_secs(5));
+    assert_eq!(code, 0, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(parent.path())
+        .expect("read dir")
+        .collect();
+    assert!(
+        left.is_empty(),
+        "the socket directory is removed on exit: {left:?}"
+    );
+}
+
+#[test]
+fn an_unusable_socket_dir_is_a_clear_error() {
+    let (code, _, stderr) = run_to_exit(
+        &[],
+        &[
+            ("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "6"),
+            ("PLUGIN_UNIX_SOCKET_DIR", "/nonexistent/dir"),
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("PLUGIN_UNIX_SOCKET_DIR=/nonexistent/dir"),
+        "{stderr}"
+    );
+}

@@ -50,6 +50,8 @@ pub struct PluginEnv {
     pub protocol_versions: Option<String>,
     /// `PLUGIN_CLIENT_CERT` (PEM); set when Terraform wants AutoMTLS.
     pub client_cert: Option<String>,
+    /// `PLUGIN_UNIX_SOCKET_DIR`: where newer go-plugin hosts want sockets created (default: the temp dir).
+    pub socket_dir: Option<std::path::PathBuf>,
 }
 
 impl PluginEnv {
@@ -60,6 +62,9 @@ impl PluginEnv {
             magic_cookie: get(handshake::MAGIC_COOKIE_KEY),
             protocol_versions: get("PLUGIN_PROTOCOL_VERSIONS"),
             client_cert: get("PLUGIN_CLIENT_CERT").filter(|s| !s.trim().is_empty()),
+            socket_dir: get("PLUGIN_UNIX_SOCKET_DIR")
+                .filter(|s| !s.is_empty())
+                .map(std::path::PathBuf::from),
         }
     }
 }
@@ -129,10 +134,17 @@ pub async fn serve_with_env(
     };
     tracing::trace!(tls = tls.is_some(), "handshake checked, TLS ready");
 
-    let dir = tempfile::Builder::new()
-        .prefix("dbplatform-plugin")
-        .tempdir()
-        .map_err(io_err("create a private directory for the plugin socket"))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("dbplatform-plugin");
+    let dir = match &env.socket_dir {
+        Some(parent) => builder.tempdir_in(parent).map_err(io_err(format!(
+            "create a private directory for the plugin socket in PLUGIN_UNIX_SOCKET_DIR={}",
+            parent.display()
+        )))?,
+        None => builder
+            .tempdir()
+            .map_err(io_err("create a private directory for the plugin socket"))?,
+    };
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(
         io_err(format!("restrict permissions of {}", dir.path().display())),
     )?;
@@ -161,7 +173,12 @@ pub async fn serve_with_env(
     let (conn_tx, conn_rx) = tokio::sync::mpsc::channel::<PluginStream>(16);
     let acceptor = tls.as_ref().map(|(a, _)| a.clone());
     let accept_task = tokio::spawn(accept_loop(listener, acceptor, conn_tx, shutdown.clone()));
-    let signal_task = tokio::spawn(watch_signals(shutdown.clone(), opts.debug));
+    // Handlers are installed here, before the handshake line, so that a signal sent right after it is handled.
+    let signal_task = tokio::spawn(watch_signals(
+        install_signal_handlers(),
+        shutdown.clone(),
+        opts.debug,
+    ));
 
     announce(
         &mut out,
@@ -265,16 +282,29 @@ async fn accept_loop(
     }
 }
 
-/// SIGTERM always shuts down gracefully; SIGINT only in debug mode (see the module doc).
-async fn watch_signals(shutdown: ShutdownSwitch, debug: bool) {
+/// The SIGTERM and SIGINT streams, when they could be installed.
+type SignalPair = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;
+
+/// Installs the SIGTERM and SIGINT handlers (from then on these signals no longer kill the process).
+fn install_signal_handlers() -> SignalPair {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
-        tracing::warn!(
-            "could not install signal handlers; stop the provider with the Shutdown RPC"
-        );
+    ) {
+        (Ok(term), Ok(int)) => Some((term, int)),
+        _ => {
+            tracing::warn!(
+                "could not install signal handlers; stop the provider with the Shutdown RPC"
+            );
+            None
+        }
+    }
+}
+
+/// SIGTERM always shuts down gracefully; SIGINT only in debug mode (see the module doc).
+async fn watch_signals(signals: SignalPair, shutdown: ShutdownSwitch, debug: bool) {
+    let Some((mut term, mut int)) = signals else {
         return;
     };
     loop {
