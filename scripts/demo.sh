@@ -55,9 +55,16 @@ if [ "${1:-}" = "destroy" ]; then
 fi
 
 started=$(date +%s)
-step "build the provider (cargo build, dev profile)"
-(cd "${REPO_ROOT}" && cargo build --quiet -p terraform-provider-dbplatform --bin terraform-provider-dbplatform)
-"${REPO_ROOT}/scripts/install-tools.sh" >/dev/null 2>&1 || "${REPO_ROOT}/scripts/install-tools.sh"
+mkdir -p "${LOGS}"
+step "build the provider (cargo build, dev profile) and install Terraform 1.0.3"
+if ! (cd "${REPO_ROOT}" && cargo build -p terraform-provider-dbplatform --bin terraform-provider-dbplatform) >"${LOGS}/build.log" 2>&1; then
+  tail -n 30 "${LOGS}/build.log" >&2
+  die "cargo build failed (full output: ${LOGS}/build.log)"
+fi
+if ! "${REPO_ROOT}/scripts/install-tools.sh" >"${LOGS}/install-tools.log" 2>&1; then
+  cat "${LOGS}/install-tools.log" >&2
+  die "scripts/install-tools.sh failed (output above)"
+fi
 need_cmd psql "install the PostgreSQL client (apt-get install postgresql-client)"
 after_build=$(date +%s)
 
