@@ -9,6 +9,7 @@
 
 pub mod error;
 pub mod parameter_group;
+pub mod resource;
 pub mod spec;
 pub mod waiter;
 
@@ -1212,6 +1213,10 @@ fn unsupported_restore() -> BackendError {
 impl DatabaseBackend for AwsBackend {
     fn kind(&self) -> &'static str {
         "aws"
+    }
+
+    fn as_aws(&self) -> Option<&AwsBackend> {
+        Some(self)
     }
 
     fn validate_spec(&self, spec: &DatabaseSpec) -> Result<(), BackendError> {

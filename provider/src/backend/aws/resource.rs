@@ -1,0 +1,352 @@
+//! The RDS-only part of `dbplatform_database`: its extra attributes (storage, KMS key, windows, network,
+//! parameter group, timeouts, and what only RDS reports: ARN, resource id, pending modifications), reading them
+//! from a plan into [`AwsOptions`], and writing an [`RdsInstance`] back into state. Kept here so the resource
+//! stays backend-neutral: it adds [`add_attributes`] to its schema, and on the aws backend calls
+//! [`options_from`], [`timeouts_from`] and [`state_values`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::spec::AwsOptions;
+use super::RdsInstance;
+use crate::framework::access::{get_bool, get_i64, get_string, get_string_list, Field};
+use crate::framework::{Attribute, AttributePath, Block, Diagnostic, Nesting, Type, Value};
+
+/// Attributes only the aws backend fills; null on the local backend.
+pub const AWS_ATTRIBUTES: &[&str] = &[
+    "allocated_storage_gb",
+    "max_allocated_storage_gb",
+    "storage_type",
+    "kms_key_id",
+    "backup_window",
+    "maintenance_window",
+    "db_subnet_group_name",
+    "vpc_security_group_ids",
+    "parameter_group_name",
+    "iam_database_authentication",
+    "monitoring_role_arn",
+    "apply_immediately",
+    "arn",
+    "address",
+    "resource_id",
+    "master_user_secret_arn",
+    "pending_modifications",
+    "pending_reboot",
+];
+
+/// Adds the RDS-only attributes and the `timeouts` block to the database schema.
+pub fn add_attributes(block: Block) -> Block {
+    let s = Type::String;
+    let n = Type::Number;
+    let b = Type::Bool;
+    block
+        .attribute(Attribute::optional_computed("allocated_storage_gb", n.clone(), "Storage in GiB (aws; default 20). Can grow, not shrink.").use_state_for_unknown())
+        .attribute(Attribute::optional("max_allocated_storage_gb", n, "Storage autoscaling ceiling in GiB (aws); null turns autoscaling off."))
+        .attribute(Attribute::optional_computed("storage_type", s.clone(), "gp3 (default), gp2, io1, io2 or standard (aws).").use_state_for_unknown())
+        .attribute(
+            Attribute::optional_computed("kms_key_id", s.clone(), "KMS key for storage encryption (aws); default the aws/rds key. Forces replacement.")
+                .use_state_for_unknown()
+                .requires_replace(),
+        )
+        .attribute(Attribute::optional_computed("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); RDS picks one when null.").use_state_for_unknown())
+        .attribute(
+            Attribute::optional_computed("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws).").use_state_for_unknown(),
+        )
+        .attribute(Attribute::optional_computed("db_subnet_group_name", s.clone(), "DB subnet group (aws); the default VPC's when null.").use_state_for_unknown())
+        .attribute(
+            Attribute::optional_computed("vpc_security_group_ids", Type::List(Box::new(s.clone())), "Security groups (aws); the VPC default when null.")
+                .use_state_for_unknown(),
+        )
+        .attribute(Attribute::optional("parameter_group_name", s.clone(), "A dbplatform_parameter_group (aws); null: a managed per-database group with TLS forced."))
+        .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default false.").use_state_for_unknown())
+        .attribute(Attribute::optional("monitoring_role_arn", s.clone(), "IAM role for enhanced monitoring (aws); needed when monitoring_interval_seconds > 0."))
+        .attribute(Attribute::optional("apply_immediately", b.clone(), "Apply modifications now (default true) rather than in the maintenance window (aws)."))
+        .attribute(Attribute::computed("arn", s.clone(), "The instance ARN (aws).").use_state_for_unknown())
+        .attribute(Attribute::computed("address", s.clone(), "The instance's DNS name (aws).").use_state_for_unknown())
+        .attribute(Attribute::computed("resource_id", s.clone(), "DbiResourceId (aws).").use_state_for_unknown())
+        .attribute(Attribute::computed("master_user_secret_arn", s.clone(), "Secrets Manager ARN of the RDS-managed master password (aws).").use_state_for_unknown())
+        .attribute(Attribute::computed(
+            "pending_modifications",
+            Type::Map(Box::new(s.clone())),
+            "Changes RDS accepted but has not applied yet (maintenance window or reboot) (aws).",
+        ))
+        .attribute(Attribute::computed("pending_reboot", b, "A parameter change waits for a reboot (aws)."))
+        .block(
+            "timeouts",
+            Nesting::Single,
+            Block::new("How long apply waits for RDS (aws), e.g. \"40m\", \"1h30m\".")
+                .attribute(Attribute::optional("create", s.clone(), "Default 40m."))
+                .attribute(Attribute::optional("update", s.clone(), "Default 80m."))
+                .attribute(Attribute::optional("delete", s, "Default 60m.")),
+        )
+}
+
+/// Per-operation waits from the `timeouts` block; `None` uses the backend default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct OpTimeouts {
+    pub create: Option<Duration>,
+    pub update: Option<Duration>,
+    pub delete: Option<Duration>,
+}
+
+/// Parses "90s", "40m", "1h30m", "2h".
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        total += n * match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+    }
+    if !num.is_empty() || total == 0 {
+        return None;
+    }
+    Some(Duration::from_secs(total))
+}
+
+/// Reads the `timeouts` block of a plan or state.
+pub fn timeouts_from(v: &Value) -> Result<OpTimeouts, Diagnostic> {
+    let block = v.get("timeouts");
+    let one = |name: &str| -> Result<Option<Duration>, Diagnostic> {
+        match block.get(name).as_str() {
+            None => Ok(None),
+            Some(text) => parse_duration(text).map(Some).ok_or_else(|| {
+                Diagnostic::error("Invalid timeout", format!("timeouts.{name} = {text:?} is not a duration; use e.g. \"40m\", \"1h30m\" or \"90s\"."))
+                    .at(AttributePath::attr("timeouts").join_attr(name))
+            }),
+        }
+    };
+    if block.is_null() {
+        return Ok(OpTimeouts::default());
+    }
+    Ok(OpTimeouts {
+        create: one("create")?,
+        update: one("update")?,
+        delete: one("delete")?,
+    })
+}
+
+fn opt_string(v: &Value, name: &str) -> Result<Option<String>, Diagnostic> {
+    Ok(get_string(v, name)?.known())
+}
+
+fn opt_u32(v: &Value, name: &str) -> Result<Option<u32>, Diagnostic> {
+    match get_i64(v, name)? {
+        Field::Known(n) => u32::try_from(n).map(Some).map_err(|_| {
+            Diagnostic::error(
+                "Invalid number",
+                format!("{name} must be a whole number from 0 up, got {n}."),
+            )
+            .at(AttributePath::attr(name))
+        }),
+        _ => Ok(None),
+    }
+}
+
+/// The RDS-only settings a (known) plan asks for; null optional+computed values keep `base` (the defaults at
+/// create, the current instance's values at update).
+pub fn options_from(planned: &Value, base: &AwsOptions) -> Result<AwsOptions, Diagnostic> {
+    let mut o = base.clone();
+    if let Some(n) = opt_u32(planned, "allocated_storage_gb")? {
+        o.allocated_storage_gb = n;
+    }
+    o.max_allocated_storage_gb = opt_u32(planned, "max_allocated_storage_gb")?;
+    if let Some(s) = opt_string(planned, "storage_type")? {
+        o.storage_type = s;
+    }
+    if let Some(s) = opt_string(planned, "kms_key_id")? {
+        o.kms_key_id = Some(s);
+    }
+    for (name, slot) in [
+        ("backup_window", &mut o.backup_window),
+        ("maintenance_window", &mut o.maintenance_window),
+        ("db_subnet_group_name", &mut o.db_subnet_group_name),
+    ] {
+        if let Some(s) = opt_string(planned, name)? {
+            *slot = Some(s);
+        }
+    }
+    if let Field::Known(ids) = get_string_list(planned, "vpc_security_group_ids")? {
+        o.vpc_security_group_ids = ids;
+    }
+    o.parameter_group_name = opt_string(planned, "parameter_group_name")?;
+    if let Some(b) = get_bool(planned, "iam_database_authentication")?.known() {
+        o.iam_database_authentication = b;
+    }
+    if let Some(b) = get_bool(planned, "performance_insights")?.known() {
+        o.performance_insights = b;
+    }
+    if let Some(n) = opt_u32(planned, "monitoring_interval_seconds")? {
+        o.monitoring_interval_seconds = n;
+    }
+    o.monitoring_role_arn = opt_string(planned, "monitoring_role_arn")?;
+    o.apply_immediately = get_bool(planned, "apply_immediately")?
+        .known()
+        .unwrap_or(true);
+    Ok(o)
+}
+
+fn str_or_null(s: &Option<String>) -> Value {
+    s.as_ref().map(Value::string).unwrap_or(Value::Null)
+}
+
+/// The values of [`AWS_ATTRIBUTES`] (plus `performance_insights`, `monitoring_interval_seconds`, `log_exports`)
+/// for state: from the instance when there is one (aws), else null. `base` (the plan, or prior state) supplies
+/// what RDS does not report (`apply_immediately`, and `max_allocated_storage_gb`/`parameter_group_name` as set).
+pub fn state_values(inst: Option<&RdsInstance>, base: Option<&Value>) -> BTreeMap<String, Value> {
+    let mut m: BTreeMap<String, Value> = AWS_ATTRIBUTES
+        .iter()
+        .map(|n| (n.to_string(), Value::Null))
+        .collect();
+    let Some(i) = inst else { return m };
+    let o = &i.aws;
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    put(
+        "allocated_storage_gb",
+        Value::int(i64::from(o.allocated_storage_gb)),
+    );
+    put(
+        "max_allocated_storage_gb",
+        o.max_allocated_storage_gb
+            .map(|n| Value::int(i64::from(n)))
+            .unwrap_or(Value::Null),
+    );
+    put("storage_type", Value::string(&o.storage_type));
+    put("kms_key_id", str_or_null(&o.kms_key_id));
+    put("backup_window", str_or_null(&o.backup_window));
+    put("maintenance_window", str_or_null(&o.maintenance_window));
+    put("db_subnet_group_name", str_or_null(&o.db_subnet_group_name));
+    put(
+        "vpc_security_group_ids",
+        Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect()),
+    );
+    put("parameter_group_name", str_or_null(&o.parameter_group_name));
+    put(
+        "iam_database_authentication",
+        Value::Bool(o.iam_database_authentication),
+    );
+    put("monitoring_role_arn", str_or_null(&o.monitoring_role_arn));
+    put("performance_insights", Value::Bool(o.performance_insights));
+    put(
+        "monitoring_interval_seconds",
+        Value::int(i64::from(o.monitoring_interval_seconds)),
+    );
+    put(
+        "log_exports",
+        Value::List(o.log_exports.iter().map(Value::string).collect()),
+    );
+    put(
+        "apply_immediately",
+        base.map(|b| b.get("apply_immediately").clone())
+            .unwrap_or(Value::Null),
+    );
+    put("arn", Value::string(&i.arn));
+    put("address", Value::string(&i.info.endpoint));
+    put("resource_id", Value::string(&i.resource_id));
+    put(
+        "master_user_secret_arn",
+        Value::string(&i.info.master_user_secret),
+    );
+    put(
+        "pending_modifications",
+        Value::Map(
+            i.pending_modifications
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::string(v)))
+                .collect(),
+        ),
+    );
+    put("pending_reboot", Value::Bool(i.pending_reboot));
+    m
+}
+
+/// A plan-time warning text when RDS still has modifications pending (shown so they are not a surprise).
+pub fn pending_warning(inst: &RdsInstance) -> Option<String> {
+    if inst.pending_modifications.is_empty() && !inst.pending_reboot {
+        return None;
+    }
+    let mut parts: Vec<String> = inst
+        .pending_modifications
+        .iter()
+        .map(|(k, v)| format!("{k} -> {v}"))
+        .collect();
+    if inst.pending_reboot {
+        parts.push("parameter group changes waiting for a reboot".into());
+    }
+    Some(format!("RDS has pending modifications on {:?}: {}. They apply in the maintenance window (or at the next reboot); set apply_immediately = true to apply changes at once.", inst.info.id, parts.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_terraform_timeouts() {
+        assert_eq!(parse_duration("40m"), Some(Duration::from_secs(2400)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        for bad in ["", "40", "m", "4x", "0s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_timeouts_name_the_field() {
+        let mut v = Value::Object(BTreeMap::new());
+        v.set(
+            "timeouts",
+            Value::Object(BTreeMap::from([(
+                "create".to_string(),
+                Value::string("soon"),
+            )])),
+        );
+        let Err(d) = timeouts_from(&v) else {
+            panic!("accepted")
+        };
+        assert!(
+            format!("{d:?}").contains("timeouts.create = \\\"soon\\\""),
+            "{d:?}"
+        );
+        v.set(
+            "timeouts",
+            Value::Object(BTreeMap::from([(
+                "create".to_string(),
+                Value::string("5m"),
+            )])),
+        );
+        assert_eq!(
+            timeouts_from(&v).ok().and_then(|t| t.create),
+            Some(Duration::from_secs(300))
+        );
+    }
+
+    #[test]
+    fn null_plan_values_keep_the_base() {
+        let planned = Value::Object(BTreeMap::from([
+            ("allocated_storage_gb".to_string(), Value::int(50)),
+            ("storage_type".to_string(), Value::Null),
+        ]));
+        let o = options_from(&planned, &AwsOptions::default()).unwrap_or_default();
+        assert_eq!(o.allocated_storage_gb, 50);
+        assert_eq!(o.storage_type, "gp3");
+        assert!(o.apply_immediately);
+    }
+
+    #[test]
+    fn local_state_has_every_aws_attribute_null() {
+        let m = state_values(None, None);
+        assert_eq!(m.len(), AWS_ATTRIBUTES.len());
+        assert!(m.values().all(Value::is_null));
+    }
+}
