@@ -302,6 +302,11 @@ pub trait DatabaseBackend: Send + Sync {
     /// Stops a running database (maintenance, tests, demo teardown).
     async fn stop(&self, name: &str) -> Result<(), BackendError>;
 
+    /// The RDS backend's full interface (RDS-only attributes, timeouts) when this is the aws backend.
+    fn as_aws(&self) -> Option<&aws::AwsBackend> {
+        None
+    }
+
     /// Adopts an existing database by name (terraform import).
     async fn import(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
         self.read(name)

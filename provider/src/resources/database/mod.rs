@@ -15,6 +15,8 @@ use policy::model::tiers::Tier;
 use policy::model::Action;
 
 use self::env::DatabaseEnv;
+use crate::backend::aws::resource as aws_resource;
+use crate::backend::aws::RdsInstance;
 use crate::backend::{BackendError, DatabaseInfo, DatabaseSpec, DatabaseStatus, DeleteOptions};
 use crate::framework::access::{get_bool, get_i64, get_string, get_string_map, Field};
 use crate::framework::{
@@ -48,7 +50,7 @@ pub fn schema() -> Schema {
     let map = Type::Map(Box::new(Type::String));
     Schema::new(
         0,
-        Block::new("A golden-path database: pick a tier, the platform fills in the rest and checks the guardrails.")
+        aws_resource::add_attributes(Block::new("A golden-path database: pick a tier, the platform fills in the rest and checks the guardrails.")
             .attribute(Attribute::computed("id", s.clone(), "Database identifier (its name).").use_state_for_unknown())
             .attribute(
                 Attribute::required("name", s.clone(), "Database identifier: lowercase letters, digits and hyphens.")
@@ -135,7 +137,7 @@ pub fn schema() -> Schema {
                 "policy_decision",
                 map,
                 "Guardrail decision at the last plan that changed the database: decision_id, outcome, counts.",
-            )),
+            ))),
     )
 }
 
@@ -341,6 +343,113 @@ fn user_tags(
         .collect()
 }
 
+/// Puts what only RDS reports (ARN, storage, windows, pending modifications ...) into a state value.
+fn merge_aws(state: &mut Value, inst: &RdsInstance, base: Option<&Value>) {
+    for (k, v) in aws_resource::state_values(Some(inst), base) {
+        state.set(&k, v);
+    }
+}
+
+/// A database as the backend sees it, with the RDS view on the aws backend.
+async fn read_full(
+    backend: &dyn crate::backend::DatabaseBackend,
+    name: &str,
+) -> Result<Option<(DatabaseInfo, Option<RdsInstance>)>, BackendError> {
+    match backend.as_aws() {
+        Some(aws) => Ok(aws.describe_instance(name).await?.map(|i| (i.info.clone(), Some(i)))),
+        None => Ok(backend.read(name).await?.map(|i| (i, None))),
+    }
+}
+
+/// A value with every unknown replaced by null (state can hold no unknowns).
+fn unknowns_to_null(v: &Value) -> Value {
+    match v {
+        Value::Unknown => Value::Null,
+        Value::List(xs) => Value::List(xs.iter().map(unknowns_to_null).collect()),
+        Value::Set(xs) => Value::Set(xs.iter().map(unknowns_to_null).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), unknowns_to_null(x))).collect()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), unknowns_to_null(x))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The RDS-only settings a plan asks for, on top of the current instance's (update) or the defaults (create).
+fn aws_options(planned: &Value, engine: &str, current: Option<&RdsInstance>) -> Result<crate::backend::aws::spec::AwsOptions, Diagnostic> {
+    let mut base = current.map(|i| i.aws.clone()).unwrap_or_default();
+    base.log_exports = crate::backend::aws::spec::required_log_exports("aws", engine);
+    aws_resource::options_from(planned, &base)
+}
+
+/// Create or update on RDS with every RDS-only setting and the `timeouts` block. A create that fails after RDS
+/// accepted it keeps the instance in state (Terraform marks it tainted): never an orphan.
+async fn apply_on_aws(
+    aws: &crate::backend::aws::AwsBackend,
+    req: &ApplyRequest,
+    spec: DatabaseSpec,
+    default_tags: &BTreeMap<String, String>,
+    mut resp: ApplyResponse,
+) -> ApplyResponse {
+    let creating = req.prior.is_null();
+    let timeouts = match aws_resource::timeouts_from(&req.planned) {
+        Ok(t) => t,
+        Err(d) => {
+            resp.diagnostics.push(d);
+            return resp;
+        }
+    };
+    let current = if creating {
+        None
+    } else {
+        match aws.describe_instance(&spec.name).await {
+            Ok(i) => i,
+            Err(e) => {
+                resp.diagnostics.push(backend_diagnostic(&format!("Could not update database {:?}", spec.name), &e));
+                return resp;
+            }
+        }
+    };
+    let opts = match aws_options(&req.planned, &spec.engine, current.as_ref()) {
+        Ok(o) => o,
+        Err(d) => {
+            resp.diagnostics.push(d);
+            return resp;
+        }
+    };
+    let rds_req = crate::backend::aws::spec::RdsInstanceSpec { spec: spec.clone(), aws: opts };
+    let finish = |resp: &mut ApplyResponse, inst: &RdsInstance| {
+        resp.new_state = state_from(&inst.info, Some(&req.planned), "aws", default_tags);
+        merge_aws(&mut resp.new_state, inst, Some(&req.planned));
+        if req.planned.get("policy_decision").is_unknown() {
+            resp.new_state.set("policy_decision", guardrails::summary_from_private(&req.planned_private));
+        }
+    };
+    if creating {
+        match aws.create_instance(&rds_req, timeouts.create).await {
+            Ok(inst) => finish(&mut resp, &inst),
+            Err(f) => {
+                if let Some(inst) = &f.instance {
+                    finish(&mut resp, inst);
+                } else if let Some(id) = &f.id {
+                    // It may exist but could not be described: record the plan with its id; refresh settles it.
+                    let mut st = unknowns_to_null(&req.planned);
+                    st.set("id", Value::string(id));
+                    resp.new_state = st;
+                }
+                resp.diagnostics.push(backend_diagnostic(&format!("Could not create database {:?}", spec.name), &f.error));
+            }
+        }
+    } else {
+        match aws.modify_instance(&rds_req, timeouts.update).await {
+            Ok(inst) => finish(&mut resp, &inst),
+            Err(e) => {
+                resp.new_state = req.prior.clone();
+                resp.diagnostics.push(backend_diagnostic(&format!("Could not update database {:?}", spec.name), &e));
+            }
+        }
+    }
+    resp
+}
+
 /// `log_exports` as a list value: what the backend exports for this engine (see the aws backend).
 fn log_exports_value(backend: &str, engine: &str) -> Value {
     Value::List(
@@ -451,6 +560,8 @@ fn state_from(
         "master_user_secret_path".into(),
         Value::string(&info.master_user_secret),
     );
+    m.insert("timeouts".into(), base.map(|b| b.get("timeouts").clone()).unwrap_or(Value::Null));
+    m.extend(aws_resource::state_values(None, base));
     m.insert(
         "data_dir".into(),
         info.data_dir
@@ -633,6 +744,20 @@ impl Resource for DatabaseResource {
                 resp.diagnostics
                     .push(backend_diagnostic("Invalid database settings", &e));
             }
+            if backend.as_aws().is_some() && backend.validate_spec(spec).is_ok() {
+                match aws_options(&planned, &spec.engine, None) {
+                    Ok(aws) => {
+                        let req = crate::backend::aws::spec::RdsInstanceSpec { spec: spec.clone(), aws };
+                        if let Err(e) = crate::backend::aws::spec::validate(&req) {
+                            resp.diagnostics.push(backend_diagnostic("Invalid database settings", &e));
+                        }
+                    }
+                    Err(d) => resp.diagnostics.push(d),
+                }
+                if let Err(d) = aws_resource::timeouts_from(&planned) {
+                    resp.diagnostics.push(d);
+                }
+            }
         }
 
         // Updates: restarts, drift, in-place limits.
@@ -778,7 +903,18 @@ impl Resource for DatabaseResource {
                     .as_str()
                     .map(str::to_string),
             };
-            match backend.delete(&name, &opts).await {
+            let deleted = match backend.as_aws() {
+                Some(aws) => match aws_resource::timeouts_from(&req.prior) {
+                    Ok(t) => aws.delete_instance(&name, &opts, t.delete).await,
+                    Err(d) => {
+                        resp.new_state = req.prior.clone();
+                        resp.diagnostics.push(d);
+                        return resp;
+                    }
+                },
+                None => backend.delete(&name, &opts).await,
+            };
+            match deleted {
                 Ok(out) => {
                     resp.new_state = Value::Null;
                     if let Some(fb) = out.final_backup {
@@ -804,6 +940,9 @@ impl Resource for DatabaseResource {
                 return resp;
             }
         };
+        if let Some(aws) = backend.as_aws() {
+            return apply_on_aws(aws, &req, spec, &default_tags, resp).await;
+        }
         let result = if req.prior.is_null() {
             backend.create(&spec).await
         } else {
@@ -867,12 +1006,18 @@ impl Resource for DatabaseResource {
         let Some(name) = req.current.get("name").as_str().map(str::to_string) else {
             return resp;
         };
-        match backend.read(&name).await {
+        match read_full(&*backend, &name).await {
             Ok(None) => resp.new_state = Value::Null,
-            Ok(Some(info)) => {
+            Ok(Some((info, rds))) => {
                 let default_tags = self.env.default_tags().await;
                 resp.new_state =
                     state_from(&info, Some(&req.current), backend.kind(), &default_tags);
+                if let Some(i) = &rds {
+                    merge_aws(&mut resp.new_state, i, Some(&req.current));
+                    if let Some(w) = aws_resource::pending_warning(i) {
+                        resp.diagnostics.warning_at(AttributePath::attr("pending_modifications"), "Pending RDS modifications", w);
+                    }
+                }
                 // Drift in the backend's own record of tags shows up as a diff on the next plan.
                 let user_tags = user_tags(&info.spec, &default_tags, req.current.get("tags"));
                 if !req.current.get("tags").is_null() || !user_tags.is_empty() {
@@ -896,10 +1041,19 @@ impl Resource for DatabaseResource {
                 return resp;
             }
         };
-        match backend.import(id).await {
-            Ok(info) => {
+        let found = match read_full(&*backend, id).await {
+            Ok(Some(x)) => Ok(x),
+            Ok(None) => Err(BackendError::NotFound { backend: backend.kind(), name: id.to_string() }),
+            Err(e) => Err(e),
+        };
+        match found {
+            Ok((info, rds)) => {
                 let default_tags = self.env.default_tags().await;
-                resp.imported.push(state_from(&info, None, backend.kind(), &default_tags));
+                let mut state = state_from(&info, None, backend.kind(), &default_tags);
+                if let Some(i) = &rds {
+                    merge_aws(&mut state, i, None);
+                }
+                resp.imported.push(state);
             }
             Err(e) => resp.diagnostics.push(Diagnostic::error(
                 "Cannot import database",
