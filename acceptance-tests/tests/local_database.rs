@@ -190,7 +190,8 @@ fn data_dir() -> (tempfile::TempDir, PathBuf) {
         .unwrap_or_else(|e| panic!("chmod: {e}"));
     let d = tmp.path().join("data");
     std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("create {}: {e}", d.display()));
-    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap_or_else(|e| panic!("chmod: {e}"));
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("chmod: {e}"));
     (tmp, d)
 }
 
