@@ -20,15 +20,15 @@ DBPOLICY="$TARGET_DIR/release/dbpolicy"
 GEN_PLAN="$TARGET_DIR/release/gen_plan"
 
 if [[ -x /usr/bin/time ]]; then
-    measure() { # measure OUT_PREFIX CMD... -> prints "wall_s rss_mib exit"
+    measure() { # measure OUT_PREFIX CMD... -> prints "wall_s rss_mib exit cpu_s"
         local out="$1"; shift
         set +e
-        /usr/bin/time -f '%e %M' -o "$out.time" "$@" >"$out.stdout" 2>"$out.stderr"
+        /usr/bin/time -f '%e %M %U %S' -o "$out.time" "$@" >"$out.stdout" 2>"$out.stderr"
         local rc=$?
         set -e
         # GNU time writes "Command exited with non-zero status N" first when the command fails.
         local last; last="$(tail -n 1 "$out.time")"
-        awk -v rc="$rc" '{ printf "%.2f %.1f %d\n", $1, $2/1024, rc }' <<<"$last"
+        awk -v rc="$rc" '{ printf "%.2f %.1f %d %.2f\n", $1, $2/1024, rc, $3+$4 }' <<<"$last"
     }
 else
     measure() { # fallback: python getrusage of the child
@@ -40,8 +40,8 @@ t = time.monotonic()
 with open(out + ".stdout", "wb") as o, open(out + ".stderr", "wb") as e:
     rc = subprocess.call(sys.argv[2:], stdout=o, stderr=e)
 wall = time.monotonic() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-print(f"{wall:.2f} {rss:.1f} {rc}")
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{wall:.2f} {ru.ru_maxrss / 1024:.1f} {rc} {ru.ru_utime + ru.ru_stime:.2f}")
 PY
     }
 fi
@@ -57,7 +57,8 @@ best_of() {
     echo "$best"
 }
 
-printf '%-8s %-10s %-22s %9s %12s %6s  %s\n' "N" "plan MiB" "policy" "wall s" "peak MiB" "exit" "summary"
+echo "(wall time depends on machine load; cpu s = user + system time over both cores)"
+printf '%-8s %-10s %-12s %8s %8s %10s %5s  %s\n' "N" "plan MiB" "policy" "wall s" "cpu s" "peak MiB" "exit" "summary"
 for n in $SIZES; do
     plan="$WORK/plan-$n.json"
     "$GEN_PLAN" --instances "$n" >"$plan"
@@ -68,14 +69,14 @@ for n in $SIZES; do
         else
             args=(check "$plan" --now "$NOW" --no-default-bundle --policy policy/benches/conftest8 --namespace main)
         fi
-        read -r wall rss rc < <(best_of "$WORK/run-$n-$mode" "$DBPOLICY" "${args[@]}")
+        read -r wall rss rc cpu < <(best_of "$WORK/run-$n-$mode" "$DBPOLICY" "${args[@]}")
         if [[ $rc -ge 2 ]]; then
             echo "dbpolicy failed (exit $rc) on N=$n $mode:" >&2
             cat "$WORK/run-$n-$mode.stderr" >&2
             exit 1
         fi
         summary="$(grep -E '^[0-9]+ resources' "$WORK/run-$n-$mode.stdout" | tail -n 1 || true)"
-        printf '%-8s %-10s %-22s %9s %12s %6s  %s\n' "$n" "$size" "$mode" "$wall" "$rss" "$rc" "$summary"
+        printf '%-8s %-10s %-12s %8s %8s %10s %5s  %s\n' "$n" "$size" "$mode" "$wall" "$cpu" "$rss" "$rc" "$summary"
     done
 done
 echo "targets at N=5000: wall < 0.6 s, peak RSS < 130 MiB (exit 1 = the plan has policy failures, expected)"
