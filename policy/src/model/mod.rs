@@ -1,11 +1,12 @@
 //! The data types the policy library exchanges: inputs, decisions, exceptions and the tier catalogue.
 
-pub mod input;
 pub mod decision;
 pub mod exception;
+pub mod input;
 pub mod tiers;
 
 pub use input::{
-    input_schema, Action, Input, Kind, PlanContext, Related, RelatedParameterGroup, RelatedSource, Settings, INPUT_SCHEMA,
+    input_schema, Action, Input, Kind, PlanContext, Related, RelatedParameterGroup, RelatedSource,
+    Settings, INPUT_SCHEMA,
 };
 pub use tiers::{Tier, TierCatalogue, TierError};
