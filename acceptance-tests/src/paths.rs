@@ -10,13 +10,21 @@ pub const PROVIDER_BIN_ENV: &str = "DBPLATFORM_PROVIDER_BIN";
 /// Environment variable to use another Terraform binary than `.tools/bin/terraform`.
 pub const TERRAFORM_BIN_ENV: &str = "DBPLATFORM_TERRAFORM_BIN";
 
-/// The workspace root (the directory holding `GNUmakefile`), found from this crate's manifest directory.
+/// The workspace root (the directory holding `GNUmakefile`): the parent of this crate's manifest directory
+/// as `cargo test` reports it at run time, else as it was at compile time. (Run time first: a test binary in
+/// a shared target directory may have been compiled from another checkout.)
 pub fn repo_root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| manifest.to_path_buf())
+    let runtime = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|m| m.parent().map(Path::to_path_buf))
+        .filter(|root| root.join("GNUmakefile").is_file());
+    runtime.unwrap_or_else(|| {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+        manifest
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| manifest.to_path_buf())
+    })
 }
 
 /// Cargo's target directory: `$CARGO_TARGET_DIR` when set, else `<repo>/target`.
