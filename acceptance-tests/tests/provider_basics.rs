@@ -192,7 +192,7 @@ fn provider_json_logs_are_relayed_into_terraforms_debug_log() {
     // `<time> [LEVEL] provider.terraform-provider-dbplatform_v0.1.0: <@message>: <fields> timestamp=<@timestamp>`.
     // A line it could not parse would be relayed raw, so no `{"@level"` may show up.
     let relayed = regex::Regex::new(
-        r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \[(TRACE|DEBUG|INFO|WARN|ERROR)\] provider\.terraform-provider-dbplatform_v0\.1\.0: .+",
+        r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}(Z|[+-]\d{4}) \[(TRACE|DEBUG|INFO|WARN|ERROR)\] provider\.terraform-provider-dbplatform_v0\.1\.0: .+",
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let parsed: Vec<&&str> = ours
