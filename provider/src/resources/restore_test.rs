@@ -42,6 +42,7 @@ const RESULT_ATTRS: &[&str] = &[
     "base_backup",
     "integrity_check",
     "restored_location",
+    "restored_id",
     "results",
 ];
 
@@ -87,6 +88,10 @@ fn schema() -> Schema {
         .attribute(Attribute::computed("integrity_check", s.clone(), "Result of pg_amcheck on the copy.").use_state_for_unknown())
         .attribute(
             Attribute::computed("restored_location", s.clone(), "Where the kept copy lives (keep_restored only).")
+                .use_state_for_unknown(),
+        )
+        .attribute(
+            Attribute::computed("restored_id", s.clone(), "Backend identifier of the kept copy (keep_restored only).")
                 .use_state_for_unknown(),
         )
         .attribute(
@@ -305,7 +310,7 @@ impl Resource for RestoreTestResource {
         if req.planned.is_null() {
             if let Some(loc) = req.prior.get("restored_location").as_str() {
                 let restored = crate::backend::RestoredInstance {
-                    id: req.prior.get("id").as_str().unwrap_or_default().to_string(),
+                    id: req.prior.get("restored_id").as_str().unwrap_or_default().to_string(),
                     connection: ConnectionInfo {
                         host: String::new(),
                         port: 0,
@@ -471,6 +476,7 @@ impl Resource for RestoreTestResource {
                 }
                 if keep {
                     state.set("restored_location", Value::string(&restored.location));
+                    state.set("restored_id", Value::string(&restored.id));
                 } else {
                     state.set("restored_location", Value::Null);
                     if let Err(e) = backend.discard_restored(&restored).await {
