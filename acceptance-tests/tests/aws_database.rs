@@ -446,3 +446,72 @@ fn plan_time_for_1_and_50_databases() {
     }
     eprintln!("[timing] {}", report.join("; "));
 }
+
+/// The RDS-only arguments end to end: storage, windows, a dbplatform_parameter_group attached, timeouts; the
+/// computed RDS attributes; an in-place storage change; import with verify; a downgrade refused.
+#[test]
+fn rds_only_arguments_and_attributes() {
+    let name = unique("acc-rds");
+    let config = |storage: u32, version: &str| {
+        format!(
+            "{}\nresource \"dbplatform_parameter_group\" \"pg\" {{\n  name           = \"{name}-params\"\n  engine         = \"postgres\"\n  engine_version = \"16\"\n  tier           = \"tier-3\"\n}}\n\nresource \"dbplatform_database\" \"db\" {{\n  name                 = \"{name}\"\n  engine               = \"postgres\"\n  engine_version       = \"{version}\"\n  tier                 = \"tier-3\"\n  db_name              = \"app\"\n  allocated_storage_gb = {storage}\n  storage_type         = \"gp3\"\n  backup_window        = \"03:00-04:00\"\n  maintenance_window   = \"sun:05:00-sun:06:00\"\n  parameter_group_name = dbplatform_parameter_group.pg.name\n  skip_final_snapshot  = true\n  timeouts {{\n    create = \"10m\"\n  }}\n}}\n",
+            provider_block()
+        )
+    };
+    case()
+        .step(
+            Step::apply(config(30, "16"))
+                .expect(ExpectPlan::creates(2))
+                .check(Check::attr_equals(ADDR, "allocated_storage_gb", 30))
+                .check(Check::attr_equals(ADDR, "backup_window", "03:00-04:00"))
+                .check(Check::attr_equals(
+                    ADDR,
+                    "parameter_group_name",
+                    format!("{name}-params"),
+                ))
+                .check(Check::attr_matches(
+                    ADDR,
+                    "arn",
+                    &format!("^arn:aws:rds:us-east-1:[0-9]+:db:{name}$"),
+                ))
+                .check(Check::attr_set(ADDR, "address"))
+                .check(Check::attr_set(ADDR, "resource_id"))
+                .check(Check::attr_matches(
+                    ADDR,
+                    "master_user_secret_arn",
+                    "^arn:aws:secretsmanager:",
+                ))
+                .check(Check::attr_equals(ADDR, "pending_reboot", false))
+                .check(Check::attr_equals(ADDR, "log_exports.0", "postgresql")),
+        )
+        .step(
+            Step::apply(config(40, "16"))
+                .expect(ExpectPlan::Changes {
+                    create: 0,
+                    update: 1,
+                    replace: 0,
+                    destroy: 0,
+                })
+                .check(Check::attr_equals(ADDR, "allocated_storage_gb", 40)),
+        )
+        .step(Step::import_verify(ImportVerify {
+            address: ADDR.into(),
+            id: None,
+            ignore: vec![
+                "skip_final_snapshot".into(),
+                "final_snapshot_identifier".into(),
+                "policy_decision".into(),
+                "timeouts".into(),
+            ],
+        }))
+        .step(
+            Step::plan_only(config(40, "15"))
+                .expect(ExpectPlan::error("(?s)engine_version.*cannot downgrade")),
+        )
+        .step(Step::plan_only(config(10, "16")).expect(ExpectPlan::error(
+            "(?s)allocated_storage_gb.*10 GiB is outside 20-65536",
+        )))
+        // The destroy at the end plans with the last config: leave a valid one.
+        .step(Step::plan_only(config(40, "16")).expect(ExpectPlan::NoOp))
+        .run();
+}

@@ -81,6 +81,84 @@ pub fn add_attributes(block: Block) -> Block {
         )
 }
 
+/// Fills the RDS-only attributes of a plan. On aws, null-config values get the golden-path defaults
+/// (IAM authentication on, gp3, 20 GiB) at create and keep the prior value on update; what RDS chooses itself
+/// (windows, KMS key, network) stays unknown until apply. On other backends every RDS-only attribute is null.
+pub fn plan_values(planned: &mut Value, config: &Value, prior: &Value, on_aws: bool) {
+    if !on_aws {
+        for name in AWS_ATTRIBUTES {
+            if config.get(name).is_null() {
+                planned.set(name, Value::Null);
+            }
+        }
+        return;
+    }
+    let defaults = [
+        ("iam_database_authentication", Value::Bool(true)),
+        ("storage_type", Value::string("gp3")),
+        ("allocated_storage_gb", Value::int(20)),
+    ];
+    for (name, default) in defaults {
+        if config.get(name).is_null() {
+            let keep = prior.get(name);
+            planned.set(
+                name,
+                if keep.is_null() {
+                    default
+                } else {
+                    keep.clone()
+                },
+            );
+        }
+    }
+    // Pending modifications and reboots are only known after RDS acts.
+    if !prior.is_null() && planned != prior {
+        planned.set("pending_modifications", Value::Unknown);
+        planned.set("pending_reboot", Value::Unknown);
+    }
+}
+
+/// Changes RDS refuses in place, caught at plan: an engine downgrade and shrinking storage.
+pub fn plan_checks(planned: &Value, prior: &Value) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if prior.is_null() {
+        return out;
+    }
+    let engine = planned.get("engine").as_str().unwrap_or("postgres");
+    if let (Some(want), Some(have)) = (
+        planned.get("engine_version").as_str(),
+        prior.get("engine_version").as_str(),
+    ) {
+        if super::spec::compare_major(want, have).is_lt() {
+            out.push(
+                Diagnostic::error(
+                    "Engine downgrade refused",
+                    format!(
+                        "engine_version {want:?} is older than the running {engine} {have:?} ({}); RDS cannot downgrade. Keep engine_version = {have:?}, or restore a snapshot into a new database.",
+                        prior.get("engine_version_actual").as_str().unwrap_or(have)
+                    ),
+                )
+                .at(AttributePath::attr("engine_version")),
+            );
+        }
+    }
+    if let (Some(want), Some(have)) = (
+        planned.get("allocated_storage_gb").as_i64(),
+        prior.get("allocated_storage_gb").as_i64(),
+    ) {
+        if want < have {
+            out.push(
+                Diagnostic::error(
+                    "Storage cannot shrink",
+                    format!("allocated_storage_gb {want} is below the current {have} GiB; RDS storage only grows. Keep {have}, or restore a snapshot into a new, smaller database."),
+                )
+                .at(AttributePath::attr("allocated_storage_gb")),
+            );
+        }
+    }
+    out
+}
+
 /// Per-operation waits from the `timeouts` block; `None` uses the backend default.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct OpTimeouts {

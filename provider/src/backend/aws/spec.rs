@@ -59,7 +59,7 @@ impl Default for AwsOptions {
             db_subnet_group_name: None,
             vpc_security_group_ids: Vec::new(),
             parameter_group_name: None,
-            iam_database_authentication: false,
+            iam_database_authentication: true,
             performance_insights: false,
             monitoring_interval_seconds: 0,
             monitoring_role_arn: None,

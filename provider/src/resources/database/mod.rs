@@ -702,6 +702,7 @@ impl Resource for DatabaseResource {
             Err(d) => resp.diagnostics.push(d),
         }
         planned.set("backend", Value::string(backend.kind()));
+        aws_resource::plan_values(&mut planned, &req.config, &req.prior_state, backend.as_aws().is_some());
         planned.set(
             "log_exports",
             match planned.get("engine").as_str() {
@@ -755,6 +756,9 @@ impl Resource for DatabaseResource {
                     Err(d) => resp.diagnostics.push(d),
                 }
                 if let Err(d) = aws_resource::timeouts_from(&planned) {
+                    resp.diagnostics.push(d);
+                }
+                for d in aws_resource::plan_checks(&planned, &req.prior_state) {
                     resp.diagnostics.push(d);
                 }
             }
