@@ -44,18 +44,16 @@ pub fn add_attributes(block: Block) -> Block {
         .attribute(Attribute::optional("max_allocated_storage_gb", n, "Storage autoscaling ceiling in GiB (aws); null turns autoscaling off."))
         .attribute(Attribute::optional_computed("storage_type", s.clone(), "gp3 (default), gp2, io1, io2 or standard (aws).").use_state_for_unknown())
         .attribute(
-            Attribute::optional_computed("kms_key_id", s.clone(), "KMS key for storage encryption (aws); default the aws/rds key. Forces replacement.")
-                .use_state_for_unknown()
+            Attribute::optional("kms_key_id", s.clone(), "KMS key for storage encryption (aws); null: the AWS-managed aws/rds key (not tracked). Forces replacement.")
                 .requires_replace(),
         )
-        .attribute(Attribute::optional_computed("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); RDS picks one when null.").use_state_for_unknown())
+        .attribute(Attribute::optional("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); null: RDS picks one (not tracked)."))
         .attribute(
-            Attribute::optional_computed("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws).").use_state_for_unknown(),
+            Attribute::optional("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws); null: RDS picks one (not tracked)."),
         )
-        .attribute(Attribute::optional_computed("db_subnet_group_name", s.clone(), "DB subnet group (aws); the default VPC's when null.").use_state_for_unknown())
+        .attribute(Attribute::optional("db_subnet_group_name", s.clone(), "DB subnet group (aws); null: the default VPC's (not tracked)."))
         .attribute(
-            Attribute::optional_computed("vpc_security_group_ids", Type::List(Box::new(s.clone())), "Security groups (aws); the VPC default when null.")
-                .use_state_for_unknown(),
+            Attribute::optional("vpc_security_group_ids", Type::List(Box::new(s.clone())), "Security groups (aws); null: the VPC default (not tracked)."),
         )
         .attribute(Attribute::optional("parameter_group_name", s.clone(), "A dbplatform_parameter_group (aws); null: a managed per-database group with TLS forced."))
         .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default false.").use_state_for_unknown())
@@ -301,13 +299,32 @@ pub fn state_values(inst: Option<&RdsInstance>, base: Option<&Value>) -> BTreeMa
             .unwrap_or(Value::Null),
     );
     put("storage_type", Value::string(&o.storage_type));
-    put("kms_key_id", str_or_null(&o.kms_key_id));
-    put("backup_window", str_or_null(&o.backup_window));
-    put("maintenance_window", str_or_null(&o.maintenance_window));
-    put("db_subnet_group_name", str_or_null(&o.db_subnet_group_name));
+    // What RDS chooses when the configuration leaves these null is not tracked (state stays null), so a plan has
+    // no unknowns for the guardrails to trip on and the next plan no diff; a configured value is read back.
+    let configured = |k: &str| base.is_some_and(|b| !b.get(k).is_null());
+    let tracked = |k: &str, v: Value| if configured(k) { v } else { Value::Null };
+    put(
+        "kms_key_id",
+        tracked("kms_key_id", str_or_null(&o.kms_key_id)),
+    );
+    put(
+        "backup_window",
+        tracked("backup_window", str_or_null(&o.backup_window)),
+    );
+    put(
+        "maintenance_window",
+        tracked("maintenance_window", str_or_null(&o.maintenance_window)),
+    );
+    put(
+        "db_subnet_group_name",
+        tracked("db_subnet_group_name", str_or_null(&o.db_subnet_group_name)),
+    );
     put(
         "vpc_security_group_ids",
-        Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect()),
+        tracked(
+            "vpc_security_group_ids",
+            Value::List(o.vpc_security_group_ids.iter().map(Value::string).collect()),
+        ),
     );
     put("parameter_group_name", str_or_null(&o.parameter_group_name));
     put(
