@@ -518,3 +518,19 @@ fn rds_only_arguments_and_attributes() {
         .step(Step::plan_only(config(40, "16")).expect(ExpectPlan::NoOp))
         .run();
 }
+
+/// The guardrails on the aws backend: a database without the required tags is refused at plan, naming the rule
+/// id, before anything is created.
+#[test]
+fn non_compliant_config_is_refused_at_plan_with_rule_ids() {
+    let name = unique("acc-policy");
+    let config = db_config(&name, "postgres", "")
+        .replace("  default_tags = { owner = \"payments\", cost_center = \"cc-1\", data_classification = \"internal\" }\n", "");
+    case()
+        .step(Step::plan_only(config).expect(ExpectPlan::error(r"(?s)\[DBP-TAG-001\] Databases must carry the owner, cost_center and data_classification tags")))
+        .run();
+    let left = rds_outside(&format!(
+        "print(len([d for d in c.describe_db_instances()['DBInstances'] if d['DBInstanceIdentifier'] == '{name}']))"
+    ));
+    assert_eq!(left, "0", "nothing was created");
+}
