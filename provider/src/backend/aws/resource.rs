@@ -444,4 +444,120 @@ mod tests {
         assert_eq!(m.len(), AWS_ATTRIBUTES.len());
         assert!(m.values().all(Value::is_null));
     }
+
+    fn instance() -> RdsInstance {
+        use crate::backend::{DatabaseInfo, DatabaseSpec, DatabaseStatus};
+        let spec = DatabaseSpec {
+            name: "orders".into(),
+            engine: "postgres".into(),
+            engine_version: Some("16".into()),
+            tier: "tier-3".into(),
+            instance_class: "db.t4g.micro".into(),
+            db_name: "app".into(),
+            master_username: "app_admin".into(),
+            multi_az: false,
+            backup_retention_days: 1,
+            point_in_time_recovery: true,
+            deletion_protection: false,
+            tls_required: true,
+            min_tls_version: "1.2".into(),
+            parameters: BTreeMap::new(),
+            tags: BTreeMap::new(),
+        };
+        RdsInstance {
+            info: DatabaseInfo {
+                id: "orders".into(),
+                spec,
+                endpoint: "orders.x.us-east-1.rds.amazonaws.com".into(),
+                port: 5432,
+                status: DatabaseStatus::Available,
+                engine_version_actual: "16.4".into(),
+                connection_string: String::new(),
+                master_user_secret: "arn:aws:secretsmanager:us-east-1:1:secret:x".into(),
+                data_dir: None,
+                created_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            },
+            aws: AwsOptions {
+                backup_window: Some("07:00-07:30".into()),
+                ..AwsOptions::default()
+            },
+            arn: "arn:aws:rds:us-east-1:1:db:orders".into(),
+            resource_id: "db-ABC".into(),
+            rds_status: "available".into(),
+            storage_encrypted: true,
+            pending_modifications: BTreeMap::from([(
+                "instance_class".to_string(),
+                "db.t4g.small".to_string(),
+            )]),
+            pending_reboot: true,
+            managed: true,
+        }
+    }
+
+    #[test]
+    fn pending_modifications_reach_state_and_a_warning() {
+        let i = instance();
+        let m = state_values(Some(&i), None);
+        assert_eq!(m.get("pending_reboot"), Some(&Value::Bool(true)));
+        assert_eq!(
+            m.get("pending_modifications"),
+            Some(&Value::Map(BTreeMap::from([(
+                "instance_class".to_string(),
+                Value::string("db.t4g.small")
+            )])))
+        );
+        let w = pending_warning(&i).unwrap_or_default();
+        assert!(
+            w.contains("instance_class -> db.t4g.small")
+                && w.contains("waiting for a reboot")
+                && w.contains("apply_immediately"),
+            "{w}"
+        );
+        let mut calm = i.clone();
+        calm.pending_modifications.clear();
+        calm.pending_reboot = false;
+        assert_eq!(pending_warning(&calm), None);
+    }
+
+    #[test]
+    fn windows_rds_chose_are_not_tracked_unless_configured() {
+        let i = instance();
+        assert_eq!(
+            state_values(Some(&i), None).get("backup_window"),
+            Some(&Value::Null)
+        );
+        let planned = Value::Object(BTreeMap::from([(
+            "backup_window".to_string(),
+            Value::string("07:00-07:30"),
+        )]));
+        assert_eq!(
+            state_values(Some(&i), Some(&planned)).get("backup_window"),
+            Some(&Value::string("07:00-07:30"))
+        );
+    }
+
+    #[test]
+    fn downgrades_and_shrinks_are_refused_at_plan() {
+        let prior = Value::Object(BTreeMap::from([
+            ("engine_version".to_string(), Value::string("16")),
+            ("engine_version_actual".to_string(), Value::string("16.4")),
+            ("allocated_storage_gb".to_string(), Value::int(40)),
+        ]));
+        let planned = Value::Object(BTreeMap::from([
+            ("engine".to_string(), Value::string("postgres")),
+            ("engine_version".to_string(), Value::string("15")),
+            ("allocated_storage_gb".to_string(), Value::int(30)),
+        ]));
+        let d = plan_checks(&planned, &prior);
+        let text = format!("{d:?}");
+        assert_eq!(d.len(), 2, "{text}");
+        assert!(
+            text.contains("RDS cannot downgrade") && text.contains("storage only grows"),
+            "{text}"
+        );
+        assert!(
+            plan_checks(&planned, &Value::Null).is_empty(),
+            "nothing to compare at create"
+        );
+    }
 }
