@@ -8,5 +8,7 @@ pub mod normalize;
 pub mod plan_json;
 pub mod planned_state;
 
-pub use plan_json::{parse_plan, AdapterError, ConfigLocation, PlanInputs};
+pub use plan_json::{
+    parse_plan, parse_plan_with, AdapterError, ConfigLocation, ParseOptions, PlanInputs,
+};
 pub use planned_state::{from_provider, ProviderPlan};

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::address::{self, module_config_path};
@@ -70,7 +71,8 @@ pub struct PlanInputs {
     pub inputs: Vec<Input>,
     /// Resource changes of other types (and data sources, deposed objects): type -> count.
     pub skipped: BTreeMap<String, usize>,
-    /// The whole plan, for rules written against raw plan JSON (conftest mode).
+    /// The whole plan, for rules written against raw plan JSON (conftest mode); with
+    /// [`ParseOptions::keep_raw`] off, an object holding only the plan's `configuration` (what locations need).
     pub raw: Value,
     pub terraform_version: Option<String>,
     pub format_version: String,
@@ -88,46 +90,90 @@ pub fn supported_format(v: &str) -> bool {
     }
 }
 
-/// Parses a plan JSON file; `origin` names it in errors.
+/// What [`parse_plan_with`] keeps besides the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Keep the whole plan as a JSON tree in [`PlanInputs::raw`] (for rules over raw plan JSON). Without it only
+    /// the plan's `configuration` is kept there: the whole tree of a large plan costs several times its size.
+    pub keep_raw: bool,
+}
+
+/// Parses a plan JSON file; `origin` names it in errors. Keeps the whole plan in [`PlanInputs::raw`].
 pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError> {
+    parse_plan_with(bytes, origin, ParseOptions { keep_raw: true })
+}
+
+/// Maps a serde_json error to the one-line file error.
+fn json_error(e: serde_json::Error, file: &str) -> AdapterError {
+    let file = file.to_string();
+    if e.is_eof() {
+        AdapterError::Truncated {
+            file,
+            line: e.line(),
+            column: e.column(),
+        }
+    } else {
+        let message = e.to_string();
+        let message = match message.rfind(" at line ") {
+            Some(i) => message[..i].to_string(),
+            None => message,
+        };
+        AdapterError::NotJson {
+            file,
+            message,
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
+/// The error of a file the fast (borrowed) reading rejected: the full JSON tree parser's, so messages and
+/// positions are those of a plain JSON parse of the file.
+fn syntax_error(bytes: &[u8], file: &str, fast: serde_json::Error) -> AdapterError {
+    match serde_json::from_slice::<Value>(bytes) {
+        Err(e) => json_error(e, file),
+        Ok(_) => json_error(fast, file),
+    }
+}
+
+/// Parses one section of the plan (already checked to be JSON) into a tree.
+fn section(raw: &RawValue, bytes: &[u8], file: &str) -> Result<Value, AdapterError> {
+    serde_json::from_str(raw.get()).map_err(|e| syntax_error(bytes, file, e))
+}
+
+/// Parses a plan JSON file; `origin` names it in errors.
+///
+/// Only the sections the adapter reads are turned into JSON trees, one resource change at a time (the rest,
+/// `planned_values`, `prior_state`..., is only checked to be JSON), so memory stays near the file size.
+pub fn parse_plan_with(
+    bytes: &[u8],
+    origin: &str,
+    opts: ParseOptions,
+) -> Result<PlanInputs, AdapterError> {
     let file = origin.to_string();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AdapterError::Empty { file });
     }
-    let raw: Value = serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_eof() {
-            AdapterError::Truncated {
-                file: file.clone(),
-                line: e.line(),
-                column: e.column(),
-            }
-        } else {
-            let message = e.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message[..i].to_string(),
-                None => message,
-            };
-            AdapterError::NotJson {
-                file: file.clone(),
-                message,
-                line: e.line(),
-                column: e.column(),
-            }
-        }
-    })?;
-    let Some(plan) = raw.as_object() else {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        let raw: Value = serde_json::from_slice(bytes).map_err(|e| json_error(e, &file))?;
         return Err(AdapterError::NotAPlan {
             file,
             message: format!("the top level is {}, not an object; expected `terraform show -json PLANFILE` output", kind_of(&raw)),
         });
+    }
+    // Top-level keys -> their JSON text, borrowed from `bytes` (a repeated key keeps the last, as a tree would).
+    let plan: HashMap<String, &RawValue> =
+        serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, &file, e))?;
+    let get = |key: &str| -> Result<Option<Value>, AdapterError> {
+        plan.get(key).map(|r| section(r, bytes, &file)).transpose()
     };
-    let format_version = match plan.get("format_version") {
-        Some(Value::String(s)) => s.clone(),
+    let format_version = match get("format_version")? {
+        Some(Value::String(s)) => s,
         Some(other) => {
             return Err(AdapterError::WrongType {
                 file,
                 location: "format_version".into(),
-                message: format!("must be a string, got {}", kind_of(other)),
+                message: format!("must be a string, got {}", kind_of(&other)),
             })
         }
         None => {
@@ -155,29 +201,35 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
             version: format_version,
         });
     }
-    let terraform_version = match plan.get("terraform_version") {
+    let terraform_version = match get("terraform_version")? {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::String(s)) => Some(s),
         Some(other) => {
             return Err(AdapterError::WrongType {
                 file,
                 location: "terraform_version".into(),
-                message: format!("must be a string, got {}", kind_of(other)),
+                message: format!("must be a string, got {}", kind_of(&other)),
             })
         }
     };
-    let changes: &[Value] = match plan.get("resource_changes") {
-        None | Some(Value::Null) => &[],
-        Some(Value::Array(a)) => a,
-        Some(other) => {
-            return Err(AdapterError::WrongType {
-                file,
-                location: "resource_changes".into(),
-                message: format!("must be a list, got {}", kind_of(other)),
-            })
+    let changes: Vec<&RawValue> = match plan.get("resource_changes") {
+        None => vec![],
+        Some(r) if r.get().starts_with('[') => {
+            serde_json::from_str(r.get()).map_err(|e| syntax_error(bytes, &file, e))?
         }
+        Some(r) => match section(r, bytes, &file)? {
+            Value::Null => vec![],
+            other => {
+                return Err(AdapterError::WrongType {
+                    file,
+                    location: "resource_changes".into(),
+                    message: format!("must be a list, got {}", kind_of(&other)),
+                })
+            }
+        },
     };
-    let config = ConfigIndex::new(plan.get("configuration"));
+    let configuration = get("configuration")?;
+    let config = ConfigIndex::new(configuration.as_ref());
     let context = PlanContext {
         source: "plan".into(),
         terraform_version: terraform_version.clone(),
@@ -188,7 +240,13 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
     let mut metas = Vec::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut locations = BTreeMap::new();
-    for (i, rc) in changes.iter().enumerate() {
+    for (i, rc) in changes.into_iter().enumerate() {
+        let mut rc = section(rc, bytes, &file)?;
+        // Moved out (not cloned) into the input; checked below in the same order as every other field.
+        let (before, after) = match rc.get_mut("change").and_then(Value::as_object_mut) {
+            Some(c) => (c.remove("before"), c.remove("after")),
+            None => (None, None),
+        };
         let wrong = |location: String, message: String| AdapterError::WrongType {
             file: file.clone(),
             location,
@@ -197,7 +255,7 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
         let Some(rc) = rc.as_object() else {
             return Err(wrong(
                 format!("resource_changes[{i}]"),
-                format!("must be an object, got {}", kind_of(rc)),
+                format!("must be an object, got {}", kind_of(&rc)),
             ));
         };
         let addr = str_field(rc, "address").ok_or_else(|| {
@@ -259,8 +317,8 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
                 format!("change.actions {actions:?} is not an action Terraform plans"),
             )
         })?;
-        for key in ["before", "after"] {
-            if let Some(v) = change.get(key).filter(|v| !v.is_null() && !v.is_object()) {
+        for (key, v) in [("before", &before), ("after", &after)] {
+            if let Some(v) = v.as_ref().filter(|v| !v.is_null() && !v.is_object()) {
                 return Err(wrong(
                     loc,
                     format!("change.{key} must be an object or null, got {}", kind_of(v)),
@@ -296,8 +354,8 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
             name: name.clone(),
             index,
             action,
-            before: change.get("before").filter(|v| !v.is_null()).cloned(),
-            after: change.get("after").filter(|v| !v.is_null()).cloned(),
+            before: before.filter(|v| !v.is_null()),
+            after: after.filter(|v| !v.is_null()),
             unknown: unknown.into_iter().collect(),
             sensitive: sensitive.into_iter().collect(),
             backend,
@@ -319,6 +377,16 @@ pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError
         inputs.push(input);
     }
     resolve_related(&mut inputs, &metas);
+    drop(config);
+    let raw = if opts.keep_raw {
+        serde_json::from_slice(bytes).map_err(|e| json_error(e, &file))?
+    } else {
+        let mut m = Map::new();
+        if let Some(c) = configuration {
+            m.insert("configuration".into(), c);
+        }
+        Value::Object(m)
+    };
     Ok(PlanInputs {
         inputs,
         skipped,

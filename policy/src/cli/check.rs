@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::adapter::parse_plan;
+use crate::adapter::{parse_plan_with, ParseOptions};
 use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::{EngineOptions, EvalContext, PolicyEngine};
 use crate::model::decision::{Outcome, Override, SkippedResource};
@@ -170,16 +170,26 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
 
     let mut inputs = Vec::new();
     let mut terraform_version = None;
-    let mut raws: Vec<(serde_json::Value, String)> = Vec::new();
+    let mut raws: Vec<(regorus::Value, String)> = Vec::new();
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     let mut locations = Locations::empty();
     let want_locations = !matches!(a.format, crate::report::Format::Json);
+    // The whole plan as a JSON tree is never built: `raw` keeps only `configuration` (for locations), and
+    // conftest rules get the plan converted straight from its text.
+    let opts = ParseOptions { keep_raw: false };
     for name in &a.plans {
         let (bytes, origin, dir) = read_plan(name)?;
         phase("read plan");
-        let mut plan = parse_plan(&bytes, &origin)?;
-        drop(bytes);
+        let mut plan = parse_plan_with(&bytes, &origin, opts)?;
         phase("parse plan");
+        if engine.has_conftest() {
+            // parse_plan_with accepted the file, so it is UTF-8 JSON.
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
+            raws.push((engine.conftest_input(text, &origin)?, origin));
+            phase("conftest input");
+        }
+        drop(bytes);
         if want_locations {
             locations.add_plan(&dir, &plan.raw, &plan.locations);
         }
@@ -188,10 +198,6 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         }
         inputs.append(&mut plan.inputs);
         terraform_version = terraform_version.or(plan.terraform_version.take());
-        if engine.has_conftest() {
-            raws.push((std::mem::take(&mut plan.raw), origin));
-        }
-        // Without conftest namespaces the raw plan is dropped here, before evaluation.
     }
     let ctx = EvalContext {
         now,
@@ -199,16 +205,12 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         on_unknown: a.on_unknown,
         source: "cli".into(),
     };
-    let raw_refs: Vec<(&serde_json::Value, &str)> =
-        raws.iter().map(|(v, o)| (v, o.as_str())).collect();
     phase("locations");
-    let mut decision = engine.evaluate_with_raw(&inputs, &raw_refs, &ctx)?;
+    let mut decision = engine.evaluate_with_raw_values(&inputs, raws, &ctx)?;
     phase("evaluate");
     record(a, &decision, &inputs, terraform_version)?;
     phase("audit");
     std::mem::forget(inputs);
-    drop(raw_refs);
-    drop(raws);
     decision.skipped_resources = skipped
         .into_iter()
         .map(|(resource_type, count)| SkippedResource {

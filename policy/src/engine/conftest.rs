@@ -132,12 +132,33 @@ pub(crate) fn evaluate(
     raw: &serde_json::Value,
     origin: &str,
 ) -> Result<Vec<RuleResult>, EngineError> {
-    let mut eng = prepared.clone();
     // Deserialize straight from the borrowed JSON tree: no clone of a large plan.
     let input = regorus::Value::deserialize(raw).map_err(|e| EngineError::Eval {
         address: origin.into(),
         message: format!("cannot convert plan for conftest rules: {e}"),
     })?;
+    evaluate_value(namespaces, prepared, input, origin)
+}
+
+/// The raw plan JSON text as a rule input, built directly (no intermediate JSON tree of a large plan).
+pub(crate) fn plan_value(text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
+    regorus::Value::from_json_str(text).map_err(|e| EngineError::Eval {
+        address: origin.into(),
+        message: format!(
+            "cannot convert plan for conftest rules: {}",
+            e.to_string().lines().next().unwrap_or("")
+        ),
+    })
+}
+
+/// Like [`evaluate`], on a plan already converted to a rule input.
+pub(crate) fn evaluate_value(
+    namespaces: &[Namespace],
+    prepared: &regorus::Engine,
+    input: regorus::Value,
+    origin: &str,
+) -> Result<Vec<RuleResult>, EngineError> {
+    let mut eng = prepared.clone();
     eng.set_input(input);
     let mut out = Vec::new();
     for ns in namespaces {

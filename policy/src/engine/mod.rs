@@ -312,6 +312,36 @@ impl PolicyEngine {
         Ok(eval::finish(self, inputs, results, ctx))
     }
 
+    /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
+    /// converted directly, so a large plan never exists as a `serde_json::Value` tree.
+    pub fn conftest_input(&self, text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
+        conftest::plan_value(text, origin)
+    }
+
+    /// Like [`evaluate_with_raw`](Self::evaluate_with_raw) with each raw plan already converted by
+    /// [`conftest_input`](Self::conftest_input); each value is dropped once its namespaces are evaluated.
+    pub fn evaluate_with_raw_values(
+        &self,
+        inputs: &[Input],
+        raws: Vec<(regorus::Value, String)>,
+        ctx: &EvalContext,
+    ) -> Result<Decision, EngineError> {
+        self.check_overrides(&ctx.overrides)?;
+        let prepared = self.prepared(ctx.now)?;
+        let mut results = eval::evaluate_inputs(self, &prepared, inputs, ctx)?;
+        if self.has_conftest() {
+            for (raw, origin) in raws {
+                results.extend(conftest::evaluate_value(
+                    &self.conftest_namespaces,
+                    &prepared,
+                    raw,
+                    &origin,
+                )?);
+            }
+        }
+        Ok(eval::finish(self, inputs, results, ctx))
+    }
+
     fn check_overrides(&self, overrides: &[Override]) -> Result<(), EngineError> {
         for o in overrides {
             let Some(rule) = self.rule(&o.rule_id) else {
