@@ -229,6 +229,45 @@ fn pending_map(db: &DbInstance) -> BTreeMap<String, String> {
     m
 }
 
+/// Settings RDS accepted but applies later (maintenance window, reboot) are reported as the instance's settings,
+/// so state matches the configuration and the plan shows no perpetual diff; `pending_modifications` and a
+/// warning say they are not in effect yet.
+fn overlay_pending(
+    db: &DbInstance,
+    mut spec: DatabaseSpec,
+    mut aws: AwsOptions,
+) -> (DatabaseSpec, AwsOptions) {
+    let Some(p) = db.pending_modified_values() else {
+        return (spec, aws);
+    };
+    if let Some(c) = p.db_instance_class() {
+        spec.instance_class = c.to_string();
+    }
+    if let Some(m) = p.multi_az() {
+        spec.multi_az = m;
+    }
+    if let Some(r) = p.backup_retention_period() {
+        spec.backup_retention_days = r.max(0) as u32;
+        spec.point_in_time_recovery = r > 0;
+    }
+    if let Some(v) = p.engine_version() {
+        spec.engine_version = Some(major_of(&spec.engine, v));
+    }
+    if let Some(a) = p.allocated_storage() {
+        aws.allocated_storage_gb = a.max(0) as u32;
+    }
+    if let Some(t) = p.storage_type() {
+        aws.storage_type = t.to_string();
+    }
+    if let Some(i) = p.iam_database_authentication_enabled() {
+        aws.iam_database_authentication = i;
+    }
+    if let Some(g) = p.db_subnet_group_name() {
+        aws.db_subnet_group_name = Some(g.to_string());
+    }
+    (spec, aws)
+}
+
 impl AwsBackend {
     /// Builds the RDS client for a configuration, synchronously (no I/O: credentials resolve on first call).
     /// Credentials: environment, then the shared profile (`profile` or AWS_PROFILE), web identity, ECS, EC2 IMDS.
@@ -540,6 +579,7 @@ impl AwsBackend {
             log_exports: db.enabled_cloudwatch_logs_exports().to_vec(),
             apply_immediately: true,
         };
+        let (spec, aws) = overlay_pending(db, spec, aws);
         let info = DatabaseInfo {
             id: name.clone(),
             connection_string: connection_uri(
@@ -1506,6 +1546,55 @@ mod tests {
         assert_eq!(
             connection_uri("mysql", "dbadmin", "h", 3306, "app"),
             "mysql://dbadmin@h:3306/app?ssl-mode=REQUIRED"
+        );
+    }
+
+    #[test]
+    fn pending_values_are_reported_as_the_settings() {
+        use aws_sdk_rds::types::PendingModifiedValues;
+        let db = DbInstance::builder()
+            .db_instance_identifier("orders")
+            .engine("postgres")
+            .engine_version("16.4")
+            .db_instance_class("db.t4g.micro")
+            .allocated_storage(20)
+            .pending_modified_values(
+                PendingModifiedValues::builder()
+                    .db_instance_class("db.t4g.small")
+                    .allocated_storage(40)
+                    .backup_retention_period(7)
+                    .build(),
+            )
+            .build();
+        let spec = DatabaseSpec {
+            name: "orders".into(),
+            engine: "postgres".into(),
+            engine_version: Some("16".into()),
+            tier: "tier-3".into(),
+            instance_class: "db.t4g.micro".into(),
+            db_name: "app".into(),
+            master_username: "app_admin".into(),
+            multi_az: false,
+            backup_retention_days: 1,
+            point_in_time_recovery: true,
+            deletion_protection: false,
+            tls_required: true,
+            min_tls_version: "1.2".into(),
+            parameters: BTreeMap::new(),
+            tags: BTreeMap::new(),
+        };
+        let (spec, aws) = overlay_pending(&db, spec, AwsOptions::default());
+        assert_eq!(spec.instance_class, "db.t4g.small");
+        assert_eq!(spec.backup_retention_days, 7);
+        assert_eq!(aws.allocated_storage_gb, 40);
+        let pending = pending_map(&db);
+        assert_eq!(
+            pending.get("instance_class").map(String::as_str),
+            Some("db.t4g.small")
+        );
+        assert_eq!(
+            pending.get("allocated_storage_gb").map(String::as_str),
+            Some("40")
         );
     }
 }
