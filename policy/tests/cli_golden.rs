@@ -275,7 +275,7 @@ fn rules_explain_and_schemas() {
             && s.contains("package dbplatform.rules.golden_encryption"),
         "{s}"
     );
-    for which in ["input", "decision", "exceptions"] {
+    for which in ["input", "decision", "exceptions", "audit-record"] {
         let o = dbpolicy(&["schema", which]);
         assert_eq!(o.status.code(), Some(0));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -174,6 +174,7 @@ pub fn schema(which: SchemaKind) -> Result<u8, CliError> {
         SchemaKind::Input => serde_json::to_value(crate::model::input_schema()).unwrap_or_default(),
         SchemaKind::Decision => Decision::json_schema(),
         SchemaKind::Exceptions => ExceptionsFile::json_schema(),
+        SchemaKind::AuditRecord => crate::audit::record_schema(),
     };
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');

@@ -42,7 +42,7 @@ pub enum Command {
     /// The tamper-evident decision log: verify, report, query, keygen, repair, pg-init.
     #[command(subcommand)]
     Audit(crate::audit::cli::AuditCommand),
-    /// Print a JSON Schema: input, decision or exceptions.
+    /// Print a JSON Schema: input, decision, exceptions or audit-record.
     Schema {
         #[arg(value_enum)]
         which: SchemaKind,
@@ -160,6 +160,8 @@ pub enum SchemaKind {
     Input,
     Decision,
     Exceptions,
+    /// One line of the audit log (`dbplatform.audit-record/v1`), for SIEM ingestion and log consumers.
+    AuditRecord,
 }
 
 /// A command failure: the one-line message and the exit code.
