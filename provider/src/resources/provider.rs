@@ -102,6 +102,54 @@ pub struct PolicySettings {
     pub tiers_file: Option<PathBuf>,
     /// `Some("advisory")`: report every policy failure as a warning (break-glass). `None`: normal enforcement.
     pub enforcement_override: Option<String>,
+    /// Soft-mandatory overrides from `policy { override { ... } }` blocks, then from `DBPLATFORM_OVERRIDES`.
+    /// They take effect only in decisions written to the audit log.
+    pub overrides: Vec<ConfiguredOverride>,
+}
+
+/// One soft-mandatory override and where it was configured, so errors about it can point there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredOverride {
+    /// `policy.override[0]` or `DBPLATFORM_OVERRIDES entry 1`.
+    pub origin: String,
+    pub rule: policy::model::decision::Override,
+}
+
+/// Environment variable with overrides: `RULE_ID:by:reason` entries separated by `;` (the reason may contain `:`).
+pub const ENV_OVERRIDES: &str = "DBPLATFORM_OVERRIDES";
+
+/// Parses [`ENV_OVERRIDES`]; an error names the malformed entry and the expected format.
+pub fn parse_env_overrides(text: &str) -> Result<Vec<ConfiguredOverride>, String> {
+    let mut out = Vec::new();
+    for (i, entry) in text.split(';').enumerate() {
+        let entry = entry.trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let mut parts = entry.splitn(3, ':').map(str::trim);
+        let (rule_id, by, reason) = (parts.next(), parts.next(), parts.next());
+        match (rule_id, by, reason) {
+            (Some(r), Some(b), Some(why)) if !r.is_empty() && !b.is_empty() && !why.is_empty() => {
+                out.push(ConfiguredOverride {
+                    origin: format!("{ENV_OVERRIDES} entry {}", i + 1),
+                    rule: policy::model::decision::Override {
+                        rule_id: r.to_string(),
+                        reason: why.to_string(),
+                        by: b.to_string(),
+                    },
+                })
+            }
+            _ => {
+                return Err(format!(
+                    "{ENV_OVERRIDES} entry {} {entry:?} is not RULE_ID:by:reason with all three parts non-empty; \
+                     e.g. {ENV_OVERRIDES}=\"DBP-DEL-002:alice@example.com:one-off migration, ticket OPS-1\" \
+                     (separate several entries with ';')",
+                    i + 1
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl PolicySettings {
@@ -213,6 +261,23 @@ enum ValidatedTiers {
 pub struct ProviderState {
     config: RwLock<Option<Arc<ProviderConfig>>>,
     validated_tiers: RwLock<ValidatedTiers>,
+    engine: EngineCache,
+}
+
+/// The policy engine prepared for one configuration: compiled on the first plan after each configure and shared
+/// by every later plan (a bundle takes milliseconds to compile, a plan may evaluate hundreds of resources).
+#[derive(Default)]
+struct EngineCache(tokio::sync::Mutex<Option<CachedEngine>>);
+
+struct CachedEngine {
+    config: Arc<ProviderConfig>,
+    engine: Arc<policy::engine::PolicyEngine>,
+}
+
+impl std::fmt::Debug for EngineCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineCache")
+    }
 }
 
 impl Default for ProviderState {
@@ -227,6 +292,7 @@ impl ProviderState {
         Self {
             config: RwLock::new(None),
             validated_tiers: RwLock::new(ValidatedTiers::NotSeen),
+            engine: EngineCache::default(),
         }
     }
 
@@ -235,6 +301,7 @@ impl ProviderState {
         Self {
             config: RwLock::new(Some(Arc::new(config))),
             validated_tiers: RwLock::new(ValidatedTiers::NotSeen),
+            engine: EngineCache::default(),
         }
     }
 
@@ -266,6 +333,49 @@ impl ProviderState {
         *self.config.write().await = Some(Arc::new(config));
     }
 
+    /// The policy engine for `config` (the current configuration): loaded once per configuration and cached, so
+    /// plans share one compiled bundle. Concurrent first plans wait for one load instead of each compiling.
+    pub async fn policy_engine(
+        &self,
+        config: &Arc<ProviderConfig>,
+    ) -> Result<Arc<policy::engine::PolicyEngine>, Diagnostic> {
+        let mut cached = self.engine.0.lock().await;
+        if let Some(c) = cached.as_ref() {
+            if Arc::ptr_eq(&c.config, config) {
+                return Ok(Arc::clone(&c.engine));
+            }
+        }
+        let opts = policy::engine::EngineOptions {
+            extra_dirs: config.policy.directories.clone(),
+            tiers: config.tiers.clone(),
+            exceptions_file: config.policy.exceptions_file.clone(),
+            ..Default::default()
+        };
+        let loaded = tokio::task::spawn_blocking(move || policy::engine::PolicyEngine::load(&opts))
+            .await
+            .map_err(|e| {
+                Diagnostic::error(
+                    "Policy bundle failed to load",
+                    format!("The guardrail loader stopped unexpectedly: {e}"),
+                )
+            })?
+            .map_err(|e| {
+                Diagnostic::error(
+                    "Policy bundle failed to load",
+                    format!(
+                        "The guardrails could not be loaded: {e}. Fix the file named above (policy.directories, \
+                         policy.exceptions_file, policy.tiers_file) and plan again."
+                    ),
+                )
+            })?;
+        let engine = Arc::new(loaded);
+        *cached = Some(CachedEngine {
+            config: Arc::clone(config),
+            engine: Arc::clone(&engine),
+        });
+        Ok(engine)
+    }
+
     /// The catalogue to check tier names against during validation, which may run before configure.
     /// `None` when the catalogue cannot be known yet (its file is unknown or broken): skip the check then.
     pub async fn tiers_for_validation(&self) -> Option<Arc<TierCatalogue>> {
@@ -291,6 +401,8 @@ pub struct ConfigEnv {
     pub home: Option<String>,
     /// Relative paths in the configuration are resolved against this directory (Terraform's working directory).
     pub cwd: PathBuf,
+    /// [`ENV_OVERRIDES`]: soft-mandatory overrides given outside the configuration (e.g. by a CI job).
+    pub overrides: Option<String>,
 }
 
 impl ConfigEnv {
@@ -300,6 +412,7 @@ impl ConfigEnv {
             xdg_data_home: std::env::var("XDG_DATA_HOME").ok(),
             home: std::env::var("HOME").ok(),
             cwd: std::env::current_dir().unwrap_or_default(),
+            overrides: std::env::var(ENV_OVERRIDES).ok(),
         }
     }
 
@@ -408,7 +521,9 @@ impl Provider for DbPlatformProvider {
             Arc::new(super::database::DatabaseResource::new(
                 Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>
             )),
-            Arc::new(super::parameter_group::ParameterGroupResource::new(Arc::clone(state))),
+            Arc::new(super::parameter_group::ParameterGroupResource::new(
+                Arc::clone(state),
+            )),
             Arc::new(super::restore_test::RestoreTestResource::new(
                 Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>,
             )),
@@ -500,8 +615,10 @@ pub fn provider_block() -> Block {
                 .attribute(Attribute::optional(
                     "audit_log",
                     Type::String,
-                    "File every policy decision is appended to (hash-chained JSON lines). Its directory must \
-                     exist.",
+                    "File every plan-time policy decision is appended to (hash-chained JSON lines; verify with \
+                     `dbpolicy audit verify`). Default: the DBPOLICY_AUDIT_LOG environment variable; unset means \
+                     no audit log. Its directory must exist. A decision that cannot be written fails the plan \
+                     (fail closed); overrides need it.",
                 ))
                 .attribute(Attribute::optional(
                     "tiers_file",
@@ -515,7 +632,33 @@ pub fn provider_block() -> Block {
                     "Break-glass switch: \"advisory\" reports every policy failure as a warning instead of an \
                      error. Every plan shows a warning while it is set; decisions are still audited. Omit for \
                      normal enforcement.",
-                )),
+                ))
+                .block(
+                    "override",
+                    Nesting::List,
+                    Block::new(
+                        "Overrides a failing soft-mandatory rule for every database of this provider, with who \
+                         and why. Takes effect only when policy.audit_log (or DBPOLICY_AUDIT_LOG) is set and the \
+                         decision is recorded; hard-mandatory rules cannot be overridden. Repeatable; more can come \
+                         from DBPLATFORM_OVERRIDES (\"RULE_ID:by:reason;...\").",
+                    )
+                    .attribute(Attribute::required(
+                        "rule",
+                        Type::String,
+                        "Id of the soft-mandatory rule to override, e.g. \"DBP-DEL-002\" (see `dbpolicy rules`).",
+                    ))
+                    .attribute(Attribute::required(
+                        "reason",
+                        Type::String,
+                        "Why the violation is acceptable this time; written to the audit log.",
+                    ))
+                    .attribute(Attribute::required(
+                        "by",
+                        Type::String,
+                        "Who approves the override and takes responsibility (name or e-mail); written to the \
+                         audit log.",
+                    )),
+                ),
         )
 }
 
@@ -763,6 +906,8 @@ fn parse(
         }
     }
 
+    let overrides = read_overrides(&mut r, env);
+
     if r.diags.has_errors() {
         return (None, r.diags);
     }
@@ -781,6 +926,7 @@ fn parse(
             audit_log,
             tiers_file,
             enforcement_override,
+            overrides,
         },
         default_tags,
         tiers,
@@ -788,6 +934,57 @@ fn parse(
         unknown_settings: r.unknown,
     };
     (Some(cfg), r.diags)
+}
+
+/// `policy { override { ... } }` blocks, then [`ENV_OVERRIDES`]. Unknown blocks are recorded as unknown settings.
+fn read_overrides(r: &mut Reader<'_>, env: &ConfigEnv) -> Vec<ConfiguredOverride> {
+    let path = attr("policy", "override");
+    let mut out = Vec::new();
+    match r.config.at(&path) {
+        Some(Value::Unknown) => {
+            let p = path.to_string();
+            if !r.unknown.iter().any(|u| covers(u, &p)) {
+                r.unknown.insert(p);
+            }
+        }
+        Some(Value::List(items)) => {
+            for i in 0..items.len() {
+                let item = path.join_index(i64::try_from(i).unwrap_or(i64::MAX));
+                let rule_id = r.string(&item.join_attr("rule"));
+                let reason = r.string(&item.join_attr("reason"));
+                let by = r.string(&item.join_attr("by"));
+                if let (Some(rule_id), Some(reason), Some(by)) = (rule_id, reason, by) {
+                    if rule_id.contains(char::is_whitespace) {
+                        r.diags.error_at(
+                            item.join_attr("rule"),
+                            "Invalid override rule",
+                            format!("policy.override[{i}].rule {rule_id:?} is not a rule id; use the id \
+                                     `dbpolicy rules` lists, e.g. \"DBP-DEL-002\"."),
+                        );
+                        continue;
+                    }
+                    out.push(ConfiguredOverride {
+                        origin: format!("policy.override[{i}]"),
+                        rule: policy::model::decision::Override {
+                            rule_id,
+                            reason,
+                            by,
+                        },
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(text) = &env.overrides {
+        match parse_env_overrides(text) {
+            Ok(mut o) => out.append(&mut o),
+            Err(e) => r
+                .diags
+                .push(Diagnostic::error("Invalid DBPLATFORM_OVERRIDES", e)),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -801,6 +998,7 @@ mod tests {
             xdg_data_home: None,
             home: Some("/home/u".into()),
             cwd: dir.to_path_buf(),
+            overrides: None,
         }
     }
 
@@ -884,6 +1082,7 @@ mod tests {
             xdg_data_home: Some("/xdg".into()),
             home: Some("/home/u".into()),
             cwd: "/".into(),
+            overrides: None,
         };
         assert_eq!(e.default_data_dir(), Some(PathBuf::from("/xdg/dbplatform")));
         let relative = ConfigEnv {
@@ -1187,6 +1386,105 @@ mod tests {
         assert_eq!(names, "tier-0,tier-1,tier-2,tier-gold");
     }
 
+    #[test]
+    fn env_overrides_parse_and_malformed_entries_are_named() {
+        let o = parse_env_overrides(
+            " DBP-DEL-002:alice@example.com:ticket OPS-1: window ; ;DBP-DEL-003:bob:x",
+        )
+        .unwrap();
+        assert_eq!(o.len(), 2);
+        assert_eq!(o[0].rule.rule_id, "DBP-DEL-002");
+        assert_eq!(o[0].rule.by, "alice@example.com");
+        assert_eq!(o[0].rule.reason, "ticket OPS-1: window");
+        assert_eq!(o[0].origin, "DBPLATFORM_OVERRIDES entry 1");
+        assert_eq!(o[1].origin, "DBPLATFORM_OVERRIDES entry 3");
+        let e = parse_env_overrides("DBP-DEL-002:alice").unwrap_err();
+        assert!(
+            e.starts_with(
+                "DBPLATFORM_OVERRIDES entry 1 \"DBP-DEL-002:alice\" is not RULE_ID:by:reason"
+            ),
+            "{e}"
+        );
+        assert!(parse_env_overrides("").unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn override_blocks_and_environment_are_read_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = env(dir.path());
+        e.overrides = Some("DBP-DEL-003:ci-bot:planned replacement".into());
+        let p = DbPlatformProvider::with_env(e);
+        let mut config = cfg(
+            &[],
+            &[("policy", &[("audit_log", Value::string("a.jsonl"))])],
+        );
+        let item = |rule: &str, by: Value| {
+            let mut o = Value::Object(BTreeMap::new());
+            o.set("rule", Value::string(rule));
+            o.set("reason", Value::string("migration"));
+            o.set("by", by);
+            o
+        };
+        let mut policy_block = config.get("policy").clone();
+        policy_block.set(
+            "override",
+            Value::List(vec![item("DBP-DEL-002", Value::string("alice"))]),
+        );
+        config.set("policy", policy_block.clone());
+        let d = p.configure(&config, "1.9.8").await;
+        assert!(d.is_empty(), "{d:?}");
+        let c = p.state().config().await.unwrap();
+        let got: Vec<(&str, &str, &str)> = c
+            .policy
+            .overrides
+            .iter()
+            .map(|o| {
+                (
+                    o.origin.as_str(),
+                    o.rule.rule_id.as_str(),
+                    o.rule.by.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("policy.override[0]", "DBP-DEL-002", "alice"),
+                ("DBPLATFORM_OVERRIDES entry 1", "DBP-DEL-003", "ci-bot")
+            ]
+        );
+
+        // Bad entries are reported on their paths.
+        policy_block.set(
+            "override",
+            Value::List(vec![
+                item("DBP DEL", Value::string("alice")),
+                item("DBP-DEL-002", Value::string(" ")),
+            ]),
+        );
+        config.set("policy", policy_block);
+        let mut e = env(dir.path());
+        e.overrides = Some("nonsense".into());
+        let p = DbPlatformProvider::with_env(e);
+        let errs = errors(&p.validate(&config).await);
+        assert!(
+            errs.iter().any(
+                |(path, m)| path == "policy.override[0].rule" && m.contains("is not a rule id")
+            ),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|(path, m)| path == "policy.override[1].by" && m.contains("empty string")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|(_, m)| m.starts_with("DBPLATFORM_OVERRIDES entry 1 \"nonsense\"")),
+            "{errs:?}"
+        );
+    }
+
     /// docs/index.md documents every provider argument and nested block attribute.
     #[test]
     fn docs_cover_every_argument() {
@@ -1195,9 +1493,23 @@ mod tests {
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let block = provider_block();
         let mut names: Vec<&str> = block.attributes.iter().map(|a| a.name.as_str()).collect();
-        for b in &block.blocks {
-            names.push(&b.type_name);
-            names.extend(b.block.attributes.iter().map(|a| a.name.as_str()));
+        fn nested<'a>(b: &'a Block, names: &mut Vec<&'a str>) {
+            for nb in &b.blocks {
+                names.push(&nb.type_name);
+                names.extend(nb.block.attributes.iter().map(|a| a.name.as_str()));
+                nested(&nb.block, names);
+            }
+        }
+        nested(&block, &mut names);
+        assert!(
+            names.contains(&"override") && names.contains(&"by"),
+            "{names:?}"
+        );
+        for env_var in [ENV_OVERRIDES, policy::audit::config::ENV_LOG] {
+            assert!(
+                doc.contains(&format!("- `{env_var}` ")),
+                "{env_var} undocumented"
+            );
         }
         for n in names {
             assert!(

@@ -53,7 +53,16 @@ fn diagnostic(r: &RuleResult) -> Option<Diagnostic> {
             };
             Diagnostic::warning(summary, format!("{detail}\n\nAllowed by {what}. Fix it before the exception expires."))
         }
-        Status::Overridden => Diagnostic::warning(summary, format!("{detail}\n\nOverridden for this run.")),
+        Status::Overridden => {
+            let who = match &r.override_ {
+                Some(o) => format!(" by {} (reason: {})", o.by, o.reason),
+                None => String::new(),
+            };
+            Diagnostic::warning(
+                format!("{summary} (overridden)"),
+                format!("{detail}\n\nOverridden for this run{who}; the override is recorded in the audit log."),
+            )
+        }
         Status::Pass => return None,
     };
     Some(match path {
