@@ -3,6 +3,7 @@
 pub mod backend;
 pub mod codec;
 pub mod convert;
+pub mod docs;
 pub mod framework;
 pub mod plugin;
 pub mod proto;
