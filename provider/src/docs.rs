@@ -280,16 +280,11 @@ fn render_nested(blocks: &[NestedBlock], parent: &[&str], kind: PageKind, out: &
             anchor(&path),
             path.join(".")
         ));
-        let groups: [(&str, Box<dyn Fn(&Attribute) -> bool>); 3] = [
-            ("Required", Box::new(|a: &Attribute| a.required)),
-            (
-                "Optional",
-                Box::new(|a: &Attribute| a.optional && !a.required),
-            ),
-            (
-                "Read-Only",
-                Box::new(|a: &Attribute| a.computed && !a.optional && !a.required),
-            ),
+        type Pick = fn(&Attribute) -> bool;
+        let groups: [(&str, Pick); 3] = [
+            ("Required", |a| a.required),
+            ("Optional", |a| a.optional && !a.required),
+            ("Read-Only", |a| a.computed && !a.optional && !a.required),
         ];
         for (title, pick) in groups.iter() {
             let attrs: Vec<&Attribute> = b.block.attributes.iter().filter(|a| pick(a)).collect();

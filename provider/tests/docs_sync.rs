@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use provider::docs::{current_section, hcl_examples, provider_pages};
+use provider::docs::{current_section, hcl_examples, provider_pages, PageKind};
 
 fn docs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs")
@@ -66,6 +66,35 @@ fn every_page_has_an_example() {
     }
 }
 
+/// Runs `terraform ARGS -` with `input` on stdin: (exit code, stdout + stderr).
+fn run_terraform(tf: &Path, args: &[&str], input: &str) -> (Option<i32>, String) {
+    let mut child = match Command::new(tf)
+        .args(args)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => panic!("cannot run {}: {e}", tf.display()),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    match child.wait_with_output() {
+        Ok(o) => (
+            o.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            ),
+        ),
+        Err(e) => panic!("terraform {args:?}: {e}"),
+    }
+}
+
 fn terraform() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/bin/terraform");
     p.is_file().then_some(p)
@@ -90,34 +119,107 @@ fn examples_are_valid_hcl() {
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         for (i, ex) in hcl_examples(&text).iter().enumerate() {
             checked += 1;
-            let child = Command::new(&tf)
-                .args(["fmt", "-check", "-diff", "-no-color", "-"])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn();
-            let mut child = match child {
-                Ok(c) => c,
-                Err(e) => panic!("cannot run {}: {e}", tf.display()),
-            };
-            if let Some(mut stdin) = child.stdin.take() {
-                let _ = stdin.write_all(ex.as_bytes());
-            }
-            let out = match child.wait_with_output() {
-                Ok(o) => o,
-                Err(e) => panic!("terraform fmt: {e}"),
-            };
-            if !out.status.success() {
-                bad.push(format!(
-                    "{} example {}: terraform fmt -check failed:\n{}{}",
+            let (code, out) = run_terraform(&tf, &["fmt", "-check", "-no-color"], ex);
+            match code {
+                Some(0) => {}
+                // 3: valid HCL, but not in canonical form; show the canonical form.
+                Some(3) => {
+                    let (_, canonical) = run_terraform(&tf, &["fmt", "-no-color"], ex);
+                    bad.push(format!(
+                        "{} example {}: not formatted as `terraform fmt` would; write it as:\n{canonical}",
+                        path.display(),
+                        i + 1
+                    ));
+                }
+                _ => bad.push(format!(
+                    "{} example {}: not valid HCL for terraform fmt:\n{out}",
                     path.display(),
-                    i + 1,
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                ));
+                    i + 1
+                )),
             }
         }
     }
     assert!(checked >= 5, "only {checked} examples found");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// Every argument an example sets on a dbplatform resource or data source exists in that type's schema and is
+/// settable (not computed-only), and every required argument is set: examples cannot drift from the schema.
+#[test]
+fn examples_use_only_schema_arguments() {
+    let pages = provider_pages();
+    let mut files: Vec<PathBuf> = pages.iter().map(|p| docs_dir().join(&p.rel_path)).collect();
+    files.push(docs_dir().join("index.md"));
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        for ex in hcl_examples(&text) {
+            let mut current: Option<(&provider::docs::DocPage, Vec<String>)> = None;
+            for line in ex.lines() {
+                let words: Vec<&str> = line.split_whitespace().collect();
+                if let [kw @ ("resource" | "data"), ty, _, "{"] = words.as_slice() {
+                    let ty = ty.trim_matches('"');
+                    let kind = if *kw == "resource" {
+                        PageKind::Resource
+                    } else {
+                        PageKind::DataSource
+                    };
+                    current = pages
+                        .iter()
+                        .find(|p| p.type_name == ty && p.kind == kind)
+                        .map(|p| (p, Vec::new()));
+                    continue;
+                }
+                if line == "}" {
+                    if let Some((page, set)) = current.take() {
+                        seen += 1;
+                        for a in page.block.attributes.iter().filter(|a| a.required) {
+                            if !set.contains(&a.name) {
+                                bad.push(format!(
+                                    "{}: example of {} lacks required argument `{}`",
+                                    path.display(),
+                                    page.type_name,
+                                    a.name
+                                ));
+                            }
+                        }
+                    }
+                    continue;
+                }
+                let Some((page, set)) = current.as_mut() else {
+                    continue;
+                };
+                // Top-level arguments are indented by exactly two spaces.
+                let Some(rest) = line.strip_prefix("  ").filter(|r| !r.starts_with(' ')) else {
+                    continue;
+                };
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if name.is_empty() {
+                    continue;
+                }
+                let ok = page
+                    .block
+                    .find_attribute(&name)
+                    .is_some_and(|a| a.required || a.optional)
+                    || page.block.find_block(&name).is_some();
+                if !ok {
+                    bad.push(format!(
+                        "{}: example of {} sets `{name}`, which is not an argument of its schema",
+                        path.display(),
+                        page.type_name
+                    ));
+                }
+                set.push(name);
+            }
+        }
+    }
+    assert!(
+        seen >= 5,
+        "only {seen} dbplatform blocks found in the examples"
+    );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
