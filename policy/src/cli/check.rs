@@ -196,7 +196,11 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         for (t, n) in std::mem::take(&mut plan.skipped) {
             *skipped.entry(t).or_default() += n;
         }
-        inputs.append(&mut plan.inputs);
+        if inputs.is_empty() {
+            inputs = std::mem::take(&mut plan.inputs);
+        } else {
+            inputs.append(&mut plan.inputs);
+        }
         terraform_version = terraform_version.or(plan.terraform_version.take());
     }
     let ctx = EvalContext {

@@ -144,9 +144,15 @@ pub(crate) fn evaluate_inputs(
             })
             .collect()
     });
-    let mut all = Vec::new();
+    // Grow the first part in place to the total instead of copying every part into a new vector: results
+    // are the largest allocation of a big plan, and two copies of them at once set the peak.
+    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let total: usize = parts.iter().map(Vec::len).sum();
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    all.reserve_exact(total - all.len());
     for p in parts {
-        all.extend(p?);
+        all.extend(p);
     }
     Ok(all)
 }
