@@ -95,4 +95,3 @@ if [[ $AUDIT_N -gt 0 ]]; then
     echo "(about 600 records/s on this 2-core machine: 100000 take ~3 minutes; AUDIT_N=10000 for a quick run)" >&2
     cargo run --release -q -p dbplatform-policy --example audit_bench -- "$AUDIT_N" --signed
 fi
-
