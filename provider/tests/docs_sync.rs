@@ -223,3 +223,62 @@ fn examples_use_only_schema_arguments() {
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// `gen-docs DIR` rewrites a stale section, keeps the hand-written text, creates missing pages, and refuses a
+/// page without markers with an error naming it.
+#[test]
+fn gen_docs_rewrites_creates_and_refuses() {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => panic!("tempdir: {e}"),
+    };
+    let res = dir.path().join("resources");
+    std::fs::create_dir_all(&res).unwrap_or_else(|e| panic!("{e}"));
+    let stale = format!(
+        "# hand-written\n\n{}\n- `stale` (String)\n{}\n\n## Import\n\nkept\n",
+        provider::docs::BEGIN_MARKER,
+        provider::docs::END_MARKER
+    );
+    std::fs::write(res.join("database.md"), &stale).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_gen-docs"))
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("gen-docs: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("updated   ") && stdout.contains("database.md"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("created   ") && stdout.contains("tier.md"),
+        "{stdout}"
+    );
+    let db = std::fs::read_to_string(res.join("database.md")).unwrap_or_default();
+    assert!(db.starts_with("# hand-written\n\n"), "{db}");
+    assert!(db.ends_with("\n\n## Import\n\nkept\n"), "{db}");
+    assert!(!db.contains("`stale`"), "{db}");
+    assert!(db.contains("- `timeouts` (Block)"), "{db}");
+    let created =
+        std::fs::read_to_string(dir.path().join("data-sources/tier.md")).unwrap_or_default();
+    assert!(
+        created.contains("# dbplatform_tier (Data Source)\n"),
+        "{created}"
+    );
+
+    std::fs::write(res.join("database.md"), "# no markers\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_gen-docs"))
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("gen-docs: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("resources/database.md: no begin marker"),
+        "{stderr}"
+    );
+}
