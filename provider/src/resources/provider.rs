@@ -518,8 +518,12 @@ impl Provider for DbPlatformProvider {
         let registered: Vec<Arc<dyn Resource>> = vec![
             // ==== REGISTERED RESOURCES: one line per resource type, e.g. ====
             // Arc::new(super::database::DatabaseResource::new(Arc::clone(state))),
-            Arc::new(super::database::DatabaseResource::new(
-                Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>
+            // Apply outcomes go to the audit log (plan-time decisions are recorded by the resource itself).
+            Arc::new(super::database::env::AuditedApply::new(
+                Arc::new(super::database::DatabaseResource::new(
+                    Arc::clone(state) as Arc<dyn super::database::env::DatabaseEnv>
+                )),
+                Arc::clone(state),
             )),
             Arc::new(super::parameter_group::ParameterGroupResource::new(
                 Arc::clone(state),
