@@ -150,6 +150,34 @@ pub fn parse_plan_with(
     origin: &str,
     opts: ParseOptions,
 ) -> Result<PlanInputs, AdapterError> {
+    let sections = read_sections(bytes, origin, opts)?;
+    build_plan(sections, origin)
+}
+
+/// Like [`parse_plan_with`], taking the file's bytes: they are freed once the sections the adapter reads are
+/// copied out, before the inputs are built, so the file and all inputs are never in memory together.
+pub fn parse_plan_owned(
+    bytes: Vec<u8>,
+    origin: &str,
+    opts: ParseOptions,
+) -> Result<PlanInputs, AdapterError> {
+    let sections = read_sections(&bytes, origin, opts)?;
+    drop(bytes);
+    build_plan(sections, origin)
+}
+
+/// The plan sections the adapter reads, checked and copied out of the file.
+struct Sections {
+    format_version: String,
+    terraform_version: Option<String>,
+    /// Each `resource_changes` entry as its JSON text.
+    changes: Vec<Box<RawValue>>,
+    configuration: Option<Value>,
+    /// The whole plan, with [`ParseOptions::keep_raw`].
+    raw: Option<Value>,
+}
+
+fn read_sections(bytes: &[u8], origin: &str, opts: ParseOptions) -> Result<Sections, AdapterError> {
     let file = origin.to_string();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AdapterError::Empty { file });
@@ -229,6 +257,30 @@ pub fn parse_plan_with(
         },
     };
     let configuration = get("configuration")?;
+    let raw = if opts.keep_raw {
+        Some(serde_json::from_slice(bytes).map_err(|e| json_error(e, &file))?)
+    } else {
+        None
+    };
+    Ok(Sections {
+        format_version,
+        terraform_version,
+        changes: changes.into_iter().map(RawValue::to_owned).collect(),
+        configuration,
+        raw,
+    })
+}
+
+/// Builds the inputs from the sections, one resource change at a time (each change's text is freed after).
+fn build_plan(sections: Sections, origin: &str) -> Result<PlanInputs, AdapterError> {
+    let file = origin.to_string();
+    let Sections {
+        format_version,
+        terraform_version,
+        changes,
+        configuration,
+        raw,
+    } = sections;
     let config = ConfigIndex::new(configuration.as_ref());
     let context = PlanContext {
         source: "plan".into(),
@@ -240,8 +292,11 @@ pub fn parse_plan_with(
     let mut metas = Vec::new();
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut locations = BTreeMap::new();
-    for (i, rc) in changes.into_iter().enumerate() {
-        let mut rc = section(rc, bytes, &file)?;
+    for (i, rc_text) in changes.into_iter().enumerate() {
+        let rc = &rc_text;
+        // The whole file was read as JSON already: only a nesting deeper than the parser allows fails here.
+        let mut rc: Value = serde_json::from_str(rc.get()).map_err(|e| json_error(e, &file))?;
+        drop(rc_text);
         // Moved out (not cloned) into the input; checked below in the same order as every other field.
         let (before, after) = match rc.get_mut("change").and_then(Value::as_object_mut) {
             Some(c) => (c.remove("before"), c.remove("after")),
@@ -378,15 +433,13 @@ pub fn parse_plan_with(
     }
     resolve_related(&mut inputs, &metas);
     drop(config);
-    let raw = if opts.keep_raw {
-        serde_json::from_slice(bytes).map_err(|e| json_error(e, &file))?
-    } else {
+    let raw = raw.unwrap_or_else(|| {
         let mut m = Map::new();
         if let Some(c) = configuration {
             m.insert("configuration".into(), c);
         }
         Value::Object(m)
-    };
+    });
     Ok(PlanInputs {
         inputs,
         skipped,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::adapter::{parse_plan_with, ParseOptions};
+use crate::adapter::{parse_plan_owned, ParseOptions};
 use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::{EngineOptions, EvalContext, PolicyEngine};
 use crate::model::decision::{Outcome, Override, SkippedResource};
@@ -180,16 +180,19 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     for name in &a.plans {
         let (bytes, origin, dir) = read_plan(name)?;
         phase("read plan");
-        let mut plan = parse_plan_with(&bytes, &origin, opts)?;
+        // conftest rules read the whole plan: converted while the file's text is here.
+        let converted = engine
+            .has_conftest()
+            .then(|| match std::str::from_utf8(&bytes) {
+                Ok(text) => engine.conftest_input(text, &origin).map_err(CliError::from),
+                Err(e) => Err(CliError::usage(format!("{origin}: not UTF-8: {e}"))),
+            });
+        // The file's bytes are freed inside, before the inputs are built. A plan error is reported first.
+        let mut plan = parse_plan_owned(bytes, &origin, opts)?;
         phase("parse plan");
-        if engine.has_conftest() {
-            // parse_plan_with accepted the file, so it is UTF-8 JSON.
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
-            raws.push((engine.conftest_input(text, &origin)?, origin));
-            phase("conftest input");
+        if let Some(converted) = converted {
+            raws.push((converted?, origin.clone()));
         }
-        drop(bytes);
         if want_locations {
             locations.add_plan(&dir, &plan.raw, &plan.locations);
         }
