@@ -1,8 +1,8 @@
-//! The provider's plan-time audit trail through the real Terraform CLI (plan only: no PostgreSQL cluster is
-//! started): every plan appends a decision record that `dbpolicy audit verify` accepts; a soft-mandatory
+//! The provider's audit trail through the real Terraform CLI (plans only, except one apply): every plan appends a decision record that `dbpolicy audit verify` accepts; a soft-mandatory
 //! override is refused without an audit log and accepted (with a warning naming who and why, and an `overrides`
 //! entry in the record) with one, from the provider block or `DBPLATFORM_OVERRIDES`; an audit log that cannot be
-//! written fails the plan closed.
+//! written fails the plan closed; one apply (a small tier-3 cluster) shows the `apply` records after the decision
+//! that gated them.
 //!
 //! Needs `target/debug/terraform-provider-dbplatform` and `target/debug/dbpolicy` (`make build`).
 
@@ -310,4 +310,51 @@ fn an_unwritable_audit_log_fails_the_plan_closed() {
             && err.contains("point policy.audit_log / DBPOLICY_AUDIT_LOG at a writable file"),
         "{err}"
     );
+}
+
+#[test]
+fn an_apply_records_its_outcome_after_the_decision_that_gated_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let (wd, data, log) = setup();
+    // The server runs as an unprivileged OS user when tests run as root: it must reach the data directory.
+    for d in [wd.path(), data.as_path()] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", d.display()));
+    }
+    let policy = format!("    audit_log = \"{}\"", log.display());
+    ok(wd.write_config(&format!("{}{TIER3}", provider(&data, &policy))));
+    let applied = wd.run(&["apply", "-input=false", "-no-color", "-auto-approve"]);
+    let destroyed = wd.destroy();
+    let applied = ok(applied);
+    assert!(applied.success(), "{applied}");
+    ok(destroyed);
+
+    let all = records(&log);
+    let kinds: Vec<&str> = all.iter().filter_map(|r| r["kind"].as_str()).collect();
+    let create = all
+        .iter()
+        .find(|r| r["kind"] == "apply" && r["action"] == "create")
+        .unwrap_or_else(|| panic!("no apply record for the create: {kinds:?}"));
+    assert_eq!(
+        create["address"], "dbplatform_database \"acc-audited\"",
+        "{create:#}"
+    );
+    assert_eq!(create["succeeded"], true, "{create:#}");
+    // The decision that gated it (Terraform's final plan during apply) is on record before it.
+    let gating = create["decision_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{create:#}"));
+    let pos_apply = all.iter().position(|r| r == create).unwrap_or(0);
+    assert!(
+        all[..pos_apply]
+            .iter()
+            .any(|r| r["kind"] == "decision" && r["decision_id"] == gating),
+        "{kinds:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|r| r["kind"] == "apply" && r["action"] == "delete" && r["succeeded"] == true),
+        "{kinds:?}"
+    );
+    verify(&log);
 }
