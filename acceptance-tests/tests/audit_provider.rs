@@ -1,8 +1,8 @@
 //! The provider's audit trail through the real Terraform CLI (plans only, except one apply): every plan appends
-//! a decision record that `dbpolicy audit verify` accepts; a soft-mandatory override is refused without an audit log and accepted (with a warning naming who and why, and an `overrides`
-//! entry in the record) with one, from the provider block or `DBPLATFORM_OVERRIDES`; an audit log that cannot be
-//! written fails the plan closed; one apply (a small tier-3 cluster) shows the `apply` records after the decision
-//! that gated them.
+//! a decision record that `dbpolicy audit verify` accepts; a soft-mandatory override is refused without an
+//! audit log and accepted (with a warning naming who and why, and an `overrides` entry in the record) with one,
+//! from the provider block or `DBPLATFORM_OVERRIDES`; an audit log that cannot be written fails the plan closed;
+//! one apply (a small tier-3 cluster) shows the `apply` records after the decision that gated them.
 //!
 //! Needs `target/debug/terraform-provider-dbplatform` and `target/debug/dbpolicy` (`make build`).
 
