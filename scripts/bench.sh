@@ -92,6 +92,6 @@ echo "targets at N=5000: wall < 0.6 s, peak RSS < 130 MiB (exit 1 = the plan has
 if [[ $AUDIT_N -gt 0 ]]; then
     echo
     echo "audit log: $AUDIT_N signed decision records, append (lock + fsync each) then verify the chain..." >&2
-    echo "(about 600 records/s on this 2-core machine: 100000 take ~3 minutes; AUDIT_N=10000 for a quick run)" >&2
+    echo "(600-2800 records/s on this 2-core machine depending on load: 100000 take 35 s to 3 min; AUDIT_N=10000 is quicker)" >&2
     cargo run --release -q -p dbplatform-policy --example audit_bench -- "$AUDIT_N" --signed
 fi
