@@ -310,7 +310,12 @@ impl Resource for RestoreTestResource {
         if req.planned.is_null() {
             if let Some(loc) = req.prior.get("restored_location").as_str() {
                 let restored = crate::backend::RestoredInstance {
-                    id: req.prior.get("restored_id").as_str().unwrap_or_default().to_string(),
+                    id: req
+                        .prior
+                        .get("restored_id")
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
                     connection: ConnectionInfo {
                         host: String::new(),
                         port: 0,

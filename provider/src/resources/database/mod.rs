@@ -356,7 +356,10 @@ async fn read_full(
     name: &str,
 ) -> Result<Option<(DatabaseInfo, Option<RdsInstance>)>, BackendError> {
     match backend.as_aws() {
-        Some(aws) => Ok(aws.describe_instance(name).await?.map(|i| (i.info.clone(), Some(i)))),
+        Some(aws) => Ok(aws
+            .describe_instance(name)
+            .await?
+            .map(|i| (i.info.clone(), Some(i)))),
         None => Ok(backend.read(name).await?.map(|i| (i, None))),
     }
 }
@@ -367,14 +370,26 @@ fn unknowns_to_null(v: &Value) -> Value {
         Value::Unknown => Value::Null,
         Value::List(xs) => Value::List(xs.iter().map(unknowns_to_null).collect()),
         Value::Set(xs) => Value::Set(xs.iter().map(unknowns_to_null).collect()),
-        Value::Map(m) => Value::Map(m.iter().map(|(k, x)| (k.clone(), unknowns_to_null(x))).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), unknowns_to_null(x))).collect()),
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, x)| (k.clone(), unknowns_to_null(x)))
+                .collect(),
+        ),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), unknowns_to_null(x)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
 
 /// The RDS-only settings a plan asks for, on top of the current instance's (update) or the defaults (create).
-fn aws_options(planned: &Value, engine: &str, current: Option<&RdsInstance>) -> Result<crate::backend::aws::spec::AwsOptions, Diagnostic> {
+fn aws_options(
+    planned: &Value,
+    engine: &str,
+    current: Option<&RdsInstance>,
+) -> Result<crate::backend::aws::spec::AwsOptions, Diagnostic> {
     let mut base = current.map(|i| i.aws.clone()).unwrap_or_default();
     base.log_exports = crate::backend::aws::spec::required_log_exports("aws", engine);
     aws_resource::options_from(planned, &base)
@@ -403,7 +418,10 @@ async fn apply_on_aws(
         match aws.describe_instance(&spec.name).await {
             Ok(i) => i,
             Err(e) => {
-                resp.diagnostics.push(backend_diagnostic(&format!("Could not update database {:?}", spec.name), &e));
+                resp.diagnostics.push(backend_diagnostic(
+                    &format!("Could not update database {:?}", spec.name),
+                    &e,
+                ));
                 return resp;
             }
         }
@@ -415,12 +433,18 @@ async fn apply_on_aws(
             return resp;
         }
     };
-    let rds_req = crate::backend::aws::spec::RdsInstanceSpec { spec: spec.clone(), aws: opts };
+    let rds_req = crate::backend::aws::spec::RdsInstanceSpec {
+        spec: spec.clone(),
+        aws: opts,
+    };
     let finish = |resp: &mut ApplyResponse, inst: &RdsInstance| {
         resp.new_state = state_from(&inst.info, Some(&req.planned), "aws", default_tags);
         merge_aws(&mut resp.new_state, inst, Some(&req.planned));
         if req.planned.get("policy_decision").is_unknown() {
-            resp.new_state.set("policy_decision", guardrails::summary_from_private(&req.planned_private));
+            resp.new_state.set(
+                "policy_decision",
+                guardrails::summary_from_private(&req.planned_private),
+            );
         }
     };
     if creating {
@@ -435,7 +459,10 @@ async fn apply_on_aws(
                     st.set("id", Value::string(id));
                     resp.new_state = st;
                 }
-                resp.diagnostics.push(backend_diagnostic(&format!("Could not create database {:?}", spec.name), &f.error));
+                resp.diagnostics.push(backend_diagnostic(
+                    &format!("Could not create database {:?}", spec.name),
+                    &f.error,
+                ));
             }
         }
     } else {
@@ -443,7 +470,10 @@ async fn apply_on_aws(
             Ok(inst) => finish(&mut resp, &inst),
             Err(e) => {
                 resp.new_state = req.prior.clone();
-                resp.diagnostics.push(backend_diagnostic(&format!("Could not update database {:?}", spec.name), &e));
+                resp.diagnostics.push(backend_diagnostic(
+                    &format!("Could not update database {:?}", spec.name),
+                    &e,
+                ));
             }
         }
     }
@@ -560,7 +590,11 @@ fn state_from(
         "master_user_secret_path".into(),
         Value::string(&info.master_user_secret),
     );
-    m.insert("timeouts".into(), base.map(|b| b.get("timeouts").clone()).unwrap_or(Value::Null));
+    m.insert(
+        "timeouts".into(),
+        base.map(|b| b.get("timeouts").clone())
+            .unwrap_or(Value::Null),
+    );
     m.extend(aws_resource::state_values(None, base));
     m.insert(
         "data_dir".into(),
@@ -702,7 +736,12 @@ impl Resource for DatabaseResource {
             Err(d) => resp.diagnostics.push(d),
         }
         planned.set("backend", Value::string(backend.kind()));
-        aws_resource::plan_values(&mut planned, &req.config, &req.prior_state, backend.as_aws().is_some());
+        aws_resource::plan_values(
+            &mut planned,
+            &req.config,
+            &req.prior_state,
+            backend.as_aws().is_some(),
+        );
         planned.set(
             "log_exports",
             match planned.get("engine").as_str() {
@@ -748,9 +787,13 @@ impl Resource for DatabaseResource {
             if backend.as_aws().is_some() && backend.validate_spec(spec).is_ok() {
                 match aws_options(&planned, &spec.engine, None) {
                     Ok(aws) => {
-                        let req = crate::backend::aws::spec::RdsInstanceSpec { spec: spec.clone(), aws };
+                        let req = crate::backend::aws::spec::RdsInstanceSpec {
+                            spec: spec.clone(),
+                            aws,
+                        };
                         if let Err(e) = crate::backend::aws::spec::validate(&req) {
-                            resp.diagnostics.push(backend_diagnostic("Invalid database settings", &e));
+                            resp.diagnostics
+                                .push(backend_diagnostic("Invalid database settings", &e));
                         }
                     }
                     Err(d) => resp.diagnostics.push(d),
@@ -1019,7 +1062,11 @@ impl Resource for DatabaseResource {
                 if let Some(i) = &rds {
                     merge_aws(&mut resp.new_state, i, Some(&req.current));
                     if let Some(w) = aws_resource::pending_warning(i) {
-                        resp.diagnostics.warning_at(AttributePath::attr("pending_modifications"), "Pending RDS modifications", w);
+                        resp.diagnostics.warning_at(
+                            AttributePath::attr("pending_modifications"),
+                            "Pending RDS modifications",
+                            w,
+                        );
                     }
                 }
                 // Drift in the backend's own record of tags shows up as a diff on the next plan.
@@ -1047,7 +1094,10 @@ impl Resource for DatabaseResource {
         };
         let found = match read_full(&*backend, id).await {
             Ok(Some(x)) => Ok(x),
-            Ok(None) => Err(BackendError::NotFound { backend: backend.kind(), name: id.to_string() }),
+            Ok(None) => Err(BackendError::NotFound {
+                backend: backend.kind(),
+                name: id.to_string(),
+            }),
             Err(e) => Err(e),
         };
         match found {
