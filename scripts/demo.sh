@@ -72,7 +72,9 @@ mkdir -p "${LOGS}" "${WORK}" "${DATA_DIR}"
 chmod 0755 "${DEMO_DIR}" "${DATA_DIR}"
 plugin_dir="${MIRROR}/registry.terraform.io/dbplatform/dbplatform/${VERSION}/linux_amd64"
 mkdir -p "${plugin_dir}"
-cp -f "${REPO_ROOT}/target/debug/terraform-provider-dbplatform" "${plugin_dir}/terraform-provider-dbplatform_v${VERSION}"
+# Stripped: Terraform hashes the provider binary on every command, and the debug build is large.
+strip --strip-debug -o "${plugin_dir}/terraform-provider-dbplatform_v${VERSION}" "${REPO_ROOT}/target/debug/terraform-provider-dbplatform" \
+  || cp -f "${REPO_ROOT}/target/debug/terraform-provider-dbplatform" "${plugin_dir}/terraform-provider-dbplatform_v${VERSION}"
 cat >"${TF_CLI_CONFIG_FILE}" <<EOF
 disable_checkpoint = true
 provider_installation {
