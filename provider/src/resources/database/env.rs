@@ -279,12 +279,19 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
             on_unknown: None,
             source: "provider".into(),
         };
+        let started = std::time::Instant::now();
         let mut decision = engine.evaluate(&inputs, &ctx).map_err(|e| {
             Diagnostic::error(
                 "Policy evaluation failed",
                 format!("The guardrail check could not run: {e}"),
             )
         })?;
+        tracing::debug!(
+            elapsed_us = started.elapsed().as_micros() as u64,
+            results = decision.results.len(),
+            outcome = ?decision.outcome,
+            "guardrails evaluated"
+        );
         if cfg.policy.is_advisory() {
             // Break-glass: every failure is reported, none blocks.
             for r in &mut decision.results {
