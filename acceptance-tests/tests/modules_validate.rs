@@ -307,6 +307,10 @@ fn aws_tier1_example_plans_tier1_settings_and_required_tags() {
                 "endpoint=http://127.0.0.1:9",
                 "-var",
                 "with_mysql=true",
+                "-var",
+                "kms_key_id=arn:aws:kms:us-east-1:123456789012:key/0f6c5a3e-1111-2222-3333-444455556666",
+                "-var",
+                "monitoring_role_arn=arn:aws:iam::123456789012:role/rds-monitoring",
             ],
             &env,
         )

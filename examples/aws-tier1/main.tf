@@ -4,7 +4,8 @@
 #   moto_server -H 127.0.0.1 -p 5000 &
 #   export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 #   terraform init
-#   terraform apply -var endpoint=http://127.0.0.1:5000
+#   terraform apply -var endpoint=http://127.0.0.1:5000 \
+#     -var kms_key_id=arn:aws:kms:us-east-1:123456789012:key/EXAMPLE -var monitoring_role_arn=arn:aws:iam::123456789012:role/rds-monitoring
 #
 # Tier-1 means Multi-AZ, 14-day point-in-time recovery, deletion protection, Performance Insights and 30 s
 # enhanced monitoring: the module sets none of these, the tier does (see the `tier` output). Deletion protection
@@ -43,6 +44,16 @@ variable "name" {
   default     = "payments"
 }
 
+variable "kms_key_id" {
+  description = "Customer-managed KMS key ARN for storage encryption: tier-1 requires one (rule DBP-ENC-002)."
+  type        = string
+}
+
+variable "monitoring_role_arn" {
+  description = "IAM role ARN for RDS enhanced monitoring (tier-1 monitors every 30 s)."
+  type        = string
+}
+
 variable "with_mysql" {
   description = "Also create a tier-1 MySQL database (<name>-mysql) through modules/mysql-database."
   type        = bool
@@ -77,6 +88,10 @@ module "payments" {
     log_min_duration_statement = "500"
   }
 
+  kms_key_id          = var.kms_key_id
+  backup_window       = "03:00-04:00"
+  monitoring_role_arn = var.monitoring_role_arn
+
   extra_tags = {
     environment = "prod"
   }
@@ -92,6 +107,10 @@ module "ledger" {
   cost_center         = "cc-4711"
   data_classification = "confidential"
   engine_version      = "8.0"
+
+  kms_key_id          = var.kms_key_id
+  backup_window       = "03:00-04:00"
+  monitoring_role_arn = var.monitoring_role_arn
 
   extra_tags = {
     environment = "prod"

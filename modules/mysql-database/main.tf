@@ -31,6 +31,9 @@ resource "dbplatform_database" "this" {
   instance_class      = var.instance_class
   master_username     = local.master_username
   parameters          = length(var.parameters) > 0 ? var.parameters : null
+  kms_key_id          = var.kms_key_id
+  backup_window       = var.backup_window
+  monitoring_role_arn = var.monitoring_role_arn
   skip_final_snapshot = var.skip_final_snapshot
   tags                = local.tags
 }

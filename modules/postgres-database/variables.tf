@@ -102,6 +102,29 @@ variable "extra_tags" {
   }
 }
 
+variable "kms_key_id" {
+  description = "aws only: customer-managed KMS key ARN for storage encryption. tier-0 and tier-1 require one (rule DBP-ENC-002); null elsewhere uses the AWS-managed key."
+  type        = string
+  default     = null
+}
+
+variable "backup_window" {
+  description = "aws only: daily backup window in UTC, \"HH:MM-HH:MM\". Tiers with point-in-time recovery require one on aws (rule DBP-BAK-002)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.backup_window == null || can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$", var.backup_window))
+    error_message = "The backup_window must look like \"03:00-04:00\" (UTC, HH:MM-HH:MM)."
+  }
+}
+
+variable "monitoring_role_arn" {
+  description = "aws only: IAM role ARN that RDS enhanced monitoring uses. Needed when the tier turns enhanced monitoring on (tier-0 to tier-2)."
+  type        = string
+  default     = null
+}
+
 variable "skip_final_snapshot" {
   description = "Destroy without taking a final backup. Leave false outside throwaway environments."
   type        = bool
