@@ -135,6 +135,36 @@ fn record(
 }
 
 /// Runs `dbpolicy check`.
+/// Writes the decision as the `--format json` report (pretty JSON and a newline) to `output` or stdout,
+/// without holding the whole text in memory.
+fn emit_json(
+    output: Option<&Path>,
+    decision: &crate::model::decision::Decision,
+) -> Result<(), CliError> {
+    use std::io::Write;
+    /// Large enough that a 50 MiB report goes out in few system calls.
+    const BUF: usize = 1 << 20;
+    fn write_to<W: Write>(
+        w: W,
+        decision: &crate::model::decision::Decision,
+    ) -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(BUF, w);
+        serde_json::to_writer_pretty(&mut w, decision).map_err(std::io::Error::from)?;
+        w.write_all(b"\n")?;
+        w.flush()
+    }
+    match output {
+        Some(p) => std::fs::File::create(p)
+            .and_then(|f| write_to(f, decision))
+            .map_err(|e| CliError::usage(format!("{}: cannot write output: {e}", p.display()))),
+        None => {
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = write_to(std::io::stdout().lock(), decision);
+            Ok(())
+        }
+    }
+}
+
 pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let now = parse_now(&a.now)?;
     let overrides = overrides(a)?;
@@ -226,18 +256,25 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         })
         .collect();
 
-    let report = render(
-        a.format,
-        &ReportInput {
-            decision: &decision,
-            rules: engine.rules(),
-            locations: &locations,
-            on_unknown: a.on_unknown,
-        },
-    );
-    phase("render");
-    emit(a.output.as_deref(), &report)?;
-    phase("write");
+    if matches!(a.format, crate::report::Format::Json) {
+        // Streamed straight to the output: the JSON report of a large plan is tens of MiB, and building it as
+        // one string first set the process' peak memory. Same bytes as `render` (same pretty printer).
+        emit_json(a.output.as_deref(), &decision)?;
+        phase("render+write");
+    } else {
+        let report = render(
+            a.format,
+            &ReportInput {
+                decision: &decision,
+                rules: engine.rules(),
+                locations: &locations,
+                on_unknown: a.on_unknown,
+            },
+        );
+        phase("render");
+        emit(a.output.as_deref(), &report)?;
+        phase("write");
+    }
     let code = if decision.outcome == Outcome::Fail {
         EXIT_FAIL
     } else {
