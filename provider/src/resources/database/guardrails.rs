@@ -2,11 +2,12 @@
 //!
 //! Failing hard- and soft-mandatory results are errors (summary `[DBP-XXX-NNN] title`; detail: message,
 //! remediation, how to ask for an exception); advisory and unknown results are warnings; exempted results are a
-//! warning naming the exception and its expiry, so nobody forgets it runs out.
+//! warning naming the exception and its expiry, so nobody forgets it runs out; an exception that matches a failing
+//! rule but did not apply (expired, unapproved, too long) is a warning saying why.
 
 use std::collections::BTreeMap;
 
-use policy::model::decision::{Decision, Enforcement, RuleResult, Status};
+use policy::model::decision::{Decision, Enforcement, ExceptionReport, RuleResult, Status};
 
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
@@ -22,7 +23,28 @@ pub fn diagnostics(decision: &Decision) -> Diagnostics {
             d.push(diag);
         }
     }
+    for e in unapplied_exceptions(decision) {
+        d.push(Diagnostic::warning(
+            format!("Policy exception {} not applied ({})", e.id, e.status),
+            format!(
+                "Exception {} for rule {} (resource {:?}) did not apply: {}. The rule is enforced as usual; renew or \
+                 re-approve the exception in the exceptions file, or fix the finding.",
+                e.id, e.rule, e.resource, e.detail
+            ),
+        ));
+    }
     d
+}
+
+/// Exceptions that match a failing rule of this decision but did not apply (expired, unapproved, too long):
+/// without saying so, a user whose exception ran out sees only the rule failing and cannot tell why.
+fn unapplied_exceptions(decision: &Decision) -> impl Iterator<Item = &ExceptionReport> {
+    decision.exceptions.iter().filter(|e| {
+        matches!(e.status.as_str(), "expired" | "unapproved" | "too-long")
+            && decision
+                .findings()
+                .any(|r| r.status == Status::Fail && r.rule_id == e.rule)
+    })
 }
 
 fn diagnostic(r: &RuleResult) -> Option<Diagnostic> {
@@ -108,5 +130,50 @@ pub fn summary_from_private(private: &[u8]) -> Value {
     match serde_json::from_slice::<BTreeMap<String, String>>(private) {
         Ok(m) => Value::Map(m.into_iter().map(|(k, v)| (k, Value::string(v))).collect()),
         Err(_) => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(exception_status: &str) -> Decision {
+        serde_json::from_value(serde_json::json!({
+            "schema": "dbplatform.decision/v1",
+            "decision_id": "d",
+            "timestamp": "2026-11-25T00:00:00Z",
+            "bundle_hash": "h",
+            "rules": [],
+            "results": [{
+                "rule_id": "DBP-DEL-002", "title": "Final snapshot", "severity": "high",
+                "enforcement": "soft-mandatory", "status": "fail", "address": "dbplatform_database \"legacy\"",
+                "path": "", "message": "no final snapshot", "remediation": "", "references": {}
+            }],
+            "summary": {"resources": 1, "rules": 1, "pass": 0, "fail": 1, "warn": 0, "unknown": 0, "exempted": 0, "overridden": 0},
+            "outcome": "fail",
+            "exceptions": [{
+                "id": "EXC-1", "rule": "DBP-DEL-002", "resource": "dbplatform_database*legacy*",
+                "status": exception_status, "detail": "expired on 2026-01-31, not applied to dbplatform_database \"legacy\""
+            }]
+        }))
+        .unwrap_or_else(|e| panic!("test decision: {e}"))
+    }
+
+    #[test]
+    fn expired_exception_on_a_failing_rule_is_explained() {
+        let d = diagnostics(&decision("expired"));
+        let text = format!("{d:?}");
+        assert!(
+            text.contains("Policy exception EXC-1 not applied (expired)"),
+            "{text}"
+        );
+        assert!(text.contains("expired on 2026-01-31"), "{text}");
+        assert!(text.contains("[DBP-DEL-002] Final snapshot"), "{text}");
+    }
+
+    #[test]
+    fn unused_exception_is_not_reported() {
+        let text = format!("{:?}", diagnostics(&decision("unused")));
+        assert!(!text.contains("EXC-1"), "{text}");
     }
 }
