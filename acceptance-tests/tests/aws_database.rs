@@ -3,66 +3,13 @@
 //! deletion outside Terraform, destroy with a final snapshot, and bad input caught by our validation (moto
 //! would accept it). Postgres and MySQL.
 //!
-//! One `moto_server` per test binary, started on first use on a free port. It runs under a small Python
-//! wrapper that exits as soon as this test process is gone (its parent pid changes), so a killed or
-//! panicking test run never leaves an emulator behind.
+//! One `moto_server` per test binary, started on first use (`acceptance_tests::moto`).
 
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::process::Command;
 
 use acceptance_tests::{
-    free_port, repo_root, wait_for_port, Check, ChildGuard, ExpectPlan, ImportVerify, Step,
-    TestCase, Workdir,
+    moto_port, venv_python, Check, ExpectPlan, ImportVerify, Step, TestCase, Workdir,
 };
-
-/// Runs moto's server and exits when the parent (the test binary) dies.
-const MOTO_WRAPPER: &str = r#"
-import os, sys, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-from moto.server import main
-main(sys.argv[1:])
-"#;
-
-fn venv_python() -> std::path::PathBuf {
-    repo_root().join(".tools/venv/bin/python")
-}
-
-static MOTO: OnceLock<(u16, std::sync::Mutex<ChildGuard>)> = OnceLock::new();
-
-/// Port of the shared emulator (started on first call).
-fn moto_port() -> u16 {
-    MOTO.get_or_init(|| {
-        let py = venv_python();
-        assert!(
-            py.exists(),
-            "{} missing: run scripts/install-moto.sh (make tools)",
-            py.display()
-        );
-        let port = free_port().unwrap_or_else(|e| panic!("{e}"));
-        let mut cmd = Command::new(&py);
-        cmd.args([
-            "-c",
-            MOTO_WRAPPER,
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        let guard = ChildGuard::spawn("moto_server", &mut cmd).unwrap_or_else(|e| panic!("{e}"));
-        wait_for_port(port, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
-        (port, std::sync::Mutex::new(guard))
-    })
-    .0
-}
 
 /// Runs boto3 (installed with moto) against the emulator: changes made "outside Terraform".
 fn rds_outside(code: &str) -> String {
@@ -398,7 +345,8 @@ fn parameter_group_refuses_turning_tls_off_and_changes_family_by_replacement() {
 }
 
 /// Plan time with 1 and with 50 databases in one configuration: the plan to create them, and the no-op plan
-/// after apply (which refreshes each from RDS). Printed for the report; bounded so a pathological slowdown fails.
+/// after apply (which refreshes each from RDS). Printed for the report, never asserted: the machines are shared
+/// and noisy (figures belong to benchmarks); what is asserted is the plan contents.
 #[test]
 fn plan_time_for_1_and_50_databases() {
     let mut report = Vec::new();
@@ -439,10 +387,6 @@ fn plan_time_for_1_and_50_databases() {
             apply.as_secs_f64(),
             noop_plan.as_secs_f64()
         ));
-        assert!(
-            noop_plan < Duration::from_secs(120),
-            "no-op plan of {n} databases took {noop_plan:?}"
-        );
     }
     eprintln!("[timing] {}", report.join("; "));
 }

@@ -2,64 +2,14 @@
 //! emulator: tier-3 databases (no deletion protection, so the case can destroy them), the module outputs a user
 //! reads, and the `parameters` landing in each database's managed parameter group, read back through the RDS API.
 //!
-//! One `moto_server` for this test binary, on a free port, under a wrapper that exits when the test process is
-//! gone (the same wrapper as `aws_database.rs`).
+//! One `moto_server` for this test binary (`acceptance_tests::moto`).
 
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::process::Command;
 
 use acceptance_tests::{
-    free_port, repo_root, wait_for_port, Check, ChildGuard, ExpectPlan, State, Step, TestCase,
+    moto_port, repo_root, venv_python, Check, ExpectPlan, State, Step, TestCase,
 };
 use serde_json::Value;
-
-/// Runs moto's server and exits when the parent (the test binary) dies.
-const MOTO_WRAPPER: &str = r#"
-import os, sys, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-from moto.server import main
-main(sys.argv[1:])
-"#;
-
-fn venv_python() -> std::path::PathBuf {
-    repo_root().join(".tools/venv/bin/python")
-}
-
-static MOTO: OnceLock<(u16, std::sync::Mutex<ChildGuard>)> = OnceLock::new();
-
-fn moto_port() -> u16 {
-    MOTO.get_or_init(|| {
-        let py = venv_python();
-        assert!(
-            py.exists(),
-            "{} missing: run scripts/install-moto.sh (make tools)",
-            py.display()
-        );
-        let port = free_port().unwrap_or_else(|e| panic!("{e}"));
-        let mut cmd = Command::new(&py);
-        cmd.args([
-            "-c",
-            MOTO_WRAPPER,
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-        let guard = ChildGuard::spawn("moto_server", &mut cmd).unwrap_or_else(|e| panic!("{e}"));
-        wait_for_port(port, Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
-        (port, std::sync::Mutex::new(guard))
-    })
-    .0
-}
 
 /// A user parameter of a DB parameter group, read with boto3 (installed with moto) straight from the emulator.
 fn group_parameter(group: &str, parameter: &str) -> Result<String, String> {
