@@ -196,7 +196,7 @@ fn sensitive_values_are_redacted_but_still_counted() {
     let shop = get(&p.inputs, "aws_db_instance.shop");
     assert_eq!(shop.sensitive, vec!["password".to_string()]);
     assert_eq!(
-        shop.after.as_ref().unwrap()["password"],
+        shop.after.as_ref().unwrap().to_value()["password"],
         serde_json::Value::Null
     );
     assert_eq!(
@@ -210,7 +210,7 @@ fn sensitive_values_are_redacted_but_still_counted() {
     );
     let billing = get(&p.inputs, "module.data[\"eu\"].aws_db_instance.billing");
     assert_eq!(
-        billing.before.as_ref().unwrap()["password"],
+        billing.before.as_ref().unwrap().to_value()["password"],
         serde_json::Value::Null
     );
 }

@@ -171,7 +171,7 @@ fn provider_delete_uses_the_prior_state() {
     );
     assert_eq!(i.tier.as_deref(), Some("tier-1"));
     assert_eq!(
-        i.before.as_ref().unwrap()["master_username"],
+        i.before.as_ref().unwrap().to_value()["master_username"],
         Value::Null,
         "sensitive values are redacted"
     );

@@ -889,8 +889,10 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         tags,
         settings,
         settings_before,
-        before,
-        after,
+        before: before
+            .as_ref()
+            .map(crate::model::input::RawJson::from_value),
+        after: after.as_ref().map(crate::model::input::RawJson::from_value),
         unknown: sorted(unk),
         sensitive: sorted(sensitive),
         paths,

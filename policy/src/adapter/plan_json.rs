@@ -569,9 +569,11 @@ struct Meta {
 }
 
 /// Lookup tables over the plan's inputs for resolving related resources.
-struct Tables<'a> {
+struct Tables {
     by_base: HashMap<String, Vec<usize>>,
-    by_name: HashMap<(&'static str, &'a str), Vec<usize>>,
+    by_name: HashMap<(&'static str, String), Vec<usize>>,
+    /// [`Lookups`] of each input, by index.
+    lookups: Vec<Lookups>,
 }
 
 fn group_class(kind: Kind) -> Option<&'static str> {
@@ -582,19 +584,53 @@ fn group_class(kind: Kind) -> Option<&'static str> {
     }
 }
 
-fn after_str<'a>(input: &'a Input, key: &str) -> Option<&'a str> {
-    input
-        .after
-        .as_ref()
-        .or(input.before.as_ref())
-        .and_then(|v| v.get(key))
-        .and_then(Value::as_str)
+/// The attributes cross-resource resolution reads by name.
+const LOOKUP_KEYS: [&str; 6] = [
+    "name",
+    "identifier",
+    "arn",
+    "id",
+    "cluster_identifier",
+    "replicate_source_db",
+];
+
+/// The string attributes in [`LOOKUP_KEYS`] of an input (after the change, or before it on delete), read with
+/// one pass over its raw text instead of one per attribute.
+#[derive(Default)]
+struct Lookups([Option<String>; LOOKUP_KEYS.len()]);
+
+impl Lookups {
+    fn of(input: &Input) -> Self {
+        let mut out = Lookups::default();
+        let Some(raw) = input.after.as_ref().or(input.before.as_ref()) else {
+            return out;
+        };
+        let Ok(map) = serde_json::from_str::<HashMap<&str, &RawValue>>(raw.as_str()) else {
+            return out;
+        };
+        for (slot, key) in out.0.iter_mut().zip(LOOKUP_KEYS) {
+            *slot = map
+                .get(key)
+                .and_then(|v| serde_json::from_str::<Value>(v.get()).ok())
+                .and_then(|v| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                });
+        }
+        out
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        let i = LOOKUP_KEYS.iter().position(|k| *k == key)?;
+        self.0[i].as_deref()
+    }
 }
 
 fn resolve_related(inputs: &mut [Input], metas: &[Meta]) {
     let mut t = Tables {
         by_base: HashMap::new(),
         by_name: HashMap::new(),
+        lookups: inputs.iter().map(Lookups::of).collect(),
     };
     for (i, inp) in inputs.iter().enumerate() {
         let base = format!(
@@ -612,22 +648,28 @@ fn resolve_related(inputs: &mut [Input], metas: &[Meta]) {
             continue;
         }
         if let Some(class) = group_class(inp.kind) {
-            if let Some(n) = after_str(inp, "name") {
-                t.by_name.entry((class, n)).or_default().push(i);
+            if let Some(n) = t.lookups[i].get("name") {
+                t.by_name.entry((class, n.to_string())).or_default().push(i);
             }
         }
         match inp.resource_type.as_str() {
             "aws_db_instance" => {
                 for k in ["identifier", "arn", "id"] {
-                    if let Some(v) = after_str(inp, k) {
-                        t.by_name.entry(("instance", v)).or_default().push(i);
+                    if let Some(v) = t.lookups[i].get(k) {
+                        t.by_name
+                            .entry(("instance", v.to_string()))
+                            .or_default()
+                            .push(i);
                     }
                 }
             }
             "aws_rds_cluster" => {
                 for k in ["cluster_identifier", "arn", "id"] {
-                    if let Some(v) = after_str(inp, k) {
-                        t.by_name.entry(("cluster", v)).or_default().push(i);
+                    if let Some(v) = t.lookups[i].get(k) {
+                        t.by_name
+                            .entry(("cluster", v.to_string()))
+                            .or_default()
+                            .push(i);
                     }
                 }
             }
@@ -643,7 +685,7 @@ fn resolve_related(inputs: &mut [Input], metas: &[Meta]) {
     }
 }
 
-fn group_of(inp: &Input) -> RelatedParameterGroup {
+fn group_of(inp: &Input, look: &Lookups) -> RelatedParameterGroup {
     let unknown = inp.unknown.iter().any(|u| u == "settings.parameters");
     let parameters = inp
         .settings
@@ -652,7 +694,7 @@ fn group_of(inp: &Input) -> RelatedParameterGroup {
         .unwrap_or_default();
     RelatedParameterGroup {
         address: Some(inp.address.clone()),
-        name: after_str(inp, "name").map(str::to_string),
+        name: look.get("name").map(str::to_string),
         parameters,
         known: !unknown,
     }
@@ -693,10 +735,12 @@ fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) 
             None => {}
             Some(Some(name)) => match t
                 .by_name
-                .get(&(class, name.as_str()))
+                .get(&(class, name.clone()))
                 .and_then(|v| v.first())
             {
-                Some(&j) => rel.parameter_groups.push(group_of(&inputs[j])),
+                Some(&j) => rel
+                    .parameter_groups
+                    .push(group_of(&inputs[j], &t.lookups[j])),
                 None => rel.parameter_groups.push(unresolved_group(Some(name))),
             },
             Some(None) => {
@@ -708,7 +752,9 @@ fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) 
                 match config_ref(meta, attr) {
                     RefLookup::NoExpression => {}
                     RefLookup::Refs(refs) => match find_ref(inputs, &refs, inp, types, t) {
-                        Some(j) => rel.parameter_groups.push(group_of(&inputs[j])),
+                        Some(j) => rel
+                            .parameter_groups
+                            .push(group_of(&inputs[j], &t.lookups[j])),
                         None => rel.parameter_groups.push(unresolved_group(None)),
                     },
                     RefLookup::NoConfig => rel.parameter_groups.push(unresolved_group(None)),
@@ -722,11 +768,11 @@ fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) 
         _ => None,
     };
     if let Some((attr, class, types)) = source {
-        let found = match after_str(inp, attr) {
+        let found = match t.lookups[i].get(attr) {
             Some(v) if !v.is_empty() => {
                 // An ARN or identifier of an instance/cluster in this plan.
                 t.by_name
-                    .get(&(class, v))
+                    .get(&(class, v.to_string()))
                     .and_then(|c| c.iter().copied().find(|&j| j != i))
             }
             _ => None,

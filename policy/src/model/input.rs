@@ -268,9 +268,9 @@ pub struct Input {
     /// Normalized settings before the change; null on create.
     pub settings_before: Option<Settings>,
     /// Raw attributes before (sensitive values redacted to null); null on create.
-    pub before: Option<serde_json::Value>,
+    pub before: Option<RawJson>,
     /// Raw attributes after; unknown values are absent (object keys) or null (list elements), sensitive ones null.
-    pub after: Option<serde_json::Value>,
+    pub after: Option<RawJson>,
     /// Normalized paths (`settings.kms_key_id`, `tags.owner`, `tier`) whose value is unknown until apply.
     pub unknown: Vec<String>,
     /// Raw attribute paths marked sensitive (their values are redacted to null).
@@ -286,6 +286,102 @@ impl Input {
     pub fn to_json(&self) -> serde_json::Value {
         // Serializing plain data with string keys cannot fail.
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// A JSON value kept as its compact text: a big plan holds thousands of raw `before`/`after` attribute maps,
+/// and as text they take a fraction of the memory of a `serde_json::Value` tree. It serializes as the
+/// embedded JSON (the same bytes the tree would give in compact form; a pretty printer keeps the compact text,
+/// so pretty output goes through [`RawJson::to_value`] or `serde_json::to_value`) and is parsed only where a
+/// value is read.
+#[derive(Debug, Clone)]
+pub struct RawJson(Box<serde_json::value::RawValue>);
+
+impl RawJson {
+    /// The compact JSON text of `v`.
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        // A `Value` always serializes, and its compact text is always valid JSON.
+        let text = serde_json::to_string(v).unwrap_or_else(|_| "null".to_string());
+        match serde_json::value::RawValue::from_string(text) {
+            Ok(raw) => RawJson(raw),
+            Err(_) => RawJson(null_raw()),
+        }
+    }
+
+    /// The value as a `serde_json::Value` tree (parsed on each call: keep the result if it is read often).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The member `key` of an object value; `None` when absent or when the value is not an object.
+    pub fn get(&self, key: &str) -> Option<serde_json::Value> {
+        // Borrow the members as raw text and parse only the one asked for.
+        let map: BTreeMap<&str, &serde_json::value::RawValue> =
+            serde_json::from_str(self.0.get()).ok()?;
+        serde_json::from_str(map.get(key)?.get()).ok()
+    }
+
+    /// The member `key` when it is a string.
+    pub fn get_str(&self, key: &str) -> Option<String> {
+        match self.get(key)? {
+            serde_json::Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The compact JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+fn null_raw() -> Box<serde_json::value::RawValue> {
+    // `null` is valid JSON; the fallback only guards the impossible.
+    serde_json::value::RawValue::from_string("null".to_string())
+        .unwrap_or_else(|_| unreachable!("null is valid JSON"))
+}
+
+impl From<serde_json::Value> for RawJson {
+    fn from(v: serde_json::Value) -> Self {
+        RawJson::from_value(&v)
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get() || self.to_value() == other.to_value()
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through a `Value`, so any deserializer works (a `RawValue` only reads from JSON text).
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(RawJson::from_value(&v))
+    }
+}
+
+impl JsonSchema for RawJson {
+    fn inline_schema() -> bool {
+        <serde_json::Value as JsonSchema>::inline_schema()
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <serde_json::Value as JsonSchema>::schema_name()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        <serde_json::Value as JsonSchema>::schema_id()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <serde_json::Value as JsonSchema>::json_schema(g)
     }
 }
 
@@ -330,6 +426,26 @@ mod tests {
         );
         let e = serde_json::from_str::<Settings>(r#"{"multi_az": "yes"}"#).unwrap_err();
         assert!(e.to_string().contains("expected a boolean"), "{e}");
+    }
+
+    #[test]
+    fn raw_json_serializes_as_the_value_and_reads_members() {
+        let v = serde_json::json!({"name": "pg", "port": 5432, "tags": {"b": "2", "a": null}, "gone": null});
+        let raw = RawJson::from_value(&v);
+        assert_eq!(raw.as_str(), serde_json::to_string(&v).unwrap());
+        assert_eq!(serde_json::to_value(&raw).unwrap(), v);
+        assert_eq!(
+            serde_json::to_string(&Some(raw.clone())).unwrap(),
+            serde_json::to_string(&Some(v.clone())).unwrap()
+        );
+        assert_eq!(raw.get_str("name").as_deref(), Some("pg"));
+        assert_eq!(raw.get_str("port"), None);
+        assert_eq!(raw.get("gone"), Some(serde_json::Value::Null));
+        assert_eq!(raw.get("absent"), None);
+        assert_eq!(RawJson::from_value(&serde_json::json!([1])).get("x"), None);
+        let back: RawJson = serde_json::from_value(v.clone()).unwrap();
+        assert_eq!(back, raw);
+        assert_eq!(back.to_value(), v);
     }
 
     #[test]
