@@ -102,20 +102,12 @@ impl DatabaseEnv for StaticEnv {
         let Some(path) = &self.audit_log else {
             return Ok(());
         };
-        let mut log = policy::audit::AuditLog::open(path.clone()).map_err(|e| {
-            Diagnostic::error(
-                "Audit log unavailable",
-                format!("Cannot open audit log {}: {e}", path.display()),
-            )
-        })?;
-        log.append(policy::audit::RecordBody::RestoreTest(record))
-            .map(|_| ())
-            .map_err(|e| {
-                Diagnostic::error(
-                    "Audit log write failed",
-                    format!("Cannot append to {}: {e}", path.display()),
-                )
-            })
+        append_record(
+            AuditConfig::at(path.clone()),
+            RecordBody::RestoreTest(record),
+        )
+        .await
+        .map_err(|why| restore_record_failed(path, &why))
     }
 }
 
@@ -319,27 +311,32 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
             return Ok(());
         };
         let path = audit.path.clone();
-        let appended = tokio::task::spawn_blocking(move || {
-            let mut log = AuditLog::from_config(&audit)?;
-            log.append(RecordBody::RestoreTest(record))
-        })
-        .await;
-        match appended {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Diagnostic::error(
-                "Audit log write failed",
-                format!(
-                    "Cannot append the restore test result to {}: {e}. Make the file writable (its directory \
-                     must exist) or point policy.audit_log / DBPOLICY_AUDIT_LOG elsewhere.",
-                    path.display()
-                ),
-            )),
-            Err(e) => Err(Diagnostic::error(
-                "Audit log write failed",
-                format!("Writing to {} stopped unexpectedly: {e}", path.display()),
-            )),
-        }
+        append_record(audit, RecordBody::RestoreTest(record))
+            .await
+            .map_err(|why| restore_record_failed(&path, &why))
     }
+}
+
+/// Appends one record off the async runtime: the audit API blocks on a file lock and fsync (and, with a
+/// PostgreSQL sink, runs its own client). The error is the reason, for the caller's diagnostic.
+async fn append_record(audit: AuditConfig, body: RecordBody) -> Result<(), String> {
+    match tokio::task::spawn_blocking(move || AuditLog::from_config(&audit)?.append(body)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("the audit writer stopped unexpectedly: {e}")),
+    }
+}
+
+/// The error a restore test gets when its result cannot be put on record.
+fn restore_record_failed(path: &std::path::Path, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Audit log write failed",
+        format!(
+            "Cannot append the restore test result to {}: {why}. Make the file writable (its directory \
+             must exist) or point policy.audit_log / DBPOLICY_AUDIT_LOG elsewhere.",
+            path.display()
+        ),
+    )
 }
 
 /// Appends one decision record (source `provider`) to the configured log; any failure is the fail-closed error
@@ -480,14 +477,8 @@ impl crate::framework::Resource for AuditedApply {
         };
         let record = apply_record(self.inner.type_name(), &req, &resp);
         let path = audit.path.clone();
-        let written = tokio::task::spawn_blocking(move || {
-            AuditLog::from_config(&audit)?.append(RecordBody::Apply(record))
-        })
-        .await;
-        let why = match written {
-            Ok(Ok(_)) => return resp,
-            Ok(Err(e)) => e.to_string(),
-            Err(e) => e.to_string(),
+        let Err(why) = append_record(audit, RecordBody::Apply(record)).await else {
+            return resp;
         };
         resp.diagnostics.push(Diagnostic::warning(
             "Apply outcome not recorded",
