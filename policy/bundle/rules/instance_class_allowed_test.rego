@@ -25,3 +25,20 @@ test_dot_is_not_a_wildcard if {
 test_local_class_on_tier_3_passes if {
 	count(instance_class_allowed.violation) == 0 with input as testlib.with_fields({"tier": "tier-3", "backend": "local", "settings": object.union(testlib.instance.settings, {"instance_class": "local"})}) with data.dbplatform.tiers as testlib.tiers
 }
+
+test_star_matches_any_run_and_only_whole_class if {
+	tiers := {"tier-1": object.union(testlib.tiers["tier-1"], {"allowed_instance_classes": ["db.*.large", "db.x2g.*", "local"]})}
+	count(instance_class_allowed.violation) == 0 with input as testlib.with_settings({"instance_class": "db.r6g.large"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 0 with input as testlib.with_settings({"instance_class": "db.x2g.16xlarge"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "db.r6g.xlarge"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "xdb.x2g.large"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "locally"}) with data.dbplatform.tiers as tiers
+}
+
+test_several_stars_and_literal_regex_characters if {
+	tiers := {"tier-1": object.union(testlib.tiers["tier-1"], {"allowed_instance_classes": ["db.*.*large", "db.m(x)+.*"]})}
+	count(instance_class_allowed.violation) == 0 with input as testlib.with_settings({"instance_class": "db.r6g.2xlarge"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 0 with input as testlib.with_settings({"instance_class": "db.m(x)+.big"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "db.mxx.big"}) with data.dbplatform.tiers as tiers
+	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "db.r6g.small"}) with data.dbplatform.tiers as tiers
+}
