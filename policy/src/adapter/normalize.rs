@@ -895,7 +895,7 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         after: after.as_ref().map(crate::model::input::RawJson::from_value),
         unknown: sorted(unk),
         sensitive: sorted(sensitive),
-        paths,
+        paths: std::sync::Arc::new(paths),
         related: Related::default(),
         context,
     })

@@ -154,30 +154,34 @@ pub fn parse_plan_with(
     build_plan(sections, origin)
 }
 
-/// Like [`parse_plan_with`], taking the file's bytes: they are freed once the sections the adapter reads are
-/// copied out, before the inputs are built, so the file and all inputs are never in memory together.
+/// Like [`parse_plan_with`], taking the file's bytes: they are freed as soon as the inputs are built, before
+/// anything else (evaluation) needs memory.
 pub fn parse_plan_owned(
     bytes: Vec<u8>,
     origin: &str,
     opts: ParseOptions,
 ) -> Result<PlanInputs, AdapterError> {
-    let sections = read_sections(&bytes, origin, opts)?;
+    let plan = parse_plan_with(&bytes, origin, opts);
     drop(bytes);
-    build_plan(sections, origin)
+    plan
 }
 
-/// The plan sections the adapter reads, checked and copied out of the file.
-struct Sections {
+/// The plan sections the adapter reads, checked; resource changes stay borrowed text of the file.
+struct Sections<'a> {
     format_version: String,
     terraform_version: Option<String>,
-    /// Each `resource_changes` entry as its JSON text.
-    changes: Vec<Box<RawValue>>,
+    /// Each `resource_changes` entry as its JSON text in the file.
+    changes: Vec<&'a RawValue>,
     configuration: Option<Value>,
     /// The whole plan, with [`ParseOptions::keep_raw`].
     raw: Option<Value>,
 }
 
-fn read_sections(bytes: &[u8], origin: &str, opts: ParseOptions) -> Result<Sections, AdapterError> {
+fn read_sections<'a>(
+    bytes: &'a [u8],
+    origin: &str,
+    opts: ParseOptions,
+) -> Result<Sections<'a>, AdapterError> {
     let file = origin.to_string();
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(AdapterError::Empty { file });
@@ -190,7 +194,7 @@ fn read_sections(bytes: &[u8], origin: &str, opts: ParseOptions) -> Result<Secti
         });
     }
     // Top-level keys -> their JSON text, borrowed from `bytes` (a repeated key keeps the last, as a tree would).
-    let plan: HashMap<String, &RawValue> =
+    let plan: HashMap<String, &'a RawValue> =
         serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, &file, e))?;
     let get = |key: &str| -> Result<Option<Value>, AdapterError> {
         plan.get(key).map(|r| section(r, bytes, &file)).transpose()
@@ -240,7 +244,7 @@ fn read_sections(bytes: &[u8], origin: &str, opts: ParseOptions) -> Result<Secti
             })
         }
     };
-    let changes: Vec<&RawValue> = match plan.get("resource_changes") {
+    let changes: Vec<&'a RawValue> = match plan.get("resource_changes") {
         None => vec![],
         Some(r) if r.get().starts_with('[') => {
             serde_json::from_str(r.get()).map_err(|e| syntax_error(bytes, &file, e))?
@@ -265,14 +269,14 @@ fn read_sections(bytes: &[u8], origin: &str, opts: ParseOptions) -> Result<Secti
     Ok(Sections {
         format_version,
         terraform_version,
-        changes: changes.into_iter().map(RawValue::to_owned).collect(),
+        changes,
         configuration,
         raw,
     })
 }
 
-/// Builds the inputs from the sections, one resource change at a time (each change's text is freed after).
-fn build_plan(sections: Sections, origin: &str) -> Result<PlanInputs, AdapterError> {
+/// Builds the inputs from the sections (each resource change parsed on its own, its tree dropped once built).
+fn build_plan(sections: Sections<'_>, origin: &str) -> Result<PlanInputs, AdapterError> {
     let file = origin.to_string();
     let Sections {
         format_version,
@@ -288,150 +292,28 @@ fn build_plan(sections: Sections, origin: &str) -> Result<PlanInputs, AdapterErr
         format_version: Some(format_version.clone()),
     };
 
-    let mut inputs = Vec::new();
-    let mut metas = Vec::new();
+    let built = build_changes(&changes, &config, &context, &file)?;
+    drop(changes);
+    let mut inputs = Vec::with_capacity(built.len());
+    let mut metas = Vec::with_capacity(built.len());
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut locations = BTreeMap::new();
-    for (i, rc_text) in changes.into_iter().enumerate() {
-        let rc = &rc_text;
-        // The whole file was read as JSON already: only a nesting deeper than the parser allows fails here.
-        let mut rc: Value = serde_json::from_str(rc.get()).map_err(|e| json_error(e, &file))?;
-        drop(rc_text);
-        // Moved out (not cloned) into the input; checked below in the same order as every other field.
-        let (before, after) = match rc.get_mut("change").and_then(Value::as_object_mut) {
-            Some(c) => (c.remove("before"), c.remove("after")),
-            None => (None, None),
-        };
-        let wrong = |location: String, message: String| AdapterError::WrongType {
-            file: file.clone(),
-            location,
-            message,
-        };
-        let Some(rc) = rc.as_object() else {
-            return Err(wrong(
-                format!("resource_changes[{i}]"),
-                format!("must be an object, got {}", kind_of(&rc)),
-            ));
-        };
-        let addr = str_field(rc, "address").ok_or_else(|| {
-            wrong(
-                format!("resource_changes[{i}]"),
-                "has no `address` string".into(),
-            )
-        })?;
-        let loc = format!("resource_changes[{i}] ({addr})");
-        let rtype = str_field(rc, "type")
-            .ok_or_else(|| wrong(loc.clone(), "has no `type` string".into()))?;
-        let mode = str_field(rc, "mode").unwrap_or("managed");
-        if mode == "data" {
-            *skipped.entry(format!("data.{rtype}")).or_default() += 1;
-            continue;
-        }
-        if base_kind(rtype).is_none() {
-            *skipped.entry(rtype.to_string()).or_default() += 1;
-            continue;
-        }
-        if rc.get("deposed").is_some_and(|d| !d.is_null()) {
-            *skipped.entry(format!("{rtype} (deposed)")).or_default() += 1;
-            continue;
-        }
-        let parsed = address::parse(addr);
-        let name = match str_field(rc, "name") {
-            Some(n) => n.to_string(),
-            None => parsed
-                .as_ref()
-                .map(|p| p.name.clone())
-                .ok_or_else(|| wrong(loc.clone(), "has no `name` string".into()))?,
-        };
-        let module = match str_field(rc, "module_address") {
-            Some(m) => m.to_string(),
-            None => parsed
-                .as_ref()
-                .map(|p| p.module.clone())
-                .unwrap_or_default(),
-        };
-        let index = match rc.get("index") {
-            None | Some(Value::Null) => None,
-            Some(v) => Some(v.clone()),
-        };
-        let Some(change) = rc.get("change").and_then(Value::as_object) else {
-            return Err(wrong(loc, "has no `change` object".into()));
-        };
-        let actions: Vec<&str> = match change.get("actions") {
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => {
-                return Err(wrong(
-                    loc,
-                    "change.actions must be a list of strings".into(),
-                ))
-            }
-        };
-        let action = Action::from_plan_actions(&actions).ok_or_else(|| {
-            wrong(
-                loc.clone(),
-                format!("change.actions {actions:?} is not an action Terraform plans"),
-            )
-        })?;
-        for (key, v) in [("before", &before), ("after", &after)] {
-            if let Some(v) = v.as_ref().filter(|v| !v.is_null() && !v.is_object()) {
-                return Err(wrong(
-                    loc,
-                    format!("change.{key} must be an object or null, got {}", kind_of(v)),
-                ));
+    for b in built {
+        match b {
+            Built::Skipped(name) => *skipped.entry(name).or_default() += 1,
+            Built::Input(b) => {
+                let BuiltInput {
+                    input,
+                    location,
+                    meta,
+                } = *b;
+                locations.insert(input.address.clone(), location);
+                metas.push(meta);
+                inputs.push(input);
             }
         }
-        let mut unknown = BTreeSet::new();
-        if let Some(t) = change.get("after_unknown") {
-            normalize::true_paths(t, "", &mut unknown);
-        }
-        let mut sensitive = BTreeSet::new();
-        for key in ["before_sensitive", "after_sensitive"] {
-            if let Some(t) = change.get(key) {
-                normalize::true_paths(t, "", &mut sensitive);
-            }
-        }
-        let cfg_module = module_config_path(&module);
-        let cfg = config.resource(&cfg_module, rtype, &name);
-        let provider_cfg = config.provider_for(cfg, rtype);
-        let backend = if rtype.starts_with("aws_") {
-            "aws".to_string()
-        } else {
-            provider_cfg
-                .and_then(|p| p.pointer("/expressions/backend/constant_value"))
-                .and_then(Value::as_str)
-                .unwrap_or("aws")
-                .to_string()
-        };
-        let raw = RawResource {
-            address: addr.to_string(),
-            module: module.clone(),
-            resource_type: rtype.to_string(),
-            name: name.clone(),
-            index,
-            action,
-            before: before.filter(|v| !v.is_null()),
-            after: after.filter(|v| !v.is_null()),
-            unknown: unknown.into_iter().collect(),
-            sensitive: sensitive.into_iter().collect(),
-            backend,
-            default_tags: provider_cfg.map(default_tags).unwrap_or_default(),
-            context: context.clone(),
-        };
-        let input = normalize::build(raw).map_err(|m| wrong(loc.clone(), m))?;
-        locations.insert(
-            addr.to_string(),
-            ConfigLocation {
-                module: cfg_module,
-                resource_type: rtype.to_string(),
-                name,
-            },
-        );
-        metas.push(Meta {
-            config: cfg.cloned(),
-        });
-        inputs.push(input);
     }
-    resolve_related(&mut inputs, &metas);
+    resolve_related(&mut inputs, &mut metas);
     drop(config);
     let raw = raw.unwrap_or_else(|| {
         let mut m = Map::new();
@@ -448,6 +330,238 @@ fn build_plan(sections: Sections, origin: &str) -> Result<PlanInputs, AdapterErr
         format_version,
         locations,
     })
+}
+
+/// What one resource change gives.
+enum Built<'a> {
+    /// Not a resource the policy reads: counted under this name.
+    Skipped(String),
+    Input(Box<BuiltInput<'a>>),
+}
+
+struct BuiltInput<'a> {
+    input: Input,
+    location: ConfigLocation,
+    meta: Meta<'a>,
+}
+
+/// One copy of each distinct `paths` map: resources of one type and shape all have the same one.
+#[derive(Default)]
+struct SharedPaths(std::collections::HashSet<std::sync::Arc<BTreeMap<String, String>>>);
+
+impl SharedPaths {
+    fn share(
+        &mut self,
+        paths: std::sync::Arc<BTreeMap<String, String>>,
+    ) -> std::sync::Arc<BTreeMap<String, String>> {
+        if let Some(existing) = self.0.get(&*paths) {
+            return existing.clone();
+        }
+        self.0.insert(paths.clone());
+        paths
+    }
+}
+
+/// Resource changes per thread below which a second thread is not worth starting.
+const MIN_CHANGES_PER_THREAD: usize = 256;
+
+/// Builds every resource change, in parallel over the available cores; results keep plan order and the
+/// error reported is the first in plan order.
+fn build_changes<'a>(
+    changes: &[&RawValue],
+    config: &ConfigIndex<'a>,
+    context: &PlanContext,
+    file: &str,
+) -> Result<Vec<Built<'a>>, AdapterError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(changes.len().div_ceil(MIN_CHANGES_PER_THREAD))
+        .max(1);
+    let run = |offset: usize, part: &[&RawValue]| -> Result<Vec<Built<'a>>, AdapterError> {
+        let mut shared = SharedPaths::default();
+        part.iter()
+            .enumerate()
+            .map(|(j, rc)| {
+                let mut built = build_change(offset + j, rc, config, context, file)?;
+                if let Built::Input(b) = &mut built {
+                    b.input.paths = shared.share(std::mem::take(&mut b.input.paths));
+                }
+                Ok(built)
+            })
+            .collect()
+    };
+    if threads == 1 {
+        return run(0, changes);
+    }
+    let chunk = changes.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Built<'a>>, AdapterError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = changes
+            .chunks(chunk)
+            .enumerate()
+            .map(|(k, part)| s.spawn(move || run(k * chunk, part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(AdapterError::NotAPlan {
+                        file: file.to_string(),
+                        message: "reading resource changes failed (a worker thread panicked)"
+                            .into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(changes.len());
+    for part in parts {
+        all.extend(part?);
+    }
+    Ok(all)
+}
+
+/// One `resource_changes` entry -> its input, or the name it is skipped under.
+fn build_change<'a>(
+    i: usize,
+    rc_text: &RawValue,
+    config: &ConfigIndex<'a>,
+    context: &PlanContext,
+    file: &str,
+) -> Result<Built<'a>, AdapterError> {
+    // The whole file was read as JSON already: only a nesting deeper than the parser allows fails here.
+    let mut rc: Value = serde_json::from_str(rc_text.get()).map_err(|e| json_error(e, file))?;
+    // Moved out (not cloned) into the input; checked below in the same order as every other field.
+    let (before, after) = match rc.get_mut("change").and_then(Value::as_object_mut) {
+        Some(c) => (c.remove("before"), c.remove("after")),
+        None => (None, None),
+    };
+    let wrong = |location: String, message: String| AdapterError::WrongType {
+        file: file.to_string(),
+        location,
+        message,
+    };
+    let Some(rc) = rc.as_object() else {
+        return Err(wrong(
+            format!("resource_changes[{i}]"),
+            format!("must be an object, got {}", kind_of(&rc)),
+        ));
+    };
+    let addr = str_field(rc, "address").ok_or_else(|| {
+        wrong(
+            format!("resource_changes[{i}]"),
+            "has no `address` string".into(),
+        )
+    })?;
+    let loc = format!("resource_changes[{i}] ({addr})");
+    let rtype =
+        str_field(rc, "type").ok_or_else(|| wrong(loc.clone(), "has no `type` string".into()))?;
+    let mode = str_field(rc, "mode").unwrap_or("managed");
+    if mode == "data" {
+        return Ok(Built::Skipped(format!("data.{rtype}")));
+    }
+    if base_kind(rtype).is_none() {
+        return Ok(Built::Skipped(rtype.to_string()));
+    }
+    if rc.get("deposed").is_some_and(|d| !d.is_null()) {
+        return Ok(Built::Skipped(format!("{rtype} (deposed)")));
+    }
+    let parsed = address::parse(addr);
+    let name = match str_field(rc, "name") {
+        Some(n) => n.to_string(),
+        None => parsed
+            .as_ref()
+            .map(|p| p.name.clone())
+            .ok_or_else(|| wrong(loc.clone(), "has no `name` string".into()))?,
+    };
+    let module = match str_field(rc, "module_address") {
+        Some(m) => m.to_string(),
+        None => parsed
+            .as_ref()
+            .map(|p| p.module.clone())
+            .unwrap_or_default(),
+    };
+    let index = match rc.get("index") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.clone()),
+    };
+    let Some(change) = rc.get("change").and_then(Value::as_object) else {
+        return Err(wrong(loc, "has no `change` object".into()));
+    };
+    let actions: Vec<&str> = match change.get("actions") {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => {
+            return Err(wrong(
+                loc,
+                "change.actions must be a list of strings".into(),
+            ))
+        }
+    };
+    let action = Action::from_plan_actions(&actions).ok_or_else(|| {
+        wrong(
+            loc.clone(),
+            format!("change.actions {actions:?} is not an action Terraform plans"),
+        )
+    })?;
+    for (key, v) in [("before", &before), ("after", &after)] {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_null() && !v.is_object()) {
+            return Err(wrong(
+                loc,
+                format!("change.{key} must be an object or null, got {}", kind_of(v)),
+            ));
+        }
+    }
+    let mut unknown = BTreeSet::new();
+    if let Some(t) = change.get("after_unknown") {
+        normalize::true_paths(t, "", &mut unknown);
+    }
+    let mut sensitive = BTreeSet::new();
+    for key in ["before_sensitive", "after_sensitive"] {
+        if let Some(t) = change.get(key) {
+            normalize::true_paths(t, "", &mut sensitive);
+        }
+    }
+    let cfg_module = module_config_path(&module);
+    let cfg = config.resource(&cfg_module, rtype, &name);
+    let provider_cfg = config.provider_for(cfg, rtype);
+    let backend = if rtype.starts_with("aws_") {
+        "aws".to_string()
+    } else {
+        provider_cfg
+            .and_then(|p| p.pointer("/expressions/backend/constant_value"))
+            .and_then(Value::as_str)
+            .unwrap_or("aws")
+            .to_string()
+    };
+    let raw = RawResource {
+        address: addr.to_string(),
+        module: module.clone(),
+        resource_type: rtype.to_string(),
+        name: name.clone(),
+        index,
+        action,
+        before: before.filter(|v| !v.is_null()),
+        after: after.filter(|v| !v.is_null()),
+        unknown: unknown.into_iter().collect(),
+        sensitive: sensitive.into_iter().collect(),
+        backend,
+        default_tags: provider_cfg.map(default_tags).unwrap_or_default(),
+        context: context.clone(),
+    };
+    let input = normalize::build(raw).map_err(|m| wrong(loc.clone(), m))?;
+    let lookups = Lookups::of(&input);
+    Ok(Built::Input(Box::new(BuiltInput {
+        input,
+        location: ConfigLocation {
+            module: cfg_module,
+            resource_type: rtype.to_string(),
+            name,
+        },
+        meta: Meta {
+            config: cfg,
+            lookups,
+        },
+    })))
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -564,8 +678,10 @@ fn join(prefix: &str, rest: &str) -> String {
     }
 }
 
-struct Meta {
-    config: Option<Value>,
+/// What related-resource resolution needs of a resource besides its input, gathered while it is built.
+struct Meta<'a> {
+    config: Option<&'a Value>,
+    lookups: Lookups,
 }
 
 /// Lookup tables over the plan's inputs for resolving related resources.
@@ -626,11 +742,14 @@ impl Lookups {
     }
 }
 
-fn resolve_related(inputs: &mut [Input], metas: &[Meta]) {
+fn resolve_related(inputs: &mut [Input], metas: &mut [Meta]) {
     let mut t = Tables {
         by_base: HashMap::new(),
         by_name: HashMap::new(),
-        lookups: inputs.iter().map(Lookups::of).collect(),
+        lookups: metas
+            .iter_mut()
+            .map(|m| std::mem::take(&mut m.lookups))
+            .collect(),
     };
     for (i, inp) in inputs.iter().enumerate() {
         let base = format!(

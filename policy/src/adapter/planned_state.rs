@@ -151,7 +151,7 @@ fn unreachable_input(
         after: None,
         unknown: Vec::new(),
         sensitive: Vec::new(),
-        paths: BTreeMap::new(),
+        paths: Default::default(),
         related: Related::default(),
         context,
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::adapter::{parse_plan_owned, ParseOptions};
+use crate::adapter::{parse_plan_with, ParseOptions};
 use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::{EngineOptions, EvalContext, PolicyEngine};
 use crate::model::decision::{Outcome, Override, SkippedResource};
@@ -74,14 +74,32 @@ fn overrides(a: &CheckArgs) -> Result<Vec<Override>, CliError> {
         .collect())
 }
 
+/// A plan file's bytes: the file mapped into memory, or what was read from stdin.
+enum PlanBytes {
+    /// Mapped, not copied: the pages are the kernel's page cache, and unmapping gives them back at once, where
+    /// a freed 40 MiB heap buffer would stay in the process (the allocator keeps it) while the check runs.
+    Mapped(memmap2::Mmap),
+    Read(Vec<u8>),
+}
+
+impl std::ops::Deref for PlanBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            PlanBytes::Mapped(m) => m,
+            PlanBytes::Read(v) => v,
+        }
+    }
+}
+
 /// Reads a plan file (or stdin for `-`) with a one-line error naming it.
-fn read_plan(name: &str) -> Result<(Vec<u8>, String, PathBuf), CliError> {
+fn read_plan(name: &str) -> Result<(PlanBytes, String, PathBuf), CliError> {
     if name == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
             .read_to_end(&mut buf)
             .map_err(|e| CliError::usage(format!("<stdin>: cannot read plan: {e}")))?;
-        return Ok((buf, "<stdin>".into(), PathBuf::from(".")));
+        return Ok((PlanBytes::Read(buf), "<stdin>".into(), PathBuf::from(".")));
     }
     let p = Path::new(name);
     if p.is_dir() {
@@ -89,33 +107,63 @@ fn read_plan(name: &str) -> Result<(Vec<u8>, String, PathBuf), CliError> {
             "{name}: is a directory; pass the plan JSON file (terraform show -json PLANFILE > plan.json)"
         )));
     }
-    let bytes =
-        std::fs::read(p).map_err(|e| CliError::usage(format!("{name}: cannot read plan: {e}")))?;
+    let cannot = |e: std::io::Error| CliError::usage(format!("{name}: cannot read plan: {e}"));
+    let file = std::fs::File::open(p).map_err(cannot)?;
+    let len = file.metadata().map_err(cannot)?.len();
+    let bytes = if len == 0 || !file.metadata().map_err(cannot)?.is_file() {
+        // Empty files cannot be mapped, and pipes or devices (`<(terraform show -json ...)`) have no size.
+        let mut buf = Vec::new();
+        (&file).read_to_end(&mut buf).map_err(cannot)?;
+        PlanBytes::Read(buf)
+    } else {
+        // SAFETY: the map is read-only and private, and only read while `check` runs. A plan file truncated
+        // by another process during those fractions of a second is the one case a map cannot guard against.
+        match unsafe { memmap2::Mmap::map(&file) } {
+            Ok(m) => PlanBytes::Mapped(m),
+            Err(_) => {
+                let mut buf = Vec::new();
+                (&file).read_to_end(&mut buf).map_err(cannot)?;
+                PlanBytes::Read(buf)
+            }
+        }
+    };
     let dir = p.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok((bytes, name.to_string(), dir))
 }
 
-/// Appends the decision to the audit log when one is configured (`--audit-log` or `$DBPOLICY_AUDIT_LOG`);
-/// a failure to record is an error (fail closed).
-fn record(
+/// The audit log to record the decision in, when one is configured (`--audit-log` or `$DBPOLICY_AUDIT_LOG`),
+/// with the hash of the inputs (taken before evaluation, which consumes them).
+fn audit_target(
     a: &CheckArgs,
-    decision: &crate::model::decision::Decision,
     inputs: &[crate::model::Input],
-    terraform_version: Option<String>,
-) -> Result<(), CliError> {
+) -> Result<Option<(crate::audit::AuditConfig, String)>, CliError> {
     let env_set = std::env::var_os(crate::audit::config::ENV_LOG).is_some_and(|v| !v.is_empty());
     if a.audit_log.is_none() && !env_set {
-        return Ok(());
+        return Ok(None);
     }
     let config = crate::audit::AuditConfig::resolve(a.audit_log.as_deref())?;
     let inputs_json = serde_json::to_value(inputs)
         .map_err(|e| CliError::usage(format!("cannot hash inputs for the audit log: {e}")))?;
+    let input_sha256 = crate::audit::input_sha256(&inputs_json)?;
+    Ok(Some((config, input_sha256)))
+}
+
+/// Appends the decision to the audit log when one is configured; a failure to record is an error (fail closed).
+fn record(
+    a: &CheckArgs,
+    target: Option<(crate::audit::AuditConfig, String)>,
+    decision: &crate::model::decision::Decision,
+    terraform_version: Option<String>,
+) -> Result<(), CliError> {
+    let Some((config, input_sha256)) = target else {
+        return Ok(());
+    };
     let meta = crate::audit::DecisionMeta {
         source: "cli".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         terraform_workspace: a.workspace.clone(),
         terraform_version,
-        input_sha256: crate::audit::input_sha256(&inputs_json)?,
+        input_sha256,
         bundle_name: None,
     };
     let decision_json = serde_json::to_value(decision).map_err(|e| {
@@ -217,8 +265,10 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
                 Ok(text) => engine.conftest_input(text, &origin).map_err(CliError::from),
                 Err(e) => Err(CliError::usage(format!("{origin}: not UTF-8: {e}"))),
             });
-        // The file's bytes are freed inside, before the inputs are built. A plan error is reported first.
-        let mut plan = parse_plan_owned(bytes, &origin, opts)?;
+        // The file's bytes are released as soon as the inputs are built. A plan error is reported first.
+        let parsed = parse_plan_with(&bytes, &origin, opts);
+        drop(bytes);
+        let mut plan = parsed?;
         phase("parse plan");
         if let Some(converted) = converted {
             raws.push((converted?, origin.clone()));
@@ -243,11 +293,11 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         source: "cli".into(),
     };
     phase("locations");
-    let mut decision = engine.evaluate_with_raw_values(&inputs, raws, &ctx)?;
+    let audit = audit_target(a, &inputs)?;
+    let mut decision = engine.evaluate_with_raw_values(inputs, raws, &ctx)?;
     phase("evaluate");
-    record(a, &decision, &inputs, terraform_version)?;
+    record(a, audit, &decision, terraform_version)?;
     phase("audit");
-    std::mem::forget(inputs);
     decision.skipped_resources = skipped
         .into_iter()
         .map(|(resource_type, count)| SkippedResource {

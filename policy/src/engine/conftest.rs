@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::engine::load::{is_rule_package, ScannedModule};
 use crate::engine::EngineError;
-use crate::model::decision::{Enforcement, RuleInfo, RuleResult, Severity, Status};
+use crate::model::decision::{Enforcement, RuleInfo, RuleResult, Severity, SharedStr, Status};
 
 /// Rule names conftest queries in a namespace.
 const CONFTEST_RULES: &[&str] = &["deny", "violation", "warn"];
@@ -193,17 +193,22 @@ pub(crate) fn evaluate_value(
                 .collect();
             msgs.sort();
             msgs.dedup();
+            let (rule_id, title, address): (SharedStr, SharedStr, SharedStr) = (
+                info.id.as_str().into(),
+                info.title.as_str().into(),
+                origin.into(),
+            );
             let mk = |status: Status, message: String| RuleResult {
-                rule_id: info.id.clone(),
-                title: info.title.clone(),
+                rule_id: rule_id.clone(),
+                title: title.clone(),
                 severity: info.severity,
                 enforcement: info.enforcement,
                 status,
-                address: origin.to_string(),
+                address: address.clone(),
                 path: String::new(),
                 message,
-                remediation: String::new(),
-                references: BTreeMap::new(),
+                remediation: SharedStr::from(""),
+                references: Default::default(),
                 exception: None,
                 override_: None,
             };

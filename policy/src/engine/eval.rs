@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use sha2::{Digest, Sha256};
 
 use crate::engine::load::{self, AGGREGATOR_RULE};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
-    AppliedException, Decision, Enforcement, ExceptionReport, Outcome, RuleResult, Status, Summary,
-    DECISION_SCHEMA,
+    AppliedException, Decision, Enforcement, ExceptionReport, Outcome, References, RuleResult,
+    SharedStr, Status, Summary, DECISION_SCHEMA,
 };
 use crate::model::exception::Applicability;
 use crate::model::input::Input;
@@ -89,11 +91,70 @@ impl Evaluator {
     }
 }
 
-/// Evaluates every input, in parallel over the available cores; results keep input order.
-pub(crate) fn evaluate_inputs(
+/// A rule's texts as results carry them: one shared copy per rule instead of one per result.
+struct SharedRule<'a> {
+    meta: &'a RuleMeta,
+    id: SharedStr,
+    title: SharedStr,
+    remediation: SharedStr,
+    references: References,
+}
+
+impl<'a> SharedRule<'a> {
+    fn new(meta: &'a RuleMeta) -> Self {
+        SharedRule {
+            meta,
+            id: meta.id.as_str().into(),
+            title: meta.title.as_str().into(),
+            remediation: meta.remediation.as_str().into(),
+            references: Arc::new(meta.references.clone()),
+        }
+    }
+}
+
+/// A work item of [`evaluate_inputs`]: a borrowed input, or an owned one that is dropped as soon as it is
+/// evaluated (so a large plan's inputs and its results are not all in memory together).
+pub(crate) trait Slot: Send {
+    fn input(&self) -> Option<&Input>;
+    /// Called once the input's results are out.
+    fn done(&mut self) {}
+}
+
+impl Slot for &Input {
+    fn input(&self) -> Option<&Input> {
+        Some(self)
+    }
+}
+
+impl Slot for Option<Input> {
+    fn input(&self) -> Option<&Input> {
+        self.as_ref()
+    }
+    fn done(&mut self) {
+        *self = None;
+    }
+}
+
+/// The slots sorted by address. A permutation is sorted and the slots moved once: an input is over a
+/// kilobyte, and sorting them in place moves each many times.
+fn in_address_order<S: Slot>(slots: Vec<S>) -> Vec<S> {
+    fn key<S: Slot>(s: &S) -> &str {
+        s.input().map(|i| i.address.as_str()).unwrap_or("")
+    }
+    let mut order: Vec<usize> = (0..slots.len()).collect();
+    order.sort_by(|&a, &b| key(&slots[a]).cmp(key(&slots[b])));
+    let mut slots: Vec<Option<S>> = slots.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Inputs per work item: small, so both workers stay busy to the end and results come back in small pieces.
+const WORK_ITEM: usize = 64;
+
+/// Evaluates every input, in parallel over the available cores; results come out in address order.
+pub(crate) fn evaluate_inputs<S: Slot>(
     pe: &PolicyEngine,
     prepared: &regorus::Engine,
-    inputs: &[Input],
+    slots: Vec<S>,
     ctx: &EvalContext,
 ) -> Result<Vec<RuleResult>, EngineError> {
     let compiled = if pe.interpreter_only {
@@ -102,33 +163,56 @@ pub(crate) fn evaluate_inputs(
         compile_program(prepared)
     };
     let compiled = compiled.as_ref();
+    let rules: Vec<SharedRule> = pe.rules.iter().map(SharedRule::new).collect();
+    let rules = rules.as_slice();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let threads = threads.min(inputs.len().div_ceil(MIN_CHUNK)).max(1);
+    let threads = threads.min(slots.len().div_ceil(MIN_CHUNK)).max(1);
     // Evaluate in address order: results then come out in decision order and need no sort of their own.
-    let mut order: Vec<&Input> = inputs.iter().collect();
-    order.sort_by(|a, b| a.address.cmp(&b.address));
+    let mut slots = in_address_order(slots);
+    let run = |ev: &mut Evaluator, part: &mut [S]| -> Result<Vec<RuleResult>, EngineError> {
+        let mut out = Vec::new();
+        for slot in part {
+            if let Some(input) = slot.input() {
+                eval_one(pe, rules, ev, input, ctx, &mut out)?;
+            }
+            slot.done();
+        }
+        out.shrink_to_fit();
+        Ok(out)
+    };
     if threads == 1 {
         let mut ev = Evaluator::new(prepared, compiled)?;
-        let mut out = Vec::new();
-        for input in order {
-            eval_one(pe, &mut ev, input, ctx, &mut out)?;
-        }
-        return Ok(out);
+        return run(&mut ev, &mut slots);
     }
-    let chunk = order.len().div_ceil(threads);
-    let parts: Vec<Result<Vec<RuleResult>, EngineError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = order
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    let mut ev = Evaluator::new(prepared, compiled)?;
-                    let mut out = Vec::with_capacity(part.len() * pe.rules.len());
-                    for input in part {
-                        eval_one(pe, &mut ev, input, ctx, &mut out)?;
+    // Workers take the next work item from a shared queue; the first error in address order is reported.
+    let queue = std::sync::Mutex::new(slots.chunks_mut(WORK_ITEM).enumerate());
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    type Piece = (usize, Result<Vec<RuleResult>, EngineError>);
+    let pieces: Vec<Vec<Piece>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done: Vec<Piece> = Vec::new();
+                    let mut ev = match Evaluator::new(prepared, compiled) {
+                        Ok(ev) => ev,
+                        Err(e) => {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                            done.push((0, Err(e)));
+                            return done;
+                        }
+                    };
+                    while !failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        let next = queue.lock().map(|mut q| q.next()).unwrap_or(None);
+                        let Some((k, part)) = next else { break };
+                        let r = run(&mut ev, part);
+                        if r.is_err() {
+                            failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        done.push((k, r));
                     }
-                    Ok(out)
+                    done
                 })
             })
             .collect();
@@ -136,38 +220,71 @@ pub(crate) fn evaluate_inputs(
             .into_iter()
             .map(|h| {
                 h.join().unwrap_or_else(|_| {
-                    Err(EngineError::Eval {
-                        address: "<worker>".into(),
-                        message: "evaluation thread panicked".into(),
-                    })
+                    vec![(
+                        0,
+                        Err(EngineError::Eval {
+                            address: "<worker>".into(),
+                            message: "evaluation thread panicked".into(),
+                        }),
+                    )]
                 })
             })
             .collect()
     });
-    // Grow the first part in place to the total instead of copying every part into a new vector: results
-    // are the largest allocation of a big plan, and two copies of them at once set the peak.
-    let parts = parts.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut pieces: Vec<Piece> = pieces.into_iter().flatten().collect();
+    pieces.sort_by_key(|(k, _)| *k);
+    let mut parts = Vec::with_capacity(pieces.len());
+    for (_, r) in pieces {
+        parts.push(r?);
+    }
+    // One vector of the exact size; each piece is freed as soon as it is moved in.
     let total: usize = parts.iter().map(Vec::len).sum();
-    let mut parts = parts.into_iter();
-    let mut all = parts.next().unwrap_or_default();
-    all.reserve_exact(total - all.len());
+    let mut all = Vec::with_capacity(total);
     for p in parts {
         all.extend(p);
     }
     Ok(all)
 }
 
-/// The input as a regorus value: serialized once to JSON text and read by regorus' own parser, which builds
-/// its compact frozen objects directly (faster than converting a `serde_json::Value` tree).
-fn input_value(input: &Input) -> Result<regorus::Value, EngineError> {
-    let text = serde_json::to_string(input).map_err(|e| EngineError::Eval {
+/// The input as a regorus value, with only the top-level `fields` the bundle can read (all when `None`):
+/// serialized once to JSON text and read by regorus' own parser, which builds its compact frozen objects
+/// directly (faster than converting a `serde_json::Value` tree).
+fn input_value(
+    input: &Input,
+    fields: Option<&std::collections::BTreeSet<String>>,
+) -> Result<regorus::Value, EngineError> {
+    let fail = |message: String| EngineError::Eval {
         address: input.address.clone(),
-        message: format!("cannot serialize input: {e}"),
-    })?;
-    regorus::Value::from_json_str(&text).map_err(|e| EngineError::Eval {
-        address: input.address.clone(),
-        message: format!("cannot convert input: {e}"),
-    })
+        message,
+    };
+    let text =
+        serde_json::to_string(input).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
+    let text = match fields {
+        None => text,
+        Some(fields) => {
+            // Keep the members' text as it is; only the object around them is rewritten.
+            let members: Vec<(&str, &serde_json::value::RawValue)> =
+                serde_json::from_str::<BTreeMap<&str, &serde_json::value::RawValue>>(&text)
+                    .map_err(|e| fail(format!("cannot serialize input: {e}")))?
+                    .into_iter()
+                    .filter(|(k, _)| fields.contains(*k))
+                    .collect();
+            let mut kept = String::with_capacity(text.len());
+            kept.push('{');
+            for (n, (k, v)) in members.into_iter().enumerate() {
+                if n > 0 {
+                    kept.push(',');
+                }
+                kept.push('"');
+                kept.push_str(k);
+                kept.push_str("\":");
+                kept.push_str(v.get());
+            }
+            kept.push('}');
+            kept
+        }
+    };
+    regorus::Value::from_json_str(&text).map_err(|e| fail(format!("cannot convert input: {e}")))
 }
 
 /// Whether the rule's METADATA filters select this input.
@@ -206,18 +323,18 @@ fn raw_path(path: &str, input: &Input) -> String {
         .unwrap_or_else(|| norm(path).to_string())
 }
 
-fn base_result(rule: &RuleMeta, input: &Input, status: Status) -> RuleResult {
+fn base_result(rule: &SharedRule, address: &SharedStr, status: Status) -> RuleResult {
     RuleResult {
         rule_id: rule.id.clone(),
         title: rule.title.clone(),
-        severity: rule.severity,
-        enforcement: rule.enforcement,
+        severity: rule.meta.severity,
+        enforcement: rule.meta.enforcement,
         status,
-        address: input.address.clone(),
+        address: address.clone(),
         path: String::new(),
         message: String::new(),
-        remediation: String::new(),
-        references: BTreeMap::new(),
+        remediation: SharedStr::from(""),
+        references: References::default(),
         exception: None,
         override_: None,
     }
@@ -225,17 +342,19 @@ fn base_result(rule: &RuleMeta, input: &Input, status: Status) -> RuleResult {
 
 fn eval_one(
     pe: &PolicyEngine,
+    rules: &[SharedRule],
     ev: &mut Evaluator,
     input: &Input,
     ctx: &EvalContext,
     out: &mut Vec<RuleResult>,
 ) -> Result<(), EngineError> {
-    let applicable: Vec<&RuleMeta> = pe.rules.iter().filter(|r| applies(r, input)).collect();
+    let applicable: Vec<&SharedRule> = rules.iter().filter(|r| applies(r.meta, input)).collect();
     if applicable.is_empty() {
         return Ok(());
     }
+    let address: SharedStr = input.address.as_str().into();
     let value = ev
-        .eval(input_value(input)?)
+        .eval(input_value(input, pe.input_fields.as_ref())?)
         .map_err(|e| EngineError::Eval {
             address: input.address.clone(),
             message: e.lines().next().unwrap_or("").to_string(),
@@ -248,12 +367,12 @@ fn eval_one(
         }
     }
     for rule in applicable {
-        let violations: Vec<&serde_json::Value> = match by_rule.get(rule.id.as_str()) {
+        let violations: Vec<&serde_json::Value> = match by_rule.get(rule.meta.id.as_str()) {
             Some(serde_json::Value::Array(a)) => a.iter().collect(),
             Some(v @ (serde_json::Value::Object(_) | serde_json::Value::String(_))) => vec![*v],
             _ => {
                 // Applicable but no value: the rule's `violation` is undefined. Never a silent pass.
-                let mut r = base_result(rule, input, Status::Unknown);
+                let mut r = base_result(rule, &address, Status::Unknown);
                 r.message =
                     "rule produced no result for this resource (its `violation` set is undefined)"
                         .into();
@@ -263,17 +382,18 @@ fn eval_one(
         };
         if violations.is_empty() {
             let unknown_attr = rule
+                .meta
                 .attributes
                 .iter()
                 .find(|a| is_unknown(a, &input.unknown));
             match unknown_attr {
                 Some(a) => {
-                    let mut r = base_result(rule, input, Status::Unknown);
+                    let mut r = base_result(rule, &address, Status::Unknown);
                     r.path = raw_path(a, input);
                     r.message = format!("outcome depends on {a}, which is unknown until apply");
                     out.push(finish_result(pe, rule, input, r, ctx));
                 }
-                None => out.push(base_result(rule, input, Status::Pass)),
+                None => out.push(base_result(rule, &address, Status::Pass)),
             }
             continue;
         }
@@ -303,7 +423,7 @@ fn eval_one(
             } else {
                 Status::Fail
             };
-            let mut r = base_result(rule, input, status);
+            let mut r = base_result(rule, &address, status);
             if status == Status::Unknown {
                 r.message = format!(
                     "{msg} (the value of {} is unknown until apply)",
@@ -336,13 +456,14 @@ pub fn unknown_fails(enforcement: Enforcement, on_unknown: Option<OnUnknown>) ->
 /// Applies enforcement, exceptions and overrides to a non-pass result, and fills remediation/references.
 fn finish_result(
     pe: &PolicyEngine,
-    rule: &RuleMeta,
+    shared: &SharedRule,
     input: &Input,
     mut r: RuleResult,
     ctx: &EvalContext,
 ) -> RuleResult {
-    r.remediation = rule.remediation.clone();
-    r.references = rule.references.clone();
+    let rule = shared.meta;
+    r.remediation = shared.remediation.clone();
+    r.references = shared.references.clone();
     if r.status == Status::Fail && rule.enforcement == Enforcement::Advisory {
         r.status = Status::Warn;
     }
@@ -373,10 +494,34 @@ fn finish_result(
     r
 }
 
+/// What the decision needs of the inputs, taken before they are evaluated (and, for a large plan, dropped).
+pub(crate) struct Evaluated {
+    count: usize,
+    /// Address -> declared tier; only kept when there are exceptions to report on.
+    tiers: BTreeMap<String, Option<String>>,
+}
+
+impl Evaluated {
+    pub(crate) fn of<'a>(
+        pe: &PolicyEngine,
+        inputs: impl ExactSizeIterator<Item = &'a Input>,
+    ) -> Self {
+        let count = inputs.len();
+        let tiers = if pe.exceptions.is_empty() {
+            BTreeMap::new()
+        } else {
+            inputs
+                .map(|i| (i.address.clone(), i.tier.clone()))
+                .collect()
+        };
+        Evaluated { count, tiers }
+    }
+}
+
 /// Sorts results, counts them, reports exceptions and builds the decision.
 pub(crate) fn finish(
     pe: &PolicyEngine,
-    inputs: &[Input],
+    inputs: &Evaluated,
     mut results: Vec<RuleResult>,
     ctx: &EvalContext,
 ) -> Decision {
@@ -389,7 +534,7 @@ pub(crate) fn finish(
     }
     let rules = pe.rule_infos();
     let mut summary = Summary {
-        resources: inputs.len(),
+        resources: inputs.count,
         rules: rules.len(),
         ..Summary::default()
     };
@@ -413,7 +558,12 @@ pub(crate) fn finish(
             Status::Exempted => summary.exempted += 1,
             Status::Overridden => summary.overridden += 1,
         }
-        for part in [&r.address, &r.rule_id, &r.path, &r.message] {
+        for part in [
+            &*r.address,
+            &*r.rule_id,
+            r.path.as_str(),
+            r.message.as_str(),
+        ] {
             h.update(part.as_bytes());
             h.update([0]);
         }
@@ -447,15 +597,12 @@ pub(crate) fn finish(
 /// For each exception of the file: applied, or why not (expired, unapproved, too long, unused).
 fn exception_reports(
     pe: &PolicyEngine,
-    inputs: &[Input],
+    inputs: &Evaluated,
     results: &[RuleResult],
     ctx: &EvalContext,
 ) -> Vec<ExceptionReport> {
     let today = ctx.now.date_naive();
-    let tiers: BTreeMap<&str, Option<&str>> = inputs
-        .iter()
-        .map(|i| (i.address.as_str(), i.tier.as_deref()))
-        .collect();
+    let tiers = &inputs.tiers;
     pe.exceptions
         .iter()
         .map(|e| {
@@ -484,7 +631,7 @@ fn exception_reports(
                     }
                     _ => rep.detail = "matched no finding".into(),
                 },
-                Some(r) => match e.applicability(today, tiers.get(r.address.as_str()).copied().flatten(), &pe.tiers) {
+                Some(r) => match e.applicability(today, tiers.get(&*r.address).and_then(Option::as_deref), &pe.tiers) {
                     Applicability::Expired => {
                         rep.status = "expired".into();
                         rep.detail = format!("expired on {}, not applied to {}", e.expires, r.address);

@@ -7,6 +7,7 @@
 mod conftest;
 mod error;
 mod eval;
+mod input_fields;
 pub mod load;
 pub mod metadata;
 pub mod testing;
@@ -91,6 +92,9 @@ pub struct PolicyEngine {
     conftest_namespaces: Vec<conftest::Namespace>,
     /// Evaluate with the tree-walking interpreter even when the bundle compiles to the VM (for comparison).
     interpreter_only: bool,
+    /// The top-level input fields the modules can read (None = any); the others are left out of each
+    /// resource's document.
+    input_fields: Option<std::collections::BTreeSet<String>>,
 }
 
 /// The files of the embedded default bundle.
@@ -176,11 +180,15 @@ impl PolicyEngine {
                 .add_policy(m.file.path.clone(), m.file.content.clone())
                 .map_err(|e| EngineError::rego(&m.file.path, e))?;
         }
+        let aggregator = load::aggregator_module(&rules);
+        let input_fields = input_fields::referenced_input_fields(
+            modules
+                .iter()
+                .map(|m| m.file.content.as_str())
+                .chain([aggregator.as_str()]),
+        );
         engine
-            .add_policy(
-                "<generated aggregator>".into(),
-                load::aggregator_module(&rules),
-            )
+            .add_policy("<generated aggregator>".into(), aggregator)
             .map_err(|e| EngineError::rego("<generated aggregator>", e))?;
         let mut data = serde_json::json!({"dbplatform": {"tiers": opts.tiers.to_json()}});
         for f in &opts.data_files {
@@ -219,6 +227,7 @@ impl PolicyEngine {
             exceptions,
             conftest_namespaces,
             interpreter_only: false,
+            input_fields,
         };
         // Compile now so errors (unknown functions, conflicting rules) surface at load, with their file.
         pe.prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)?;
@@ -298,7 +307,8 @@ impl PolicyEngine {
     ) -> Result<Decision, EngineError> {
         self.check_overrides(&ctx.overrides)?;
         let prepared = self.prepared(ctx.now)?;
-        let mut results = eval::evaluate_inputs(self, &prepared, inputs, ctx)?;
+        let evaluated = eval::Evaluated::of(self, inputs.iter());
+        let mut results = eval::evaluate_inputs(self, &prepared, inputs.iter().collect(), ctx)?;
         if self.has_conftest() {
             for (raw, origin) in raws {
                 results.extend(conftest::evaluate(
@@ -309,7 +319,7 @@ impl PolicyEngine {
                 )?);
             }
         }
-        Ok(eval::finish(self, inputs, results, ctx))
+        Ok(eval::finish(self, &evaluated, results, ctx))
     }
 
     /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
@@ -319,16 +329,20 @@ impl PolicyEngine {
     }
 
     /// Like [`evaluate_with_raw`](Self::evaluate_with_raw) with each raw plan already converted by
-    /// [`conftest_input`](Self::conftest_input); each value is dropped once its namespaces are evaluated.
+    /// [`conftest_input`](Self::conftest_input), taking the inputs: each input is dropped as soon as it is
+    /// evaluated, and each raw value once its namespaces are, so a large plan's inputs and its results are
+    /// never all in memory together.
     pub fn evaluate_with_raw_values(
         &self,
-        inputs: &[Input],
+        inputs: Vec<Input>,
         raws: Vec<(regorus::Value, String)>,
         ctx: &EvalContext,
     ) -> Result<Decision, EngineError> {
         self.check_overrides(&ctx.overrides)?;
         let prepared = self.prepared(ctx.now)?;
-        let mut results = eval::evaluate_inputs(self, &prepared, inputs, ctx)?;
+        let evaluated = eval::Evaluated::of(self, inputs.iter());
+        let slots: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
+        let mut results = eval::evaluate_inputs(self, &prepared, slots, ctx)?;
         if self.has_conftest() {
             for (raw, origin) in raws {
                 results.extend(conftest::evaluate_value(
@@ -339,7 +353,7 @@ impl PolicyEngine {
                 )?);
             }
         }
-        Ok(eval::finish(self, inputs, results, ctx))
+        Ok(eval::finish(self, &evaluated, results, ctx))
     }
 
     fn check_overrides(&self, overrides: &[Override]) -> Result<(), EngineError> {

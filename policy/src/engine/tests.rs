@@ -106,7 +106,13 @@ fn input(address: &str, settings: serde_json::Value, unknown: &[&str]) -> Input 
 fn statuses(d: &Decision) -> Vec<(String, String, &'static str)> {
     d.results
         .iter()
-        .map(|r| (r.address.clone(), r.rule_id.clone(), r.status.as_str()))
+        .map(|r| {
+            (
+                r.address.to_string(),
+                r.rule_id.to_string(),
+                r.status.as_str(),
+            )
+        })
         .collect()
 }
 
@@ -198,7 +204,11 @@ fn soft_mandatory_override_is_recorded_and_hard_cannot_be_overridden() {
         ..ctx()
     };
     let d = pe.evaluate(std::slice::from_ref(&i), &c).unwrap();
-    let r = d.results.iter().find(|r| r.rule_id == "T-BAK-001").unwrap();
+    let r = d
+        .results
+        .iter()
+        .find(|r| &*r.rule_id == "T-BAK-001")
+        .unwrap();
     assert_eq!(r.status, Status::Overridden);
     assert_eq!(r.override_.as_ref().unwrap().by, "jane");
     assert_eq!(d.outcome, Outcome::Pass);
@@ -236,10 +246,18 @@ fn exceptions_apply_only_when_approved_and_unexpired() {
         &[],
     );
     let d = pe.evaluate(&[i], &ctx()).unwrap();
-    let enc = d.results.iter().find(|r| r.rule_id == "T-ENC-001").unwrap();
+    let enc = d
+        .results
+        .iter()
+        .find(|r| &*r.rule_id == "T-ENC-001")
+        .unwrap();
     assert_eq!(enc.status, Status::Exempted);
     assert_eq!(enc.exception.as_ref().unwrap().ticket, "T-1");
-    let bak = d.results.iter().find(|r| r.rule_id == "T-BAK-001").unwrap();
+    let bak = d
+        .results
+        .iter()
+        .find(|r| &*r.rule_id == "T-BAK-001")
+        .unwrap();
     assert_eq!(bak.status, Status::Fail);
     let st: Vec<(&str, &str)> = d
         .exceptions
@@ -348,7 +366,7 @@ fn conftest_namespaces_run_on_the_raw_plan() {
     let got: Vec<(&str, &str, &str)> = dec
         .results
         .iter()
-        .map(|r| (r.rule_id.as_str(), r.status.as_str(), r.message.as_str()))
+        .map(|r| (&*r.rule_id, r.status.as_str(), r.message.as_str()))
         .collect();
     assert_eq!(
         got,

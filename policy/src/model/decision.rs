@@ -4,6 +4,7 @@
 //! published as a JSON Schema (`dbpolicy schema decision`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -151,31 +152,46 @@ pub struct AppliedException {
     pub expires: String,
 }
 
+/// Text shared by many results: a large plan gives 100k+ results that repeat the same rule id, title,
+/// remediation and resource address, and one shared copy of each keeps the decision small.
+pub type SharedStr = Arc<str>;
+
+/// Equivalent checks in other tools (tool name -> ids), shared by every result of a rule.
+pub type References = Arc<BTreeMap<String, Vec<String>>>;
+
+fn no_references(r: &References) -> bool {
+    r.is_empty()
+}
+
 /// The decision for one (rule, resource) pair.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleResult {
-    pub rule_id: String,
-    pub title: String,
+    pub rule_id: SharedStr,
+    pub title: SharedStr,
     pub severity: Severity,
     pub enforcement: Enforcement,
     pub status: Status,
     /// Terraform resource address (or the plan file for conftest-style rules).
-    pub address: String,
+    pub address: SharedStr,
     /// The resource's own attribute path (`backup_retention_period`), empty when the rule names none.
     #[serde(default)]
     pub path: String,
     /// What is wrong; empty on pass.
     #[serde(default)]
     pub message: String,
-    #[serde(default)]
-    pub remediation: String,
+    #[serde(default = "empty_shared")]
+    pub remediation: SharedStr,
     /// Equivalent checks in other tools: tool name -> ids.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub references: BTreeMap<String, Vec<String>>,
+    #[serde(default, skip_serializing_if = "no_references")]
+    pub references: References,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<Box<AppliedException>>,
     #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
     pub override_: Option<Box<Override>>,
+}
+
+fn empty_shared() -> SharedStr {
+    SharedStr::from("")
 }
 
 /// Counts by status.

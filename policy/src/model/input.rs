@@ -275,8 +275,9 @@ pub struct Input {
     pub unknown: Vec<String>,
     /// Raw attribute paths marked sensitive (their values are redacted to null).
     pub sensitive: Vec<String>,
-    /// Normalized setting name -> raw attribute path, for diagnostics on the user's own attribute.
-    pub paths: BTreeMap<String, String>,
+    /// Normalized setting name -> raw attribute path, for diagnostics on the user's own attribute. Shared:
+    /// every resource of one type and shape has the same map, and a plan holds thousands of them.
+    pub paths: std::sync::Arc<BTreeMap<String, String>>,
     pub related: Related,
     pub context: PlanContext,
 }

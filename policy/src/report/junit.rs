@@ -29,7 +29,11 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let mut suites = String::new();
     let (mut total, mut total_fail, mut total_skip) = (0usize, 0usize, 0usize);
     for info in &d.rules {
-        let results: Vec<&RuleResult> = d.results.iter().filter(|r| r.rule_id == info.id).collect();
+        let results: Vec<&RuleResult> = d
+            .results
+            .iter()
+            .filter(|r| *r.rule_id == *info.id)
+            .collect();
         let failures = results.iter().filter(|r| input.fails(r)).count();
         let skipped = results
             .iter()
@@ -46,7 +50,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
         );
         for r in results {
             let name = if r.path.is_empty() {
-                r.address.clone()
+                r.address.to_string()
             } else {
                 format!("{} {}", r.address, r.path)
             };

@@ -72,7 +72,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let results: Vec<Value> = d
         .findings()
         .map(|r| {
-            let rule_index = d.rules.iter().position(|i| i.id == r.rule_id).unwrap_or(0);
+            let rule_index = d.rules.iter().position(|i| *i.id == *r.rule_id).unwrap_or(0);
             let mut text = if r.path.is_empty() { format!("{}: {}", r.address, r.message) } else { format!("{}: {}: {}", r.address, r.path, r.message) };
             if !r.remediation.is_empty() {
                 text.push_str(". Fix: ");

@@ -12,7 +12,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let mut s = String::new();
     let mut current = "";
     for r in d.findings() {
-        if r.address != current {
+        if *r.address != *current {
             if !current.is_empty() {
                 s.push('\n');
             }

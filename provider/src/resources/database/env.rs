@@ -194,7 +194,7 @@ fn override_refused(decision: &Decision, overrides: &[ConfiguredOverride]) -> Op
         if r.status != Status::Fail || r.enforcement != Enforcement::SoftMandatory {
             continue;
         }
-        if let Some(o) = overrides.iter().find(|o| o.rule.rule_id == r.rule_id) {
+        if let Some(o) = overrides.iter().find(|o| *o.rule.rule_id == *r.rule_id) {
             lines.push(format!(
                 "[{}] {}: {} (override from {} by {:?}, reason {:?})",
                 r.rule_id, r.title, r.message, o.origin, o.rule.by, o.rule.reason

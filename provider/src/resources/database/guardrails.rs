@@ -43,7 +43,7 @@ fn unapplied_exceptions(decision: &Decision) -> impl Iterator<Item = &ExceptionR
         matches!(e.status.as_str(), "expired" | "unapproved" | "too-long")
             && decision
                 .findings()
-                .any(|r| r.status == Status::Fail && r.rule_id == e.rule)
+                .any(|r| r.status == Status::Fail && *r.rule_id == *e.rule)
     })
 }
 
