@@ -140,15 +140,42 @@ pub(crate) fn evaluate(
     evaluate_value(namespaces, prepared, input, origin)
 }
 
-/// The raw plan JSON text as a rule input, built directly (no intermediate JSON tree of a large plan).
-pub(crate) fn plan_value(text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
-    regorus::Value::from_json_str(text).map_err(|e| EngineError::Eval {
+/// The raw plan JSON text as a rule input, built directly (no intermediate JSON tree of a large plan). With
+/// `fields`, only those top-level members are converted: the modules can read no others (see
+/// `input_fields`), and a plan's `planned_values` and `prior_state` repeat most of its resource changes.
+pub(crate) fn plan_value(
+    text: &str,
+    origin: &str,
+    fields: Option<&std::collections::BTreeSet<String>>,
+) -> Result<regorus::Value, EngineError> {
+    let fail = |e: String| EngineError::Eval {
         address: origin.into(),
         message: format!(
             "cannot convert plan for conftest rules: {}",
-            e.to_string().lines().next().unwrap_or("")
+            e.lines().next().unwrap_or("")
         ),
-    })
+    };
+    let members = fields.and_then(|_| {
+        serde_json::from_str::<BTreeMap<&str, &serde_json::value::RawValue>>(text).ok()
+    });
+    match (fields, members) {
+        (Some(fields), Some(members)) => {
+            let mut plan = regorus::Value::new_object();
+            for (key, raw) in members {
+                if !fields.contains(key) {
+                    continue;
+                }
+                let v =
+                    regorus::Value::from_json_str(raw.get()).map_err(|e| fail(e.to_string()))?;
+                plan.as_object_mut()
+                    .map_err(|e| fail(e.to_string()))?
+                    .insert(regorus::Value::from(key), v);
+            }
+            Ok(plan)
+        }
+        // Not an object of plain keys (or every field is wanted): the whole text, as conftest reads it.
+        _ => regorus::Value::from_json_str(text).map_err(|e| fail(e.to_string())),
+    }
 }
 
 /// Like [`evaluate`], on a plan already converted to a rule input.
@@ -224,4 +251,48 @@ pub(crate) fn evaluate_value(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = r#"{"format_version":"1.2","planned_values":{"root_module":{}},
+        "resource_changes":[{"address":"aws_db_instance.a","type":"aws_db_instance"}],"prior_state":{}}"#;
+
+    fn keys(v: &regorus::Value) -> Vec<String> {
+        match serde_json::to_value(v).unwrap() {
+            serde_json::Value::Object(m) => m.keys().cloned().collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn only_fields_the_modules_read_are_converted() {
+        let fields: std::collections::BTreeSet<String> =
+            ["resource_changes".to_string(), "not_in_plan".to_string()].into();
+        let v = plan_value(PLAN, "plan.json", Some(&fields)).unwrap();
+        assert_eq!(keys(&v), ["resource_changes"]);
+        let whole = plan_value(PLAN, "plan.json", None).unwrap();
+        assert_eq!(
+            keys(&whole),
+            [
+                "format_version",
+                "planned_values",
+                "prior_state",
+                "resource_changes"
+            ]
+        );
+        let rc = serde_json::to_value(&v).unwrap()["resource_changes"][0]["address"].clone();
+        assert_eq!(rc, "aws_db_instance.a");
+    }
+
+    #[test]
+    fn a_plan_that_is_not_an_object_is_converted_whole_or_refused() {
+        let fields: std::collections::BTreeSet<String> = ["resource_changes".to_string()].into();
+        let v = plan_value("[1, 2]", "plan.json", Some(&fields)).unwrap();
+        assert_eq!(serde_json::to_value(&v).unwrap(), serde_json::json!([1, 2]));
+        let e = plan_value("{\"a\": ", "plan.json", Some(&fields)).unwrap_err();
+        assert!(e.to_string().contains("cannot convert plan"), "{e}");
+    }
 }

@@ -325,7 +325,7 @@ impl PolicyEngine {
     /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
     /// converted directly, so a large plan never exists as a `serde_json::Value` tree.
     pub fn conftest_input(&self, text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
-        conftest::plan_value(text, origin)
+        conftest::plan_value(text, origin, self.input_fields.as_ref())
     }
 
     /// Like [`evaluate_with_raw`](Self::evaluate_with_raw) with each raw plan already converted by

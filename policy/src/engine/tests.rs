@@ -432,3 +432,64 @@ fn vm_equivalence_on_a_given_plan() {
         assert_eq!(a, b);
     }
 }
+
+/// A rule over the raw attributes and the plan context: the fields it names reach it, and a rule that
+/// reads `input` as a whole sees every field, whatever the other rules read.
+#[test]
+fn rules_see_every_input_field_they_name() {
+    const RAW: &str = r#"# METADATA
+# title: Raw attributes
+# custom:
+#   id: T-RAW-001
+#   severity: low
+#   enforcement: hard-mandatory
+package dbplatform.rules.raw
+
+import rego.v1
+
+violation contains {"msg": sprintf("%s %s", [input.after.engine_version, input["context"].terraform_version]), "path": ""} if {
+	input.after.engine_version
+}
+"#;
+    const WHOLE: &str = r#"# METADATA
+# title: Whole input
+# custom:
+#   id: T-ALL-001
+#   severity: low
+#   enforcement: hard-mandatory
+package dbplatform.rules.whole
+
+import rego.v1
+
+violation contains {"msg": concat(",", sort([k | some k, _ in input])), "path": ""} if {
+	true
+}
+"#;
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "raw.rego", RAW);
+    let mut i = input("aws_db_instance.a", serde_json::json!({}), &[]);
+    i.after = Some(crate::model::input::RawJson::from_value(
+        &serde_json::json!({"engine_version": "16.3"}),
+    ));
+    let pe = PolicyEngine::load(&opts(d.path())).unwrap();
+    assert!(pe.input_fields.is_some(), "this bundle names its fields");
+    let dec = pe.evaluate(std::slice::from_ref(&i), &ctx()).unwrap();
+    assert_eq!(dec.results[0].message, "16.3 1.0.3");
+
+    write(d.path(), "whole.rego", WHOLE);
+    let pe = PolicyEngine::load(&opts(d.path())).unwrap();
+    assert!(
+        pe.input_fields.is_none(),
+        "`some k, _ in input` reads any field"
+    );
+    let dec = pe.evaluate(std::slice::from_ref(&i), &ctx()).unwrap();
+    let all = dec
+        .results
+        .iter()
+        .find(|r| &*r.rule_id == "T-ALL-001")
+        .unwrap();
+    assert_eq!(
+        all.message,
+        "action,address,after,backend,before,context,engine,engine_major,index,kind,module,name,paths,related,schema,sensitive,settings,settings_before,tags,tier,type,unknown"
+    );
+}
