@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::engine::input_fields::Selection;
 use crate::engine::load::{is_rule_package, ScannedModule};
 use crate::engine::EngineError;
 use crate::model::decision::{Enforcement, RuleInfo, RuleResult, Severity, SharedStr, Status};
@@ -140,13 +141,13 @@ pub(crate) fn evaluate(
     evaluate_value(namespaces, prepared, input, origin)
 }
 
-/// The raw plan JSON text as a rule input, built directly (no intermediate JSON tree of a large plan). With
-/// `fields`, only those top-level members are converted: the modules can read no others (see
-/// `input_fields`), and a plan's `planned_values` and `prior_state` repeat most of its resource changes.
+/// The raw plan JSON text as a rule input, built directly (no intermediate JSON tree of a large plan), with only
+/// the parts the modules can read (see `input_fields`): a plan's `planned_values` and `prior_state` repeat most
+/// of its resource changes, and conftest policies rarely read them.
 pub(crate) fn plan_value(
     text: &str,
     origin: &str,
-    fields: Option<&std::collections::BTreeSet<String>>,
+    selection: &Selection,
 ) -> Result<regorus::Value, EngineError> {
     let fail = |e: String| EngineError::Eval {
         address: origin.into(),
@@ -155,27 +156,34 @@ pub(crate) fn plan_value(
             e.lines().next().unwrap_or("")
         ),
     };
-    let members = fields.and_then(|_| {
-        serde_json::from_str::<BTreeMap<&str, &serde_json::value::RawValue>>(text).ok()
-    });
-    match (fields, members) {
-        (Some(fields), Some(members)) => {
-            let mut plan = regorus::Value::new_object();
-            for (key, raw) in members {
-                if !fields.contains(key) {
-                    continue;
-                }
-                let v =
-                    regorus::Value::from_json_str(raw.get()).map_err(|e| fail(e.to_string()))?;
-                plan.as_object_mut()
-                    .map_err(|e| fail(e.to_string()))?
-                    .insert(regorus::Value::from(key), v);
-            }
-            Ok(plan)
+    let wanted = match selection {
+        Selection::Members(m) => m,
+        Selection::Whole => {
+            return regorus::Value::from_json_str(text).map_err(|e| fail(e.to_string()))
         }
-        // Not an object of plain keys (or every field is wanted): the whole text, as conftest reads it.
-        _ => regorus::Value::from_json_str(text).map_err(|e| fail(e.to_string())),
+    };
+    let Ok(members) = serde_json::from_str::<BTreeMap<&str, &serde_json::value::RawValue>>(text)
+    else {
+        // Not an object of plainly written keys: the whole text, as conftest reads it.
+        return regorus::Value::from_json_str(text).map_err(|e| fail(e.to_string()));
+    };
+    // Member by member, so a pruned copy of the plan's text is never made whole.
+    let mut plan = regorus::Value::new_object();
+    for (key, raw) in members {
+        let Some(sel) = wanted.get(key) else { continue };
+        let v = if sel.is_whole() {
+            regorus::Value::from_json_str(raw.get())
+        } else {
+            let mut kept = String::new();
+            sel.prune(raw.get(), &mut kept);
+            regorus::Value::from_json_str(&kept)
+        }
+        .map_err(|e| fail(e.to_string()))?;
+        plan.as_object_mut()
+            .map_err(|e| fail(e.to_string()))?
+            .insert(regorus::Value::from(key), v);
     }
+    Ok(plan)
 }
 
 /// Like [`evaluate`], on a plan already converted to a rule input.
@@ -269,11 +277,12 @@ mod tests {
 
     #[test]
     fn only_fields_the_modules_read_are_converted() {
-        let fields: std::collections::BTreeSet<String> =
-            ["resource_changes".to_string(), "not_in_plan".to_string()].into();
-        let v = plan_value(PLAN, "plan.json", Some(&fields)).unwrap();
+        let sel = crate::engine::input_fields::input_selection([
+            "package p\nr if { some rc in input.resource_changes; input.not_in_plan }",
+        ]);
+        let v = plan_value(PLAN, "plan.json", &sel).unwrap();
         assert_eq!(keys(&v), ["resource_changes"]);
-        let whole = plan_value(PLAN, "plan.json", None).unwrap();
+        let whole = plan_value(PLAN, "plan.json", &Selection::Whole).unwrap();
         assert_eq!(
             keys(&whole),
             [
@@ -289,10 +298,12 @@ mod tests {
 
     #[test]
     fn a_plan_that_is_not_an_object_is_converted_whole_or_refused() {
-        let fields: std::collections::BTreeSet<String> = ["resource_changes".to_string()].into();
-        let v = plan_value("[1, 2]", "plan.json", Some(&fields)).unwrap();
+        let sel = crate::engine::input_fields::input_selection([
+            "package p\nr if { input.resource_changes }",
+        ]);
+        let v = plan_value("[1, 2]", "plan.json", &sel).unwrap();
         assert_eq!(serde_json::to_value(&v).unwrap(), serde_json::json!([1, 2]));
-        let e = plan_value("{\"a\": ", "plan.json", Some(&fields)).unwrap_err();
+        let e = plan_value("{\"a\": ", "plan.json", &sel).unwrap_err();
         assert!(e.to_string().contains("cannot convert plan"), "{e}");
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::engine::input_fields::Selection;
 use crate::engine::load::{self, AGGREGATOR_RULE};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
@@ -246,43 +247,22 @@ pub(crate) fn evaluate_inputs<S: Slot>(
     Ok(all)
 }
 
-/// The input as a regorus value, with only the top-level `fields` the bundle can read (all when `None`):
-/// serialized once to JSON text and read by regorus' own parser, which builds its compact frozen objects
-/// directly (faster than converting a `serde_json::Value` tree).
-fn input_value(
-    input: &Input,
-    fields: Option<&std::collections::BTreeSet<String>>,
-) -> Result<regorus::Value, EngineError> {
+/// The input as a regorus value, with only the parts the bundle can read: serialized once to JSON text, pruned,
+/// and read by regorus' own parser, which builds its compact frozen objects directly (faster than converting a
+/// `serde_json::Value` tree).
+fn input_value(input: &Input, selection: &Selection) -> Result<regorus::Value, EngineError> {
     let fail = |message: String| EngineError::Eval {
         address: input.address.clone(),
         message,
     };
     let text =
         serde_json::to_string(input).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
-    let text = match fields {
-        None => text,
-        Some(fields) => {
-            // Keep the members' text as it is; only the object around them is rewritten.
-            let members: Vec<(&str, &serde_json::value::RawValue)> =
-                serde_json::from_str::<BTreeMap<&str, &serde_json::value::RawValue>>(&text)
-                    .map_err(|e| fail(format!("cannot serialize input: {e}")))?
-                    .into_iter()
-                    .filter(|(k, _)| fields.contains(*k))
-                    .collect();
-            let mut kept = String::with_capacity(text.len());
-            kept.push('{');
-            for (n, (k, v)) in members.into_iter().enumerate() {
-                if n > 0 {
-                    kept.push(',');
-                }
-                kept.push('"');
-                kept.push_str(k);
-                kept.push_str("\":");
-                kept.push_str(v.get());
-            }
-            kept.push('}');
-            kept
-        }
+    let text = if selection.is_whole() {
+        text
+    } else {
+        let mut kept = String::with_capacity(text.len());
+        selection.prune(&text, &mut kept);
+        kept
     };
     regorus::Value::from_json_str(&text).map_err(|e| fail(format!("cannot convert input: {e}")))
 }
@@ -354,7 +334,7 @@ fn eval_one(
     }
     let address: SharedStr = input.address.as_str().into();
     let value = ev
-        .eval(input_value(input, pe.input_fields.as_ref())?)
+        .eval(input_value(input, &pe.input_selection)?)
         .map_err(|e| EngineError::Eval {
             address: input.address.clone(),
             message: e.lines().next().unwrap_or("").to_string(),

@@ -92,9 +92,8 @@ pub struct PolicyEngine {
     conftest_namespaces: Vec<conftest::Namespace>,
     /// Evaluate with the tree-walking interpreter even when the bundle compiles to the VM (for comparison).
     interpreter_only: bool,
-    /// The top-level input fields the modules can read (None = any); the others are left out of each
-    /// resource's document.
-    input_fields: Option<std::collections::BTreeSet<String>>,
+    /// The parts of `input` the modules can read; the rest is left out of each document handed to them.
+    input_selection: input_fields::Selection,
 }
 
 /// The files of the embedded default bundle.
@@ -181,7 +180,7 @@ impl PolicyEngine {
                 .map_err(|e| EngineError::rego(&m.file.path, e))?;
         }
         let aggregator = load::aggregator_module(&rules);
-        let input_fields = input_fields::referenced_input_fields(
+        let input_selection = input_fields::input_selection(
             modules
                 .iter()
                 .map(|m| m.file.content.as_str())
@@ -227,7 +226,7 @@ impl PolicyEngine {
             exceptions,
             conftest_namespaces,
             interpreter_only: false,
-            input_fields,
+            input_selection,
         };
         // Compile now so errors (unknown functions, conflicting rules) surface at load, with their file.
         pe.prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)?;
@@ -325,7 +324,7 @@ impl PolicyEngine {
     /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
     /// converted directly, so a large plan never exists as a `serde_json::Value` tree.
     pub fn conftest_input(&self, text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
-        conftest::plan_value(text, origin, self.input_fields.as_ref())
+        conftest::plan_value(text, origin, &self.input_selection)
     }
 
     /// Like [`evaluate_with_raw`](Self::evaluate_with_raw) with each raw plan already converted by

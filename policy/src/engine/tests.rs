@@ -472,14 +472,17 @@ violation contains {"msg": concat(",", sort([k | some k, _ in input])), "path": 
         &serde_json::json!({"engine_version": "16.3"}),
     ));
     let pe = PolicyEngine::load(&opts(d.path())).unwrap();
-    assert!(pe.input_fields.is_some(), "this bundle names its fields");
+    assert!(
+        !pe.input_selection.is_whole(),
+        "this bundle names its paths"
+    );
     let dec = pe.evaluate(std::slice::from_ref(&i), &ctx()).unwrap();
     assert_eq!(dec.results[0].message, "16.3 1.0.3");
 
     write(d.path(), "whole.rego", WHOLE);
     let pe = PolicyEngine::load(&opts(d.path())).unwrap();
     assert!(
-        pe.input_fields.is_none(),
+        pe.input_selection.is_whole(),
         "`some k, _ in input` reads any field"
     );
     let dec = pe.evaluate(std::slice::from_ref(&i), &ctx()).unwrap();
