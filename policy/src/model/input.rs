@@ -301,9 +301,8 @@ pub struct RawJson(Box<serde_json::value::RawValue>);
 impl RawJson {
     /// The compact JSON text of `v`.
     pub fn from_value(v: &serde_json::Value) -> Self {
-        // A `Value` always serializes, and its compact text is always valid JSON.
-        let text = serde_json::to_string(v).unwrap_or_else(|_| "null".to_string());
-        match serde_json::value::RawValue::from_string(text) {
+        // A `Value` always serializes; written by serde_json itself, the text needs no second parse to check.
+        match serde_json::value::to_raw_value(v) {
             Ok(raw) => RawJson(raw),
             Err(_) => RawJson(null_raw()),
         }
