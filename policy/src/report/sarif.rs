@@ -2,6 +2,7 @@
 //! (the `.tf` declaration) when found, else a logical location naming the resource address.
 //! Exempted and overridden findings carry a SARIF suppression, so code scanning shows them as dismissed.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::model::decision::{Severity, Status};
@@ -24,6 +25,78 @@ fn security_severity(s: Severity) -> &'static str {
         Severity::Medium => "5.5",
         Severity::Low => "3.0",
     }
+}
+
+/// One SARIF result for a finding.
+fn result(input: &ReportInput<'_>, r: &crate::model::decision::RuleResult) -> Value {
+    let d = input.decision;
+    let rule_index = d
+        .rules
+        .iter()
+        .position(|i| *i.id == *r.rule_id)
+        .unwrap_or(0);
+    let mut text = if r.path.is_empty() {
+        format!("{}: {}", r.address, r.message)
+    } else {
+        format!("{}: {}: {}", r.address, r.path, r.message)
+    };
+    if !r.remediation.is_empty() {
+        text.push_str(". Fix: ");
+        text.push_str(&r.remediation);
+    }
+    let logical = json!([{"fullyQualifiedName": r.address, "kind": "resource"}]);
+    let location = match input.locations.get(&r.address) {
+        Some(l) => json!({
+            "physicalLocation": {"artifactLocation": {"uri": l.file}, "region": {"startLine": l.line}},
+            "logicalLocations": logical,
+        }),
+        None => json!({"logicalLocations": logical}),
+    };
+    let mut res = json!({
+        "ruleId": r.rule_id,
+        "ruleIndex": rule_index,
+        "level": level(input, r),
+        "message": {"text": text},
+        "locations": [location],
+        "properties": {"status": r.status, "attributePath": r.path, "severity": r.severity},
+    });
+    if let Some(e) = &r.exception {
+        res["suppressions"] = json!([{"kind": "external", "status": "accepted",
+            "justification": format!("exception {} ({}) approved by {} until {}: {}", e.id, e.ticket, e.approved_by, e.expires, e.reason)}]);
+    } else if let Some(o) = &r.override_ {
+        res["suppressions"] = json!([{"kind": "external", "status": "accepted",
+            "justification": format!("overridden by {}: {}", o.by, o.reason)}]);
+    }
+    res
+}
+
+/// The results, each built and written in turn: a plan with tens of thousands of findings never holds them
+/// all as JSON trees at once.
+struct Results<'a, 'b>(&'a ReportInput<'b>);
+
+impl Serialize for Results<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.decision.findings().map(|r| result(self.0, r)))
+    }
+}
+
+/// The log's outer objects; fields in the order `json!` objects print theirs (sorted), so the output is the
+/// same as building the whole log as one tree.
+#[derive(Serialize)]
+struct Log<'a, 'b> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a, 'b>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a, 'b> {
+    #[serde(rename = "automationDetails")]
+    automation_details: Value,
+    properties: Value,
+    results: Results<'a, 'b>,
+    tool: Value,
 }
 
 /// Renders the SARIF log.
@@ -69,55 +142,20 @@ pub fn render(input: &ReportInput<'_>) -> String {
             })
         })
         .collect();
-    let results: Vec<Value> = d
-        .findings()
-        .map(|r| {
-            let rule_index = d.rules.iter().position(|i| *i.id == *r.rule_id).unwrap_or(0);
-            let mut text = if r.path.is_empty() { format!("{}: {}", r.address, r.message) } else { format!("{}: {}: {}", r.address, r.path, r.message) };
-            if !r.remediation.is_empty() {
-                text.push_str(". Fix: ");
-                text.push_str(&r.remediation);
-            }
-            let logical = json!([{"fullyQualifiedName": r.address, "kind": "resource"}]);
-            let location = match input.locations.get(&r.address) {
-                Some(l) => json!({
-                    "physicalLocation": {"artifactLocation": {"uri": l.file}, "region": {"startLine": l.line}},
-                    "logicalLocations": logical,
-                }),
-                None => json!({"logicalLocations": logical}),
-            };
-            let mut res = json!({
-                "ruleId": r.rule_id,
-                "ruleIndex": rule_index,
-                "level": level(input, r),
-                "message": {"text": text},
-                "locations": [location],
-                "properties": {"status": r.status, "attributePath": r.path, "severity": r.severity},
-            });
-            if let Some(e) = &r.exception {
-                res["suppressions"] = json!([{"kind": "external", "status": "accepted",
-                    "justification": format!("exception {} ({}) approved by {} until {}: {}", e.id, e.ticket, e.approved_by, e.expires, e.reason)}]);
-            } else if let Some(o) = &r.override_ {
-                res["suppressions"] = json!([{"kind": "external", "status": "accepted",
-                    "justification": format!("overridden by {}: {}", o.by, o.reason)}]);
-            }
-            res
-        })
-        .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [Run {
+            automation_details: json!({"id": format!("dbpolicy/{}", d.decision_id)}),
+            properties: json!({"bundle_hash": d.bundle_hash, "outcome": d.outcome, "summary": d.summary}),
+            results: Results(input),
+            tool: json!({"driver": {
                 "name": "dbpolicy",
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
-            }},
-            "automationDetails": {"id": format!("dbpolicy/{}", d.decision_id)},
-            "results": results,
-            "properties": {"bundle_hash": d.bundle_hash, "outcome": d.outcome, "summary": d.summary},
+            }}),
         }],
-    });
+        version: "2.1.0",
+    };
     let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
     s.push('\n');
     s
