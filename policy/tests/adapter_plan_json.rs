@@ -399,3 +399,69 @@ fn references_resolve_within_the_module_instance_and_index() {
         "the group's name is unknown until apply"
     );
 }
+
+/// The ranges handed back cover the whole file, each byte at most once, and the inputs are the same as without
+/// hand-backs (`cli_large_plan` checks that a mapped plan whose pages are given back reads the same).
+#[test]
+fn released_ranges_cover_the_file_and_inputs_do_not_change() {
+    use policy::adapter::{parse_plan_releasing, parse_plan_with, ParseOptions};
+    let text = serde_json::to_vec(&policy::generator::generate(300, 3)).unwrap();
+    let ranges = std::sync::Mutex::new(Vec::new());
+    let done = |r: std::ops::Range<usize>| ranges.lock().unwrap().push(r);
+    let released = parse_plan_releasing(&text, "gen.json", ParseOptions::default(), &done).unwrap();
+    let plain = parse_plan_with(&text, "gen.json", ParseOptions::default()).unwrap();
+    assert_eq!(released.inputs, plain.inputs);
+    assert_eq!(released.resources, plain.inputs.len());
+    let mut ranges = ranges.into_inner().unwrap();
+    ranges.sort_by_key(|r| r.start);
+    let mut covered = 0;
+    for r in &ranges {
+        assert!(
+            r.start <= r.end && r.end <= text.len(),
+            "{r:?} out of 0..{}",
+            text.len()
+        );
+        assert!(
+            r.start >= covered,
+            "{r:?} overlaps an earlier range ending at {covered}"
+        );
+        // Only the separators between changes are left out of the ranges.
+        assert!(
+            text[covered..r.start]
+                .iter()
+                .all(|b| b.is_ascii_whitespace() || *b == b','),
+            "bytes {covered}..{} never released",
+            r.start
+        );
+        covered = r.end;
+    }
+    assert_eq!(covered, text.len());
+    assert!(
+        ranges.len() > 4,
+        "changes are released in runs: {}",
+        ranges.len()
+    );
+}
+
+/// Counting only: every input is still built (so a bad one is still an error), none is kept.
+#[test]
+fn counting_only_keeps_no_input_but_checks_them_all() {
+    use policy::adapter::{parse_plan_with, ParseOptions};
+    let count_only = ParseOptions {
+        keep_inputs: false,
+        ..ParseOptions::default()
+    };
+    let (b, n) = fixture("mixed_0.2.json");
+    let counted = parse_plan_with(&b, &n, count_only).unwrap();
+    assert!(counted.inputs.is_empty());
+    assert_eq!(counted.resources, mixed().inputs.len());
+    assert_eq!(counted.skipped, mixed().skipped);
+
+    let mut plan: serde_json::Value = serde_json::from_slice(&b).unwrap();
+    plan["resource_changes"][1]["change"]["after"] = json!(7);
+    let bad = serde_json::to_vec(&plan).unwrap();
+    let full = parse_plan_with(&bad, &n, ParseOptions::default()).unwrap_err();
+    let counted = parse_plan_with(&bad, &n, count_only).unwrap_err();
+    assert_eq!(full.to_string(), counted.to_string());
+    assert!(full.to_string().contains("change.after"), "{full}");
+}

@@ -67,8 +67,11 @@ pub struct ConfigLocation {
 /// Everything the CLI needs from one plan file.
 #[derive(Debug, Clone)]
 pub struct PlanInputs {
-    /// One input per database-related resource change, in plan order.
+    /// One input per database-related resource change, in plan order (empty without
+    /// [`ParseOptions::keep_inputs`]).
     pub inputs: Vec<Input>,
+    /// How many database-related resource changes the plan has.
+    pub resources: usize,
     /// Resource changes of other types (and data sources, deposed objects): type -> count.
     pub skipped: BTreeMap<String, usize>,
     /// The whole plan, for rules written against raw plan JSON (conftest mode); with
@@ -96,11 +99,34 @@ pub struct ParseOptions {
     /// Keep the whole plan as a JSON tree in [`PlanInputs::raw`] (for rules over raw plan JSON). Without it only
     /// the plan's `configuration` is kept there: the whole tree of a large plan costs several times its size.
     pub keep_raw: bool,
+    /// Keep the inputs. Without it each input is still built (and checked) but dropped at once; only
+    /// [`PlanInputs::resources`] counts them (for a check with no dbplatform rules to evaluate).
+    pub keep_inputs: bool,
 }
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            keep_raw: false,
+            keep_inputs: true,
+        }
+    }
+}
+
+/// Told which bytes of the plan text the adapter has finished reading (offsets into the text), so a caller
+/// holding the text in a file mapping can give those pages back while the rest is still being read.
+pub type DoneWith<'r> = &'r (dyn Fn(std::ops::Range<usize>) + Sync);
 
 /// Parses a plan JSON file; `origin` names it in errors. Keeps the whole plan in [`PlanInputs::raw`].
 pub fn parse_plan(bytes: &[u8], origin: &str) -> Result<PlanInputs, AdapterError> {
-    parse_plan_with(bytes, origin, ParseOptions { keep_raw: true })
+    parse_plan_with(
+        bytes,
+        origin,
+        ParseOptions {
+            keep_raw: true,
+            ..ParseOptions::default()
+        },
+    )
 }
 
 /// Maps a serde_json error to the one-line file error.
@@ -150,8 +176,31 @@ pub fn parse_plan_with(
     origin: &str,
     opts: ParseOptions,
 ) -> Result<PlanInputs, AdapterError> {
+    parse_plan_releasing(bytes, origin, opts, &|_| {})
+}
+
+/// Like [`parse_plan_with`], telling `done` which bytes it will not read again: all but the resource changes
+/// once the plan's top level is read, then each run of resource changes once its inputs are built.
+pub fn parse_plan_releasing(
+    bytes: &[u8],
+    origin: &str,
+    opts: ParseOptions,
+    done: DoneWith<'_>,
+) -> Result<PlanInputs, AdapterError> {
     let sections = read_sections(bytes, origin, opts)?;
-    build_plan(sections, origin)
+    match sections.changes.first().zip(sections.changes.last()) {
+        Some((first, last)) => {
+            done(0..offset_in(bytes, first.get()));
+            done(offset_in(bytes, last.get()) + last.get().len()..bytes.len());
+        }
+        None => done(0..bytes.len()),
+    }
+    build_plan(sections, origin, opts, bytes, done)
+}
+
+/// Where `part` (a slice of `whole`) starts in `whole`.
+fn offset_in(whole: &[u8], part: &str) -> usize {
+    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
 }
 
 /// Like [`parse_plan_with`], taking the file's bytes: they are freed as soon as the inputs are built, before
@@ -276,7 +325,13 @@ fn read_sections<'a>(
 }
 
 /// Builds the inputs from the sections (each resource change parsed on its own, its tree dropped once built).
-fn build_plan(sections: Sections<'_>, origin: &str) -> Result<PlanInputs, AdapterError> {
+fn build_plan(
+    sections: Sections<'_>,
+    origin: &str,
+    opts: ParseOptions,
+    bytes: &[u8],
+    done: DoneWith<'_>,
+) -> Result<PlanInputs, AdapterError> {
     let file = origin.to_string();
     let Sections {
         format_version,
@@ -292,16 +347,19 @@ fn build_plan(sections: Sections<'_>, origin: &str) -> Result<PlanInputs, Adapte
         format_version: Some(format_version.clone()),
     };
 
-    let built = build_changes(&changes, &config, &context, &file)?;
+    let built = build_changes(&changes, &config, &context, &file, opts, bytes, done)?;
     drop(changes);
     let mut inputs = Vec::with_capacity(built.len());
     let mut metas = Vec::with_capacity(built.len());
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let mut locations = BTreeMap::new();
+    let mut resources = 0;
     for b in built {
         match b {
             Built::Skipped(name) => *skipped.entry(name).or_default() += 1,
+            Built::Counted => resources += 1,
             Built::Input(b) => {
+                resources += 1;
                 let BuiltInput {
                     input,
                     location,
@@ -324,6 +382,7 @@ fn build_plan(sections: Sections<'_>, origin: &str) -> Result<PlanInputs, Adapte
     });
     Ok(PlanInputs {
         inputs,
+        resources,
         skipped,
         raw,
         terraform_version,
@@ -337,6 +396,8 @@ enum Built<'a> {
     /// Not a resource the policy reads: counted under this name.
     Skipped(String),
     Input(Box<BuiltInput<'a>>),
+    /// An input built and dropped ([`ParseOptions::keep_inputs`] off).
+    Counted,
 }
 
 struct BuiltInput<'a> {
@@ -362,6 +423,9 @@ impl SharedPaths {
     }
 }
 
+/// Resource changes built between two hand-backs of their text to [`DoneWith`].
+const RELEASE_EVERY: usize = 64;
+
 /// Resource changes per thread below which a second thread is not worth starting.
 const MIN_CHANGES_PER_THREAD: usize = 256;
 
@@ -372,6 +436,9 @@ fn build_changes<'a>(
     config: &ConfigIndex<'a>,
     context: &PlanContext,
     file: &str,
+    opts: ParseOptions,
+    bytes: &[u8],
+    done: DoneWith<'_>,
 ) -> Result<Vec<Built<'a>>, AdapterError> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -380,16 +447,26 @@ fn build_changes<'a>(
         .max(1);
     let run = |offset: usize, part: &[&RawValue]| -> Result<Vec<Built<'a>>, AdapterError> {
         let mut shared = SharedPaths::default();
-        part.iter()
-            .enumerate()
-            .map(|(j, rc)| {
-                let mut built = build_change(offset + j, rc, config, context, file)?;
-                if let Built::Input(b) = &mut built {
+        let mut out = Vec::with_capacity(part.len());
+        // This worker's text runs from its first change to its last; what it has built is handed back in runs.
+        let mut unreleased = part.first().map_or(0, |rc| offset_in(bytes, rc.get()));
+        for (j, rc) in part.iter().enumerate() {
+            let mut built = build_change(offset + j, rc, config, context, file)?;
+            if let Built::Input(b) = &mut built {
+                if opts.keep_inputs {
                     b.input.paths = shared.share(std::mem::take(&mut b.input.paths));
+                } else {
+                    built = Built::Counted;
                 }
-                Ok(built)
-            })
-            .collect()
+            }
+            out.push(built);
+            if (j + 1) % RELEASE_EVERY == 0 || j + 1 == part.len() {
+                let end = offset_in(bytes, rc.get()) + rc.get().len();
+                done(unreleased..end);
+                unreleased = end;
+            }
+        }
+        Ok(out)
     };
     if threads == 1 {
         return run(0, changes);

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::adapter::{parse_plan_with, ParseOptions};
+use crate::adapter::{parse_plan_releasing, ParseOptions};
 use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::{EngineOptions, EvalContext, PolicyEngine};
 use crate::model::decision::{Outcome, Override, SkippedResource};
@@ -92,6 +92,35 @@ impl std::ops::Deref for PlanBytes {
     }
 }
 
+impl PlanBytes {
+    /// Gives back the resident pages of `range` (offsets into the plan) that the adapter has finished reading.
+    fn release(&self, range: std::ops::Range<usize>) {
+        let PlanBytes::Mapped(map) = self else { return };
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+            .unwrap_or(4096)
+            .max(1);
+        let start = range.start.div_ceil(page) * page;
+        let end = range.end.min(map.len()) / page * page;
+        if start < end {
+            // SAFETY: the map is a private, read-only mapping of a file and is never written, so MADV_DONTNEED
+            // only drops our copy of those pages: a later read of them (an error message quoting the file, say)
+            // faults them in again from the file, with the same bytes. What the crate warns about, pages
+            // dropped under a borrow losing their contents, concerns anonymous or written pages. The same
+            // caveat as for the map itself applies: another process truncating the file meanwhile.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+}
+
+/// Whether the decision is to be recorded in an audit log (`--audit-log` or `$DBPOLICY_AUDIT_LOG`).
+fn audit_configured(a: &CheckArgs) -> bool {
+    a.audit_log.is_some()
+        || std::env::var_os(crate::audit::config::ENV_LOG).is_some_and(|v| !v.is_empty())
+}
+
 /// Reads a plan file (or stdin for `-`) with a one-line error naming it.
 fn read_plan(name: &str) -> Result<(PlanBytes, String, PathBuf), CliError> {
     if name == "-" {
@@ -137,8 +166,7 @@ fn audit_target(
     a: &CheckArgs,
     inputs: &[crate::model::Input],
 ) -> Result<Option<(crate::audit::AuditConfig, String)>, CliError> {
-    let env_set = std::env::var_os(crate::audit::config::ENV_LOG).is_some_and(|v| !v.is_empty());
-    if a.audit_log.is_none() && !env_set {
+    if !audit_configured(a) {
         return Ok(None);
     }
     let config = crate::audit::AuditConfig::resolve(a.audit_log.as_deref())?;
@@ -247,38 +275,44 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     phase("load bundle");
 
     let mut inputs = Vec::new();
+    let mut resources = 0;
     let mut terraform_version = None;
     let mut raws: Vec<(regorus::Value, String)> = Vec::new();
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     let mut locations = Locations::empty();
     let want_locations = !matches!(a.format, crate::report::Format::Json);
     // The whole plan as a JSON tree is never built: `raw` keeps only `configuration` (for locations), and
-    // conftest rules get the plan converted straight from its text.
-    let opts = ParseOptions { keep_raw: false };
+    // conftest rules get the plan converted straight from its text. With no dbplatform rule to evaluate (and no
+    // audit record to hash them into) the inputs are still built and checked, but only counted.
+    let opts = ParseOptions {
+        keep_raw: false,
+        keep_inputs: !engine.rules().is_empty() || audit_configured(a),
+    };
     for name in &a.plans {
         let (bytes, origin, dir) = read_plan(name)?;
         phase("read plan");
-        // conftest rules read the whole plan: converted while the file's text is here.
-        let converted = engine
-            .has_conftest()
-            .then(|| match std::str::from_utf8(&bytes) {
-                Ok(text) => engine.conftest_input(text, &origin).map_err(CliError::from),
-                Err(e) => Err(CliError::usage(format!("{origin}: not UTF-8: {e}"))),
-            });
-        // The file's bytes are released as soon as the inputs are built. A plan error is reported first.
-        let parsed = parse_plan_with(&bytes, &origin, opts);
-        drop(bytes);
-        let mut plan = parsed?;
+        let done = |range: std::ops::Range<usize>| bytes.release(range);
+        // A plan error is reported first.
+        let mut plan = parse_plan_releasing(&bytes, &origin, opts, &done)?;
         phase("parse plan");
-        if let Some(converted) = converted {
-            raws.push((converted?, origin.clone()));
+        if engine.has_conftest() {
+            // conftest rules read the whole plan: converted from the file's text, then the file is unmapped.
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
+            raws.push((
+                engine.conftest_input_releasing(text, &origin, &done)?,
+                origin.clone(),
+            ));
+            phase("conftest input");
         }
+        drop(bytes);
         if want_locations {
             locations.add_plan(&dir, &plan.raw, &plan.locations);
         }
         for (t, n) in std::mem::take(&mut plan.skipped) {
             *skipped.entry(t).or_default() += n;
         }
+        resources += plan.resources;
         if inputs.is_empty() {
             inputs = std::mem::take(&mut plan.inputs);
         } else {
@@ -295,6 +329,8 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     phase("locations");
     let audit = audit_target(a, &inputs)?;
     let mut decision = engine.evaluate_with_raw_values(inputs, raws, &ctx)?;
+    // Counted whether or not the inputs were kept.
+    decision.summary.resources = resources;
     phase("evaluate");
     record(a, audit, &decision, terraform_version)?;
     phase("audit");

@@ -148,6 +148,7 @@ pub(crate) fn plan_value(
     text: &str,
     origin: &str,
     selection: &Selection,
+    done: crate::adapter::DoneWith<'_>,
 ) -> Result<regorus::Value, EngineError> {
     let fail = |e: String| EngineError::Eval {
         address: origin.into(),
@@ -167,9 +168,20 @@ pub(crate) fn plan_value(
         // Not an object of plainly written keys: the whole text, as conftest reads it.
         return regorus::Value::from_json_str(text).map_err(|e| fail(e.to_string()));
     };
-    // Member by member, so a pruned copy of the plan's text is never made whole.
+    // Member by member, so a pruned copy of the plan's text is never made whole; each member's text is handed
+    // back once converted, and the text of members no module reads at once.
+    let offset = |raw: &serde_json::value::RawValue| {
+        let start = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+        start..start + raw.get().len()
+    };
+    let (kept, dropped): (Vec<_>, Vec<_>) = members
+        .into_iter()
+        .partition(|(key, _)| wanted.contains_key(*key));
+    for (_, raw) in dropped {
+        done(offset(raw));
+    }
     let mut plan = regorus::Value::new_object();
-    for (key, raw) in members {
+    for (key, raw) in kept {
         let Some(sel) = wanted.get(key) else { continue };
         let v = if sel.is_whole() {
             regorus::Value::from_json_str(raw.get())
@@ -179,6 +191,7 @@ pub(crate) fn plan_value(
             regorus::Value::from_json_str(&kept)
         }
         .map_err(|e| fail(e.to_string()))?;
+        done(offset(raw));
         plan.as_object_mut()
             .map_err(|e| fail(e.to_string()))?
             .insert(regorus::Value::from(key), v);
@@ -280,9 +293,9 @@ mod tests {
         let sel = crate::engine::input_fields::input_selection([
             "package p\nr if { some rc in input.resource_changes; input.not_in_plan }",
         ]);
-        let v = plan_value(PLAN, "plan.json", &sel).unwrap();
+        let v = plan_value(PLAN, "plan.json", &sel, &|_| {}).unwrap();
         assert_eq!(keys(&v), ["resource_changes"]);
-        let whole = plan_value(PLAN, "plan.json", &Selection::Whole).unwrap();
+        let whole = plan_value(PLAN, "plan.json", &Selection::Whole, &|_| {}).unwrap();
         assert_eq!(
             keys(&whole),
             [
@@ -301,9 +314,9 @@ mod tests {
         let sel = crate::engine::input_fields::input_selection([
             "package p\nr if { input.resource_changes }",
         ]);
-        let v = plan_value("[1, 2]", "plan.json", &sel).unwrap();
+        let v = plan_value("[1, 2]", "plan.json", &sel, &|_| {}).unwrap();
         assert_eq!(serde_json::to_value(&v).unwrap(), serde_json::json!([1, 2]));
-        let e = plan_value("{\"a\": ", "plan.json", &sel).unwrap_err();
+        let e = plan_value("{\"a\": ", "plan.json", &sel, &|_| {}).unwrap_err();
         assert!(e.to_string().contains("cannot convert plan"), "{e}");
     }
 }

@@ -324,7 +324,18 @@ impl PolicyEngine {
     /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
     /// converted directly, so a large plan never exists as a `serde_json::Value` tree.
     pub fn conftest_input(&self, text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
-        conftest::plan_value(text, origin, &self.input_selection)
+        conftest::plan_value(text, origin, &self.input_selection, &|_| {})
+    }
+
+    /// Like [`conftest_input`](Self::conftest_input), telling `done` which bytes of `text` it has finished
+    /// reading (see [`crate::adapter::DoneWith`]).
+    pub fn conftest_input_releasing(
+        &self,
+        text: &str,
+        origin: &str,
+        done: crate::adapter::DoneWith<'_>,
+    ) -> Result<regorus::Value, EngineError> {
+        conftest::plan_value(text, origin, &self.input_selection, done)
     }
 
     /// Like [`evaluate_with_raw`](Self::evaluate_with_raw) with each raw plan already converted by

@@ -1,0 +1,81 @@
+//! `dbpolicy check` on a generated plan of a few MiB, read from a mapped file (whose pages are handed back to
+//! the kernel as the adapter and the conftest conversion finish with them) and from stdin (read into memory):
+//! every report must be the same byte for byte. A page handed back too early, or not read back correctly,
+//! would change or break the file's run.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dbpolicy");
+const NOW: &str = "2026-11-25T12:00:00Z";
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("dbpolicy runs");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(bytes).expect("plan written to stdin");
+    }
+    child.wait_with_output().expect("dbpolicy finishes")
+}
+
+#[test]
+fn a_mapped_plan_and_the_same_plan_on_stdin_give_the_same_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    let text = serde_json::to_vec(&policy::generator::generate(400, 7)).unwrap();
+    assert!(
+        text.len() > 3 << 20,
+        "plan of {} bytes spans many pages",
+        text.len()
+    );
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    let conftest = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/conftest8");
+    let cases: [&[&str]; 3] = [
+        &["--format", "json"],
+        &["--format", "sarif"],
+        &[
+            "--no-default-bundle",
+            "--policy",
+            conftest,
+            "--namespace",
+            "main",
+        ],
+    ];
+    for extra in cases {
+        let mut args = vec!["check", file, "--now", NOW];
+        args.extend_from_slice(extra);
+        let mapped = run(&args, None);
+        args[1] = "-";
+        let piped = run(&args, Some(&text));
+        assert_eq!(
+            mapped.status.code(),
+            Some(1),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&mapped.stderr)
+        );
+        assert_eq!(
+            piped.status.code(),
+            Some(1),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&piped.stderr)
+        );
+        let (m, p) = (
+            String::from_utf8_lossy(&mapped.stdout),
+            String::from_utf8_lossy(&piped.stdout),
+        );
+        // Reports name the plan they read: the file's path, or <stdin>.
+        assert_eq!(m.replace(file, "<stdin>"), p, "{extra:?}: reports differ");
+        assert!(m.contains("resources"), "{extra:?}: {m:.200}");
+    }
+}
