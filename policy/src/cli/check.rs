@@ -95,11 +95,14 @@ impl std::ops::Deref for PlanBytes {
 impl PlanBytes {
     /// Gives back the resident pages of `range` (offsets into the plan) that the adapter has finished reading.
     fn release(&self, range: std::ops::Range<usize>) {
+        static PAGE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         let PlanBytes::Mapped(map) = self else { return };
-        // SAFETY: sysconf has no preconditions.
-        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-            .unwrap_or(4096)
-            .max(1);
+        let page = *PAGE.get_or_init(|| {
+            // SAFETY: sysconf has no preconditions.
+            usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+                .unwrap_or(4096)
+                .max(1)
+        });
         let start = range.start.div_ceil(page) * page;
         let end = range.end.min(map.len()) / page * page;
         if start < end {
@@ -138,8 +141,8 @@ fn read_plan(name: &str) -> Result<(PlanBytes, String, PathBuf), CliError> {
     }
     let cannot = |e: std::io::Error| CliError::usage(format!("{name}: cannot read plan: {e}"));
     let file = std::fs::File::open(p).map_err(cannot)?;
-    let len = file.metadata().map_err(cannot)?.len();
-    let bytes = if len == 0 || !file.metadata().map_err(cannot)?.is_file() {
+    let meta = file.metadata().map_err(cannot)?;
+    let bytes = if meta.len() == 0 || !meta.is_file() {
         // Empty files cannot be mapped, and pipes or devices (`<(terraform show -json ...)`) have no size.
         let mut buf = Vec::new();
         (&file).read_to_end(&mut buf).map_err(cannot)?;
