@@ -9,7 +9,7 @@ pub mod plan_json;
 pub mod planned_state;
 
 pub use plan_json::{
-    parse_plan, parse_plan_owned, parse_plan_releasing, parse_plan_with, AdapterError,
-    ConfigLocation, DoneWith, ParseOptions, PlanInputs,
+    parse_plan, parse_plan_releasing, parse_plan_with, AdapterError, ConfigLocation, DoneWith,
+    ParseOptions, PlanInputs,
 };
 pub use planned_state::{from_provider, ProviderPlan};

@@ -190,29 +190,18 @@ pub fn parse_plan_releasing(
     let sections = read_sections(bytes, origin, opts)?;
     match sections.changes.first().zip(sections.changes.last()) {
         Some((first, last)) => {
-            done(0..offset_in(bytes, first.get()));
-            done(offset_in(bytes, last.get()) + last.get().len()..bytes.len());
+            done(0..span_in(bytes, first.get()).start);
+            done(span_in(bytes, last.get()).end..bytes.len());
         }
         None => done(0..bytes.len()),
     }
     build_plan(sections, origin, opts, bytes, done)
 }
 
-/// Where `part` (a slice of `whole`) starts in `whole`.
-fn offset_in(whole: &[u8], part: &str) -> usize {
-    (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize)
-}
-
-/// Like [`parse_plan_with`], taking the file's bytes: they are freed as soon as the inputs are built, before
-/// anything else (evaluation) needs memory.
-pub fn parse_plan_owned(
-    bytes: Vec<u8>,
-    origin: &str,
-    opts: ParseOptions,
-) -> Result<PlanInputs, AdapterError> {
-    let plan = parse_plan_with(&bytes, origin, opts);
-    drop(bytes);
-    plan
+/// Where `part` (a slice of `whole`) lies in `whole`, for [`DoneWith`].
+pub(crate) fn span_in(whole: &[u8], part: &str) -> std::ops::Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(whole.as_ptr() as usize);
+    start..start + part.len()
 }
 
 /// The plan sections the adapter reads, checked; resource changes stay borrowed text of the file.
@@ -449,7 +438,7 @@ fn build_changes<'a>(
         let mut shared = SharedPaths::default();
         let mut out = Vec::with_capacity(part.len());
         // This worker's text runs from its first change to its last; what it has built is handed back in runs.
-        let mut unreleased = part.first().map_or(0, |rc| offset_in(bytes, rc.get()));
+        let mut unreleased = part.first().map_or(0, |rc| span_in(bytes, rc.get()).start);
         for (j, rc) in part.iter().enumerate() {
             let mut built = build_change(offset + j, rc, config, context, file)?;
             if let Built::Input(b) = &mut built {
@@ -461,7 +450,7 @@ fn build_changes<'a>(
             }
             out.push(built);
             if (j + 1) % RELEASE_EVERY == 0 || j + 1 == part.len() {
-                let end = offset_in(bytes, rc.get()) + rc.get().len();
+                let end = span_in(bytes, rc.get()).end;
                 done(unreleased..end);
                 unreleased = end;
             }

@@ -302,10 +302,7 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
             // conftest rules read the whole plan: converted from the file's text, then the file is unmapped.
             let text = std::str::from_utf8(&bytes)
                 .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
-            raws.push((
-                engine.conftest_input_releasing(text, &origin, &done)?,
-                origin.clone(),
-            ));
+            raws.push((engine.conftest_input(text, &origin, &done)?, origin.clone()));
             phase("conftest input");
         }
         drop(bytes);

@@ -168,30 +168,29 @@ pub(crate) fn plan_value(
         // Not an object of plainly written keys: the whole text, as conftest reads it.
         return regorus::Value::from_json_str(text).map_err(|e| fail(e.to_string()));
     };
-    // Member by member, so a pruned copy of the plan's text is never made whole; each member's text is handed
-    // back once converted, and the text of members no module reads at once.
-    let offset = |raw: &serde_json::value::RawValue| {
-        let start = (raw.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-        start..start + raw.get().len()
+    // Member by member, so a pruned copy of the plan's text is never made whole. The text of members no module
+    // reads is handed back at once, each other member's once it is converted.
+    let span = |raw: &serde_json::value::RawValue| {
+        crate::adapter::plan_json::span_in(text.as_bytes(), raw.get())
     };
-    let (kept, dropped): (Vec<_>, Vec<_>) = members
-        .into_iter()
-        .partition(|(key, _)| wanted.contains_key(*key));
-    for (_, raw) in dropped {
-        done(offset(raw));
+    let mut wanted_members = Vec::new();
+    for (key, raw) in members {
+        match wanted.get(key) {
+            Some(sel) => wanted_members.push((key, raw, sel)),
+            None => done(span(raw)),
+        }
     }
     let mut plan = regorus::Value::new_object();
-    for (key, raw) in kept {
-        let Some(sel) = wanted.get(key) else { continue };
+    for (key, raw, sel) in wanted_members {
         let v = if sel.is_whole() {
             regorus::Value::from_json_str(raw.get())
         } else {
-            let mut kept = String::new();
-            sel.prune(raw.get(), &mut kept);
-            regorus::Value::from_json_str(&kept)
+            let mut pruned = String::new();
+            sel.prune(raw.get(), &mut pruned);
+            regorus::Value::from_json_str(&pruned)
         }
         .map_err(|e| fail(e.to_string()))?;
-        done(offset(raw));
+        done(span(raw));
         plan.as_object_mut()
             .map_err(|e| fail(e.to_string()))?
             .insert(regorus::Value::from(key), v);

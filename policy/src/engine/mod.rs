@@ -322,14 +322,9 @@ impl PolicyEngine {
     }
 
     /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
-    /// converted directly, so a large plan never exists as a `serde_json::Value` tree.
-    pub fn conftest_input(&self, text: &str, origin: &str) -> Result<regorus::Value, EngineError> {
-        conftest::plan_value(text, origin, &self.input_selection, &|_| {})
-    }
-
-    /// Like [`conftest_input`](Self::conftest_input), telling `done` which bytes of `text` it has finished
-    /// reading (see [`crate::adapter::DoneWith`]).
-    pub fn conftest_input_releasing(
+    /// converted directly, so a large plan never exists as a `serde_json::Value` tree. `done` is told which bytes
+    /// of `text` it has finished reading (see [`crate::adapter::DoneWith`]).
+    pub fn conftest_input(
         &self,
         text: &str,
         origin: &str,
