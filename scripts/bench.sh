@@ -22,7 +22,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/dbpolicy-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
 
 echo "building release binaries (dbpolicy, gen_plan)..." >&2
-cargo build --release -q -p dbplatform-policy --bins
+cargo build --release -q -p dbplatform-policy -p dbplatform-bench --bins
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 DBPOLICY="$TARGET_DIR/release/dbpolicy"
 GEN_PLAN="$TARGET_DIR/release/gen_plan"

@@ -5,6 +5,5 @@ pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod engine;
-pub mod generator;
 pub mod model;
 pub mod report;

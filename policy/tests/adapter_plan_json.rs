@@ -405,7 +405,7 @@ fn references_resolve_within_the_module_instance_and_index() {
 #[test]
 fn released_ranges_cover_the_file_and_inputs_do_not_change() {
     use policy::adapter::{parse_plan_releasing, parse_plan_with, ParseOptions};
-    let text = serde_json::to_vec(&policy::generator::generate(300, 3)).unwrap();
+    let text = serde_json::to_vec(&bench::generate(300, 3)).unwrap();
     let ranges = std::sync::Mutex::new(Vec::new());
     let done = |r: std::ops::Range<usize>| ranges.lock().unwrap().push(r);
     let released = parse_plan_releasing(&text, "gen.json", ParseOptions::default(), &done).unwrap();

@@ -32,7 +32,7 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
 fn a_mapped_plan_and_the_same_plan_on_stdin_give_the_same_reports() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.json");
-    let text = serde_json::to_vec(&policy::generator::generate(400, 7)).unwrap();
+    let text = serde_json::to_vec(&bench::generate(400, 7)).unwrap();
     assert!(
         text.len() > 3 << 20,
         "plan of {} bytes spans many pages",

@@ -1,4 +1,4 @@
-//! `gen_plan --instances N [--seed S] > plan.json`: writes the benchmark plan of [`policy::generator`].
+//! `gen_plan --instances N [--seed S] > plan.json`: writes the benchmark plan of [`bench::generate`].
 //! N = 5000 is about 44 MiB; the same N and seed always give the same bytes.
 
 use std::io::Write;
@@ -42,7 +42,7 @@ fn main() {
         }
     }
     let Some(n) = n else { usage() };
-    let plan = policy::generator::generate(n, seed);
+    let plan = bench::generate(n, seed);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if let Err(e) = serde_json::to_writer(&mut out, &plan)

@@ -1,5 +1,6 @@
-//! A deterministic, realistic `terraform show -json` plan
-//! (format 0.2, the shape Terraform 1.0.3 writes) for benchmarks and load tests of `dbpolicy check`.
+//! Benchmark inputs for `dbpolicy check`, kept out of the policy library so nothing it ships exists only for
+//! benchmarks: a deterministic, realistic `terraform show -json` plan (format 0.2, the shape Terraform 1.0.3
+//! writes), used by `scripts/bench.sh` (through the `gen_plan` binary) and by the large-plan tests of `policy`.
 //!
 //! The plan holds N `aws_db_instance` (root `count` and module `for_each` instances) plus parameter groups,
 //! Aurora clusters with members, subnet groups, read replicas, `dbplatform_database` resources and unrelated
