@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::model::decision::Status;
-use crate::report::ReportInput;
+use crate::report::report_input::ReportInput;
 
 /// Escapes a workflow-command message.
 fn esc_data(s: &str) -> String {

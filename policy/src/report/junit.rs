@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::model::decision::{RuleResult, Status};
-use crate::report::ReportInput;
+use crate::report::report_input::ReportInput;
 
 /// Escapes text for XML attributes and content.
 pub fn xml_escape(s: &str) -> String {

@@ -7,13 +7,12 @@
 pub mod github;
 pub mod junit;
 pub mod locate;
+pub mod report_input;
 pub mod sarif;
 pub mod text;
 
-use crate::engine::{OnUnknown, RuleMeta};
-use crate::model::decision::{Decision, RuleResult, Status};
-
 pub use locate::{Location, Locations};
+pub use report_input::ReportInput;
 
 /// The formats `dbpolicy check --format` accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,28 +22,6 @@ pub enum Format {
     Sarif,
     Junit,
     Github,
-}
-
-/// What a report needs besides the decision.
-pub struct ReportInput<'a> {
-    pub decision: &'a Decision,
-    /// METADATA of the bundle's rules (descriptions and remediation for SARIF help).
-    pub rules: &'a [RuleMeta],
-    /// Where each resource is declared.
-    pub locations: &'a Locations,
-    /// The unknown policy in force, to tell failing unknowns from warnings.
-    pub on_unknown: Option<OnUnknown>,
-}
-
-impl ReportInput<'_> {
-    /// Whether this result makes the check fail.
-    pub fn fails(&self, r: &RuleResult) -> bool {
-        match r.status {
-            Status::Fail => true,
-            Status::Unknown => crate::engine::unknown_fails(r.enforcement, self.on_unknown),
-            _ => false,
-        }
-    }
 }
 
 /// Renders the decision in `format`.

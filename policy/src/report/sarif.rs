@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::model::decision::{Severity, Status};
-use crate::report::ReportInput;
+use crate::report::report_input::ReportInput;
 
 fn level(input: &ReportInput<'_>, r: &crate::model::decision::RuleResult) -> &'static str {
     if input.fails(r) {

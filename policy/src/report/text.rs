@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::model::decision::{Outcome, Status};
-use crate::report::ReportInput;
+use crate::report::report_input::ReportInput;
 
 /// Renders the text report.
 pub fn render(input: &ReportInput<'_>) -> String {
