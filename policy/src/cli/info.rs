@@ -4,8 +4,10 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
+use crate::cli::args::{ExplainArgs, RulesArgs, RulesFormat, SchemaKind};
 use crate::cli::check::engine_options;
-use crate::cli::{emit, CliError, ExplainArgs, RulesArgs, RulesFormat, SchemaKind};
+use crate::cli::exit::CliError;
+use crate::cli::output::emit;
 use crate::engine::{PolicyEngine, RuleMeta};
 use crate::model::decision::Decision;
 use crate::model::exception::ExceptionsFile;

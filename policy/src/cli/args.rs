@@ -1,0 +1,152 @@
+//! The command line as clap reads it: commands, their arguments and the value lists they accept.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::engine::OnUnknown;
+use crate::report::Format;
+
+/// dbpolicy: check Terraform plans against the dbplatform database guardrails (Rego, embedded bundle).
+#[derive(Debug, Parser)]
+#[command(name = "dbpolicy", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate plan JSON files (`terraform show -json PLANFILE`); exit 0 pass, 1 fail, 2 bad input.
+    Check(CheckArgs),
+    /// List the rules of the bundle.
+    Rules(RulesArgs),
+    /// Show a rule's METADATA and source.
+    Explain(ExplainArgs),
+    /// Run the Rego unit tests of DIR (default: the embedded bundle); exit 1 when a test fails.
+    Test(TestArgs),
+    /// The tamper-evident decision log: verify, report, query, keygen, repair, pg-init.
+    #[command(subcommand)]
+    Audit(crate::audit::cli::AuditCommand),
+    /// Print a JSON Schema: input, decision, exceptions or audit-record.
+    Schema {
+        #[arg(value_enum)]
+        which: SchemaKind,
+    },
+}
+
+/// Options shared by commands that load a bundle.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BundleArgs {
+    /// Extra policy directory (recursive *.rego; *_test.rego is not evaluated). Repeatable.
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Do not load the embedded default bundle.
+    #[arg(long)]
+    pub no_default_bundle: bool,
+    /// Tier catalogue (`*.toml`, replaces the embedded one) or JSON/YAML data merged into `data`. Repeatable.
+    #[arg(long = "data", value_name = "FILE")]
+    pub data: Vec<PathBuf>,
+}
+
+/// `dbpolicy check`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// Plan JSON files; `-` reads standard input.
+    #[arg(value_name = "PLAN", required = true)]
+    pub plans: Vec<String>,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Exceptions file (YAML or JSON).
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Override a soft-mandatory rule (needs --reason and --by). Repeatable, paired in order.
+    #[arg(long = "override", value_name = "RULE_ID", requires_all = ["reason", "by"])]
+    pub overrides: Vec<String>,
+    /// Why the override is acceptable.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Vec<String>,
+    /// Who takes responsibility for the override.
+    #[arg(long, value_name = "NAME")]
+    pub by: Vec<String>,
+    /// Unknown-until-apply results: warn or fail (default: fail for hard-mandatory rules, warn otherwise).
+    #[arg(long, value_enum)]
+    pub on_unknown: Option<OnUnknown>,
+    /// Evaluation time (RFC 3339), for reproducible runs and tests; default: the current time.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// conftest compatibility: evaluate deny/violation/warn rules of this package on the raw plan. Repeatable.
+    #[arg(long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// conftest compatibility: every package of the --policy dirs with deny/violation/warn rules.
+    #[arg(long)]
+    pub all_namespaces: bool,
+    /// Record the decision in this audit log (also: $DBPOLICY_AUDIT_LOG). A decision that cannot be recorded
+    /// fails the check (exit 2): overrides and exceptions count only once they are on record.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// Terraform workspace recorded in the audit log.
+    #[arg(long, value_name = "NAME", env = "TF_WORKSPACE")]
+    pub workspace: Option<String>,
+}
+
+/// `dbpolicy test`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TestArgs {
+    /// Directory of .rego rules and *_test.rego tests; default: the embedded bundle.
+    pub dir: Option<PathBuf>,
+    /// Only tests whose full name (data.PKG.test_NAME) matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub run: Option<String>,
+    /// Print line coverage of the rule files.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Tier catalogue (*.toml or *.json) exposed as data.dbplatform.tiers; default: the embedded one.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+    /// List passing tests too.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `dbpolicy rules`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: RulesFormat,
+}
+
+/// `dbpolicy explain`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExplainArgs {
+    /// Rule id, e.g. DBP-ENC-001.
+    pub rule_id: String,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+}
+
+/// Output of `dbpolicy rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+/// Which schema `dbpolicy schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SchemaKind {
+    Input,
+    Decision,
+    Exceptions,
+    /// One line of the audit log (`dbplatform.audit-record/v1`), for SIEM ingestion and log consumers.
+    AuditRecord,
+}
