@@ -55,7 +55,7 @@ impl DataSource for SlowData {
     }
     async fn read(&self, _req: ReadDataRequest) -> ReadDataResponse {
         tokio::time::sleep(Duration::from_millis(700)).await;
-        let state = Value::Object([("done".to_string(), Value::Bool(true))].into());
+        let state = Value::object([("done", Value::Bool(true))]);
         ReadDataResponse {
             state,
             diagnostics: Diagnostics::new(),
@@ -156,7 +156,7 @@ async fn messages_beyond_4_mib_are_accepted() {
         .expect("connect");
     let blob = "x".repeat(8 * 1024 * 1024);
     let ty = SlowProvider.schema().block.implied_type();
-    let config = Value::Object([("blob".to_string(), Value::String(blob))].into());
+    let config = Value::object([("blob", Value::String(blob))]);
     let msgpack = provider::codec::msgpack::encode(&config, &ty).expect("encode");
     let resp = ProviderClient::new(ch.clone())
         .validate_provider_config(pb::validate_provider_config::Request {

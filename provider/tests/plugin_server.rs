@@ -1,7 +1,6 @@
 //! The tfplugin6 adapters, called in-process on a small test provider: decoding, diagnostics, planning glue,
 //! apply/upgrade/import behaviour. (The transport is covered by `plugin_transport.rs`.)
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -150,14 +149,11 @@ impl DataSource for Echo {
 
 /// An object with every Thing attribute (null unless given).
 fn obj(fields: &[(&str, Value)]) -> Value {
-    let mut m: BTreeMap<String, Value> = ["id", "name", "size", "secret"]
-        .iter()
-        .map(|k| (k.to_string(), Value::Null))
-        .collect();
-    for (k, v) in fields {
-        m.insert(k.to_string(), v.clone());
+    let mut v = Value::object(["id", "name", "size", "secret"].map(|k| (k, Value::Null)));
+    for (k, x) in fields {
+        v.set(k, x.clone());
     }
-    Value::Object(m)
+    v
 }
 
 fn thing_type() -> Type {
@@ -536,10 +532,7 @@ async fn import_read_data_configure_and_stop() {
     assert_eq!(r.private, b"keep".to_vec());
 
     let echo_ty = Echo.schema().block.implied_type();
-    let config = Value::Object(BTreeMap::from([
-        ("input".to_string(), Value::string("abc")),
-        ("output".to_string(), Value::Null),
-    ]));
+    let config = Value::object([("input", Value::string("abc")), ("output", Value::Null)]);
     let r = s
         .read_data_source(Request::new(pb::read_data_source::Request {
             type_name: "test_echo".into(),
@@ -555,7 +548,7 @@ async fn import_read_data_configure_and_stop() {
     );
 
     let pty = p.schema().block.implied_type();
-    let cfg = Value::Object(BTreeMap::from([("region".to_string(), Value::Null)]));
+    let cfg = Value::object([("region", Value::Null)]);
     let r = s
         .configure_provider(Request::new(pb::configure_provider::Request {
             terraform_version: "1.0.3".into(),

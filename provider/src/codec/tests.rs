@@ -17,15 +17,6 @@ fn obj(fields: &[(&str, Type)]) -> Type {
     )
 }
 
-fn vobj(fields: &[(&str, Value)]) -> Value {
-    Value::Object(
-        fields
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect(),
-    )
-}
-
 fn num(s: &str) -> Value {
     Value::Number(Number::parse(s).unwrap())
 }
@@ -78,10 +69,13 @@ fn unknown_attribute_is_rejected_and_missing_ones_are_null() {
     .unwrap();
     assert_eq!(
         v,
-        vobj(&[("name", Value::string("a")), ("tags", Value::Null)])
+        Value::object([("name", Value::string("a")), ("tags", Value::Null)])
     );
     let v = json::decode(b"{}", &tags_type()).unwrap();
-    assert_eq!(v, vobj(&[("name", Value::Null), ("tags", Value::Null)]));
+    assert_eq!(
+        v,
+        Value::object([("name", Value::Null), ("tags", Value::Null)])
+    );
 
     let lenient = json::DecodeOptions {
         ignore_undefined_attributes: true,
@@ -123,7 +117,7 @@ fn unknown_is_cty_extension_zero() {
         Value::Unknown
     );
     let err = json::encode(
-        &vobj(&[("name", Value::Unknown), ("tags", Value::Null)]),
+        &Value::object([("name", Value::Unknown), ("tags", Value::Null)]),
         &tags_type(),
     )
     .unwrap_err();
@@ -297,7 +291,7 @@ fn dynamic_inference_keeps_really_different_elements_apart() {
 fn malformed_input_is_an_error() {
     let t = tags_type();
     let full = msgpack::encode(
-        &vobj(&[("name", Value::string("abc")), ("tags", Value::Null)]),
+        &Value::object([("name", Value::string("abc")), ("tags", Value::Null)]),
         &t,
     )
     .unwrap();
@@ -329,9 +323,9 @@ fn malformed_input_is_an_error() {
 #[test]
 fn encode_rejects_values_that_do_not_fit_the_type() {
     let t = tags_type();
-    let err = msgpack::encode(&vobj(&[("name", Value::int(1))]), &t).unwrap_err();
+    let err = msgpack::encode(&Value::object([("name", Value::int(1))]), &t).unwrap_err();
     assert_eq!(err.to_string(), "at name: expected string, got number");
-    let err = msgpack::encode(&vobj(&[("extra", Value::int(1))]), &t).unwrap_err();
+    let err = msgpack::encode(&Value::object([("extra", Value::int(1))]), &t).unwrap_err();
     assert!(
         matches!(err, CodecError::UnsupportedAttribute { .. }),
         "{err}"

@@ -270,18 +270,9 @@ pub fn get_string_list_at(
 mod tests {
     use super::*;
 
-    fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-        )
-    }
-
     #[test]
     fn three_states_are_kept_apart() {
-        let o = obj(&[
+        let o = Value::object([
             ("a", Value::string("x")),
             ("b", Value::Null),
             ("c", Value::Unknown),
@@ -291,7 +282,7 @@ mod tests {
         assert_eq!(get_string(&o, "c").unwrap(), Field::Unknown);
         assert_eq!(get_string(&o, "missing").unwrap(), Field::Null);
         // Below an unknown object everything is unknown.
-        let nested = obj(&[("aws", Value::Unknown)]);
+        let nested = Value::object([("aws", Value::Unknown)]);
         assert_eq!(
             get_string_at(&nested, &AttributePath::attr("aws").join_attr("region")).unwrap(),
             Field::Unknown
@@ -300,7 +291,7 @@ mod tests {
 
     #[test]
     fn wrong_types_are_diagnostics_on_the_path() {
-        let o = obj(&[
+        let o = Value::object([
             ("n", Value::string("x")),
             ("f", Value::Number(Number::parse("1.5").unwrap())),
         ]);
@@ -320,7 +311,7 @@ mod tests {
         let mut tags = BTreeMap::new();
         tags.insert("owner".to_string(), Value::string("team"));
         tags.insert("cost".to_string(), Value::int(3));
-        let o = obj(&[
+        let o = Value::object([
             ("tags", Value::Map(tags.clone())),
             (
                 "list",
@@ -342,7 +333,7 @@ mod tests {
             Field::Known(vec!["a".into(), "b".into()])
         );
         tags.remove("cost");
-        let o = obj(&[("tags", Value::Map(tags))]);
+        let o = Value::object([("tags", Value::Map(tags))]);
         assert_eq!(
             get_string_map(&o, "tags").unwrap().known().unwrap()["owner"],
             "team"

@@ -185,6 +185,12 @@ impl Value {
         Value::Number(Number::from(i))
     }
 
+    /// An object from `(attribute, value)` pairs: the one way tests and resources build an object without
+    /// spelling out its map.
+    pub fn object<K: Into<String>>(pairs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Object(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
