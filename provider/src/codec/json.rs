@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::msgpack::{sorted_set_refs, valid_names, value_kind};
+use super::path_steps::{index_step, with_step};
 use super::{canonical_set, infer_wire_type, CodecError, WireType};
 use crate::framework::{AttributePath, Number, Step, Type, Value};
 
@@ -353,21 +354,6 @@ impl Parser<'_> {
             }
         }
     }
-}
-
-fn with_step<T>(
-    path: &mut AttributePath,
-    step: Step,
-    f: impl FnOnce(&mut AttributePath) -> T,
-) -> T {
-    path.steps.push(step);
-    let r = f(path);
-    path.steps.pop();
-    r
-}
-
-fn index_step(i: usize) -> Step {
-    Step::ElementKeyInt(i64::try_from(i).unwrap_or(i64::MAX))
 }
 
 fn from_j(

@@ -16,6 +16,7 @@
 
 pub mod json;
 pub mod msgpack;
+mod path_steps;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;

@@ -11,6 +11,7 @@
 
 use rmpv::Value as Raw;
 
+use super::path_steps::{index_step, with_step};
 use super::{canonical_cmp, exact_f64, infer_wire_type, number_from_f64, CodecError, WireType};
 use crate::framework::{AttributePath, Number, Step, Type, Value};
 
@@ -54,23 +55,6 @@ fn raw_kind(v: &Raw) -> String {
         Raw::Map(_) => "map".into(),
         Raw::Ext(t, _) => format!("extension type {t}"),
     }
-}
-
-/// Runs `f` with `step` appended to `path`, restoring the path afterwards.
-fn with_step<T>(
-    path: &mut AttributePath,
-    step: Step,
-    f: impl FnOnce(&mut AttributePath) -> T,
-) -> T {
-    path.steps.push(step);
-    let r = f(path);
-    path.steps.pop();
-    r
-}
-
-/// Index step for element `i`.
-fn index_step(i: usize) -> Step {
-    Step::ElementKeyInt(i64::try_from(i).unwrap_or(i64::MAX))
 }
 
 fn from_raw(v: &Raw, ty: &WireType, path: &mut AttributePath) -> Result<Value, CodecError> {
