@@ -374,9 +374,18 @@ mod tests {
             )
     }
 
+    fn obj(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// A config: everything null except what is given.
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut v = Value::object([
+        let mut v = obj(&[
             ("name", Value::Null),
             ("size", Value::Null),
             ("engine", Value::Null),
@@ -530,13 +539,12 @@ mod tests {
 
     #[test]
     fn nested_blocks_are_planned_per_element() {
-        let replica = |region: &str, arn: Value| {
-            Value::object([("region", Value::string(region)), ("arn", arn)])
-        };
+        let replica =
+            |region: &str, arn: Value| obj(&[("region", Value::string(region)), ("arn", arn)]);
         let mut prior = prior_state();
         prior.set(
             "backup",
-            Value::object([
+            obj(&[
                 ("days", Value::int(7)),
                 ("last", Value::string("yesterday")),
             ]),
@@ -550,7 +558,7 @@ mod tests {
             ("size", Value::int(10)),
             (
                 "backup",
-                Value::object([("days", Value::int(14)), ("last", Value::Null)]),
+                obj(&[("days", Value::int(14)), ("last", Value::Null)]),
             ),
             (
                 "replica",
@@ -563,7 +571,7 @@ mod tests {
         let mut proposed = prior.clone();
         proposed.set(
             "backup",
-            Value::object([
+            obj(&[
                 ("days", Value::int(14)),
                 ("last", Value::string("yesterday")),
             ]),
@@ -598,8 +606,7 @@ mod tests {
 
     #[test]
     fn set_blocks_match_elements_and_report_the_block() {
-        let rule =
-            |port: i64, id: Value| Value::object([("port", Value::int(port)), ("rule_id", id)]);
+        let rule = |port: i64, id: Value| obj(&[("port", Value::int(port)), ("rule_id", id)]);
         let mut prior = prior_state();
         prior.set("rule", Value::Set(vec![rule(5432, Value::string("r1"))]));
         let cfg = config(&[
@@ -634,19 +641,13 @@ mod tests {
                 Block::new("rule")
                     .attribute(Attribute::required("port", Type::Number, "p").requires_replace()),
             );
-        let before = Value::object([
+        let before = obj(&[
             ("name", Value::string("a")),
-            (
-                "rule",
-                Value::Set(vec![Value::object([("port", Value::int(1))])]),
-            ),
+            ("rule", Value::Set(vec![obj(&[("port", Value::int(1))])])),
         ]);
-        let after = Value::object([
+        let after = obj(&[
             ("name", Value::string("a")),
-            (
-                "rule",
-                Value::Set(vec![Value::object([("port", Value::int(2))])]),
-            ),
+            ("rule", Value::Set(vec![obj(&[("port", Value::int(2))])])),
         ]);
         assert_eq!(
             requires_replace(&block, &before, &after),
@@ -723,7 +724,7 @@ mod tests {
                 small_string(),
             )
                 .prop_map(|(req, opt, oc, ocd)| {
-                    Value::object([
+                    obj(&[
                         ("req", req),
                         ("opt", opt),
                         ("oc", oc),
@@ -743,7 +744,7 @@ mod tests {
                     known_or_null(),
                 )
                     .prop_map(|(req, opt, oc, ocd, c, cu)| {
-                        Value::object([("req", req), ("opt", opt), ("oc", oc), ("ocd", ocd), ("c", c), ("cu", cu)])
+                        obj(&[("req", req), ("opt", opt), ("oc", oc), ("ocd", ocd), ("c", c), ("cu", cu)])
                     }),
             ];
             (config, prior)
