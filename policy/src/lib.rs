@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod engine;
+pub mod gate;
 pub mod generator;
 pub mod model;
 pub mod report;
