@@ -530,11 +530,13 @@ async fn provider_and_cli_decide_the_same_through_the_gate() {
         } = &from_provider
         {
             let want_override = c.expect == Ok(("overridden", "pass"));
-            if want_override != !overrides.is_empty() {
+            let has_override = !overrides.is_empty();
+            if want_override != has_override {
                 failures.push(format!("{}: overrides on record {overrides:?}", c.name));
             }
             let want_exception = matches!(c.exception, Exception::Valid);
-            if want_exception != !exceptions.is_empty() {
+            let has_exception = !exceptions.is_empty();
+            if want_exception != has_exception {
                 failures.push(format!("{}: exceptions on record {exceptions:?}", c.name));
             }
         }
