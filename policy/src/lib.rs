@@ -5,5 +5,6 @@ pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod engine;
+pub mod gate;
 pub mod model;
 pub mod report;

@@ -90,6 +90,8 @@ fn cases() -> Vec<Case> {
         case("override of an unknown rule", &[], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--now", NOW, "--override", "NOPE-1", "--reason", "r", "--by", "b"], &["--override", "unknown rule id \"NOPE-1\""]),
         case("override of a hard-mandatory rule", &[], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--now", NOW, "--override", "G-ENC-001", "--reason", "r", "--by", "b"], &["G-ENC-001 is hard-mandatory", "only soft-mandatory"]),
         case("override with an empty reason", &[], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--now", NOW, "--override", "G-BAK-001", "--reason", " ", "--by", "b"], &["G-BAK-001", "non-empty --reason"]),
+        case("override the plan needs, without an audit log", &[], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--now", NOW, "--on-unknown", "warn", "--override", "G-BAK-001", "--reason", "r", "--by", "b"], &["--override G-BAK-001 on ", "refused", "--audit-log", "DBPOLICY_AUDIT_LOG"]),
+        clap_case("bad --enforcement", &["check", GOOD_PLAN, "--enforcement", "lenient"], &["--enforcement"]),
         case("two overrides one reason", &[], &["check", GOOD_PLAN, "--override", "A", "--override", "B", "--reason", "r", "--by", "b"], &["--override needs one --reason and one --by each"]),
         case("missing data file", &[], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--data", "{d}/d.json"], &["d.json", "cannot read data file"]),
         case("data file not json", &[("d.json", "{oops")], &["check", GOOD_PLAN, "--no-default-bundle", "--policy", POLICIES, "--data", "{d}/d.json"], &["d.json", "not valid JSON"]),
@@ -119,6 +121,7 @@ fn run(c: &Case, dir: &Path) -> (Option<i32>, String, String) {
     let o = Command::new(BIN)
         .args(&args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DBPOLICY_AUDIT_LOG")
         .output()
         .unwrap();
     (

@@ -10,6 +10,7 @@ fn dbpolicy(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("DBPOLICY_AUDIT_LOG")
         .output()
         .expect("run dbpolicy")
 }
@@ -180,6 +181,21 @@ fn unknown_as_warning_and_override_pass_the_check() {
         "--format",
         "json",
     ]);
+    // An override counts only once recorded: without an audit log it is refused, and nothing is reported.
+    let o = dbpolicy(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("dbpolicy: --override G-BAK-001 on ")
+            && err.contains("--audit-log")
+            && err.contains("DBPOLICY_AUDIT_LOG")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    args.extend(["--audit-log", log.to_str().unwrap()]);
     let o = dbpolicy(&args);
     assert_eq!(
         o.status.code(),
@@ -196,6 +212,25 @@ fn unknown_as_warning_and_override_pass_the_check() {
         .unwrap();
     assert_eq!(r["override"]["by"], "jane");
     assert_eq!(r["override"]["reason"], "restore test pending");
+}
+
+#[test]
+fn advisory_enforcement_reports_failures_as_warnings_and_passes() {
+    let o = check("json", &["--enforcement", "advisory"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["outcome"], "pass");
+    assert_eq!(d["summary"]["fail"], 0);
+    assert!(d["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] != "fail"));
 }
 
 #[test]

@@ -66,7 +66,8 @@ pub struct CheckArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Override a soft-mandatory rule (needs --reason and --by). Repeatable, paired in order.
+    /// Override a soft-mandatory rule (needs --reason and --by, and an audit log: --audit-log or
+    /// $DBPOLICY_AUDIT_LOG, since an override counts only once recorded). Repeatable, paired in order.
     #[arg(long = "override", value_name = "RULE_ID", requires_all = ["reason", "by"])]
     pub overrides: Vec<String>,
     /// Why the override is acceptable.
@@ -78,6 +79,10 @@ pub struct CheckArgs {
     /// Unknown-until-apply results: warn or fail (default: fail for hard-mandatory rules, warn otherwise).
     #[arg(long, value_enum)]
     pub on_unknown: Option<OnUnknown>,
+    /// enforce (default); advisory: report failures as warnings and pass (break-glass); off: evaluate and record
+    /// but enforce nothing and apply no override.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "enforce")]
+    pub enforcement: crate::gate::EnforcementMode,
     /// Evaluation time (RFC 3339), for reproducible runs and tests; default: the current time.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,

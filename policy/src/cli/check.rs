@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::adapter::{parse_plan_releasing, ParseOptions};
 use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
-use crate::engine::{EngineOptions, EvalContext, PolicyEngine};
+use crate::engine::{EngineOptions, PolicyEngine};
+use crate::gate::{self, DecisionSink, GateRequest, Provenance, RequestedOverride, Source};
 use crate::model::decision::{Outcome, Override, SkippedResource};
 use crate::model::TierCatalogue;
 use crate::report::{render, Locations, ReportInput};
@@ -53,7 +54,17 @@ fn parse_now(s: &Option<String>) -> Result<DateTime<Utc>, CliError> {
     }
 }
 
-fn overrides(a: &CheckArgs) -> Result<Vec<Override>, CliError> {
+/// Who asks, for the audit record.
+fn provenance(a: &CheckArgs, terraform_version: Option<String>) -> Provenance {
+    Provenance {
+        terraform_workspace: a.workspace.clone(),
+        terraform_version,
+        ..Provenance::new(Source::Cli, env!("CARGO_PKG_VERSION"))
+    }
+}
+
+/// The `--override`/`--reason`/`--by` triples, paired in order.
+fn overrides(a: &CheckArgs) -> Result<Vec<RequestedOverride>, CliError> {
     if a.overrides.len() != a.reason.len() || a.overrides.len() != a.by.len() {
         return Err(CliError::usage(format!(
             "--override needs one --reason and one --by each: got {} --override, {} --reason, {} --by",
@@ -66,10 +77,13 @@ fn overrides(a: &CheckArgs) -> Result<Vec<Override>, CliError> {
         .iter()
         .zip(&a.reason)
         .zip(&a.by)
-        .map(|((rule_id, reason), by)| Override {
-            rule_id: rule_id.clone(),
-            reason: reason.clone(),
-            by: by.clone(),
+        .map(|((rule_id, reason), by)| RequestedOverride {
+            origin: "--override".into(),
+            rule: Override {
+                rule_id: rule_id.clone(),
+                reason: reason.clone(),
+                by: by.clone(),
+            },
         })
         .collect())
 }
@@ -163,57 +177,16 @@ fn read_plan(name: &str) -> Result<(PlanBytes, String, PathBuf), CliError> {
     Ok((bytes, name.to_string(), dir))
 }
 
-/// The audit log to record the decision in, when one is configured (`--audit-log` or `$DBPOLICY_AUDIT_LOG`),
-/// with the hash of the inputs (taken before evaluation, which consumes them).
-fn audit_target(
-    a: &CheckArgs,
-    inputs: &[crate::model::Input],
-) -> Result<Option<(crate::audit::AuditConfig, String)>, CliError> {
+/// The audit log to record the decision in, when one is configured (`--audit-log` or `$DBPOLICY_AUDIT_LOG`).
+fn audit_config(a: &CheckArgs) -> Result<Option<crate::audit::AuditConfig>, CliError> {
     if !audit_configured(a) {
         return Ok(None);
     }
-    let config = crate::audit::AuditConfig::resolve(a.audit_log.as_deref())?;
-    let inputs_json = serde_json::to_value(inputs)
-        .map_err(|e| CliError::usage(format!("cannot hash inputs for the audit log: {e}")))?;
-    let input_sha256 = crate::audit::input_sha256(&inputs_json)?;
-    Ok(Some((config, input_sha256)))
+    Ok(Some(crate::audit::AuditConfig::resolve(
+        a.audit_log.as_deref(),
+    )?))
 }
 
-/// Appends the decision to the audit log when one is configured; a failure to record is an error (fail closed).
-fn record(
-    a: &CheckArgs,
-    target: Option<(crate::audit::AuditConfig, String)>,
-    decision: &crate::model::decision::Decision,
-    terraform_version: Option<String>,
-) -> Result<(), CliError> {
-    let Some((config, input_sha256)) = target else {
-        return Ok(());
-    };
-    let meta = crate::audit::DecisionMeta {
-        source: "cli".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        terraform_workspace: a.workspace.clone(),
-        terraform_version,
-        input_sha256,
-        bundle_name: None,
-    };
-    let decision_json = serde_json::to_value(decision).map_err(|e| {
-        CliError::usage(format!(
-            "cannot serialize the decision for the audit log: {e}"
-        ))
-    })?;
-    crate::audit::record_or_fail_closed(&config, &decision_json, &meta).map_err(|e| {
-        CliError::usage(format!(
-            "{}: decision {} was not recorded, so the check fails closed: {}",
-            config.path.display(),
-            e.decision_id,
-            e.source
-        ))
-    })?;
-    Ok(())
-}
-
-/// Runs `dbpolicy check`.
 /// Writes the decision as the `--format json` report (pretty JSON and a newline) to `output` or stdout,
 /// without holding the whole text in memory.
 fn emit_json(
@@ -244,6 +217,7 @@ fn emit_json(
     }
 }
 
+/// Runs `dbpolicy check`.
 pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let now = parse_now(&a.now)?;
     let overrides = overrides(a)?;
@@ -320,20 +294,21 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         }
         terraform_version = terraform_version.or(plan.terraform_version.take());
     }
-    let ctx = EvalContext {
-        now,
-        overrides,
-        on_unknown: a.on_unknown,
-        source: "cli".into(),
-    };
     phase("locations");
-    let audit = audit_target(a, &inputs)?;
-    let mut decision = engine.evaluate_with_raw_values(inputs, raws, &ctx)?;
+    let audit = audit_config(a)?;
+    let mut request = GateRequest::new(inputs, now, provenance(a, terraform_version));
+    request.raws = raws;
     // Counted whether or not the inputs were kept.
-    decision.summary.resources = resources;
-    phase("evaluate");
-    record(a, audit, &decision, terraform_version)?;
-    phase("audit");
+    request.resources = Some(resources);
+    request.overrides = overrides;
+    request.mode = a.enforcement;
+    request.on_unknown = a.on_unknown;
+    let mut decision = gate::decide(
+        &engine,
+        request,
+        audit.as_ref().map(|c| c as &dyn DecisionSink),
+    )?;
+    phase("evaluate+audit");
     decision.skipped_resources = skipped
         .into_iter()
         .map(|(resource_type, count)| SkippedResource {

@@ -513,17 +513,53 @@ pub(crate) fn finish(
         results.sort_by(|a, b| key(a).cmp(&key(b)));
     }
     let rules = pe.rule_infos();
-    let mut summary = Summary {
+    let timestamp = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let tally = tally(&pe.bundle_hash, &timestamp, &results, ctx.on_unknown);
+    let summary = Summary {
         resources: inputs.count,
         rules: rules.len(),
-        ..Summary::default()
+        ..tally.summary
     };
+    let exceptions = exception_reports(pe, inputs, &results, ctx);
+    Decision {
+        schema: DECISION_SCHEMA.to_string(),
+        decision_id: tally.decision_id,
+        timestamp,
+        source: ctx.source.clone(),
+        bundle_hash: pe.bundle_hash.clone(),
+        rules,
+        results,
+        summary,
+        outcome: tally.outcome,
+        exceptions,
+        skipped_resources: vec![],
+    }
+}
+
+/// The counts, outcome and id a decision gets from its results' final statuses.
+pub(crate) struct Tally {
+    /// Counts per status (`resources` and `rules` are left at zero for the caller).
+    pub(crate) summary: Summary,
+    pub(crate) outcome: Outcome,
+    /// Derived from the bundle, the time and every result, so a decision whose statuses change gets a new id.
+    pub(crate) decision_id: String,
+}
+
+/// Counts statuses, decides the outcome (a failing result, or an unknown one that fails under `on_unknown`) and
+/// derives the decision id. The one place these are computed: evaluation uses it, and so does the gate after an
+/// enforcement mode changed statuses, so a decision never reports an outcome its results do not support.
+pub(crate) fn tally(
+    bundle_hash: &str,
+    timestamp: &str,
+    results: &[RuleResult],
+    on_unknown: Option<OnUnknown>,
+) -> Tally {
+    let mut summary = Summary::default();
     let mut fail = false;
     let mut h = Sha256::new();
-    h.update(pe.bundle_hash.as_bytes());
-    let timestamp = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    h.update(bundle_hash.as_bytes());
     h.update(timestamp.as_bytes());
-    for r in &results {
+    for r in results {
         match r.status {
             Status::Pass => summary.pass += 1,
             Status::Fail => {
@@ -533,7 +569,7 @@ pub(crate) fn finish(
             Status::Warn => summary.warn += 1,
             Status::Unknown => {
                 summary.unknown += 1;
-                fail |= unknown_fails(r.enforcement, ctx.on_unknown);
+                fail |= unknown_fails(r.enforcement, on_unknown);
             }
             Status::Exempted => summary.exempted += 1,
             Status::Overridden => summary.overridden += 1,
@@ -558,20 +594,29 @@ pub(crate) fn finish(
         &digest[16..20],
         &digest[20..32]
     );
-    let exceptions = exception_reports(pe, inputs, &results, ctx);
-    Decision {
-        schema: DECISION_SCHEMA.to_string(),
-        decision_id,
-        timestamp,
-        source: ctx.source.clone(),
-        bundle_hash: pe.bundle_hash.clone(),
-        rules,
-        results,
+    Tally {
         summary,
         outcome: if fail { Outcome::Fail } else { Outcome::Pass },
-        exceptions,
-        skipped_resources: vec![],
+        decision_id,
     }
+}
+
+/// Recomputes a finished decision's status counts, outcome and id from its results, keeping `resources` and
+/// `rules`: for the gate, after an enforcement mode changed statuses.
+pub(crate) fn retally(decision: &mut Decision, on_unknown: Option<OnUnknown>) {
+    let t = tally(
+        &decision.bundle_hash,
+        &decision.timestamp,
+        &decision.results,
+        on_unknown,
+    );
+    decision.summary = Summary {
+        resources: decision.summary.resources,
+        rules: decision.summary.rules,
+        ..t.summary
+    };
+    decision.outcome = t.outcome;
+    decision.decision_id = t.decision_id;
 }
 
 /// For each exception of the file: applied, or why not (expired, unapproved, too long, unused).

@@ -15,6 +15,7 @@ pub mod testing;
 use std::path::PathBuf;
 
 pub use error::EngineError;
+pub(crate) use eval::retally;
 pub use eval::unknown_fails;
 pub use metadata::RuleMeta;
 
@@ -71,7 +72,8 @@ impl Default for EngineOptions {
 pub struct EvalContext {
     /// "now" as seen by rules (`data.dbplatform.now`) and exception expiry.
     pub now: chrono::DateTime<chrono::Utc>,
-    /// Soft-mandatory overrides.
+    /// Soft-mandatory overrides to apply. Front ends leave this to [`crate::gate::decide`], which checks them,
+    /// applies them only when the decision can be recorded, and records it.
     pub overrides: Vec<Override>,
     /// None = fail for hard-mandatory rules, warn otherwise.
     pub on_unknown: Option<OnUnknown>,
@@ -344,6 +346,17 @@ impl PolicyEngine {
         ctx: &EvalContext,
     ) -> Result<Decision, EngineError> {
         self.check_overrides(&ctx.overrides)?;
+        self.evaluate_values(inputs, raws, ctx)
+    }
+
+    /// [`evaluate_with_raw_values`](Self::evaluate_with_raw_values) without checking `ctx.overrides`: for the
+    /// gate, which has already checked them and named each one's origin in its errors.
+    pub(crate) fn evaluate_values(
+        &self,
+        inputs: Vec<Input>,
+        raws: Vec<(regorus::Value, String)>,
+        ctx: &EvalContext,
+    ) -> Result<Decision, EngineError> {
         let prepared = self.prepared(ctx.now)?;
         let evaluated = eval::Evaluated::of(self, inputs.iter());
         let slots: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
@@ -361,35 +374,32 @@ impl PolicyEngine {
         Ok(eval::finish(self, &evaluated, results, ctx))
     }
 
+    /// Overrides given straight to the engine (`EvalContext::overrides`) obey the gate's rules: one set of rules,
+    /// in [`crate::gate::check_overrides`]. Front ends go through [`crate::gate::decide`], which also refuses
+    /// overrides that cannot be recorded and records the decision.
     fn check_overrides(&self, overrides: &[Override]) -> Result<(), EngineError> {
-        for o in overrides {
-            let Some(rule) = self.rule(&o.rule_id) else {
-                return Err(EngineError::UnknownRule {
-                    origin: "--override".into(),
-                    rule_id: o.rule_id.clone(),
-                });
-            };
-            if rule.enforcement != crate::model::decision::Enforcement::SoftMandatory {
-                return Err(EngineError::Data {
-                    path: "--override".into(),
-                    message: format!(
-                        "rule {} is {}; only soft-mandatory rules can be overridden (use an approved exception instead)",
-                        rule.id,
-                        rule.enforcement.as_str()
-                    ),
-                });
-            }
-            if o.reason.trim().is_empty() || o.by.trim().is_empty() {
-                return Err(EngineError::Data {
-                    path: "--override".into(),
-                    message: format!(
-                        "override of {} needs a non-empty --reason and --by",
-                        o.rule_id
-                    ),
-                });
-            }
+        let requested: Vec<crate::gate::RequestedOverride> = overrides
+            .iter()
+            .map(|o| crate::gate::RequestedOverride {
+                origin: "--override".into(),
+                rule: o.clone(),
+            })
+            .collect();
+        match crate::gate::check_overrides(self, &requested) {
+            Ok(()) => Ok(()),
+            Err(crate::gate::GateError::Override {
+                origin,
+                problem: crate::gate::OverrideProblem::UnknownRule { rule_id },
+            }) => Err(EngineError::UnknownRule { origin, rule_id }),
+            Err(crate::gate::GateError::Override { origin, problem }) => Err(EngineError::Data {
+                path: origin,
+                message: problem.to_string(),
+            }),
+            Err(other) => Err(EngineError::Data {
+                path: "--override".into(),
+                message: other.to_string(),
+            }),
         }
-        Ok(())
     }
 }
 

@@ -1,25 +1,28 @@
 //! What database resources need from the configured provider: the backend, the tier catalogue, default tags,
 //! the plan-time policy check and the audit log.
 //!
-//! Resources depend on this small trait rather than on the provider's configuration type, so they can be tested
-//! with [`StaticEnv`] and the provider decides how its configuration turns into a backend.
+//! Resources depend on this small trait rather than on the provider's configuration type, so their unit tests can
+//! use a fixed environment (`StaticEnv`, test builds only) and the provider decides how its configuration turns
+//! into a backend. The plan-time policy check goes through [`policy::gate`], like `dbpolicy check`: this file only
+//! gathers the gate's inputs from the provider configuration and turns its errors into diagnostics.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use policy::adapter::planned_state::{from_provider, ProviderPlan};
-use policy::audit::{
-    input_sha256, record_or_fail_closed, AuditConfig, AuditLog, DecisionMeta, RecordBody,
+use policy::audit::{AuditConfig, AuditLog, RecordBody};
+use policy::engine::PolicyEngine;
+use policy::gate::{
+    self, DecisionSink, EnforcementMode, GateError, GateRequest, OverrideProblem, Provenance,
+    RequestedOverride, Source,
 };
-use policy::engine::{EvalContext, PolicyEngine};
-use policy::model::decision::{Decision, Enforcement, Status};
+use policy::model::decision::Decision;
 use policy::model::tiers::TierCatalogue;
 
 use crate::backend::DatabaseBackend;
 use crate::framework::Diagnostic;
-use crate::resources::provider::{ConfiguredOverride, ProviderConfig};
+use crate::resources::provider::ProviderConfig;
 
 /// The provider-side services the database resources call.
 #[async_trait]
@@ -39,19 +42,23 @@ pub trait DatabaseEnv: Send + Sync {
     ) -> Result<(), Diagnostic>;
 }
 
-/// A fixed environment: a given backend, catalogue, optional engine and optional audit log file.
-/// Used by tests, and by the provider until its configuration supplies these itself.
-pub struct StaticEnv {
+/// A fixed environment for unit tests of the resources: a given backend, catalogue and default tags, and
+/// optionally a policy engine (without one, policy checks are off and `evaluate_policy` returns `Ok(None)`) and an
+/// audit log file. With an engine it evaluates through the same gate as the provider, in enforce mode and without
+/// overrides, recording in `audit_log` when set.
+#[cfg(test)]
+pub(crate) struct StaticEnv {
     pub backend: Arc<dyn DatabaseBackend>,
     pub tiers: Arc<TierCatalogue>,
     pub default_tags: BTreeMap<String, String>,
     pub engine: Option<Arc<PolicyEngine>>,
-    pub audit_log: Option<PathBuf>,
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
+#[cfg(test)]
 impl StaticEnv {
     /// A local-backend environment with the embedded catalogue and no policy engine or audit log.
-    pub fn local(data_dir: impl Into<PathBuf>) -> Self {
+    pub fn local(data_dir: impl Into<std::path::PathBuf>) -> Self {
         Self {
             backend: Arc::new(crate::backend::local::LocalBackend::new(data_dir)),
             tiers: Arc::new(TierCatalogue::embedded()),
@@ -62,6 +69,7 @@ impl StaticEnv {
     }
 }
 
+#[cfg(test)]
 #[async_trait]
 impl DatabaseEnv for StaticEnv {
     async fn backend(&self) -> Result<Arc<dyn DatabaseBackend>, Diagnostic> {
@@ -80,19 +88,13 @@ impl DatabaseEnv for StaticEnv {
         let Some(engine) = &self.engine else {
             return Ok(None);
         };
-        let input = from_provider(plan);
-        let ctx = EvalContext {
-            now: chrono::Utc::now(),
-            overrides: vec![],
-            on_unknown: None,
-            source: "provider".into(),
-        };
-        engine.evaluate(&[input], &ctx).map(Some).map_err(|e| {
-            Diagnostic::error(
-                "Policy evaluation failed",
-                format!("The guardrail check could not run: {e}"),
-            )
-        })
+        let request = GateRequest::new(
+            vec![from_provider(plan)],
+            chrono::Utc::now(),
+            Provenance::new(Source::Provider, env!("CARGO_PKG_VERSION")),
+        );
+        let audit = self.audit_log.clone().map(AuditConfig::at);
+        run_gate(Arc::clone(engine), request, audit).await.map(Some)
     }
 
     async fn record_restore_test(
@@ -155,64 +157,106 @@ pub fn provider_audit_config(cfg: &ProviderConfig) -> Result<Option<AuditConfig>
         })
 }
 
-/// Checks the configured overrides against the loaded bundle: each must name a soft-mandatory rule.
-fn check_configured_overrides(
-    engine: &PolicyEngine,
-    overrides: &[ConfiguredOverride],
-) -> Result<(), Diagnostic> {
-    for o in overrides {
-        let Some(rule) = engine.rule(&o.rule.rule_id) else {
-            return Err(Diagnostic::error(
-                "Unknown rule in policy override",
-                format!(
-                    "{}: rule {:?} is not in the loaded policy bundle; use an id that `dbpolicy rules` lists \
-                     (e.g. \"DBP-DEL-002\") or remove the override.",
-                    o.origin, o.rule.rule_id
-                ),
-            ));
-        };
-        if rule.enforcement != Enforcement::SoftMandatory {
-            return Err(Diagnostic::error(
-                "Policy override not allowed",
-                format!(
-                    "{}: rule {} is {}; only soft-mandatory rules can be overridden. Remove the override and \
-                     fix the finding, or ask the platform team for a time-limited exception.",
-                    o.origin,
-                    rule.id,
-                    rule.enforcement.as_str()
-                ),
-            ));
-        }
-    }
-    Ok(())
+/// Runs the gate off the async runtime (evaluation is CPU work, and recording blocks on a file lock, fsync and
+/// perhaps a PostgreSQL client) and turns its error into the plan's error diagnostic.
+async fn run_gate(
+    engine: Arc<PolicyEngine>,
+    request: GateRequest,
+    audit: Option<AuditConfig>,
+) -> Result<Decision, Diagnostic> {
+    let started = std::time::Instant::now();
+    let decided = tokio::task::spawn_blocking(move || {
+        gate::decide(
+            &engine,
+            request,
+            audit.as_ref().map(|a| a as &dyn DecisionSink),
+        )
+    })
+    .await
+    .map_err(|e| {
+        Diagnostic::error(
+            "Policy evaluation failed",
+            format!("The guardrail check stopped unexpectedly: {e}"),
+        )
+    })?;
+    let decision = decided.map_err(|e| gate_diagnostic(&e))?;
+    tracing::debug!(
+        elapsed_us = started.elapsed().as_micros() as u64,
+        results = decision.results.len(),
+        outcome = ?decision.outcome,
+        "guardrails evaluated"
+    );
+    Ok(decision)
 }
 
-/// The error for overrides that would apply to this plan while no audit log can record them.
-fn override_refused(decision: &Decision, overrides: &[ConfiguredOverride]) -> Option<Diagnostic> {
-    let mut lines = Vec::new();
-    for r in &decision.results {
-        if r.status != Status::Fail || r.enforcement != Enforcement::SoftMandatory {
-            continue;
-        }
-        if let Some(o) = overrides.iter().find(|o| *o.rule.rule_id == *r.rule_id) {
-            lines.push(format!(
-                "[{}] {}: {} (override from {} by {:?}, reason {:?})",
-                r.rule_id, r.title, r.message, o.origin, o.rule.by, o.rule.reason
-            ));
-        }
-    }
-    if lines.is_empty() {
-        return None;
-    }
-    Some(Diagnostic::error(
-        "Policy override refused: no audit log",
-        format!(
-            "{}\n\nAn override takes effect only when the decision that uses it is recorded, and no audit log is \
-             configured, so the rule still fails. Set policy {{ audit_log = \"/path/to/decisions.jsonl\" }} in the \
-             provider block (or the DBPOLICY_AUDIT_LOG environment variable) and plan again, or fix the finding.",
-            lines.join("\n")
+/// The provider's wording of a gate error: a summary per kind of problem and a detail naming the provider setting
+/// to fix (`policy.override[0]`, `policy.audit_log`).
+fn gate_diagnostic(e: &GateError) -> Diagnostic {
+    match e {
+        GateError::Override {
+            origin,
+            problem: OverrideProblem::UnknownRule { rule_id },
+        } => Diagnostic::error(
+            "Unknown rule in policy override",
+            format!(
+                "{origin}: rule {rule_id:?} is not in the loaded policy bundle; use an id that `dbpolicy rules` \
+                 lists (e.g. \"DBP-DEL-002\") or remove the override."
+            ),
         ),
-    ))
+        GateError::Override { .. } => Diagnostic::error("Policy override not allowed", format!("{e}.")),
+        GateError::OverrideNotRecorded { refused } => {
+            let lines: Vec<String> = refused
+                .iter()
+                .map(|r| {
+                    format!(
+                        "[{}] {}: {} (override from {} by {:?}, reason {:?})",
+                        r.rule_id, r.title, r.message, r.origin, r.by, r.reason
+                    )
+                })
+                .collect();
+            Diagnostic::error(
+                "Policy override refused: no audit log",
+                format!(
+                    "{}\n\nAn override takes effect only when the decision that uses it is recorded, and no audit \
+                     log is configured, so the rule still fails. Set policy {{ audit_log = \"/path/to/decisions.jsonl\" \
+                     }} in the provider block (or the DBPOLICY_AUDIT_LOG environment variable) and plan again, or fix \
+                     the finding.",
+                    lines.join("\n")
+                ),
+            )
+        }
+        GateError::Evaluation(e) => Diagnostic::error(
+            "Policy evaluation failed",
+            format!("The guardrail check could not run: {e}"),
+        ),
+        GateError::InputHash { location, source } => not_recorded(None, location, source),
+        GateError::NotRecorded {
+            location,
+            decision_id,
+            source,
+        } => not_recorded(Some(decision_id), location, source),
+    }
+}
+
+/// The fail-closed error of a plan whose decision could not be put on record.
+fn not_recorded(
+    decision_id: Option<&str>,
+    location: &str,
+    why: &policy::audit::AuditError,
+) -> Diagnostic {
+    let what = match decision_id {
+        Some(id) => format!("Decision {id}"),
+        None => "The decision".to_string(),
+    };
+    Diagnostic::error(
+        "Policy decision not recorded: plan fails closed",
+        format!(
+            "{what} could not be written to the audit log {location}: {why}\n\nA plan whose decision is not on \
+             record fails (overrides and exceptions count only once recorded). Fix: make {location} writable (its \
+             directory must exist; check permissions and disk space; `dbpolicy audit verify {location}` reports a \
+             damaged log), or point policy.audit_log / DBPOLICY_AUDIT_LOG at a writable file."
+        ),
+    )
 }
 
 /// A readable name for the planned database in decisions and audit records: Terraform does not send the
@@ -242,64 +286,48 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
             .unwrap_or_default()
     }
 
-    /// Evaluates with the cached engine, applies overrides only when the decision can be recorded, and appends
-    /// the decision to the audit log when one is configured; a decision that cannot be recorded is an error
-    /// (fail closed).
+    /// Sends the planned change through the policy gate with the cached engine, the configured overrides, the
+    /// enforcement mode (`enforcement_override = "advisory"`) and the audit log; the gate applies overrides only
+    /// when the decision can be recorded and fails closed when it cannot be.
     async fn evaluate_policy(
         &self,
         mut plan: ProviderPlan,
     ) -> Result<Option<Decision>, Diagnostic> {
         let cfg = self.config().await?;
         let engine = self.policy_engine(&cfg).await?;
-        let configured = &cfg.policy.overrides;
-        check_configured_overrides(&engine, configured)?;
         let audit = provider_audit_config(&cfg)?;
 
-        plan.terraform_version = Some(cfg.terraform_version.clone()).filter(|v| !v.is_empty());
+        let terraform_version = Some(cfg.terraform_version.clone()).filter(|v| !v.is_empty());
+        plan.terraform_version = terraform_version.clone();
         if plan.address.is_none() {
             plan.address = resource_label(&plan);
         }
-        let inputs = vec![from_provider(plan)];
-        let ctx = EvalContext {
-            now: chrono::Utc::now(),
-            // Overrides count only in a decision that goes on record.
-            overrides: if audit.is_some() {
-                configured.iter().map(|o| o.rule.clone()).collect()
-            } else {
-                vec![]
+        let mut request = GateRequest::new(
+            vec![from_provider(plan)],
+            chrono::Utc::now(),
+            Provenance {
+                terraform_workspace: std::env::var("TF_WORKSPACE")
+                    .ok()
+                    .filter(|w| !w.trim().is_empty()),
+                terraform_version,
+                ..Provenance::new(Source::Provider, env!("CARGO_PKG_VERSION"))
             },
-            on_unknown: None,
-            source: "provider".into(),
-        };
-        let started = std::time::Instant::now();
-        let mut decision = engine.evaluate(&inputs, &ctx).map_err(|e| {
-            Diagnostic::error(
-                "Policy evaluation failed",
-                format!("The guardrail check could not run: {e}"),
-            )
-        })?;
-        tracing::debug!(
-            elapsed_us = started.elapsed().as_micros() as u64,
-            results = decision.results.len(),
-            outcome = ?decision.outcome,
-            "guardrails evaluated"
         );
-        if cfg.policy.is_advisory() {
-            // Break-glass: every failure is reported, none blocks.
-            for r in &mut decision.results {
-                if r.status == Status::Fail {
-                    r.enforcement = Enforcement::Advisory;
-                }
-            }
-        } else if audit.is_none() {
-            if let Some(d) = override_refused(&decision, configured) {
-                return Err(d);
-            }
-        }
-        if let Some(audit) = audit {
-            record_decision(audit, &decision, &inputs, &cfg).await?;
-        }
-        Ok(Some(decision))
+        request.overrides = cfg
+            .policy
+            .overrides
+            .iter()
+            .map(|o| RequestedOverride {
+                origin: o.origin.clone(),
+                rule: o.rule.clone(),
+            })
+            .collect();
+        request.mode = if cfg.policy.is_advisory() {
+            EnforcementMode::Advisory
+        } else {
+            EnforcementMode::Enforce
+        };
+        run_gate(engine, request, audit).await.map(Some)
     }
 
     async fn record_restore_test(
@@ -337,51 +365,6 @@ fn restore_record_failed(path: &std::path::Path, why: &str) -> Diagnostic {
             path.display()
         ),
     )
-}
-
-/// Appends one decision record (source `provider`) to the configured log; any failure is the fail-closed error
-/// diagnostic naming the log and the fix.
-async fn record_decision(
-    audit: AuditConfig,
-    decision: &Decision,
-    inputs: &[policy::model::Input],
-    cfg: &ProviderConfig,
-) -> Result<(), Diagnostic> {
-    let path = audit.path.clone();
-    let fail = |why: String| {
-        Diagnostic::error(
-            "Policy decision not recorded: plan fails closed",
-            format!(
-                "Decision {} could not be written to the audit log {}: {why}\n\nA plan whose decision is not on \
-                 record fails (overrides and exceptions count only once recorded). Fix: make {} writable (its \
-                 directory must exist; check permissions and disk space; `dbpolicy audit verify {}` reports a \
-                 damaged log), or point policy.audit_log / DBPOLICY_AUDIT_LOG at a writable file.",
-                decision.decision_id,
-                path.display(),
-                path.display(),
-                path.display()
-            ),
-        )
-    };
-    let decision_json = serde_json::to_value(decision).map_err(|e| fail(e.to_string()))?;
-    let inputs_json = serde_json::to_value(inputs).map_err(|e| fail(e.to_string()))?;
-    let meta = DecisionMeta {
-        source: "provider".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        terraform_workspace: std::env::var("TF_WORKSPACE")
-            .ok()
-            .filter(|w| !w.trim().is_empty()),
-        terraform_version: Some(cfg.terraform_version.clone()).filter(|v| !v.is_empty()),
-        input_sha256: input_sha256(&inputs_json).map_err(|e| fail(e.to_string()))?,
-        bundle_name: None,
-    };
-    match tokio::task::spawn_blocking(move || record_or_fail_closed(&audit, &decision_json, &meta))
-        .await
-    {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(fail(e.source.to_string())),
-        Err(e) => Err(fail(format!("the audit writer stopped unexpectedly: {e}"))),
-    }
 }
 
 /// Wraps a resource so each apply appends an `apply` record (succeeded or failed, with the id of the decision
@@ -511,9 +494,11 @@ impl crate::framework::Resource for AuditedApply {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use crate::framework::{PlanRequest, PlanResponse, Resource, Severity, Value};
-    use crate::resources::provider::ProviderState;
+    use crate::resources::provider::{ConfiguredOverride, ProviderState};
     use policy::model::decision::Override;
 
     /// A provider state for the local backend with `audit_log` and `overrides` set.
@@ -698,6 +683,35 @@ mod tests {
         assert_eq!(o["rule_id"], "DBP-DEL-002");
         assert_eq!(o["by"], "alice@example.com");
         assert_eq!(o["reason"], "migration OPS-1");
+    }
+
+    #[tokio::test]
+    async fn advisory_mode_warns_and_records_the_recomputed_outcome() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("decisions.jsonl");
+        let st = state(dir.path(), Some(log.clone()), &[]);
+        let mut cfg = (*st.config().await.unwrap()).clone();
+        cfg.policy.enforcement_override = Some("advisory".into());
+        st.set_config(cfg).await;
+        let resp = plan(&st, config("tier-2", true)).await;
+        assert!(errors(&resp).is_empty(), "{:?}", errors(&resp));
+        let w = resp
+            .diagnostics
+            .iter()
+            .find(|d| d.summary.starts_with("[DBP-DEL-002]"))
+            .unwrap_or_else(|| panic!("{:?}", resp.diagnostics));
+        assert_eq!(w.severity, Severity::Warning);
+        let records = lines(&log);
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0]["outcome"], "pass", "{}", records[0]);
+        assert_eq!(
+            records[0]["result"]["resources"][0]["rules"]["DBP-DEL-002"],
+            "warn"
+        );
+        let private: BTreeMap<String, String> =
+            serde_json::from_slice(&resp.planned_private).unwrap();
+        assert_eq!(private["outcome"], "pass");
+        assert_eq!(private["fail"], "0");
     }
 
     #[tokio::test]
