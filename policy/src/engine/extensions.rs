@@ -21,6 +21,19 @@ pub const EXTENSIONS: &[(&str, u8)] = &[
     ("crypto.hmac.equal", 2),
     ("graph.reachable", 2),
     ("json.match_schema", 2),
+    ("net.cidr_intersects", 2),
+    // Deprecated in OPA 1.0 but common in v0 policies.
+    ("net.cidr_overlap", 2),
+    ("re_match", 2),
+    ("any", 1),
+    ("all", 1),
+    ("set_diff", 2),
+    ("cast_array", 1),
+    ("cast_set", 1),
+    ("cast_string", 1),
+    ("cast_boolean", 1),
+    ("cast_null", 1),
+    ("cast_object", 1),
 ];
 
 /// Built-ins regorus provides that dbpolicy turns off on purpose, with the reason shown when a module calls one.
@@ -88,6 +101,37 @@ pub fn register(engine: &mut regorus::Engine) -> Result<(), crate::engine::Engin
     add(engine, "crypto.hmac.equal", 2, Box::new(hmac_equal))?;
     add(engine, "graph.reachable", 2, Box::new(graph_reachable))?;
     add(engine, "json.match_schema", 2, Box::new(json_match_schema))?;
+    add(engine, "net.cidr_intersects", 2, Box::new(cidr_intersects))?;
+    add(engine, "net.cidr_overlap", 2, Box::new(cidr_overlap))?;
+    add(engine, "re_match", 2, Box::new(re_match))?;
+    add(
+        engine,
+        "any",
+        1,
+        Box::new(|a: Vec<Value>| any_all(&a, "any", true)),
+    )?;
+    add(
+        engine,
+        "all",
+        1,
+        Box::new(|a: Vec<Value>| any_all(&a, "all", false)),
+    )?;
+    add(engine, "set_diff", 2, Box::new(set_diff))?;
+    add(engine, "cast_array", 1, Box::new(cast_array))?;
+    add(engine, "cast_set", 1, Box::new(cast_set))?;
+    for (name, want) in [
+        ("cast_string", "string"),
+        ("cast_boolean", "boolean"),
+        ("cast_null", "null"),
+        ("cast_object", "object"),
+    ] {
+        add(
+            engine,
+            name,
+            1,
+            Box::new(move |a: Vec<Value>| cast_same(&a, name, want)),
+        )?;
+    }
     Ok(())
 }
 
@@ -284,6 +328,101 @@ fn json_match_schema(args: Vec<Value>) -> Result<Value> {
     Ok(Value::from(serde_json::json!([ok, errors])))
 }
 
+fn net_arg(args: &[Value], i: usize, name: &str) -> Result<ipnet::IpNet> {
+    let s = string_arg(args, i, name)?;
+    if s.contains('/') {
+        s.parse::<ipnet::IpNet>()
+            .map_err(|e| anyhow!("{name}: {s} is not a CIDR: {e}"))
+    } else {
+        s.parse::<std::net::IpAddr>()
+            .map(ipnet::IpNet::from)
+            .map_err(|e| anyhow!("{name}: {s} is not an IP address: {e}"))
+    }
+}
+
+/// OPA's `net.cidr_intersects(cidr1, cidr2)`: whether the two ranges share an address.
+fn cidr_intersects(args: Vec<Value>) -> Result<Value> {
+    let a = net_arg(&args, 0, "net.cidr_intersects")?;
+    let b = net_arg(&args, 1, "net.cidr_intersects")?;
+    Ok(Value::from(
+        a.contains(&b.network()) || b.contains(&a.network()),
+    ))
+}
+
+/// OPA's deprecated `net.cidr_overlap(cidr, ip)`: `net.cidr_contains` under its old name.
+fn cidr_overlap(args: Vec<Value>) -> Result<Value> {
+    let a = net_arg(&args, 0, "net.cidr_overlap")?;
+    let b = net_arg(&args, 1, "net.cidr_overlap")?;
+    Ok(Value::from(a.contains(&b)))
+}
+
+/// OPA's deprecated `re_match(pattern, value)`: `regex.match`.
+fn re_match(args: Vec<Value>) -> Result<Value> {
+    let pattern = string_arg(&args, 0, "re_match")?;
+    let value = string_arg(&args, 1, "re_match")?;
+    let re = regex::Regex::new(pattern).map_err(|e| anyhow!("re_match: {e}"))?;
+    Ok(Value::from(re.is_match(value)))
+}
+
+fn items(v: Option<&Value>, name: &str) -> Result<Vec<Value>> {
+    match v {
+        Some(Value::Array(a)) => Ok(a.iter().cloned().collect()),
+        Some(Value::Set(s)) => Ok(s.iter().cloned().collect()),
+        Some(other) => bail!(
+            "{name}: operand 1 must be one of {{array, set}}, got {}",
+            type_name(other)
+        ),
+        None => bail!("{name}: missing operand 1"),
+    }
+}
+
+/// OPA's deprecated `any(collection)` / `all(collection)` over booleans.
+fn any_all(args: &[Value], name: &str, any: bool) -> Result<Value> {
+    let v = items(args.first(), name)?;
+    let t = Value::from(true);
+    Ok(Value::from(if any {
+        v.contains(&t)
+    } else {
+        v.iter().all(|x| *x == t)
+    }))
+}
+
+fn to_set(v: Vec<Value>) -> Result<Value> {
+    let mut out = Value::new_set();
+    let set = out.as_set_mut()?;
+    for x in v {
+        set.insert(x);
+    }
+    Ok(out)
+}
+
+/// OPA's deprecated `set_diff(a, b)`: `a - b`.
+fn set_diff(args: Vec<Value>) -> Result<Value> {
+    let (Some(Value::Set(a)), Some(Value::Set(b))) = (args.first(), args.get(1)) else {
+        bail!("set_diff: both operands must be sets");
+    };
+    to_set(a.iter().filter(|x| !b.contains(x)).cloned().collect())
+}
+
+/// OPA's deprecated `cast_array`: an array or a set as an array.
+fn cast_array(args: Vec<Value>) -> Result<Value> {
+    Ok(Value::from(items(args.first(), "cast_array")?))
+}
+
+/// OPA's deprecated `cast_set`: an array or a set as a set.
+fn cast_set(args: Vec<Value>) -> Result<Value> {
+    to_set(items(args.first(), "cast_set")?)
+}
+
+/// OPA's deprecated `cast_string`, `cast_boolean`, `cast_null`, `cast_object`: the value when it has that type.
+fn cast_same(args: &[Value], name: &str, want: &str) -> Result<Value> {
+    match args.first() {
+        Some(v) if type_name(v) == want => Ok(v.clone()),
+        Some(v) => bail!("{name}: operand 1 must be {want}, got {}", type_name(v)),
+        None => bail!("{name}: missing operand 1"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +458,30 @@ mod tests {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_eq!(eval(r#"crypto.hmac.equal("ab", "ab")"#), true);
+    }
+
+    #[test]
+    fn deprecated_v0_builtins_and_cidr_intersects() {
+        assert_eq!(eval(r#"re_match("^a+$", "aaa")"#), true);
+        assert_eq!(eval(r#"any([false, true])"#), true);
+        assert_eq!(eval(r#"all({true, false})"#), false);
+        assert_eq!(
+            eval(r#"set_diff({1, 2, 3}, {2})"#),
+            serde_json::json!([1, 3])
+        );
+        assert_eq!(
+            eval(r#"cast_array({"b", "a"})"#),
+            serde_json::json!(["a", "b"])
+        );
+        assert_eq!(
+            eval(r#"net.cidr_intersects("10.0.0.0/8", "10.1.0.0/16")"#),
+            true
+        );
+        assert_eq!(
+            eval(r#"net.cidr_intersects("10.0.0.0/16", "10.1.0.0/16")"#),
+            false
+        );
+        assert_eq!(eval(r#"net.cidr_overlap("10.0.0.0/8", "10.2.3.4")"#), true);
     }
 
     #[test]

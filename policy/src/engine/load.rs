@@ -230,7 +230,12 @@ pub(crate) fn add_modules(
     }
     let mut out = Vec::with_capacity(modules.len());
     for (m, own) in modules.iter().zip(&names) {
-        let text = source::rewrite_walk(m.path, m.content)?;
+        let text = if m.always_v1 {
+            m.content.to_string()
+        } else {
+            source::rewrite_chained_bodies(m.content)
+        };
+        let text = source::rewrite_walk(m.path, &text)?;
         if let Some((name, line)) = source::unknown_calls(&text, own, &all, &extensions::is_builtin)
             .into_iter()
             .next()

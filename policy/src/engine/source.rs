@@ -352,6 +352,69 @@ pub fn rewrite_walk(path: &str, src: &str) -> Result<String, EngineError> {
     Ok(out)
 }
 
+/// Repeats the head before every further body of a v0 rule with several bodies (`p[x] { ... } { ... }` becomes
+/// `p[x] { ... } p[x] { ... }`), which OPA accepts and regorus refuses for set rules. Lines are kept.
+pub fn rewrite_chained_bodies(src: &str) -> String {
+    let toks = tokenize(src);
+    let mut depth: i32 = 0;
+    let mut head_start: Option<usize> = None;
+    let mut head: Option<String> = None;
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    // Whether the `{` opened at the top level is a body (not a value: `= {...}`), and the last one closed.
+    let mut open_is_body = false;
+    let mut closed_body = false;
+    for (i, t) in toks.iter().enumerate() {
+        if depth == 0 && t.first_on_line {
+            match &t.tok {
+                Tok::Ident(n) if n != "package" && n != "import" && n != "else" => {
+                    head_start = Some(t.start);
+                    head = None;
+                }
+                _ => {}
+            }
+        }
+        match t.tok {
+            Tok::Punct('{') if depth == 0 => {
+                let is_value = i > 0 && is_punct(&toks[i - 1], '=');
+                let chained = !is_value && i > 0 && is_punct(&toks[i - 1], '}') && closed_body;
+                match (&head, chained) {
+                    (Some(h), true) => inserts.push((t.start, format!("{h} "))),
+                    (None, false) if !is_value => {
+                        if let Some(hs) = head_start {
+                            let text = src[hs..t.start].trim_end();
+                            if !text.contains('\n') && !text.is_empty() {
+                                head = Some(text.to_string());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                open_is_body = !is_value;
+                depth += 1;
+            }
+            Tok::Punct('}') if depth == 1 => {
+                closed_body = open_is_body;
+                depth -= 1;
+            }
+            Tok::Punct('{') | Tok::Punct('[') | Tok::Punct('(') => depth += 1,
+            Tok::Punct('}') | Tok::Punct(']') | Tok::Punct(')') => depth -= 1,
+            _ => {}
+        }
+    }
+    if inserts.is_empty() {
+        return src.to_string();
+    }
+    let mut out = String::with_capacity(src.len() + 64);
+    let mut pos = 0;
+    for (at, text) in inserts {
+        out.push_str(&src[pos..at]);
+        out.push_str(&text);
+        pos = at;
+    }
+    out.push_str(&src[pos..]);
+    out
+}
+
 /// What a module contributes to function-name resolution.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ModuleNames {
@@ -439,7 +502,8 @@ fn dotted(toks: &[Token], mut i: usize) -> (String, usize) {
 
 const KEYWORDS: &[&str] = &[
     "not", "if", "in", "some", "every", "with", "as", "contains", "else", "default", "import",
-    "package", "true", "false", "null",
+    "package", "true", "false", "null", // `set()` is the empty set literal.
+    "set",
 ];
 
 /// Calls in `src` of functions that are neither built-ins (`builtins`), nor user functions of any loaded module
@@ -552,6 +616,18 @@ mod tests {
         assert_eq!(rewrite_walk("a.rego", untouched).unwrap(), untouched);
         let e = rewrite_walk("a.rego", "package a\n\np := count(walk(input))\n").unwrap_err();
         assert!(e.to_string().starts_with("a.rego:3: `walk(x)`"), "{e}");
+    }
+
+    #[test]
+    fn repeats_heads_of_chained_bodies() {
+        let src =
+            "package a\np[x] {\n  x := 1\n} {\n  x := 2\n}\nq { true } else = false { true }\n\
+                   r(x) = y {\n  y := x\n} else = {} {\n  true\n}\n";
+        let out = rewrite_chained_bodies(src);
+        assert!(out.contains("} p[x] {\n  x := 2"), "{out}");
+        assert!(out.contains("} else = false {"), "{out}");
+        assert!(out.contains("} else = {} {\n"), "{out}");
+        assert_eq!(out.lines().count(), src.lines().count());
     }
 
     #[test]

@@ -173,6 +173,9 @@ pub fn run_tests_with(
         engine.set_enable_coverage(true);
     }
     let mut report = TestReport::default();
+    // Panics inside regorus are reported per test (below), not printed as a crash.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     for (path, content) in files {
         let (Some(package), tests) = scan_tests(content) else {
             continue;
@@ -182,13 +185,25 @@ pub fn run_tests_with(
             if filter.is_some_and(|re| !re.is_match(&name)) {
                 continue;
             }
-            let outcome = match engine.eval_rule(name.clone()) {
-                Ok(regorus::Value::Bool(true)) => TestOutcome::Pass,
-                Ok(_) => TestOutcome::Fail,
-                Err(e) => TestOutcome::Error(match crate::engine::error::describe(&e) {
+            // A regorus bug that panics on one test must not hide every other result: it is that test's error.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.eval_rule(name.clone())
+            }));
+            let outcome = match result {
+                Ok(Ok(regorus::Value::Bool(true))) => TestOutcome::Pass,
+                Ok(Ok(_)) => TestOutcome::Fail,
+                Ok(Err(e)) => TestOutcome::Error(match crate::engine::error::describe(&e) {
                     (Some(loc), why) => format!("{loc}: {why}"),
                     (None, why) => why,
                 }),
+                Err(panic) => TestOutcome::Error(format!(
+                    "the Rego engine (regorus) failed internally: {}",
+                    panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("panic")
+                )),
             };
             let output = engine.take_prints().unwrap_or_default();
             report.cases.push(TestCase {
@@ -201,6 +216,7 @@ pub fn run_tests_with(
             });
         }
     }
+    std::panic::set_hook(previous_hook);
     if coverage {
         let r = engine
             .get_coverage_report()
