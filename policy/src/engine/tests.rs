@@ -497,3 +497,14 @@ violation contains {"msg": concat(",", sort([k | some k, _ in input])), "path": 
         "action,address,after,backend,before,context,engine,engine_major,index,kind,module,name,paths,related,schema,sensitive,settings,settings_before,tags,tier,type,unknown"
     );
 }
+
+#[test]
+fn the_default_bundle_still_compiles_to_the_vm_with_extensions_registered() {
+    // Extensions (crypto.*, graph.reachable...) are registered on every engine; the bundle's aggregator must still
+    // compile to regorus' VM, else every check silently falls back to the slower interpreter.
+    let pe = PolicyEngine::load(&EngineOptions::default()).unwrap();
+    let prepared = pe
+        .prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
+        .unwrap();
+    assert!(crate::engine::eval::compile_program(&prepared).is_some());
+}
