@@ -319,7 +319,7 @@ fn json_match_schema(args: Vec<Value>) -> Result<Value> {
         let desc = e.to_string();
         errors.push(serde_json::json!({
             "error": format!("{field}: {desc}"),
-            "type": format!("{:?}", e.kind()).split([' ', '{', '(']).next().unwrap_or("").to_lowercase(),
+            "type": opa_error_type(&format!("{:?}", e.kind())),
             "field": field,
             "desc": desc,
         }));
@@ -423,6 +423,35 @@ fn cast_same(args: &[Value], name: &str, want: &str) -> Result<Value> {
     }
 }
 
+/// gojsonschema's error type names (what OPA reports) for the validator's error kinds.
+fn opa_error_type(kind_debug: &str) -> String {
+    let kind = kind_debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or("")
+        .to_string();
+    match kind.as_str() {
+        "Type" => "invalid_type",
+        "Required" => "required",
+        "Enum" => "enum",
+        "Constant" => "const",
+        "AdditionalProperties" => "additional_property_not_allowed",
+        "MinLength" => "string_gte",
+        "MaxLength" => "string_lte",
+        "Minimum" => "number_gte",
+        "Maximum" => "number_lte",
+        "ExclusiveMinimum" => "number_gt",
+        "ExclusiveMaximum" => "number_lt",
+        "Pattern" => "pattern",
+        "MinItems" => "array_min_items",
+        "MaxItems" => "array_max_items",
+        "UniqueItems" => "unique",
+        "Format" => "format",
+        _ => return kind.to_lowercase(),
+    }
+    .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -509,5 +538,6 @@ mod tests {
         let v = eval(&format!(r#"json.match_schema({{"name": 1}}, {schema})"#));
         assert_eq!(v[0], false);
         assert_eq!(v[1][0]["field"], "name");
+        assert_eq!(v[1][0]["type"], "invalid_type");
     }
 }
