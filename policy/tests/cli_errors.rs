@@ -74,7 +74,7 @@ fn cases() -> Vec<Case> {
         case("bad severity", &[("pol/a.rego", "# METADATA\n# custom:\n#   id: X-001\n#   severity: huge\n#   enforcement: advisory\npackage dbplatform.rules.x\n\nviolation contains \"m\" if { false }\n")], &["check", GOOD_PLAN, "--policy", "{d}/pol"], &["pol/a.rego:1", "bad custom.severity \"huge\""]),
         case("bad applies_to", &[("pol/a.rego", "# METADATA\n# custom:\n#   id: X-001\n#   severity: low\n#   enforcement: advisory\n#   applies_to: [instanse]\npackage dbplatform.rules.x\n\nviolation contains \"m\" if { false }\n")], &["check", GOOD_PLAN, "--policy", "{d}/pol"], &["pol/a.rego:1", "applies_to value \"instanse\""]),
         case("metadata not yaml", &[("pol/a.rego", "# METADATA\n# custom: [unclosed\npackage dbplatform.rules.x\n\nviolation contains \"m\" if { false }\n")], &["check", GOOD_PLAN, "--policy", "{d}/pol"], &["pol/a.rego", "METADATA is not valid YAML"]),
-        case("policy dir with no rule", &[("pol/lib.rego", "package helpers\n\nx := 1\n")], &["check", GOOD_PLAN, "--policy", "{d}/pol"], &["pol", "defines no rule we can query"]),
+        case("conftest rules without --namespace", &[("pol/p.rego", "package main\n\ndeny[\"x\"] { true }\n")], &["check", GOOD_PLAN, "--policy", "{d}/pol"], &["pol", "defines no rule we can query"]),
         case("empty policy dir", &[("pol/README", "nothing")], &["check", GOOD_PLAN, "--policy", "{d}/pol"], &["pol", "no .rego policy files found"]),
         case("missing policy dir", &[], &["check", GOOD_PLAN, "--policy", "{d}/nope"], &["nope", "cannot read policy directory"]),
         case("policy is a plain file", &[("pol.txt", "x")], &["check", GOOD_PLAN, "--policy", "{d}/pol.txt"], &["pol.txt", "is not a directory"]),

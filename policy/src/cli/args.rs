@@ -29,6 +29,8 @@ pub enum Command {
     /// The tamper-evident decision log: verify, report, query, keygen, repair, pg-init.
     #[command(subcommand)]
     Audit(crate::audit::cli::AuditCommand),
+    /// List the Rego built-ins policies can call, in the shape of `opa capabilities` (JSON).
+    Capabilities(CapabilitiesArgs),
     /// Print a JSON Schema: input, decision, exceptions or audit-record.
     Schema {
         #[arg(value_enum)]
@@ -45,9 +47,13 @@ pub struct BundleArgs {
     /// Do not load the embedded default bundle.
     #[arg(long)]
     pub no_default_bundle: bool,
-    /// Tier catalogue (`*.toml`, replaces the embedded one) or JSON/YAML data merged into `data`. Repeatable.
-    #[arg(long = "data", value_name = "FILE")]
+    /// Tier catalogue (`*.toml`, replaces the embedded one), or JSON/YAML data merged into `data` as OPA loads
+    /// it (a file at `data`, a directory's files under their folder path). Repeatable.
+    #[arg(long = "data", value_name = "FILE|DIR")]
     pub data: Vec<PathBuf>,
+    /// Rego version of the --policy modules; default: detected per module (the embedded bundle is v1).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub rego_version: crate::engine::RegoVersion,
 }
 
 /// `dbpolicy check`.
@@ -112,12 +118,24 @@ pub struct TestArgs {
     /// Print line coverage of the rule files.
     #[arg(long)]
     pub coverage: bool,
-    /// Tier catalogue (*.toml or *.json) exposed as data.dbplatform.tiers; default: the embedded one.
-    #[arg(long, value_name = "FILE")]
-    pub data: Option<PathBuf>,
-    /// List passing tests too.
+    /// `*.toml`: tier catalogue exposed as data.dbplatform.tiers (default: the embedded one); JSON/YAML file or
+    /// directory: data loaded as OPA does (JSON/YAML files under DIR are always loaded). Repeatable.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub data: Vec<PathBuf>,
+    /// Rego version of the modules; default: detected per module.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub rego_version: crate::engine::RegoVersion,
+    /// Name every test with its result (PASS/FAIL/ERROR), like `opa test -v`.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `dbpolicy capabilities`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CapabilitiesArgs {
+    /// Print only the built-in names, one a line.
+    #[arg(long)]
+    pub names: bool,
 }
 
 /// `dbpolicy rules`.

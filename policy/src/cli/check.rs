@@ -36,6 +36,7 @@ pub(crate) fn engine_options(b: &BundleArgs) -> Result<EngineOptions, CliError> 
         tiers: tiers.unwrap_or_else(TierCatalogue::embedded),
         exceptions_file: None,
         data_files,
+        rego_version: b.rego_version,
         namespaces: vec![],
         all_namespaces: false,
     })

@@ -4,6 +4,7 @@
 //! on stderr naming the file and the problem.
 
 pub mod args;
+mod capabilities;
 mod check;
 pub mod exit;
 mod info;
@@ -15,7 +16,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    BundleArgs, CheckArgs, Cli, Command, ExplainArgs, RulesArgs, RulesFormat, SchemaKind, TestArgs,
+    BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command, ExplainArgs, RulesArgs, RulesFormat, SchemaKind,
+    TestArgs,
 };
 pub use exit::{CliError, EXIT_FAIL, EXIT_USAGE};
 pub(crate) use output::emit;
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Rules(a) => info::rules(&a),
         Command::Explain(a) => info::explain(&a),
         Command::Test(a) => test::run(&a),
+        Command::Capabilities(a) => capabilities::run(&a),
         Command::Audit(cmd) => Ok(u8::try_from(crate::audit::cli::run(cmd)).unwrap_or(EXIT_USAGE)),
         Command::Schema { which } => info::schema(which),
     }

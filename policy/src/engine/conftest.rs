@@ -1,5 +1,10 @@
-//! conftest compatibility: `deny` / `violation` / `warn` rules of chosen namespaces, evaluated once on the raw
-//! plan JSON as conftest does, so existing conftest policies run unchanged next to the dbplatform bundle.
+//! conftest compatibility: `deny` / `violation` / `warn` rules (and every `deny_*`, `violation_*`, `warn_*` rule)
+//! of chosen namespaces, evaluated once on the raw plan JSON as conftest does, so existing conftest policies run
+//! unchanged next to the dbplatform bundle.
+//!
+//! As in conftest: a rule's results are strings or objects with a string `msg` (other keys are kept as the
+//! result's `metadata`); a namespace's `exception` rule (a set of lists of rule names, each name the rule's
+//! name without its `deny_`/`violation_` prefix) turns the failures of the rules it names into exceptions.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -9,24 +14,54 @@ use serde::Deserialize;
 use crate::engine::input_fields::Selection;
 use crate::engine::load::{is_rule_package, ScannedModule};
 use crate::engine::EngineError;
-use crate::model::decision::{Enforcement, RuleInfo, RuleResult, Severity, SharedStr, Status};
+use crate::model::decision::{
+    AppliedException, Enforcement, RuleInfo, RuleResult, Severity, SharedStr, Status,
+};
 
-/// Rule names conftest queries in a namespace.
-const CONFTEST_RULES: &[&str] = &["deny", "violation", "warn"];
+/// Whether conftest queries a rule of this name: `deny`, `violation`, `warn`, or one of them followed by
+/// `_name` parts (conftest's `^(deny|violation|warn)(_[a-zA-Z0-9]+)*$`).
+pub(crate) fn is_conftest_rule(name: &str) -> bool {
+    ["deny", "violation", "warn"]
+        .iter()
+        .any(|p| match name.strip_prefix(p) {
+            Some("") => true,
+            Some(rest) => rest.strip_prefix('_').is_some_and(|r| {
+                r.split('_')
+                    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+            }),
+            None => false,
+        })
+}
+
+fn is_warning(rule: &str) -> bool {
+    rule.starts_with("warn")
+}
+
+/// The name an `exception` rule uses for `rule` (conftest strips `deny_` and `violation_`, nothing else).
+fn exception_name(rule: &str) -> &str {
+    rule.strip_prefix("deny_")
+        .or_else(|| rule.strip_prefix("violation_"))
+        .unwrap_or(rule)
+}
+
+/// The keys of an object message other than `msg`.
+type Metadata = Box<serde_json::Map<String, serde_json::Value>>;
 
 /// A selected namespace and the conftest rules it defines.
 #[derive(Debug, Clone)]
 pub(crate) struct Namespace {
     pub name: String,
-    /// Subset of `deny`, `violation`, `warn`, sorted.
+    /// Its conftest rules (`deny`, `warn_x`...), sorted.
     pub rules: Vec<String>,
+    /// Whether it defines an `exception` rule.
+    pub has_exceptions: bool,
     /// `--policy` directories its modules came from.
     pub dirs: Vec<PathBuf>,
 }
 
 impl Namespace {
     fn info(&self, rule: &str) -> RuleInfo {
-        let warn = rule == "warn";
+        let warn = is_warning(rule);
         RuleInfo {
             id: format!("{}.{}", self.name, rule),
             title: format!("conftest {} rules of {}", rule, self.name),
@@ -65,7 +100,7 @@ pub(crate) fn select(
             .scan
             .rule_names
             .iter()
-            .filter(|r| CONFTEST_RULES.contains(&r.as_str()))
+            .filter(|r| is_conftest_rule(r))
             .cloned()
             .collect();
         if rules.is_empty() {
@@ -76,8 +111,10 @@ pub(crate) fn select(
             .or_insert_with(|| Namespace {
                 name: m.scan.package.clone(),
                 rules: vec![],
+                has_exceptions: false,
                 dirs: vec![],
             });
+        ns.has_exceptions |= m.scan.rule_names.iter().any(|r| r == "exception");
         for r in rules {
             if !ns.rules.contains(&r) {
                 ns.rules.push(r);
@@ -209,36 +246,62 @@ pub(crate) fn evaluate_value(
     eng.set_input(input);
     let mut out = Vec::new();
     for ns in namespaces {
+        let excepted = if ns.has_exceptions {
+            exception_names(&mut eng, ns, origin)?
+        } else {
+            Default::default()
+        };
         for rule in &ns.rules {
             let info = ns.info(rule);
-            let v = eng
-                .eval_rule(format!("data.{}.{}", ns.name, rule))
-                .map_err(|e| EngineError::Eval {
+            let query = format!("data.{}.{}", ns.name, rule);
+            let v = eng.eval_rule(query.clone()).map_err(|e| {
+                let (loc, why) = crate::engine::error::describe(&e);
+                EngineError::Eval {
                     address: origin.into(),
-                    message: format!(
-                        "{}: {}",
-                        info.id,
-                        e.to_string().lines().next().unwrap_or("")
-                    ),
-                })?;
+                    message: match loc {
+                        Some(l) => format!("{}: {l}: {why}", info.id),
+                        None => format!("{}: {why}", info.id),
+                    },
+                }
+            })?;
             let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
             let items: Vec<serde_json::Value> = match json {
                 serde_json::Value::Array(a) => a,
                 serde_json::Value::Null => vec![],
-                other => vec![other],
+                // A rule that is not a set (`deny = true`): conftest reads no message from it.
+                _ => vec![],
             };
-            let mut msgs: Vec<String> = items
-                .into_iter()
-                .map(|i| match i {
-                    serde_json::Value::String(s) => s,
-                    serde_json::Value::Object(o) => match o.get("msg") {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        _ => serde_json::Value::Object(o).to_string(),
+            let mut msgs: Vec<(String, Option<Metadata>)> = Vec::new();
+            for item in items {
+                match item {
+                    serde_json::Value::String(s) => msgs.push((s, None)),
+                    serde_json::Value::Object(mut o) => match o.remove("msg") {
+                        Some(serde_json::Value::String(m)) => {
+                            msgs.push((m, (!o.is_empty()).then(|| Box::new(o))))
+                        }
+                        _ => {
+                            return Err(EngineError::Eval {
+                                address: origin.into(),
+                                message: format!(
+                                    "{}: a result object has no string `msg` (conftest requires one): {}",
+                                    info.id,
+                                    serde_json::Value::Object(o)
+                                ),
+                            })
+                        }
                     },
-                    other => other.to_string(),
-                })
-                .collect();
-            msgs.sort();
+                    // conftest ignores results that are neither strings nor objects.
+                    _ => {}
+                }
+            }
+            // One result per distinct message, in order (metadata compared as JSON text).
+            msgs.sort_by_cached_key(|(m, meta)| {
+                (
+                    m.clone(),
+                    meta.as_ref()
+                        .map(|o| serde_json::Value::Object((**o).clone()).to_string()),
+                )
+            });
             msgs.dedup();
             let (rule_id, title, address): (SharedStr, SharedStr, SharedStr) = (
                 info.id.as_str().into(),
@@ -258,16 +321,75 @@ pub(crate) fn evaluate_value(
                 references: Default::default(),
                 exception: None,
                 override_: None,
+                metadata: None,
             };
             if msgs.is_empty() {
                 out.push(mk(Status::Pass, String::new()));
             }
-            let status = if rule == "warn" {
+            let name = exception_name(rule);
+            let exception = excepted.contains(name).then(|| {
+                Box::new(AppliedException {
+                    id: format!("data.{}.exception", ns.name),
+                    // Reports print these fields; an exception rule has no owner, ticket or expiry of its own.
+                    owner: "policy".into(),
+                    reason: format!("data.{}.exception[_][_] == {:?}", ns.name, name),
+                    ticket: "conftest exception rule".into(),
+                    approved_by: "the policy".into(),
+                    expires: "no expiry".into(),
+                })
+            });
+            let status = if exception.is_some() {
+                Status::Exempted
+            } else if is_warning(rule) {
                 Status::Warn
             } else {
                 Status::Fail
             };
-            out.extend(msgs.into_iter().map(|m| mk(status, m)));
+            out.extend(msgs.into_iter().map(|(m, meta)| {
+                let mut r = mk(status, m);
+                r.exception = exception.clone();
+                r.metadata = meta;
+                r
+            }));
+        }
+    }
+    Ok(out)
+}
+
+/// The rule names a namespace's `exception` rule lists for this input (`exception contains ["name", ...]`).
+fn exception_names(
+    eng: &mut regorus::Engine,
+    ns: &Namespace,
+    origin: &str,
+) -> Result<std::collections::BTreeSet<String>, EngineError> {
+    let v = eng
+        .eval_rule(format!("data.{}.exception", ns.name))
+        .map_err(|e| {
+            let (loc, why) = crate::engine::error::describe(&e);
+            EngineError::Eval {
+                address: origin.into(),
+                message: format!(
+                    "data.{}.exception: {}{why}",
+                    ns.name,
+                    loc.map(|l| format!("{l}: ")).unwrap_or_default()
+                ),
+            }
+        })?;
+    let mut out = std::collections::BTreeSet::new();
+    let json = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+    if let serde_json::Value::Array(entries) = json {
+        for e in entries {
+            match e {
+                serde_json::Value::Array(names) => out.extend(
+                    names
+                        .into_iter()
+                        .filter_map(|n| n.as_str().map(str::to_string)),
+                ),
+                serde_json::Value::String(n) => {
+                    out.insert(n);
+                }
+                _ => {}
+            }
         }
     }
     Ok(out)

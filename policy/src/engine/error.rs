@@ -30,42 +30,83 @@ pub enum EngineError {
 }
 
 impl EngineError {
-    /// Wraps a regorus error, keeping only its first line (which carries `file:line:col`).
+    /// Wraps a regorus error as `file:line: reason` (see [`describe`]).
     pub(crate) fn rego(fallback_location: &str, err: impl std::fmt::Display) -> Self {
-        let text = err.to_string();
-        let first = text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("")
-            .trim()
-            .to_string();
-        // regorus writes "path:line:col: error: message".
-        if let Some((loc, msg)) = split_location(&first) {
-            return EngineError::Rego {
-                location: loc,
-                message: msg,
-            };
-        }
+        let (location, message) = describe(&err);
         EngineError::Rego {
-            location: fallback_location.to_string(),
-            message: first,
+            location: location.unwrap_or_else(|| fallback_location.to_string()),
+            message,
         }
     }
 }
 
-/// Splits "file:line:col: error: msg" into ("file:line", "msg").
-fn split_location(line: &str) -> Option<(String, String)> {
-    let idx = line.find(": error:")?;
-    let loc = &line[..idx];
-    let msg = line[idx + ": error:".len()..].trim();
-    let mut parts = loc.rsplitn(3, ':');
-    let col = parts.next()?;
-    let ln = parts.next()?;
-    let file = parts.next()?;
-    if col.parse::<u32>().is_ok() && ln.parse::<u32>().is_ok() {
-        Some((format!("{file}:{ln}"), msg.to_string()))
+/// The location (`file:line`) and the reason of a regorus error, in one line.
+///
+/// regorus writes errors as a source excerpt: `--> file:line:col`, gutter lines (`3 | text`, `  |   ^`) and
+/// `error: reason`; errors raised inside built-ins nest one such block in another, and anyhow contexts add
+/// lines of their own. The first location is kept (where the failing expression is) and every reason, so
+/// nothing that explains the error is lost.
+pub(crate) fn describe(err: &impl std::fmt::Display) -> (Option<String>, String) {
+    // `{:#}` shows an anyhow error's whole chain.
+    let text = format!("{err:#}");
+    let mut location = None;
+    let mut reasons: Vec<String> = Vec::new();
+    let push = |r: &str, reasons: &mut Vec<String>| {
+        let r = r.trim().trim_end_matches(':').trim();
+        if !r.is_empty() && !reasons.iter().any(|x| x == r) {
+            reasons.push(r.to_string());
+        }
+    };
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || is_gutter(t) {
+            continue;
+        }
+        if let Some(loc) = t.strip_prefix("--> ") {
+            if location.is_none() {
+                location = Some(without_column(loc.trim()));
+            }
+            continue;
+        }
+        // "file:line:col: error: reason" (one-line form).
+        if let Some(idx) = t.find(": error:") {
+            let loc = &t[..idx];
+            if location.is_none() {
+                location = Some(without_column(loc));
+            }
+            push(&t[idx + ": error:".len()..], &mut reasons);
+            continue;
+        }
+        let reason = t.strip_prefix("error:").unwrap_or(t);
+        // A nested excerpt may start right after the reason that introduces it ("...: \n--> file").
+        push(reason, &mut reasons);
+    }
+    let message = if reasons.is_empty() {
+        "error without a message (regorus gave none)".to_string()
     } else {
-        Some((loc.to_string(), msg.to_string()))
+        reasons.join(": ")
+    };
+    (location, message)
+}
+
+/// A source excerpt line: `3 | text`, `  |`, `  |    ^`.
+fn is_gutter(t: &str) -> bool {
+    match t.split_once('|') {
+        Some((num, _)) => num.trim().chars().all(|c| c.is_ascii_digit()),
+        None => false,
+    }
+}
+
+/// "file:line:col" -> "file:line"; anything else unchanged.
+fn without_column(loc: &str) -> String {
+    let mut parts = loc.rsplitn(3, ':');
+    let (Some(col), Some(ln), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
+        return loc.to_string();
+    };
+    if col.parse::<u32>().is_ok() && ln.parse::<u32>().is_ok() {
+        format!("{file}:{ln}")
+    } else {
+        loc.to_string()
     }
 }
 
@@ -82,5 +123,20 @@ mod tests {
         assert_eq!(e.to_string(), "p/x.rego:3: unexpected token");
         let e = EngineError::rego("x.rego", "something odd");
         assert_eq!(e.to_string(), "x.rego: something odd");
+        // regorus' excerpt form: the reason is on the last line.
+        let e = EngineError::rego(
+            "x.rego",
+            "\n--> p/x.rego:3:11\n  |\n3 | deny[msg] {\n  |           ^\nerror: `if` keyword is required before rule body",
+        );
+        assert_eq!(
+            e.to_string(),
+            "p/x.rego:3: `if` keyword is required before rule body"
+        );
+        // A built-in's error nested in the calling expression's.
+        let e = EngineError::rego(
+            "x.rego",
+            "\n--> p/x.rego:5:3\n  |\n5 | x := f(1)\n  |   ^\nerror: call failed: \n--> p/x.rego:9:4\n  |\n9 | 1/0\n  |    ^\nerror: divide by zero",
+        );
+        assert_eq!(e.to_string(), "p/x.rego:5: call failed: divide by zero");
     }
 }

@@ -317,6 +317,7 @@ fn base_result(rule: &SharedRule, address: &SharedStr, status: Status) -> RuleRe
         references: References::default(),
         exception: None,
         override_: None,
+        metadata: None,
     }
 }
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::engine::metadata::{self, ModuleScan, RuleMeta};
-use crate::engine::EngineError;
+use crate::engine::source::{self, RegoVersion};
+use crate::engine::{extensions, EngineError};
 
 /// The package of the generated module that collects every rule's violations in one query.
 pub const AGGREGATOR_PACKAGE: &str = "dbplatform_engine_internal";
@@ -199,6 +200,232 @@ pub fn aggregator_module(rules: &[RuleMeta]) -> String {
         s.push_str("}\n\n");
     }
     s
+}
+
+/// One module to compile: where it came from, its text, and whether it must be Rego v1 (the embedded bundle).
+pub(crate) struct ModuleSource<'a> {
+    pub path: &'a str,
+    pub content: &'a str,
+    pub always_v1: bool,
+}
+
+/// Adds modules to `engine` the way OPA 1.x with v0 compatibility loads them: each module as its own Rego
+/// version (`version`, or detected per module), `[path, value] := walk(x)` rewritten to OPA's form, and a call
+/// of a function that exists nowhere refused with its name, file and line. Returns each module's text as
+/// compiled (same lines as the file).
+pub(crate) fn add_modules(
+    engine: &mut regorus::Engine,
+    modules: &[ModuleSource<'_>],
+    version: RegoVersion,
+) -> Result<Vec<String>, EngineError> {
+    let names: Vec<source::ModuleNames> = modules
+        .iter()
+        .map(|m| source::module_names(m.content))
+        .collect();
+    let mut all = std::collections::BTreeSet::new();
+    for n in &names {
+        for r in &n.rules {
+            all.insert(format!("{}.{r}", n.package));
+        }
+    }
+    let mut out = Vec::with_capacity(modules.len());
+    for (m, own) in modules.iter().zip(&names) {
+        let text = if m.always_v1 {
+            m.content.to_string()
+        } else {
+            source::rewrite_chained_bodies(m.content)
+        };
+        let text = source::rewrite_walk(m.path, &text)?;
+        if let Some((name, line)) = source::unknown_calls(&text, own, &all, &extensions::is_builtin)
+            .into_iter()
+            .next()
+        {
+            let why = match extensions::REFUSED.iter().find(|(n, _)| *n == name) {
+                Some((_, why)) => format!("built-in {name} is not available: {why}"),
+                None => format!(
+                    "unknown function {name}: neither a built-in (`dbpolicy capabilities` lists them) nor a \
+                     function of a loaded module"
+                ),
+            };
+            return Err(EngineError::Rego {
+                location: format!("{}:{line}", m.path),
+                message: why,
+            });
+        }
+        let v1 = match (m.always_v1, version) {
+            (true, _) | (false, RegoVersion::V1) => true,
+            (false, RegoVersion::V0) => false,
+            (false, RegoVersion::Auto) => source::detect_v1(&text),
+        };
+        engine.set_rego_v0(!v1);
+        let first = engine.add_policy(m.path.to_string(), text.clone());
+        if let Err(e) = first {
+            // Detection guessed wrong (or the module is broken): try the other version before giving up, and
+            // report the first version's error when both fail.
+            // Only v0 -> v1: a module detected as v1 uses `if`/`contains` without imports, which the v0 parser
+            // cannot read (and warns about on stderr).
+            let retried = if version == RegoVersion::Auto && !m.always_v1 && !v1 {
+                engine.set_rego_v0(v1);
+                engine.add_policy(m.path.to_string(), text.clone()).is_ok()
+            } else {
+                false
+            };
+            if !retried {
+                engine.set_rego_v0(false);
+                let mut err = EngineError::rego(m.path, e);
+                if let EngineError::Rego { message, .. } = &mut err {
+                    message.push_str(if v1 {
+                        " (parsed as Rego v1)"
+                    } else {
+                        " (parsed as Rego v0)"
+                    });
+                }
+                return Err(err);
+            }
+        }
+        engine.set_rego_v0(false);
+        out.push(text);
+    }
+    Ok(out)
+}
+
+/// Loads `--data` documents as OPA does: a file's content (JSON, or YAML for `.yaml`/`.yml`) at the root of
+/// `data`; a directory's JSON and YAML files, recursively, each at the path of its folder relative to the
+/// directory (`d/aws/regions.json` at `data.aws`). Documents are deep-merged; a conflicting value is an error.
+pub fn load_data(paths: &[PathBuf], into: &mut serde_json::Value) -> Result<(), EngineError> {
+    for p in paths {
+        let shown = p.display().to_string();
+        let meta = std::fs::metadata(p).map_err(|e| EngineError::Io {
+            path: shown.clone(),
+            message: format!("cannot read data file: {e}"),
+        })?;
+        if meta.is_dir() {
+            for (file, rel) in data_files_under(p)? {
+                let doc = read_data_doc(&file)?;
+                let mut wrapped = doc;
+                for seg in rel.iter().rev() {
+                    let mut o = serde_json::Map::new();
+                    o.insert(seg.clone(), wrapped);
+                    wrapped = serde_json::Value::Object(o);
+                }
+                if !wrapped.is_object() {
+                    return Err(EngineError::Data {
+                        path: file.display().to_string(),
+                        message: "a data file at the top of a --data directory must hold an object"
+                            .into(),
+                    });
+                }
+                merge_data(into, wrapped, &file.display().to_string())?;
+            }
+        } else {
+            let doc = read_data_doc(p)?;
+            if !doc.is_object() {
+                return Err(EngineError::Data {
+                    path: shown,
+                    message: "a data file must hold an object at the top level (it becomes `data`)"
+                        .into(),
+                });
+            }
+            merge_data(into, doc, &shown)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file is a data document (`.json`, `.yaml`, `.yml`).
+pub fn is_data_file(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e == "json" || e == "yaml" || e == "yml")
+}
+
+/// JSON/YAML files below `dir` (hidden entries skipped), sorted, with their folder path relative to `dir`.
+fn data_files_under(dir: &Path) -> Result<Vec<(PathBuf, Vec<String>)>, EngineError> {
+    let mut out = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), Vec::<String>::new())];
+    while let Some((d, rel)) = stack.pop() {
+        let rd = std::fs::read_dir(&d).map_err(|e| EngineError::Io {
+            path: d.display().to_string(),
+            message: format!("cannot list: {e}"),
+        })?;
+        for entry in rd.filter_map(Result::ok) {
+            let p = entry.path();
+            let Some(name) = p.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                let mut r = rel.clone();
+                r.push(name);
+                stack.push((p, r));
+            } else if is_data_file(&p) {
+                out.push((p, rel.clone()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads one JSON or YAML document.
+pub fn read_data_doc(path: &Path) -> Result<serde_json::Value, EngineError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| EngineError::Io {
+        path: shown.clone(),
+        message: format!("cannot read data file: {e}"),
+    })?;
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    if yaml {
+        serde_yaml::from_str(&text).map_err(|e| EngineError::Data {
+            path: shown,
+            message: format!("not valid YAML: {e}"),
+        })
+    } else {
+        serde_json::from_str(&text).map_err(|e| EngineError::Data {
+            path: shown,
+            message: format!("not valid JSON: {e}"),
+        })
+    }
+}
+
+/// Deep-merges `add` into `base`; a conflicting leaf is an error naming the key.
+pub fn merge_data(
+    base: &mut serde_json::Value,
+    add: serde_json::Value,
+    origin: &str,
+) -> Result<(), EngineError> {
+    fn go(
+        base: &mut serde_json::Value,
+        add: serde_json::Value,
+        path: &str,
+        origin: &str,
+    ) -> Result<(), EngineError> {
+        match (base, add) {
+            (serde_json::Value::Object(b), serde_json::Value::Object(a)) => {
+                for (k, v) in a {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    match b.get_mut(&k) {
+                        Some(existing) => go(existing, v, &p, origin)?,
+                        None => {
+                            b.insert(k, v);
+                        }
+                    }
+                }
+                Ok(())
+            }
+            (b, a) if *b == a => Ok(()),
+            _ => Err(EngineError::Data {
+                path: origin.into(),
+                message: format!("data.{path} conflicts with data already loaded"),
+            }),
+        }
+    }
+    go(base, add, "", origin)
 }
 
 #[cfg(test)]

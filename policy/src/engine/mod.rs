@@ -7,9 +7,11 @@
 mod conftest;
 mod error;
 mod eval;
+pub mod extensions;
 mod input_fields;
 pub mod load;
 pub mod metadata;
+pub mod source;
 pub mod testing;
 
 use std::path::PathBuf;
@@ -18,6 +20,7 @@ pub use error::EngineError;
 pub(crate) use eval::retally;
 pub use eval::unknown_fails;
 pub use metadata::RuleMeta;
+pub use source::RegoVersion;
 
 use crate::engine::load::{PolicyFile, ScannedModule};
 use crate::model::decision::{Decision, Override, RuleInfo};
@@ -45,8 +48,10 @@ pub struct EngineOptions {
     pub tiers: TierCatalogue,
     /// YAML or JSON exceptions file.
     pub exceptions_file: Option<PathBuf>,
-    /// Extra JSON/YAML data documents merged into `data`.
+    /// Extra JSON/YAML data documents (files at `data`, directories by folder path) merged into `data`.
     pub data_files: Vec<PathBuf>,
+    /// Rego version of the `--policy` modules (the embedded bundle is always v1).
+    pub rego_version: RegoVersion,
     /// conftest compatibility: namespaces whose `deny`/`violation`/`warn` rules run on the raw plan JSON.
     pub namespaces: Vec<String>,
     /// conftest compatibility: every package of the `--policy` dirs with `deny`/`violation`/`warn` rules.
@@ -61,6 +66,7 @@ impl Default for EngineOptions {
             tiers: TierCatalogue::embedded(),
             exceptions_file: None,
             data_files: vec![],
+            rego_version: RegoVersion::Auto,
             namespaces: vec![],
             all_namespaces: false,
         }
@@ -153,7 +159,8 @@ impl PolicyEngine {
             &opts.extra_dirs,
         )?;
 
-        // Every --policy directory must contribute something we can query.
+        // A --policy directory with neither dbplatform rules nor a selected namespace is a library (helper
+        // packages), unless it holds conftest-style rules nobody asked for: then say how to run them.
         for dir in &opts.extra_dirs {
             let has_rule = rules.iter().any(|r| {
                 modules
@@ -161,7 +168,15 @@ impl PolicyEngine {
                     .any(|m| m.file.path == r.file && m.file.dir.as_deref() == Some(dir))
             });
             let has_conftest = conftest_namespaces.iter().any(|n| n.dirs.contains(dir));
-            if !has_rule && !has_conftest {
+            let unselected = modules.iter().any(|m| {
+                m.file.dir.as_deref() == Some(dir)
+                    && !load::is_rule_package(&m.scan.package)
+                    && m.scan
+                        .rule_names
+                        .iter()
+                        .any(|r| conftest::is_conftest_rule(r))
+            });
+            if !has_rule && !has_conftest && unselected && conftest_namespaces.is_empty() {
                 return Err(EngineError::NoRules(format!(
                     "{}: defines no rule we can query (no dbplatform.rules.* module with `violation`); \
                      for conftest-style deny/warn rules pass --namespace NS or --all-namespaces",
@@ -176,25 +191,28 @@ impl PolicyEngine {
         }
 
         let mut engine = regorus::Engine::new();
-        for m in &modules {
-            engine
-                .add_policy(m.file.path.clone(), m.file.content.clone())
-                .map_err(|e| EngineError::rego(&m.file.path, e))?;
-        }
+        extensions::register(&mut engine)?;
+        let sources: Vec<load::ModuleSource> = modules
+            .iter()
+            .map(|m| load::ModuleSource {
+                path: &m.file.path,
+                content: &m.file.content,
+                always_v1: m.file.dir.is_none(),
+            })
+            .collect();
+        let compiled = load::add_modules(&mut engine, &sources, opts.rego_version)?;
         let aggregator = load::aggregator_module(&rules);
         let input_selection = input_fields::input_selection(
-            modules
+            compiled
                 .iter()
-                .map(|m| m.file.content.as_str())
+                .map(String::as_str)
                 .chain([aggregator.as_str()]),
         );
         engine
             .add_policy("<generated aggregator>".into(), aggregator)
             .map_err(|e| EngineError::rego("<generated aggregator>", e))?;
         let mut data = serde_json::json!({"dbplatform": {"tiers": opts.tiers.to_json()}});
-        for f in &opts.data_files {
-            merge_data(&mut data, read_data_file(f)?, &f.display().to_string())?;
-        }
+        load::load_data(&opts.data_files, &mut data)?;
         engine
             .add_data(regorus::Value::from(data))
             .map_err(|e| EngineError::Data {
@@ -401,73 +419,6 @@ impl PolicyEngine {
             }),
         }
     }
-}
-
-/// Reads a `--data` document (JSON, or YAML for `.yaml`/`.yml`); it must be an object.
-fn read_data_file(path: &std::path::Path) -> Result<serde_json::Value, EngineError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| EngineError::Io {
-        path: shown.clone(),
-        message: format!("cannot read data file: {e}"),
-    })?;
-    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    let v: serde_json::Value = if yaml {
-        serde_yaml::from_str(&text).map_err(|e| EngineError::Data {
-            path: shown.clone(),
-            message: format!("not valid YAML: {e}"),
-        })?
-    } else {
-        serde_json::from_str(&text).map_err(|e| EngineError::Data {
-            path: shown.clone(),
-            message: format!("not valid JSON: {e}"),
-        })?
-    };
-    if !v.is_object() {
-        return Err(EngineError::Data {
-            path: shown,
-            message: "a data file must hold an object at the top level".into(),
-        });
-    }
-    Ok(v)
-}
-
-/// Deep-merges `add` into `base`; a conflicting leaf is an error naming the key.
-fn merge_data(
-    base: &mut serde_json::Value,
-    add: serde_json::Value,
-    origin: &str,
-) -> Result<(), EngineError> {
-    fn go(
-        base: &mut serde_json::Value,
-        add: serde_json::Value,
-        path: &str,
-        origin: &str,
-    ) -> Result<(), EngineError> {
-        match (base, add) {
-            (serde_json::Value::Object(b), serde_json::Value::Object(a)) => {
-                for (k, v) in a {
-                    let p = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    match b.get_mut(&k) {
-                        Some(existing) => go(existing, v, &p, origin)?,
-                        None => {
-                            b.insert(k, v);
-                        }
-                    }
-                }
-                Ok(())
-            }
-            (b, a) if *b == a => Ok(()),
-            _ => Err(EngineError::Data {
-                path: origin.into(),
-                message: format!("data.{path} conflicts with data already loaded"),
-            }),
-        }
-    }
-    go(base, add, "", origin)
 }
 
 #[cfg(test)]

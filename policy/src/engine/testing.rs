@@ -7,6 +7,9 @@ use std::path::Path;
 
 use regex::Regex;
 
+use crate::engine::load::{add_modules, ModuleSource};
+use crate::engine::{EngineError, RegoVersion};
+
 /// Why the tests could not run at all (a test that fails is a [`TestOutcome`], not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum TestError {
@@ -14,7 +17,7 @@ pub enum TestError {
     Io { path: String, message: String },
     #[error("{path}: {message}")]
     Rego { path: String, message: String },
-    #[error("data document: {0}")]
+    #[error("{0}")]
     Data(String),
     #[error("{0}: no *_test.rego files with test_* rules found")]
     NoTests(String),
@@ -125,23 +128,43 @@ pub fn is_test_file(path: &str) -> bool {
     path.ends_with("_test.rego")
 }
 
-/// Runs every `test_*` rule of every `*_test.rego` in `files`; `filter` selects tests by their full name
-/// (`data.pkg.test_x`), `coverage` adds line coverage of the non-test files.
+/// Runs every `test_*` rule of every module in `files`; `filter` selects tests by their full name
+/// (`data.pkg.test_x`), `coverage` adds line coverage of the non-test files. Modules are Rego v0 or v1,
+/// detected per module.
 pub fn run_tests(
     files: &[(String, String)],
     data: serde_json::Value,
     filter: Option<&Regex>,
     coverage: bool,
 ) -> Result<TestReport, TestError> {
+    run_tests_with(files, data, filter, coverage, RegoVersion::Auto)
+}
+
+/// [`run_tests`] with the Rego version of every module given (`Auto`: detected per module).
+pub fn run_tests_with(
+    files: &[(String, String)],
+    data: serde_json::Value,
+    filter: Option<&Regex>,
+    coverage: bool,
+    version: RegoVersion,
+) -> Result<TestReport, TestError> {
     let mut engine = regorus::Engine::new();
-    for (path, content) in files {
-        engine
-            .add_policy(path.clone(), content.clone())
-            .map_err(|e| TestError::Rego {
-                path: path.clone(),
-                message: one_line(&e.to_string()),
-            })?;
-    }
+    crate::engine::extensions::register(&mut engine).map_err(|e| TestError::Data(e.to_string()))?;
+    let sources: Vec<ModuleSource> = files
+        .iter()
+        .map(|(path, content)| ModuleSource {
+            path,
+            content,
+            always_v1: false,
+        })
+        .collect();
+    add_modules(&mut engine, &sources, version).map_err(|e| match e {
+        EngineError::Rego { location, message } => TestError::Rego {
+            path: location,
+            message,
+        },
+        other => TestError::Data(other.to_string()),
+    })?;
     engine
         .add_data(regorus::Value::from(data))
         .map_err(|e| TestError::Data(one_line(&e.to_string())))?;
@@ -150,7 +173,10 @@ pub fn run_tests(
         engine.set_enable_coverage(true);
     }
     let mut report = TestReport::default();
-    for (path, content) in files.iter().filter(|(p, _)| is_test_file(p)) {
+    // Panics inside regorus are reported per test (below), not printed as a crash.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for (path, content) in files {
         let (Some(package), tests) = scan_tests(content) else {
             continue;
         };
@@ -159,10 +185,25 @@ pub fn run_tests(
             if filter.is_some_and(|re| !re.is_match(&name)) {
                 continue;
             }
-            let outcome = match engine.eval_rule(name.clone()) {
-                Ok(regorus::Value::Bool(true)) => TestOutcome::Pass,
-                Ok(_) => TestOutcome::Fail,
-                Err(e) => TestOutcome::Error(one_line(&e.to_string())),
+            // A regorus bug that panics on one test must not hide every other result: it is that test's error.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                engine.eval_rule(name.clone())
+            }));
+            let outcome = match result {
+                Ok(Ok(regorus::Value::Bool(true))) => TestOutcome::Pass,
+                Ok(Ok(_)) => TestOutcome::Fail,
+                Ok(Err(e)) => TestOutcome::Error(match crate::engine::error::describe(&e) {
+                    (Some(loc), why) => format!("{loc}: {why}"),
+                    (None, why) => why,
+                }),
+                Err(panic) => TestOutcome::Error(format!(
+                    "the Rego engine (regorus) failed internally: {}",
+                    panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("panic")
+                )),
             };
             let output = engine.take_prints().unwrap_or_default();
             report.cases.push(TestCase {
@@ -175,6 +216,7 @@ pub fn run_tests(
             });
         }
     }
+    std::panic::set_hook(previous_hook);
     if coverage {
         let r = engine
             .get_coverage_report()
@@ -197,6 +239,13 @@ pub fn run_tests(
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The data document of a test folder, as `opa test DIR` loads it: every JSON/YAML file under `dir` at the
+/// path of its folder relative to `dir`, merged into `base`.
+pub fn load_data_dir(dir: &Path, base: &mut serde_json::Value) -> Result<(), TestError> {
+    crate::engine::load::load_data(&[dir.to_path_buf()], base)
+        .map_err(|e| TestError::Data(e.to_string()))
 }
 
 /// Reads every `*.rego` file under `dir` (recursively, sorted) as `(path, content)`.
@@ -285,7 +334,7 @@ mod tests {
             "package x\n\nallow if {".to_string(),
         )];
         let e = run_tests(&bad, serde_json::json!({}), None, false).unwrap_err();
-        assert!(e.to_string().starts_with("bad.rego: "), "{e}");
+        assert!(e.to_string().starts_with("bad.rego:3: "), "{e}");
     }
 }
 

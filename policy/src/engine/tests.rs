@@ -339,11 +339,12 @@ fn load_errors_name_file_and_line() {
 
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "lib.rego", "package helpers\n\nx := 1\n");
+    // A library alone is no error of its own; with nothing else loaded there is nothing to evaluate.
     let e = PolicyEngine::load(&opts(d.path()))
         .err()
         .unwrap()
         .to_string();
-    assert!(e.contains("defines no rule we can query"), "{e}");
+    assert!(e.contains("no rules to evaluate"), "{e}");
 }
 
 #[test]
@@ -495,4 +496,15 @@ violation contains {"msg": concat(",", sort([k | some k, _ in input])), "path": 
         all.message,
         "action,address,after,backend,before,context,engine,engine_major,index,kind,module,name,paths,related,schema,sensitive,settings,settings_before,tags,tier,type,unknown"
     );
+}
+
+#[test]
+fn the_default_bundle_still_compiles_to_the_vm_with_extensions_registered() {
+    // Extensions (crypto.*, graph.reachable...) are registered on every engine; the bundle's aggregator must still
+    // compile to regorus' VM, else every check silently falls back to the slower interpreter.
+    let pe = PolicyEngine::load(&EngineOptions::default()).unwrap();
+    let prepared = pe
+        .prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)
+        .unwrap();
+    assert!(crate::engine::eval::compile_program(&prepared).is_some());
 }

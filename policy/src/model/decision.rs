@@ -188,6 +188,9 @@ pub struct RuleResult {
     pub exception: Option<Box<AppliedException>>,
     #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
     pub override_: Option<Box<Override>>,
+    /// conftest-style rules: the keys of an object message other than `msg` (conftest's `metadata`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 fn empty_shared() -> SharedStr {
