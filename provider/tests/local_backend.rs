@@ -85,6 +85,8 @@ fn spec(name: &str) -> DatabaseSpec {
         min_tls_version: "1.2".into(),
         parameters: BTreeMap::new(),
         tags: BTreeMap::from([("owner".to_string(), "tests".to_string())]),
+        instance: None,
+        timeouts: Default::default(),
     }
 }
 

@@ -30,6 +30,8 @@ async fn restore_seconds_for_one_gib() {
         min_tls_version: "1.2".into(),
         parameters: Default::default(),
         tags: Default::default(),
+        instance: None,
+        timeouts: Default::default(),
     };
     backend.create(&spec).await.expect("create");
     let result = async {
@@ -83,6 +85,7 @@ async fn restore_seconds_for_one_gib() {
             &DeleteOptions {
                 skip_final_backup: true,
                 final_backup_name: None,
+                timeout: None,
             },
         )
         .await

@@ -1,15 +1,14 @@
 //! The AWS RDS backend: `dbplatform_database` as an RDS DB instance.
 //!
-//! One `aws_sdk_rds::Client` per provider configuration (built by [`AwsBackend::connect`]); the SDK's standard
-//! retry mode retries throttling, 5xx and broken connections per call, and [`waiter`] polls for state changes
-//! with its own backoff and deadline. The master password is always RDS-managed (Secrets Manager), so no
+//! One `aws_sdk_rds::Client` per provider configuration (built by [`AwsBackend::new`], cached in the provider
+//! state by `crate::config`); the SDK's standard retry mode retries throttling, 5xx and broken connections per
+//! call, and [`waiter`] polls for state changes with its own backoff and deadline. The master password is always RDS-managed (Secrets Manager), so no
 //! password ever reaches Terraform state. Every instance carries a management tag; a create that meets an
 //! instance of the same name with that tag adopts it (a retried create whose first attempt went through), and
 //! a create whose wait fails still reports the instance ([`CreateFailure`]) so it is recorded, never orphaned.
 
 pub mod error;
 pub mod parameter_group;
-pub mod resource;
 pub mod spec;
 pub mod waiter;
 
@@ -29,12 +28,13 @@ use self::spec::{
 };
 use self::waiter::{wait_for, Poll, WaitError, WaitPolicy};
 use crate::backend::{
-    BackendError, BackupInfo, ConnectionInfo, DatabaseBackend, DatabaseInfo, DatabaseSpec,
-    DatabaseStatus, DeleteOptions, DeleteOutcome, IntegrityReport, RestoreTarget, RestoredInstance,
-    UpdateOutcome,
+    BackendError, BackupInfo, Capabilities, ConnectionInfo, CreateError, DatabaseBackend,
+    DatabaseInfo, DatabaseSpec, DatabaseStatus, DeleteOptions, DeleteOutcome, InstanceDetails,
+    IntegrityReport, RestoreTarget, RestoredInstance, UpdateOutcome,
 };
 
-/// How to reach RDS: the provider's `aws { region, endpoint, profile, max_retries }` block.
+/// How to reach RDS; `crate::config` builds it from the provider's `aws { region, endpoint, profile,
+/// max_retries }` block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AwsClientConfig {
     pub region: String,
@@ -112,6 +112,22 @@ pub struct CreateFailure {
     pub id: Option<String>,
     pub instance: Option<Box<RdsInstance>>,
     pub error: BackendError,
+}
+
+impl RdsInstance {
+    /// The neutral view with what only RDS reports in [`DatabaseInfo::details`].
+    pub fn into_info(self) -> DatabaseInfo {
+        DatabaseInfo {
+            details: Some(InstanceDetails {
+                settings: self.aws,
+                arn: self.arn,
+                resource_id: self.resource_id,
+                pending_modifications: self.pending_modifications,
+                pending_reboot: self.pending_reboot,
+            }),
+            ..self.info
+        }
+    }
 }
 
 impl From<BackendError> for CreateFailure {
@@ -546,6 +562,8 @@ impl AwsBackend {
             min_tls_version,
             parameters,
             tags: user_tags,
+            instance: None,
+            timeouts: Default::default(),
         };
         let rds_status = db.db_instance_status().unwrap_or("unknown").to_string();
         let aws = AwsOptions {
@@ -601,6 +619,7 @@ impl AwsBackend {
                 .to_string(),
             data_dir: None,
             created_at: to_chrono(db.instance_create_time()).unwrap_or_else(|| (self.clock)()),
+            details: None,
         };
         Ok(RdsInstance {
             info,
@@ -1201,48 +1220,6 @@ impl AwsBackend {
     }
 }
 
-/// Client settings from the provider's `aws { region, endpoint, profile, max_retries }` block; the region falls
-/// back to AWS_REGION / AWS_DEFAULT_REGION.
-pub fn client_config_from(
-    settings: &crate::resources::provider::AwsSettings,
-) -> Result<AwsClientConfig, BackendError> {
-    let region = settings
-        .region
-        .clone()
-        .filter(|r| !r.is_empty())
-        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
-        .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok().filter(|r| !r.is_empty()))
-        .ok_or_else(|| BackendError::Invalid {
-            field: "aws.region".into(),
-            message: "no AWS region: set region in the provider's aws block (e.g. aws { region = \"eu-west-1\" }) or AWS_REGION".into(),
-        })?;
-    let mut cfg = AwsClientConfig::new(region);
-    cfg.endpoint = settings.endpoint.clone().filter(|e| !e.is_empty());
-    cfg.profile = settings.profile.clone().filter(|p| !p.is_empty());
-    cfg.max_retries = settings.max_retries;
-    Ok(cfg)
-}
-
-/// The backend for a provider configuration, built once per distinct configuration and then reused, so every
-/// resource call of a provider process shares one RDS client (its connection pool and credentials cache).
-/// A provider process serves one configuration, so this holds one entry in practice.
-pub fn shared_backend(
-    settings: &crate::resources::provider::AwsSettings,
-) -> Result<Arc<AwsBackend>, BackendError> {
-    static SHARED: std::sync::Mutex<Option<(AwsClientConfig, Arc<AwsBackend>)>> =
-        std::sync::Mutex::new(None);
-    let cfg = client_config_from(settings)?;
-    let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((c, b)) = slot.as_ref() {
-        if *c == cfg {
-            return Ok(Arc::clone(b));
-        }
-    }
-    let b = Arc::new(AwsBackend::new(&cfg));
-    *slot = Some((cfg, Arc::clone(&b)));
-    Ok(b)
-}
-
 fn unsupported_restore() -> BackendError {
     BackendError::Unsupported(
         "restore tests on the aws backend are not supported yet (they need the master password from Secrets Manager); use backend = \"local\" for restore tests".into(),
@@ -1255,12 +1232,23 @@ impl DatabaseBackend for AwsBackend {
         "aws"
     }
 
-    fn as_aws(&self) -> Option<&AwsBackend> {
-        Some(self)
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            instance_settings: true,
+        }
     }
 
+    fn log_exports(&self, engine: &str) -> Vec<String> {
+        spec::required_log_exports("aws", engine)
+    }
+
+    /// The neutral settings first (with default instance settings), then the requested instance settings.
     fn validate_spec(&self, spec: &DatabaseSpec) -> Result<(), BackendError> {
-        spec::validate(&self.request_from(spec, AwsOptions::default()))
+        spec::validate(&self.request_from(spec, AwsOptions::default()))?;
+        match &spec.instance {
+            Some(settings) => spec::validate(&self.request_from(spec, settings.clone())),
+            None => Ok(()),
+        }
     }
 
     fn restart_required(&self, current: &DatabaseSpec, desired: &DatabaseSpec) -> Vec<String> {
@@ -1287,21 +1275,39 @@ impl DatabaseBackend for AwsBackend {
     }
 
     async fn create(&self, spec: &DatabaseSpec) -> Result<DatabaseInfo, BackendError> {
-        let tier = policy::model::tiers::TierCatalogue::embedded()
-            .get(&spec.tier)
-            .cloned();
-        let mut aws = AwsOptions::for_tier(tier.as_ref());
-        // Enhanced monitoring needs an IAM role the neutral spec cannot carry.
-        aws.monitoring_interval_seconds = 0;
-        aws.log_exports = spec::required_log_exports("aws", &spec.engine);
-        self.create_instance(&self.request_from(spec, aws), None)
+        self.create_tracked(spec).await.map_err(|f| f.error)
+    }
+
+    /// With `spec.instance` set, exactly those settings and `spec.timeouts.create`; without, the tier's defaults.
+    async fn create_tracked(&self, spec: &DatabaseSpec) -> Result<DatabaseInfo, CreateError> {
+        let aws = match &spec.instance {
+            Some(settings) => settings.clone(),
+            None => {
+                let tier = policy::model::tiers::TierCatalogue::embedded()
+                    .get(&spec.tier)
+                    .cloned();
+                let mut aws = AwsOptions::for_tier(tier.as_ref());
+                // Enhanced monitoring needs an IAM role the tier defaults cannot name.
+                aws.monitoring_interval_seconds = 0;
+                aws.log_exports = spec::required_log_exports("aws", &spec.engine);
+                aws
+            }
+        };
+        self.create_instance(&self.request_from(spec, aws), spec.timeouts.create)
             .await
-            .map(|i| i.info)
-            .map_err(|f| f.error)
+            .map(RdsInstance::into_info)
+            .map_err(|f| CreateError {
+                id: f.id,
+                instance: f.instance.map(|i| Box::new(i.into_info())),
+                error: f.error,
+            })
     }
 
     async fn read(&self, name: &str) -> Result<Option<DatabaseInfo>, BackendError> {
-        Ok(self.describe_instance(name).await?.map(|i| i.info))
+        Ok(self
+            .describe_instance(name)
+            .await?
+            .map(RdsInstance::into_info))
     }
 
     async fn update(
@@ -1309,6 +1315,21 @@ impl DatabaseBackend for AwsBackend {
         name: &str,
         desired: &DatabaseSpec,
     ) -> Result<UpdateOutcome, BackendError> {
+        if let Some(settings) = &desired.instance {
+            // The resource's update: exactly these settings, as RDS applies them (a static parameter waits for
+            // a reboot, reported as pending_reboot); a stopped instance is not started.
+            let after = self
+                .modify_instance(
+                    &self.request_from(desired, settings.clone()),
+                    desired.timeouts.update,
+                )
+                .await?;
+            return Ok(UpdateOutcome {
+                info: after.into_info(),
+                restarted: false,
+                started: false,
+            });
+        }
         let cur = self
             .describe_instance(name)
             .await?
@@ -1327,7 +1348,7 @@ impl DatabaseBackend for AwsBackend {
             .modify_instance(&self.request_from(desired, aws), None)
             .await?;
         Ok(UpdateOutcome {
-            info: after.info,
+            info: after.into_info(),
             restarted,
             started: was_stopped,
         })
@@ -1338,7 +1359,7 @@ impl DatabaseBackend for AwsBackend {
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, BackendError> {
-        self.delete_instance(name, opts, None).await
+        self.delete_instance(name, opts, opts.timeout).await
     }
 
     async fn start(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
@@ -1582,6 +1603,8 @@ mod tests {
             min_tls_version: "1.2".into(),
             parameters: BTreeMap::new(),
             tags: BTreeMap::new(),
+            instance: None,
+            timeouts: Default::default(),
         };
         let (spec, aws) = overlay_pending(&db, spec, AwsOptions::default());
         assert_eq!(spec.instance_class, "db.t4g.small");
