@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use provider::backend::aws::parameter_group::{effective_parameters, ParameterGroupSpec};
+use provider::backend::aws::parameter_group::ParameterGroupSpec;
+use provider::backend::aws::parameters::effective_parameters;
 use provider::backend::aws::spec::{AwsOptions, RdsInstanceSpec, MANAGED_TAG_KEY};
 use provider::backend::aws::AwsBackend;
 use provider::backend::{DatabaseBackend, DatabaseSpec, DatabaseStatus, DeleteOptions};

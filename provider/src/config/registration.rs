@@ -13,7 +13,7 @@ use super::state::ProviderState;
 use crate::framework::{
     AttributePath, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
 };
-use crate::resources::database::env::DatabaseEnv;
+use crate::resources::database::env_trait::DatabaseEnv;
 use crate::resources::database::DatabaseResource;
 use crate::resources::database_data_source::DatabaseDataSource;
 use crate::resources::parameter_group::ParameterGroupResource;

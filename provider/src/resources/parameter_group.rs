@@ -9,9 +9,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::backend::aws::parameter_group::{
-    apply_method, effective_parameters, ParameterGroupInfo, ParameterGroupSpec,
-};
+use crate::backend::aws::parameter_group::{ParameterGroupInfo, ParameterGroupSpec};
+use crate::backend::aws::parameters::{apply_method, effective_parameters};
 use crate::backend::aws::spec::{major_of, parameter_group_family, TIER_TAG_KEY};
 use crate::backend::aws::AwsBackend;
 use crate::backend::BackendError;
@@ -319,7 +318,7 @@ impl Resource for ParameterGroupResource {
             }
         }
         if let Some(name) = known_string(config, "name") {
-            if !crate::backend::aws::parameter_group::valid_group_name(&name) {
+            if !crate::backend::aws::parameters::valid_group_name(&name) {
                 d.error_at(
                     AttributePath::attr("name"),
                     "Invalid parameter group name",

@@ -17,7 +17,7 @@ use crate::framework::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting,
     Number, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
-use crate::resources::database::env::DatabaseEnv;
+use crate::resources::database::env_trait::DatabaseEnv;
 
 /// Terraform type name.
 pub const TYPE_NAME: &str = "dbplatform_restore_test";

@@ -369,7 +369,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
             format!("{tls_min:?} is not supported; use \"1.2\" or \"1.3\""),
         ));
     }
-    super::parameter_group::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)?;
+    super::parameters::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)?;
     if o.parameter_group_name.is_some() && !spec.parameters.is_empty() {
         return Err(invalid(
             "parameters",

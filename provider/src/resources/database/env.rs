@@ -20,23 +20,7 @@ use crate::config::audit::{append_record, provider_audit_config};
 use crate::config::{ConfiguredOverride, ProviderConfig, ProviderState};
 use crate::framework::Diagnostic;
 
-/// The provider-side services the database resources call.
-#[async_trait]
-pub trait DatabaseEnv: Send + Sync {
-    /// The backend databases are created on; an error diagnostic when the provider is not configured for one.
-    async fn backend(&self) -> Result<Arc<dyn DatabaseBackend>, Diagnostic>;
-    /// The tier catalogue tiers expand from.
-    async fn tiers(&self) -> Result<Arc<TierCatalogue>, Diagnostic>;
-    /// The provider's `default_tags`, merged under each resource's `tags`.
-    async fn default_tags(&self) -> BTreeMap<String, String>;
-    /// Evaluates the guardrails on one planned change; `Ok(None)` when policy checks are turned off.
-    async fn evaluate_policy(&self, plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic>;
-    /// Appends a restore-test result to the audit log (no-op when no audit log is configured).
-    async fn record_restore_test(
-        &self,
-        record: policy::audit::RestoreTestRecord,
-    ) -> Result<(), Diagnostic>;
-}
+pub use super::env_trait::DatabaseEnv;
 
 /// A fixed environment: a given backend, catalogue, optional engine and optional audit log file.
 /// Used by tests, and by the provider until its configuration supplies these itself.

@@ -5,10 +5,11 @@
 //!
 //! Files: [`resource`] (the type and read/import), [`schema`], [`plan`], [`apply`], [`spec`] (plan values ↔
 //! spec), [`state`] (state from what the backend reports), [`rds`] (managed-instance attributes),
-//! [`guardrails`] (decisions as diagnostics), [`env`] (what the resource needs from the provider).
+//! [`guardrails`] (decisions as diagnostics), [`env_trait`] (what the resource needs from the provider) and [`env`] (its implementations).
 
 pub mod apply;
 pub mod env;
+pub mod env_trait;
 pub mod guardrails;
 pub mod plan;
 pub mod rds;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::env::DatabaseEnv;
+use super::env_trait::DatabaseEnv;
 use super::rds;
 use super::schema::{schema, TYPE_NAME};
 use super::spec::{backend_diagnostic, string_map, tier_of, user_tags};
