@@ -71,7 +71,9 @@ pub fn backend_for(
                     "The local backend needs a directory for its databases: set local { data_dir = \"...\" } in the provider block.",
                 ));
             }
-            Ok(Arc::new(LocalBackend::new(cfg.local.data_dir.clone())))
+            Ok(Arc::new(
+                LocalBackend::new(cfg.local.data_dir.clone()).with_pg_env(cfg.env.pg.clone()),
+            ))
         }
         BackendKind::Aws => aws_backend_for(cfg, aws_cache).map(|b| b as Arc<dyn DatabaseBackend>),
     }

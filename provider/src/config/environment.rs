@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::backend::local::pg::{PgEnv, BINDIR_ENV, OS_USER_ENV};
+
 /// Environment variable with overrides: `RULE_ID:by:reason` entries separated by `;` (the reason may contain `:`).
 pub const ENV_OVERRIDES: &str = "DBPLATFORM_OVERRIDES";
 
@@ -23,6 +25,8 @@ pub struct ConfigEnv {
     pub audit_log: Option<String>,
     /// `TF_WORKSPACE`: the Terraform workspace, recorded with each decision.
     pub terraform_workspace: Option<String>,
+    /// `DBPLATFORM_PG_BINDIR`, `PATH` and `DBPLATFORM_PG_OS_USER`: where the local backend finds PostgreSQL.
+    pub pg: PgEnv,
 }
 
 impl ConfigEnv {
@@ -38,6 +42,11 @@ impl ConfigEnv {
                 .find_map(|name| std::env::var(name).ok().filter(|r| !r.is_empty())),
             audit_log: std::env::var(policy::audit::config::ENV_LOG).ok(),
             terraform_workspace: std::env::var("TF_WORKSPACE").ok(),
+            pg: PgEnv {
+                bindir: std::env::var_os(BINDIR_ENV).map(PathBuf::from),
+                path: std::env::var_os("PATH"),
+                os_user: std::env::var(OS_USER_ENV).ok(),
+            },
         }
     }
 

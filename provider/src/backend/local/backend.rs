@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::conf::connection_string;
 use super::layout::{Layout, Metadata, BACKEND};
-use super::pg::{self, OsUser, PgBinaries};
+use super::pg::{self, OsUser, PgBinaries, PgEnv};
 use super::support::major_of;
 use crate::backend::{BackendError, ConnectionInfo, DatabaseInfo};
 
@@ -17,6 +17,8 @@ pub struct LocalBackend {
     pub(super) data_dir: PathBuf,
     pub(super) user: Mutex<Option<Option<OsUser>>>,
     pub(super) binaries: Mutex<HashMap<Option<String>, PgBinaries>>,
+    /// Where to look for PostgreSQL and which OS user runs it.
+    pub(super) pg_env: PgEnv,
 }
 
 impl LocalBackend {
@@ -26,7 +28,15 @@ impl LocalBackend {
             data_dir: data_dir.into(),
             user: Mutex::new(None),
             binaries: Mutex::new(HashMap::new()),
+            pg_env: PgEnv::default(),
         }
+    }
+
+    /// Searches for PostgreSQL and picks the server user as `env` says (the provider passes what
+    /// `crate::config::ConfigEnv` read from its environment).
+    pub fn with_pg_env(mut self, env: PgEnv) -> Self {
+        self.pg_env = env;
+        self
     }
 
     /// The directory databases live under.
@@ -58,7 +68,7 @@ impl LocalBackend {
         if let Some(u) = guard.as_ref() {
             return Ok(u.clone());
         }
-        let u = pg::server_user()?;
+        let u = pg::server_user(&self.pg_env)?;
         *guard = Some(u.clone());
         Ok(u)
     }
@@ -70,7 +80,7 @@ impl LocalBackend {
                 return Ok(b.clone());
             }
         }
-        let b = PgBinaries::locate(major)?;
+        let b = PgBinaries::locate(major, &self.pg_env)?;
         if let Ok(mut g) = self.binaries.lock() {
             g.insert(key, b.clone());
         }
