@@ -100,4 +100,9 @@ pub struct Capabilities {
     /// The backend uses [`InstanceSettings`] and [`OpTimeouts`] (a managed service); elsewhere those
     /// attributes stay null.
     pub instance_settings: bool,
+    /// A new engine major version is applied in place; without it, changing `engine_version` replaces the
+    /// database.
+    pub major_upgrade_in_place: bool,
+    /// The endpoint every new database gets, when it is known at plan time (a server on this machine).
+    pub fixed_endpoint: Option<&'static str>,
 }

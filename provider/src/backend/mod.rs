@@ -5,6 +5,8 @@
 //! the RDS API) lives in one implementation per backend. The trait is shaped after what both can do:
 //! an instance with a name, settings that may need a restart, backups, and a restore to a *scratch* copy
 //! (a base backup plus WAL locally, a snapshot or point-in-time restore to a temporary instance on RDS).
+//! What only some backends do is asked in neutral terms ([`DatabaseBackend::capabilities`],
+//! [`InstanceSettings`] in the spec, [`InstanceDetails`] in what comes back), never by naming an implementation.
 
 pub mod aws;
 pub mod error;

@@ -32,6 +32,8 @@ impl DatabaseBackend for AwsBackend {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             instance_settings: true,
+            major_upgrade_in_place: true,
+            fixed_endpoint: None,
         }
     }
 

@@ -12,15 +12,24 @@ use super::layout::BACKEND;
 use super::pg::{self};
 use super::validate::validate_spec;
 use crate::backend::{
-    BackendError, BackupInfo, ConnectionInfo, DatabaseBackend, DatabaseInfo, DatabaseSpec,
-    DatabaseStatus, DeleteOptions, DeleteOutcome, IntegrityReport, RestoreTarget, RestoredInstance,
-    UpdateOutcome,
+    BackendError, BackupInfo, Capabilities, ConnectionInfo, DatabaseBackend, DatabaseInfo,
+    DatabaseSpec, DatabaseStatus, DeleteOptions, DeleteOutcome, IntegrityReport, RestoreTarget,
+    RestoredInstance, UpdateOutcome,
 };
 
 #[async_trait]
 impl DatabaseBackend for LocalBackend {
     fn kind(&self) -> &'static str {
         BACKEND
+    }
+
+    /// Servers listen on this machine; a new major version needs a new cluster (no pg_upgrade in place).
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            instance_settings: false,
+            major_upgrade_in_place: false,
+            fixed_endpoint: Some("127.0.0.1"),
+        }
     }
 
     /// The newest PostgreSQL installed here, what a database without `engine_version` is created with.

@@ -52,7 +52,8 @@ impl DatabaseResource {
             }
         };
         let default_major = backend.default_engine_major();
-        let instance_settings = backend.capabilities().instance_settings;
+        let capabilities = backend.capabilities();
+        let instance_settings = capabilities.instance_settings;
         let mut planned = req.planned.clone();
         expand(
             &mut planned,
@@ -90,8 +91,11 @@ impl DatabaseResource {
                 None => Value::Unknown,
             },
         );
-        if req.prior_state.is_null() && backend.kind() == "local" {
-            planned.set("endpoint", Value::string("127.0.0.1"));
+        if let Some(endpoint) = capabilities
+            .fixed_endpoint
+            .filter(|_| req.prior_state.is_null())
+        {
+            planned.set("endpoint", Value::string(endpoint));
         }
 
         // Tiers the catalogue does not allow on this backend are refused: by the guardrails (DBP-TIER-001) when
@@ -167,7 +171,7 @@ impl DatabaseResource {
                         format!("{why}: apply restarts the database server to take this setting, a short interruption for connected clients."),
                     );
                 }
-                if backend.kind() == "local"
+                if !capabilities.major_upgrade_in_place
                     && prior.engine_version.is_some()
                     && prior.engine_version != spec.engine_version
                 {
