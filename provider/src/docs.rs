@@ -8,12 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::config::ConfigEnv;
+use crate::config::DbPlatformProvider;
 use crate::framework::{
     Attribute, Block, DataSource, NestedBlock, Nesting, PlanModifier, Provider, Resource, Type,
     Value,
 };
-use crate::resources::provider::ConfigEnv;
-use crate::resources::DbPlatformProvider;
 
 /// Line opening the generated section of a page.
 pub const BEGIN_MARKER: &str =

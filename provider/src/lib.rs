@@ -2,6 +2,7 @@
 
 pub mod backend;
 pub mod codec;
+pub mod config;
 pub mod convert;
 pub mod docs;
 pub mod framework;

@@ -63,7 +63,7 @@ fn main() -> ExitCode {
         debug,
         provider_address: PROVIDER_ADDRESS.to_string(),
     };
-    let provider = Arc::new(provider::resources::DbPlatformProvider::new());
+    let provider = Arc::new(provider::config::DbPlatformProvider::new());
     tracing::trace!("provider built");
     match runtime.block_on(plugin::serve(provider, opts)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use provider::backend::aws::parameter_group::{effective_parameters, ParameterGroupSpec};
+use provider::backend::aws::parameter_group::ParameterGroupSpec;
+use provider::backend::aws::parameters::effective_parameters;
 use provider::backend::aws::spec::{AwsOptions, RdsInstanceSpec, MANAGED_TAG_KEY};
 use provider::backend::aws::AwsBackend;
 use provider::backend::{DatabaseBackend, DatabaseSpec, DatabaseStatus, DeleteOptions};
@@ -31,6 +32,8 @@ fn request(name: &str, engine: &str) -> RdsInstanceSpec {
             min_tls_version: "1.2".into(),
             parameters: BTreeMap::new(),
             tags: BTreeMap::from([("team".to_string(), "payments".to_string())]),
+            instance: None,
+            timeouts: Default::default(),
         },
         aws: AwsOptions {
             backup_window: Some("03:00-04:00".into()),
@@ -281,7 +284,8 @@ async fn drift_and_outside_delete(engine: &str) {
             &name,
             &DeleteOptions {
                 skip_final_backup: true,
-                final_backup_name: None
+                final_backup_name: None,
+                timeout: None,
             }
         )
         .await
@@ -324,6 +328,7 @@ async fn import_reads_every_attribute() {
         &DeleteOptions {
             skip_final_backup: true,
             final_backup_name: None,
+            timeout: None,
         },
         None,
     )
@@ -370,6 +375,7 @@ async fn create_adopts_our_instance_and_refuses_a_foreign_one() {
             &DeleteOptions {
                 skip_final_backup: true,
                 final_backup_name: None,
+                timeout: None,
             },
             None,
         )
@@ -504,6 +510,7 @@ async fn trait_create_and_update_keep_rds_options() {
         &DeleteOptions {
             skip_final_backup: true,
             final_backup_name: None,
+            timeout: None,
         },
     )
     .await

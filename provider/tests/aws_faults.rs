@@ -225,6 +225,8 @@ fn request(name: &str) -> RdsInstanceSpec {
             min_tls_version: "1.2".into(),
             parameters: BTreeMap::new(),
             tags: BTreeMap::new(),
+            instance: None,
+            timeouts: Default::default(),
         },
         aws: AwsOptions::default(),
     }
@@ -261,6 +263,7 @@ async fn cleanup(name: &str) {
             &DeleteOptions {
                 skip_final_backup: true,
                 final_backup_name: None,
+                timeout: None,
             },
             None,
         )

@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::Parser;
+use provider::config::{ConfiguredOverride, ProviderConfig, ProviderState};
 use provider::framework::{PlanRequest, PlanResponse, Resource, Severity, Value};
 use provider::resources::database::env::DatabaseEnv;
 use provider::resources::database::DatabaseResource;
-use provider::resources::provider::ConfiguredOverride;
-use provider::resources::{ProviderConfig, ProviderState};
 
 const RULE: &str = "DBP-DEL-002";
 

@@ -16,6 +16,12 @@ use provider::backend::local::LocalBackend;
 use provider::backend::{
     BackendError, DatabaseBackend, DatabaseSpec, DatabaseStatus, DeleteOptions, RestoreTarget,
 };
+use provider::config::ConfigEnv;
+
+/// Where to find PostgreSQL, from this process's environment as the provider reads it.
+fn pg_env() -> provider::backend::local::pg::PgEnv {
+    ConfigEnv::from_process().pg
+}
 
 /// Stops every PostgreSQL server whose data directory lies under `root` when dropped.
 struct StopAll {
@@ -25,7 +31,7 @@ struct StopAll {
 impl Drop for StopAll {
     fn drop(&mut self) {
         for pgdata in find_pgdata(&self.root) {
-            if let Ok(b) = PgBinaries::locate(None) {
+            if let Ok(b) = PgBinaries::locate(None, &pg_env()) {
                 let mut c = std::process::Command::new("runuser");
                 if unsafe_is_root() {
                     c.args(["-u", "postgres", "--"]);
@@ -85,6 +91,8 @@ fn spec(name: &str) -> DatabaseSpec {
         min_tls_version: "1.2".into(),
         parameters: BTreeMap::new(),
         tags: BTreeMap::from([("owner".to_string(), "tests".to_string())]),
+        instance: None,
+        timeouts: Default::default(),
     }
 }
 
@@ -134,8 +142,8 @@ async fn local_backend_lifecycle() {
     let _guard = StopAll {
         root: tmp.path().to_path_buf(),
     };
-    let backend = LocalBackend::new(&data_dir);
-    let bins = PgBinaries::locate(None).expect("PostgreSQL installed");
+    let backend = LocalBackend::new(&data_dir).with_pg_env(pg_env());
+    let bins = PgBinaries::locate(None, &pg_env()).expect("PostgreSQL installed");
 
     // --- create ---
     let s = spec("orders");

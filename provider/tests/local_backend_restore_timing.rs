@@ -13,7 +13,8 @@ use provider::backend::{DatabaseBackend, DatabaseSpec, DeleteOptions, RestoreTar
 async fn restore_seconds_for_one_gib() {
     let tmp = tempfile::tempdir().expect("tempdir");
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let backend = LocalBackend::new(tmp.path().join("data"));
+    let backend = LocalBackend::new(tmp.path().join("data"))
+        .with_pg_env(provider::config::ConfigEnv::from_process().pg);
     let spec = DatabaseSpec {
         name: "big".into(),
         engine: "postgres".into(),
@@ -30,6 +31,8 @@ async fn restore_seconds_for_one_gib() {
         min_tls_version: "1.2".into(),
         parameters: Default::default(),
         tags: Default::default(),
+        instance: None,
+        timeouts: Default::default(),
     };
     backend.create(&spec).await.expect("create");
     let result = async {
@@ -83,6 +86,7 @@ async fn restore_seconds_for_one_gib() {
             &DeleteOptions {
                 skip_final_backup: true,
                 final_backup_name: None,
+                timeout: None,
             },
         )
         .await

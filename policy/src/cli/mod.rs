@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{
-    BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command, ExplainArgs, RulesArgs, RulesFormat, SchemaKind,
-    TestArgs,
+    BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command, ExplainArgs, RulesArgs, RulesFormat,
+    SchemaKind, TestArgs,
 };
 pub use exit::{CliError, EXIT_FAIL, EXIT_USAGE};
 pub(crate) use output::emit;

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod diagnostics;
+pub mod duration;
 pub mod path;
 pub mod planning;
 pub mod schema;

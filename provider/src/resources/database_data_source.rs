@@ -11,7 +11,7 @@ use crate::framework::{
     Attribute, AttributePath, Block, DataSource, Diagnostic, ReadDataRequest, ReadDataResponse,
     Schema, Type, Value,
 };
-use crate::resources::database::env::DatabaseEnv;
+use crate::resources::database::env_trait::DatabaseEnv;
 
 /// Terraform type name.
 pub const TYPE_NAME: &str = "dbplatform_database";

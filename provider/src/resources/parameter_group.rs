@@ -9,13 +9,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::provider::{BackendKind, ProviderState};
-use crate::backend::aws::parameter_group::{
-    apply_method, effective_parameters, ParameterGroupInfo, ParameterGroupSpec,
-};
+use crate::backend::aws::parameter_group::{ParameterGroupInfo, ParameterGroupSpec};
+use crate::backend::aws::parameters::{apply_method, effective_parameters};
 use crate::backend::aws::spec::{major_of, parameter_group_family, TIER_TAG_KEY};
-use crate::backend::aws::{shared_backend, AwsBackend};
+use crate::backend::aws::AwsBackend;
 use crate::backend::BackendError;
+use crate::config::{BackendKind, ProviderState};
 use crate::framework::access::{get_string, get_string_map, Field};
 use crate::framework::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics,
@@ -53,8 +52,7 @@ impl ParameterGroupResource {
                 ),
             ));
         }
-        shared_backend(&cfg.aws)
-            .map_err(|e| Diagnostic::error("aws backend not configured", e.to_string()))
+        self.state.aws_backend(&cfg)
     }
 
     async fn default_tags(&self) -> BTreeMap<String, String> {
@@ -320,7 +318,7 @@ impl Resource for ParameterGroupResource {
             }
         }
         if let Some(name) = known_string(config, "name") {
-            if !crate::backend::aws::parameter_group::valid_group_name(&name) {
+            if !crate::backend::aws::parameters::valid_group_name(&name) {
                 d.error_at(
                     AttributePath::attr("name"),
                     "Invalid parameter group name",

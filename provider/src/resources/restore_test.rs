@@ -5,18 +5,19 @@
 //! `terraform apply` keeps the evidence fresh.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::backend::{ConnectionInfo, RestoreTarget};
 use crate::framework::access::{get_bool, get_string, Field};
+use crate::framework::duration::parse_duration;
 use crate::framework::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting,
     Number, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
-use crate::resources::database::env::DatabaseEnv;
+use crate::resources::database::env_trait::DatabaseEnv;
 
 /// Terraform type name.
 pub const TYPE_NAME: &str = "dbplatform_restore_test";
@@ -99,36 +100,6 @@ fn schema() -> Schema {
         );
     block = block.block("verify", Nesting::List, verify);
     Schema::new(0, block)
-}
-
-/// Parses durations like "24h", "7d", "90m", "1h30m", "45s".
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut num = String::new();
-    let t = s.trim();
-    if t.is_empty() {
-        return None;
-    }
-    for c in t.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        total += n * match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            'w' => 7 * 86400,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() {
-        return None;
-    }
-    Some(Duration::from_secs(total))
 }
 
 /// One `verify` block.
@@ -630,16 +601,6 @@ mod tests {
                 .contains(&AttributePath::attr("finished_at")),
             "a failed test runs again"
         );
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("24h"), Some(Duration::from_secs(86400)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86400)));
-        assert_eq!(parse_duration("24"), None);
-        assert_eq!(parse_duration("1y"), None);
-        assert_eq!(parse_duration(""), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use policy::model::{Tier, TierCatalogue};
 
-use super::provider::ProviderState;
+use crate::config::ProviderState;
 use crate::framework::access::{self, Field};
 use crate::framework::{
     Attribute, AttributePath, Block, DataSource, Diagnostic, Diagnostics, ReadDataRequest,
@@ -240,8 +240,8 @@ impl DataSource for TierDataSource {
 mod tests {
     use super::*;
     use crate::codec::msgpack;
+    use crate::config::ProviderConfig;
     use crate::framework::planning::schema_problems;
-    use crate::resources::provider::ProviderConfig;
 
     fn config(name: Value) -> Value {
         let mut v = Value::Object(Default::default());

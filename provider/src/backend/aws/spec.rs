@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::backend::instance::InstanceSettings as AwsOptions;
+pub use crate::backend::version::compare_major;
 use crate::backend::{BackendError, DatabaseSpec};
 
 /// Tag marking an instance (or parameter group) as created by dbplatform, so a retried create can adopt it.
@@ -16,70 +18,6 @@ pub const TIER_TAG_KEY: &str = "tier";
 pub const DEFAULT_POSTGRES_MAJOR: &str = "16";
 /// Default MySQL major version.
 pub const DEFAULT_MYSQL_MAJOR: &str = "8.0";
-
-/// RDS-only settings of a database (the `dbplatform_database` arguments the local backend has no use for).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct AwsOptions {
-    pub allocated_storage_gb: u32,
-    /// Storage autoscaling ceiling; `None` turns autoscaling off.
-    pub max_allocated_storage_gb: Option<u32>,
-    pub storage_type: String,
-    pub storage_encrypted: bool,
-    /// Customer-managed KMS key; `None` means the AWS-managed `aws/rds` key.
-    pub kms_key_id: Option<String>,
-    /// Daily backup window "hh24:mi-hh24:mi" (UTC); `None` lets RDS choose.
-    pub backup_window: Option<String>,
-    /// Weekly maintenance window "ddd:hh24:mi-ddd:hh24:mi"; `None` lets RDS choose.
-    pub maintenance_window: Option<String>,
-    pub db_subnet_group_name: Option<String>,
-    pub vpc_security_group_ids: Vec<String>,
-    /// A `dbplatform_parameter_group`; `None` makes the backend manage a per-database group (TLS forced).
-    pub parameter_group_name: Option<String>,
-    pub iam_database_authentication: bool,
-    pub performance_insights: bool,
-    /// Enhanced monitoring interval: 0 (off), 1, 5, 10, 15, 30 or 60.
-    pub monitoring_interval_seconds: u32,
-    pub monitoring_role_arn: Option<String>,
-    /// CloudWatch log exports ("postgresql", "upgrade"; "error", "general", "slowquery", "audit").
-    pub log_exports: Vec<String>,
-    /// Apply modifications now rather than in the next maintenance window.
-    pub apply_immediately: bool,
-}
-
-impl Default for AwsOptions {
-    fn default() -> Self {
-        Self {
-            allocated_storage_gb: 20,
-            max_allocated_storage_gb: None,
-            storage_type: "gp3".into(),
-            storage_encrypted: true,
-            kms_key_id: None,
-            backup_window: None,
-            maintenance_window: None,
-            db_subnet_group_name: None,
-            vpc_security_group_ids: Vec::new(),
-            parameter_group_name: None,
-            iam_database_authentication: true,
-            performance_insights: false,
-            monitoring_interval_seconds: 0,
-            monitoring_role_arn: None,
-            log_exports: Vec::new(),
-            apply_immediately: true,
-        }
-    }
-}
-
-impl AwsOptions {
-    /// Defaults for a spec's tier: performance insights and monitoring follow the tier catalogue.
-    pub fn for_tier(tier: Option<&policy::model::tiers::Tier>) -> Self {
-        let mut o = Self::default();
-        if let Some(t) = tier {
-            o.performance_insights = t.performance_insights;
-            o.monitoring_interval_seconds = t.monitoring_interval_seconds;
-        }
-        o
-    }
-}
 
 /// A complete request for one RDS instance: the backend-neutral spec plus the RDS-only options.
 #[derive(Debug, Clone, PartialEq)]
@@ -123,16 +61,6 @@ pub fn major_of(engine: &str, version: &str) -> String {
         },
         _ => first,
     }
-}
-
-/// Orders two major versions numerically ("8.0" < "8.4", "9.6" < "16").
-pub fn compare_major(a: &str, b: &str) -> std::cmp::Ordering {
-    let parse = |s: &str| {
-        s.split('.')
-            .map(|p| p.parse::<u64>().unwrap_or(0))
-            .collect::<Vec<_>>()
-    };
-    parse(a).cmp(&parse(b))
 }
 
 /// The requested major version, or the engine's default.
@@ -441,7 +369,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
             format!("{tls_min:?} is not supported; use \"1.2\" or \"1.3\""),
         ));
     }
-    super::parameter_group::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)?;
+    super::parameters::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)?;
     if o.parameter_group_name.is_some() && !spec.parameters.is_empty() {
         return Err(invalid(
             "parameters",
@@ -501,6 +429,8 @@ mod tests {
                 min_tls_version: "1.2".into(),
                 parameters: BTreeMap::new(),
                 tags: BTreeMap::new(),
+                instance: None,
+                timeouts: Default::default(),
             },
             aws: AwsOptions::default(),
         }

@@ -13,6 +13,19 @@ pub const BINDIR_ENV: &str = "DBPLATFORM_PG_BINDIR";
 /// Environment variable naming the OS user that runs the servers when the provider runs as root.
 pub const OS_USER_ENV: &str = "DBPLATFORM_PG_OS_USER";
 
+/// Where to look for PostgreSQL and which OS user runs it: [`BINDIR_ENV`], `PATH` and [`OS_USER_ENV`] as
+/// `crate::config::ConfigEnv` read them (the backend reads no environment variable itself). The default
+/// searches only the standard install directories and runs servers as `postgres` when root.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PgEnv {
+    /// [`BINDIR_ENV`]: a directory with `initdb`, `pg_ctl` and `postgres`, searched first.
+    pub bindir: Option<PathBuf>,
+    /// `PATH`: directories whose `initdb` leads to an installation.
+    pub path: Option<std::ffi::OsString>,
+    /// [`OS_USER_ENV`]: the OS user servers run as when the provider runs as root.
+    pub os_user: Option<String>,
+}
+
 /// One installed PostgreSQL version's binaries.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PgBinaries {
@@ -34,11 +47,11 @@ impl PgBinaries {
         self.tool(name).is_file()
     }
 
-    /// Finds the server binaries for `major` (or the newest installed when `None`).
-    pub fn locate(major: Option<&str>) -> Result<PgBinaries, BackendError> {
+    /// Finds the server binaries for `major` (or the newest installed when `None`), searching as `env` says.
+    pub fn locate(major: Option<&str>, env: &PgEnv) -> Result<PgBinaries, BackendError> {
         let mut searched = Vec::new();
         let mut found = Vec::new();
-        for dir in candidate_dirs() {
+        for dir in candidate_dirs(env) {
             searched.push(dir.display().to_string());
             if let Some(b) = probe(&dir) {
                 if !found.iter().any(|f: &PgBinaries| f.bindir == b.bindir) {
@@ -84,10 +97,10 @@ impl PgBinaries {
     }
 }
 
-fn candidate_dirs() -> Vec<PathBuf> {
+fn candidate_dirs(env: &PgEnv) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
-    if let Some(d) = std::env::var_os(BINDIR_ENV) {
-        dirs.push(PathBuf::from(d));
+    if let Some(d) = &env.bindir {
+        dirs.push(d.clone());
     }
     for root in ["/usr/lib/postgresql", "/usr/local/pgsql"] {
         if let Ok(rd) = std::fs::read_dir(root) {
@@ -108,8 +121,8 @@ fn candidate_dirs() -> Vec<PathBuf> {
         v.sort();
         dirs.extend(v);
     }
-    if let Some(path) = std::env::var_os("PATH") {
-        for d in std::env::split_paths(&path) {
+    if let Some(path) = &env.path {
+        for d in std::env::split_paths(path) {
             let initdb = d.join("initdb");
             if let Ok(real) = std::fs::canonicalize(&initdb) {
                 if let Some(parent) = real.parent() {
@@ -152,13 +165,16 @@ pub struct OsUser {
 
 /// The user to run servers as: `None` when the provider is not root (the server runs as the provider's user);
 /// otherwise `postgres` (or `$DBPLATFORM_PG_OS_USER`), created as a system user when missing.
-pub fn server_user() -> Result<Option<OsUser>, BackendError> {
+pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, BackendError> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
     if euid != 0 {
         return Ok(None);
     }
-    let name = std::env::var(OS_USER_ENV).unwrap_or_else(|_| "postgres".to_string());
+    let name = env
+        .os_user
+        .clone()
+        .unwrap_or_else(|| "postgres".to_string());
     if let Some(u) = lookup_user(&name) {
         return Ok(Some(u));
     }
@@ -306,7 +322,9 @@ mod tests {
 
     #[test]
     fn missing_major_names_the_package() {
-        let e = PgBinaries::locate(Some("99")).unwrap_err().to_string();
+        let e = PgBinaries::locate(Some("99"), &PgEnv::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("PostgreSQL 99") || e.contains("postgresql-99"),
             "{e}"

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use policy::adapter::planned_state::{from_provider, ProviderPlan};
-use policy::audit::{AuditConfig, AuditLog, RecordBody};
+use policy::audit::{AuditConfig, RecordBody};
 use policy::engine::PolicyEngine;
 use policy::gate::{
     self, DecisionSink, EnforcementMode, GateError, GateRequest, OverrideProblem, Provenance,
@@ -21,26 +21,11 @@ use policy::model::decision::Decision;
 use policy::model::tiers::TierCatalogue;
 
 use crate::backend::DatabaseBackend;
+use crate::config::audit::{append_record, provider_audit_config};
+use crate::config::ProviderState;
 use crate::framework::Diagnostic;
-use crate::resources::provider::ProviderConfig;
 
-/// The provider-side services the database resources call.
-#[async_trait]
-pub trait DatabaseEnv: Send + Sync {
-    /// The backend databases are created on; an error diagnostic when the provider is not configured for one.
-    async fn backend(&self) -> Result<Arc<dyn DatabaseBackend>, Diagnostic>;
-    /// The tier catalogue tiers expand from.
-    async fn tiers(&self) -> Result<Arc<TierCatalogue>, Diagnostic>;
-    /// The provider's `default_tags`, merged under each resource's `tags`.
-    async fn default_tags(&self) -> BTreeMap<String, String>;
-    /// Evaluates the guardrails on one planned change; `Ok(None)` when policy checks are turned off.
-    async fn evaluate_policy(&self, plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic>;
-    /// Appends a restore-test result to the audit log (no-op when no audit log is configured).
-    async fn record_restore_test(
-        &self,
-        record: policy::audit::RestoreTestRecord,
-    ) -> Result<(), Diagnostic>;
-}
+pub use super::env_trait::DatabaseEnv;
 
 /// A fixed environment for unit tests of the resources: a given backend, catalogue and default tags, and
 /// optionally a policy engine (without one, policy checks are off and `evaluate_policy` returns `Ok(None)`) and an
@@ -111,50 +96,6 @@ impl DatabaseEnv for StaticEnv {
         .await
         .map_err(|why| restore_record_failed(path, &why))
     }
-}
-
-/// The backend a provider configuration selects.
-pub fn backend_for(
-    cfg: &crate::resources::provider::ProviderConfig,
-) -> Result<Arc<dyn DatabaseBackend>, Diagnostic> {
-    use crate::resources::provider::BackendKind;
-    match cfg.backend {
-        BackendKind::Local => {
-            if cfg.local.data_dir.as_os_str().is_empty() {
-                return Err(Diagnostic::error(
-                    "local.data_dir not set",
-                    "The local backend needs a directory for its databases: set local { data_dir = \"...\" } in the provider block.",
-                ));
-            }
-            Ok(Arc::new(crate::backend::local::LocalBackend::new(
-                cfg.local.data_dir.clone(),
-            )))
-        }
-        BackendKind::Aws => crate::backend::aws::shared_backend(&cfg.aws)
-            .map(|b| b as Arc<dyn DatabaseBackend>)
-            .map_err(|e| Diagnostic::error("aws backend not configured", e.to_string())),
-    }
-}
-
-/// The audit log settings when an audit log is configured: `policy.audit_log`, else `DBPOLICY_AUDIT_LOG` (with
-/// `DBPOLICY_AUDIT_KEY`, `DBPOLICY_AUDIT_PG`, `DBPOLICY_AUDIT_MAX_BYTES`); `None` when neither names a log, so
-/// plans without an audit log do not write to a default location behind the user's back.
-pub fn provider_audit_config(cfg: &ProviderConfig) -> Result<Option<AuditConfig>, Diagnostic> {
-    let env_set = std::env::var(policy::audit::config::ENV_LOG).is_ok_and(|v| !v.trim().is_empty());
-    if cfg.policy.audit_log.is_none() && !env_set {
-        return Ok(None);
-    }
-    AuditConfig::resolve(cfg.policy.audit_log.as_deref())
-        .map(Some)
-        .map_err(|e| {
-            Diagnostic::error(
-                "Invalid audit log settings",
-                format!(
-                    "The audit log settings (policy.audit_log and the DBPOLICY_AUDIT_* environment variables) are \
-                     invalid: {e}. Fix them, or unset them to plan without an audit log."
-                ),
-            )
-        })
 }
 
 /// Runs the gate off the async runtime (evaluation is CPU work, and recording blocks on a file lock, fsync and
@@ -270,9 +211,9 @@ fn resource_label(plan: &ProviderPlan) -> Option<String> {
 }
 
 #[async_trait]
-impl DatabaseEnv for crate::resources::provider::ProviderState {
+impl DatabaseEnv for ProviderState {
     async fn backend(&self) -> Result<Arc<dyn DatabaseBackend>, Diagnostic> {
-        backend_for(&*self.config().await?)
+        self.database_backend().await
     }
 
     async fn tiers(&self) -> Result<Arc<TierCatalogue>, Diagnostic> {
@@ -306,8 +247,10 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
             vec![from_provider(plan)],
             chrono::Utc::now(),
             Provenance {
-                terraform_workspace: std::env::var("TF_WORKSPACE")
-                    .ok()
+                terraform_workspace: cfg
+                    .env
+                    .terraform_workspace
+                    .clone()
                     .filter(|w| !w.trim().is_empty()),
                 terraform_version,
                 ..Provenance::new(Source::Provider, env!("CARGO_PKG_VERSION"))
@@ -345,16 +288,6 @@ impl DatabaseEnv for crate::resources::provider::ProviderState {
     }
 }
 
-/// Appends one record off the async runtime: the audit API blocks on a file lock and fsync (and, with a
-/// PostgreSQL sink, runs its own client). The error is the reason, for the caller's diagnostic.
-async fn append_record(audit: AuditConfig, body: RecordBody) -> Result<(), String> {
-    match tokio::task::spawn_blocking(move || AuditLog::from_config(&audit)?.append(body)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(format!("the audit writer stopped unexpectedly: {e}")),
-    }
-}
-
 /// The error a restore test gets when its result cannot be put on record.
 fn restore_record_failed(path: &std::path::Path, why: &str) -> Diagnostic {
     Diagnostic::error(
@@ -367,138 +300,13 @@ fn restore_record_failed(path: &std::path::Path, why: &str) -> Diagnostic {
     )
 }
 
-/// Wraps a resource so each apply appends an `apply` record (succeeded or failed, with the id of the decision
-/// that gated it) when an audit log is configured: the change failure rate of `dbpolicy audit report`. The change
-/// has already happened when the record is written, so a write failure is a warning, not a failed apply.
-pub struct AuditedApply {
-    inner: Arc<dyn crate::framework::Resource>,
-    state: Arc<crate::resources::provider::ProviderState>,
-}
-
-impl AuditedApply {
-    /// `inner` with apply outcomes recorded through the audit settings of `state`.
-    pub fn new(
-        inner: Arc<dyn crate::framework::Resource>,
-        state: Arc<crate::resources::provider::ProviderState>,
-    ) -> Self {
-        Self { inner, state }
-    }
-}
-
-/// The `apply` record of one finished apply.
-fn apply_record(
-    type_name: &str,
-    req: &crate::framework::ApplyRequest,
-    resp: &crate::framework::ApplyResponse,
-) -> policy::audit::ApplyRecord {
-    let action = if req.prior.is_null() {
-        "create"
-    } else if req.planned.is_null() {
-        "delete"
-    } else {
-        "update"
-    };
-    let name = [&req.planned, &req.prior]
-        .into_iter()
-        .find_map(|v| v.get("name").as_str().map(str::to_string));
-    let address = match name {
-        Some(n) => format!("{type_name} {n:?}"),
-        None => type_name.to_string(),
-    };
-    let decision_id = serde_json::from_slice::<BTreeMap<String, String>>(&req.planned_private)
-        .ok()
-        .and_then(|m| m.get("decision_id").cloned());
-    let error = resp
-        .diagnostics
-        .iter()
-        .find(|d| d.severity == crate::framework::Severity::Error)
-        .map(|d| format!("{}: {}", d.summary, d.detail));
-    policy::audit::ApplyRecord {
-        address,
-        action: action.into(),
-        succeeded: error.is_none(),
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        error,
-        decision_id,
-        source: Some(policy::audit::SourceInfo {
-            kind: "provider".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        }),
-    }
-}
-
-#[async_trait]
-impl crate::framework::Resource for AuditedApply {
-    fn type_name(&self) -> &'static str {
-        self.inner.type_name()
-    }
-
-    fn schema(&self) -> crate::framework::Schema {
-        self.inner.schema()
-    }
-
-    async fn validate(&self, config: &crate::framework::Value) -> crate::framework::Diagnostics {
-        self.inner.validate(config).await
-    }
-
-    async fn plan(&self, req: crate::framework::PlanRequest) -> crate::framework::PlanResponse {
-        self.inner.plan(req).await
-    }
-
-    async fn apply(&self, req: crate::framework::ApplyRequest) -> crate::framework::ApplyResponse {
-        let mut resp = self.inner.apply(req.clone()).await;
-        let Ok(cfg) = self.state.config().await else {
-            return resp;
-        };
-        let audit = match provider_audit_config(&cfg) {
-            Ok(Some(a)) => a,
-            Ok(None) => return resp,
-            Err(d) => {
-                resp.diagnostics.push(d);
-                return resp;
-            }
-        };
-        let record = apply_record(self.inner.type_name(), &req, &resp);
-        let path = audit.path.clone();
-        let Err(why) = append_record(audit, RecordBody::Apply(record)).await else {
-            return resp;
-        };
-        resp.diagnostics.push(Diagnostic::warning(
-            "Apply outcome not recorded",
-            format!(
-                "The change was made, but its outcome could not be written to the audit log {}: {why}. Fix the \
-                 log (permissions, disk space, `dbpolicy audit verify`); the next plan fails closed until it is \
-                 writable.",
-                path.display()
-            ),
-        ));
-        resp
-    }
-
-    async fn read(&self, req: crate::framework::ReadRequest) -> crate::framework::ReadResponse {
-        self.inner.read(req).await
-    }
-
-    async fn import(&self, id: &str) -> crate::framework::ImportResponse {
-        self.inner.import(id).await
-    }
-
-    async fn upgrade_state(
-        &self,
-        version: i64,
-        raw: serde_json::Value,
-    ) -> Result<serde_json::Value, crate::framework::Diagnostics> {
-        self.inner.upgrade_state(version, raw).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
+    use crate::config::{ConfiguredOverride, ProviderConfig};
     use crate::framework::{PlanRequest, PlanResponse, Resource, Severity, Value};
-    use crate::resources::provider::{ConfiguredOverride, ProviderState};
     use policy::model::decision::Override;
 
     /// A provider state for the local backend with `audit_log` and `overrides` set.
@@ -737,88 +545,5 @@ mod tests {
                 .any(|e| e.contains("rule \"DBP-NOPE-999\" is not in the loaded policy bundle")),
             "{e:?}"
         );
-    }
-
-    /// A resource whose apply succeeds or fails without touching any backend.
-    struct FakeApply {
-        fail: bool,
-    }
-
-    #[async_trait]
-    impl Resource for FakeApply {
-        fn type_name(&self) -> &'static str {
-            "dbplatform_database"
-        }
-        fn schema(&self) -> crate::framework::Schema {
-            crate::framework::Schema::new(0, crate::framework::Block::new("fake"))
-        }
-        async fn apply(
-            &self,
-            req: crate::framework::ApplyRequest,
-        ) -> crate::framework::ApplyResponse {
-            let mut resp = crate::framework::ApplyResponse {
-                new_state: req.planned.clone(),
-                ..Default::default()
-            };
-            if self.fail {
-                resp.diagnostics.push(Diagnostic::error(
-                    "Could not create database \"orders\"",
-                    "disk full",
-                ));
-            }
-            resp
-        }
-        async fn read(
-            &self,
-            _req: crate::framework::ReadRequest,
-        ) -> crate::framework::ReadResponse {
-            crate::framework::ReadResponse::default()
-        }
-    }
-
-    #[tokio::test]
-    async fn apply_outcomes_are_recorded_with_the_gating_decision() {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("decisions.jsonl");
-        let st = state(dir.path(), Some(log.clone()), &[]);
-        let planned = config("tier-3", false);
-        let private = br#"{"decision_id":"d-123","outcome":"pass"}"#.to_vec();
-        for fail in [false, true] {
-            let r = AuditedApply::new(Arc::new(FakeApply { fail }), Arc::clone(&st));
-            r.apply(crate::framework::ApplyRequest {
-                prior: Value::Null,
-                planned: planned.clone(),
-                config: planned.clone(),
-                planned_private: private.clone(),
-            })
-            .await;
-        }
-        let records = lines(&log);
-        assert_eq!(records.len(), 2);
-        assert_eq!(records[0]["kind"], "apply");
-        assert_eq!(records[0]["action"], "create");
-        assert_eq!(records[0]["address"], "dbplatform_database \"orders\"");
-        assert_eq!(records[0]["succeeded"], true);
-        assert_eq!(records[0]["decision_id"], "d-123");
-        assert_eq!(records[1]["succeeded"], false);
-        assert!(
-            records[1]["error"].as_str().unwrap().contains("disk full"),
-            "{}",
-            records[1]
-        );
-
-        // No audit log: nothing is written, the apply result is untouched.
-        let st = state(dir.path(), None, &[]);
-        let r = AuditedApply::new(Arc::new(FakeApply { fail: false }), st);
-        let resp = r
-            .apply(crate::framework::ApplyRequest {
-                prior: Value::Null,
-                planned: planned.clone(),
-                config: planned,
-                planned_private: vec![],
-            })
-            .await;
-        assert!(resp.diagnostics.is_empty());
-        assert_eq!(lines(&log).len(), 2);
     }
 }

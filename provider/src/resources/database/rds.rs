@@ -1,15 +1,17 @@
-//! The RDS-only part of `dbplatform_database`: its extra attributes (storage, KMS key, windows, network,
-//! parameter group, timeouts, and what only RDS reports: ARN, resource id, pending modifications), reading them
-//! from a plan into [`AwsOptions`], and writing an [`RdsInstance`] back into state. Kept here so the resource
-//! stays backend-neutral: it adds [`add_attributes`] to its schema, and on the aws backend calls
-//! [`options_from`], [`timeouts_from`] and [`state_values`].
+//! The managed-instance part of `dbplatform_database` (RDS today): its extra attributes (storage, KMS key,
+//! windows, network, parameter group, timeouts, and what only the service reports: ARN, resource id, pending
+//! modifications), reading them from a plan into [`InstanceSettings`] and [`OpTimeouts`], and writing
+//! [`crate::backend::InstanceDetails`] back into state. In neutral terms: on a backend whose
+//! [`crate::backend::Capabilities::instance_settings`] is set, the resource calls [`options_from`],
+//! [`timeouts_from`] and [`state_values`]; elsewhere these attributes stay null.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::spec::AwsOptions;
-use super::RdsInstance;
+use crate::backend::version::compare_major;
+use crate::backend::{DatabaseInfo, InstanceSettings, OpTimeouts};
 use crate::framework::access::{get_bool, get_i64, get_string, get_string_list, Field};
+use crate::framework::duration::parse_duration;
 use crate::framework::{Attribute, AttributePath, Block, Diagnostic, Nesting, Type, Value};
 
 /// Attributes only the aws backend fills; null on the local backend.
@@ -127,7 +129,7 @@ pub fn plan_checks(planned: &Value, prior: &Value) -> Vec<Diagnostic> {
         planned.get("engine_version").as_str(),
         prior.get("engine_version").as_str(),
     ) {
-        if super::spec::compare_major(want, have).is_lt() {
+        if compare_major(want, have).is_lt() {
             out.push(
                 Diagnostic::error(
                     "Engine downgrade refused",
@@ -157,45 +159,14 @@ pub fn plan_checks(planned: &Value, prior: &Value) -> Vec<Diagnostic> {
     out
 }
 
-/// Per-operation waits from the `timeouts` block; `None` uses the backend default.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct OpTimeouts {
-    pub create: Option<Duration>,
-    pub update: Option<Duration>,
-    pub delete: Option<Duration>,
-}
-
-/// Parses "90s", "40m", "1h30m", "2h".
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.trim().chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let n: u64 = num.parse().ok()?;
-        num.clear();
-        total += n * match c {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-    }
-    if !num.is_empty() || total == 0 {
-        return None;
-    }
-    Some(Duration::from_secs(total))
-}
-
 /// Reads the `timeouts` block of a plan or state.
 pub fn timeouts_from(v: &Value) -> Result<OpTimeouts, Diagnostic> {
     let block = v.get("timeouts");
     let one = |name: &str| -> Result<Option<Duration>, Diagnostic> {
         match block.get(name).as_str() {
             None => Ok(None),
-            Some(text) => parse_duration(text).map(Some).ok_or_else(|| {
+            // A zero wait would fail every apply at once: refused like a malformed duration.
+            Some(text) => parse_duration(text).filter(|d| !d.is_zero()).map(Some).ok_or_else(|| {
                 Diagnostic::error("Invalid timeout", format!("timeouts.{name} = {text:?} is not a duration; use e.g. \"40m\", \"1h30m\" or \"90s\"."))
                     .at(AttributePath::attr("timeouts").join_attr(name))
             }),
@@ -230,7 +201,10 @@ fn opt_u32(v: &Value, name: &str) -> Result<Option<u32>, Diagnostic> {
 
 /// The RDS-only settings a (known) plan asks for; null optional+computed values keep `base` (the defaults at
 /// create, the current instance's values at update).
-pub fn options_from(planned: &Value, base: &AwsOptions) -> Result<AwsOptions, Diagnostic> {
+pub fn options_from(
+    planned: &Value,
+    base: &InstanceSettings,
+) -> Result<InstanceSettings, Diagnostic> {
     let mut o = base.clone();
     if let Some(n) = opt_u32(planned, "allocated_storage_gb")? {
         o.allocated_storage_gb = n;
@@ -276,15 +250,18 @@ fn str_or_null(s: &Option<String>) -> Value {
 }
 
 /// The values of [`AWS_ATTRIBUTES`] (plus `performance_insights`, `monitoring_interval_seconds`, `log_exports`)
-/// for state: from the instance when there is one (aws), else null. `base` (the plan, or prior state) supplies
-/// what RDS does not report (`apply_immediately`, and `max_allocated_storage_gb`/`parameter_group_name` as set).
-pub fn state_values(inst: Option<&RdsInstance>, base: Option<&Value>) -> BTreeMap<String, Value> {
+/// for state: from the instance's details when it has them (a managed service), else null. `base` (the plan, or
+/// prior state) supplies what the service does not report (`apply_immediately`, and
+/// `max_allocated_storage_gb`/`parameter_group_name` as set).
+pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeMap<String, Value> {
     let mut m: BTreeMap<String, Value> = AWS_ATTRIBUTES
         .iter()
         .map(|n| (n.to_string(), Value::Null))
         .collect();
-    let Some(i) = inst else { return m };
-    let o = &i.aws;
+    let Some((i, d)) = info.and_then(|i| i.details.as_ref().map(|d| (i, d))) else {
+        return m;
+    };
+    let o = &d.settings;
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_string(), v);
     };
@@ -346,40 +323,41 @@ pub fn state_values(inst: Option<&RdsInstance>, base: Option<&Value>) -> BTreeMa
         base.map(|b| b.get("apply_immediately").clone())
             .unwrap_or(Value::Null),
     );
-    put("arn", Value::string(&i.arn));
-    put("address", Value::string(&i.info.endpoint));
-    put("resource_id", Value::string(&i.resource_id));
+    put("arn", Value::string(&d.arn));
+    put("address", Value::string(&i.endpoint));
+    put("resource_id", Value::string(&d.resource_id));
     put(
         "master_user_secret_arn",
-        Value::string(&i.info.master_user_secret),
+        Value::string(&i.master_user_secret),
     );
     put(
         "pending_modifications",
         Value::Map(
-            i.pending_modifications
+            d.pending_modifications
                 .iter()
                 .map(|(k, v)| (k.clone(), Value::string(v)))
                 .collect(),
         ),
     );
-    put("pending_reboot", Value::Bool(i.pending_reboot));
+    put("pending_reboot", Value::Bool(d.pending_reboot));
     m
 }
 
 /// A plan-time warning text when RDS still has modifications pending (shown so they are not a surprise).
-pub fn pending_warning(inst: &RdsInstance) -> Option<String> {
-    if inst.pending_modifications.is_empty() && !inst.pending_reboot {
+pub fn pending_warning(info: &DatabaseInfo) -> Option<String> {
+    let d = info.details.as_ref()?;
+    if d.pending_modifications.is_empty() && !d.pending_reboot {
         return None;
     }
-    let mut parts: Vec<String> = inst
+    let mut parts: Vec<String> = d
         .pending_modifications
         .iter()
         .map(|(k, v)| format!("{k} -> {v}"))
         .collect();
-    if inst.pending_reboot {
+    if d.pending_reboot {
         parts.push("parameter group changes waiting for a reboot".into());
     }
-    Some(format!("RDS has pending modifications on {:?}: {}. They apply in the maintenance window (or at the next reboot); set apply_immediately = true to apply changes at once.", inst.info.id, parts.join(", ")))
+    Some(format!("RDS has pending modifications on {:?}: {}. They apply in the maintenance window (or at the next reboot); set apply_immediately = true to apply changes at once.", info.id, parts.join(", ")))
 }
 
 #[cfg(test)]
@@ -387,12 +365,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_like_terraform_timeouts() {
-        assert_eq!(parse_duration("40m"), Some(Duration::from_secs(2400)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+    fn zero_and_malformed_timeouts_are_refused() {
         for bad in ["", "40", "m", "4x", "0s"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
+            let mut v = Value::Object(BTreeMap::new());
+            v.set(
+                "timeouts",
+                Value::Object(BTreeMap::from([("delete".to_string(), Value::string(bad))])),
+            );
+            assert!(timeouts_from(&v).is_err(), "{bad:?}");
         }
     }
 
@@ -432,7 +412,7 @@ mod tests {
             ("allocated_storage_gb".to_string(), Value::int(50)),
             ("storage_type".to_string(), Value::Null),
         ]));
-        let o = options_from(&planned, &AwsOptions::default()).unwrap_or_default();
+        let o = options_from(&planned, &InstanceSettings::default()).unwrap_or_default();
         assert_eq!(o.allocated_storage_gb, 50);
         assert_eq!(o.storage_type, "gp3");
         assert!(o.apply_immediately);
@@ -445,8 +425,8 @@ mod tests {
         assert!(m.values().all(Value::is_null));
     }
 
-    fn instance() -> RdsInstance {
-        use crate::backend::{DatabaseInfo, DatabaseSpec, DatabaseStatus};
+    fn instance() -> DatabaseInfo {
+        use crate::backend::{DatabaseSpec, DatabaseStatus, InstanceDetails};
         let spec = DatabaseSpec {
             name: "orders".into(),
             engine: "postgres".into(),
@@ -463,34 +443,33 @@ mod tests {
             min_tls_version: "1.2".into(),
             parameters: BTreeMap::new(),
             tags: BTreeMap::new(),
+            instance: None,
+            timeouts: OpTimeouts::default(),
         };
-        RdsInstance {
-            info: DatabaseInfo {
-                id: "orders".into(),
-                spec,
-                endpoint: "orders.x.us-east-1.rds.amazonaws.com".into(),
-                port: 5432,
-                status: DatabaseStatus::Available,
-                engine_version_actual: "16.4".into(),
-                connection_string: String::new(),
-                master_user_secret: "arn:aws:secretsmanager:us-east-1:1:secret:x".into(),
-                data_dir: None,
-                created_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
-            },
-            aws: AwsOptions {
-                backup_window: Some("07:00-07:30".into()),
-                ..AwsOptions::default()
-            },
-            arn: "arn:aws:rds:us-east-1:1:db:orders".into(),
-            resource_id: "db-ABC".into(),
-            rds_status: "available".into(),
-            storage_encrypted: true,
-            pending_modifications: BTreeMap::from([(
-                "instance_class".to_string(),
-                "db.t4g.small".to_string(),
-            )]),
-            pending_reboot: true,
-            managed: true,
+        DatabaseInfo {
+            id: "orders".into(),
+            spec,
+            endpoint: "orders.x.us-east-1.rds.amazonaws.com".into(),
+            port: 5432,
+            status: DatabaseStatus::Available,
+            engine_version_actual: "16.4".into(),
+            connection_string: String::new(),
+            master_user_secret: "arn:aws:secretsmanager:us-east-1:1:secret:x".into(),
+            data_dir: None,
+            created_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            details: Some(InstanceDetails {
+                settings: InstanceSettings {
+                    backup_window: Some("07:00-07:30".into()),
+                    ..InstanceSettings::default()
+                },
+                arn: "arn:aws:rds:us-east-1:1:db:orders".into(),
+                resource_id: "db-ABC".into(),
+                pending_modifications: BTreeMap::from([(
+                    "instance_class".to_string(),
+                    "db.t4g.small".to_string(),
+                )]),
+                pending_reboot: true,
+            }),
         }
     }
 
@@ -514,8 +493,10 @@ mod tests {
             "{w}"
         );
         let mut calm = i.clone();
-        calm.pending_modifications.clear();
-        calm.pending_reboot = false;
+        if let Some(d) = calm.details.as_mut() {
+            d.pending_modifications.clear();
+            d.pending_reboot = false;
+        }
         assert_eq!(pending_warning(&calm), None);
     }
 

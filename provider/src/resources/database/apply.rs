@@ -1,0 +1,174 @@
+//! Applying `dbplatform_database`: destroy, create or update through the backend trait, and the state that
+//! results. A create that fails after the backend accepted it keeps what exists in state (Terraform marks it
+//! tainted): never an orphan.
+
+use super::guardrails;
+use super::rds;
+use super::resource::DatabaseResource;
+use super::spec::{backend_diagnostic, spec_from};
+use super::state::{merge_instance, state_from, unknowns_to_null};
+use crate::backend::{DatabaseBackend, DatabaseInfo, DatabaseSpec, DeleteOptions};
+use crate::framework::{ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Value};
+
+impl DatabaseResource {
+    /// Destroys, creates or updates the database `req` plans.
+    pub(super) async fn apply_change(&self, req: ApplyRequest) -> ApplyResponse {
+        let mut resp = ApplyResponse::default();
+        let (backend, tiers) = match (self.env.backend().await, self.env.tiers().await) {
+            (Ok(b), Ok(t)) => (b, t),
+            (Err(e), _) | (_, Err(e)) => {
+                resp.new_state = req.prior.clone();
+                resp.diagnostics.push(e);
+                return resp;
+            }
+        };
+        let default_tags = self.env.default_tags().await;
+
+        if req.planned.is_null() {
+            return destroy(&*backend, &req, resp).await;
+        }
+
+        let mut spec = match spec_from(&req.planned, &tiers) {
+            Ok(s) => s,
+            Err(d) => {
+                resp.new_state = req.prior.clone();
+                resp.diagnostics.push(d);
+                return resp;
+            }
+        };
+        if backend.capabilities().instance_settings {
+            if let Err(d) = add_instance_settings(&*backend, &req, &mut spec).await {
+                resp.diagnostics.push(d);
+                return resp;
+            }
+        }
+        let finish = |resp: &mut ApplyResponse, info: &DatabaseInfo| {
+            resp.new_state = state_from(info, Some(&req.planned), &*backend, &default_tags);
+            merge_instance(&mut resp.new_state, info, Some(&req.planned));
+            if req.planned.get("policy_decision").is_unknown() {
+                resp.new_state.set(
+                    "policy_decision",
+                    guardrails::summary_from_private(&req.planned_private),
+                );
+            }
+        };
+        if req.prior.is_null() {
+            match backend.create_tracked(&spec).await {
+                Ok(info) => finish(&mut resp, &info),
+                Err(f) => {
+                    resp.new_state = req.prior.clone();
+                    if let Some(info) = &f.instance {
+                        finish(&mut resp, info);
+                    } else if let Some(id) = &f.id {
+                        // It may exist but could not be described: record the plan with its id; refresh settles it.
+                        let mut st = unknowns_to_null(&req.planned);
+                        st.set("id", Value::string(id));
+                        resp.new_state = st;
+                    }
+                    resp.diagnostics.push(backend_diagnostic(
+                        &format!("Could not create database {:?}", spec.name),
+                        &f.error,
+                    ));
+                }
+            }
+        } else {
+            match backend.update(&spec.name, &spec).await {
+                Ok(out) => finish(&mut resp, &out.info),
+                Err(e) => {
+                    resp.new_state = req.prior.clone();
+                    resp.diagnostics.push(backend_diagnostic(
+                        &format!("Could not update database {:?}", spec.name),
+                        &e,
+                    ));
+                }
+            }
+        }
+        resp
+    }
+}
+
+/// Destroys the database in `req.prior`, refusing under deletion protection, with the `timeouts.delete` wait on
+/// backends that take one.
+async fn destroy(
+    backend: &dyn DatabaseBackend,
+    req: &ApplyRequest,
+    mut resp: ApplyResponse,
+) -> ApplyResponse {
+    let name = req
+        .prior
+        .get("name")
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if req.prior.get("deletion_protection").as_bool() == Some(true) {
+        resp.new_state = req.prior.clone();
+        resp.diagnostics.push(
+            Diagnostic::error(
+                "Deletion protection is on",
+                format!("Database {name:?} has deletion_protection = true, so it was not destroyed. Set deletion_protection = false, run terraform apply, then destroy again."),
+            )
+            .at(AttributePath::attr("deletion_protection")),
+        );
+        return resp;
+    }
+    let mut opts = DeleteOptions {
+        skip_final_backup: req.prior.get("skip_final_snapshot").as_bool() == Some(true),
+        final_backup_name: req
+            .prior
+            .get("final_snapshot_identifier")
+            .as_str()
+            .map(str::to_string),
+        timeout: None,
+    };
+    if backend.capabilities().instance_settings {
+        match rds::timeouts_from(&req.prior) {
+            Ok(t) => opts.timeout = t.delete,
+            Err(d) => {
+                resp.new_state = req.prior.clone();
+                resp.diagnostics.push(d);
+                return resp;
+            }
+        }
+    }
+    match backend.delete(&name, &opts).await {
+        Ok(out) => {
+            resp.new_state = Value::Null;
+            if let Some(fb) = out.final_backup {
+                tracing::info!("final backup of {name} kept at {}", fb.location);
+            }
+        }
+        Err(e) => {
+            resp.new_state = req.prior.clone();
+            resp.diagnostics.push(backend_diagnostic(
+                &format!("Could not destroy database {name:?}"),
+                &e,
+            ));
+        }
+    }
+    resp
+}
+
+/// Puts the managed-instance settings and `timeouts` the plan asks for into `spec`, on top of the current
+/// instance's settings (update) or the defaults (create).
+async fn add_instance_settings(
+    backend: &dyn DatabaseBackend,
+    req: &ApplyRequest,
+    spec: &mut DatabaseSpec,
+) -> Result<(), Diagnostic> {
+    let timeouts = rds::timeouts_from(&req.planned)?;
+    let current = if req.prior.is_null() {
+        None
+    } else {
+        backend.read(&spec.name).await.map_err(|e| {
+            backend_diagnostic(&format!("Could not update database {:?}", spec.name), &e)
+        })?
+    };
+    let mut base = current
+        .and_then(|i| i.details)
+        .map(|d| d.settings)
+        .unwrap_or_default();
+    base.log_exports = backend.log_exports(&spec.engine);
+    spec.instance = Some(rds::options_from(&req.planned, &base)?);
+    spec.timeouts = timeouts;
+    Ok(())
+}

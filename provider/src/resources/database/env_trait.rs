@@ -1,0 +1,32 @@
+//! The [`DatabaseEnv`] trait: what database resources need from the configured provider (backend, tier
+//! catalogue, default tags, the plan-time policy check, the audit log). In its own file so the resources that
+//! depend on it and the implementations in [`super::env`] (whose tests drive the resources) import it one way.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use policy::adapter::planned_state::ProviderPlan;
+use policy::model::decision::Decision;
+use policy::model::tiers::TierCatalogue;
+
+use crate::backend::DatabaseBackend;
+use crate::framework::Diagnostic;
+
+/// The provider-side services the database resources call.
+#[async_trait]
+pub trait DatabaseEnv: Send + Sync {
+    /// The backend databases are created on; an error diagnostic when the provider is not configured for one.
+    async fn backend(&self) -> Result<Arc<dyn DatabaseBackend>, Diagnostic>;
+    /// The tier catalogue tiers expand from.
+    async fn tiers(&self) -> Result<Arc<TierCatalogue>, Diagnostic>;
+    /// The provider's `default_tags`, merged under each resource's `tags`.
+    async fn default_tags(&self) -> BTreeMap<String, String>;
+    /// Evaluates the guardrails on one planned change; `Ok(None)` when policy checks are turned off.
+    async fn evaluate_policy(&self, plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic>;
+    /// Appends a restore-test result to the audit log (no-op when no audit log is configured).
+    async fn record_restore_test(
+        &self,
+        record: policy::audit::RestoreTestRecord,
+    ) -> Result<(), Diagnostic>;
+}
