@@ -5,6 +5,7 @@
 
 mod check;
 mod info;
+mod outputs;
 mod test;
 
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::engine::OnUnknown;
-use crate::report::Format;
+pub use outputs::OutputSpec;
 
 /// Exit code for a policy failure.
 pub const EXIT_FAIL: u8 = 1;
@@ -53,7 +54,7 @@ pub enum Command {
 #[derive(Debug, Clone, clap::Args)]
 pub struct BundleArgs {
     /// Extra policy directory (recursive *.rego; *_test.rego is not evaluated). Repeatable.
-    #[arg(long = "policy", value_name = "DIR")]
+    #[arg(short = 'p', long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
     /// Do not load the embedded default bundle.
     #[arg(long)]
@@ -74,11 +75,22 @@ pub struct CheckArgs {
     /// Exceptions file (YAML or JSON).
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
+    /// Report format (text, json, sarif, junit, github), optionally with its own file: `sarif=dbpolicy.sarif`.
+    /// Repeatable, for several reports from one run; at most one without =FILE.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FORMAT[=FILE]",
+        default_value = "text"
+    )]
+    pub format: Vec<OutputSpec>,
+    /// Write the report of the --format without =FILE to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// --format github: at most N annotations, the worst first (GitHub shows 10 errors per step); every
+    /// finding goes to the job summary ($GITHUB_STEP_SUMMARY) when it is set.
+    #[arg(long, value_name = "N", default_value_t = crate::report::github::DEFAULT_MAX_ANNOTATIONS)]
+    pub max_annotations: usize,
     /// Override a soft-mandatory rule (needs --reason and --by). Repeatable, paired in order.
     #[arg(long = "override", value_name = "RULE_ID", requires_all = ["reason", "by"])]
     pub overrides: Vec<String>,
@@ -95,7 +107,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
     /// conftest compatibility: evaluate deny/violation/warn rules of this package on the raw plan. Repeatable.
-    #[arg(long = "namespace", value_name = "NS")]
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
     pub namespaces: Vec<String>,
     /// conftest compatibility: every package of the --policy dirs with deny/violation/warn rules.
     #[arg(long)]

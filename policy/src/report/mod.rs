@@ -6,9 +6,12 @@
 
 pub mod github;
 pub mod junit;
+pub mod links;
 pub mod locate;
+pub mod plan_regions;
 pub mod sarif;
 pub mod text;
+pub mod uri;
 
 use crate::engine::{OnUnknown, RuleMeta};
 use crate::model::decision::{Decision, RuleResult, Status};
