@@ -221,7 +221,8 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     opts.exceptions_file = a.exceptions.clone();
     opts.namespaces = a.namespaces.clone();
     opts.all_namespaces = a.all_namespaces;
-    let outputs = super::outputs::Outputs::new(a)?;
+    let outputs =
+        super::outputs::Outputs::new(&a.format, a.output.as_deref(), a.max_annotations, &a.plans)?;
     let timing = std::env::var_os("DBPOLICY_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let phase = |name: &str| {

@@ -5,6 +5,7 @@
 
 mod check;
 mod info;
+mod output_spec;
 mod outputs;
 mod test;
 
@@ -14,7 +15,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::engine::OnUnknown;
-pub use outputs::OutputSpec;
+pub use output_spec::OutputSpec;
 
 /// Exit code for a policy failure.
 pub const EXIT_FAIL: u8 = 1;

@@ -3,49 +3,39 @@
 //! evaluation; written after it, with what the formats need besides the decision (repository root for
 //! GitHub paths, plan-file locations, the invocation's times and exit code, the job summary).
 
+use chrono::{DateTime, Utc};
+use clap::ValueEnum as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
-use clap::ValueEnum;
-
-use crate::cli::{CheckArgs, CliError};
+use crate::cli::output_spec::OutputSpec;
 use crate::engine::{OnUnknown, RuleMeta};
 use crate::model::decision::Decision;
 use crate::report::{github, junit, sarif, Format, Locations, ReportInput};
 
-/// One `--format` value: a format and, after `=`, the file it goes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputSpec {
-    pub format: Format,
-    pub file: Option<PathBuf>,
-}
-
-/// Why a `--format` value was refused.
+/// Output flags that cannot work together, or a report that could not be written (exit 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{0:?} is not a format: use one of {names}, optionally with =FILE (sarif=dbpolicy.sarif)", names = format_names())]
-pub struct BadFormat(String);
-
-fn format_names() -> String {
-    Format::value_variants()
-        .iter()
-        .filter_map(|f| f.to_possible_value().map(|v| v.get_name().to_string()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl FromStr for OutputSpec {
-    type Err = BadFormat;
-    fn from_str(s: &str) -> Result<Self, BadFormat> {
-        let (name, file) = match s.split_once('=') {
-            Some((n, f)) if !f.is_empty() => (n, Some(PathBuf::from(f))),
-            Some(_) => return Err(BadFormat(s.to_string())),
-            None => (s, None),
-        };
-        let format = Format::from_str(name, true).map_err(|_| BadFormat(s.to_string()))?;
-        Ok(OutputSpec { format, file })
-    }
+pub enum OutputError {
+    #[error("--output {0}: --output takes a file name, not a format; use --format {0} (or -o {0}), or --format {0}=FILE to write it to a file (a file really named {0}: --output ./{0})")]
+    FormatAsFile(String),
+    #[error("{count} --format values have no =FILE, but only one report can go to {dest}: give the others a file, e.g. --format sarif=dbpolicy.sarif")]
+    SeveralOnOneOutput { count: usize, dest: String },
+    #[error("--output {0}: every --format has its own =FILE, so --output would write nothing")]
+    OutputUnused(String),
+    #[error("{0}: --output is a directory; give a file name")]
+    Directory(String),
+    #[error("{0}: two reports would write the same file; give each --format its own =FILE")]
+    SameFile(String),
+    #[error("{path}: cannot write output: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot write the job summary ($GITHUB_STEP_SUMMARY): {source}")]
+    Summary {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// The validated outputs of one run, and when it started.
@@ -59,63 +49,55 @@ pub struct Outputs {
 }
 
 impl Outputs {
-    /// Checks the output flags: at most one report on standard output, no file written twice, no directory,
-    /// and `--output` naming a file rather than a format.
-    pub fn new(a: &CheckArgs) -> Result<Self, CliError> {
+    /// Checks the output flags (`formats`, `--output`): at most one report on standard output, no file
+    /// written twice, no directory, and `--output` naming a file rather than a format. `plans` are the plan
+    /// files, read again for locations when a report needs them.
+    pub fn new(
+        formats: &[OutputSpec],
+        output: Option<&Path>,
+        max_annotations: usize,
+        plans: &[String],
+    ) -> Result<Self, OutputError> {
         let started = Utc::now();
         let clock = std::time::Instant::now();
-        if let Some(out) = &a.output {
+        if let Some(out) = output {
             let s = out.to_string_lossy();
             if Format::from_str(&s, true).is_ok() {
-                return Err(CliError::usage(format!(
-                    "--output {s}: --output takes a file name, not a format; use --format {s} (or -o {s}), \
-                     or --format {s}=FILE to write it to a file (a file really named {s}: --output ./{s})"
-                )));
+                return Err(OutputError::FormatAsFile(s.into_owned()));
             }
         }
-        let bare: Vec<&OutputSpec> = a.format.iter().filter(|s| s.file.is_none()).collect();
-        if bare.len() > 1 {
-            return Err(CliError::usage(format!(
-                "{} --format values have no =FILE, but only one report can go to {}: give the others a file, \
-                 e.g. --format sarif=dbpolicy.sarif",
-                bare.len(),
-                a.output
-                    .as_ref()
-                    .map_or("standard output".to_string(), |p| p.display().to_string())
-            )));
+        let bare = formats.iter().filter(|s| s.file.is_none()).count();
+        if bare > 1 {
+            return Err(OutputError::SeveralOnOneOutput {
+                count: bare,
+                dest: output.map_or("standard output".to_string(), |p| p.display().to_string()),
+            });
         }
-        if bare.is_empty() {
-            if let Some(out) = &a.output {
-                return Err(CliError::usage(format!(
-                    "--output {}: every --format has its own =FILE, so --output would write nothing",
-                    out.display()
-                )));
-            }
+        if let (0, Some(out)) = (bare, output) {
+            return Err(OutputError::OutputUnused(out.display().to_string()));
         }
-        let targets: Vec<(Format, Option<PathBuf>)> = a
-            .format
+        let targets: Vec<(Format, Option<PathBuf>)> = formats
             .iter()
-            .map(|s| (s.format, s.file.clone().or_else(|| a.output.clone())))
+            .map(|s| {
+                (
+                    s.format,
+                    s.file.clone().or_else(|| output.map(Path::to_path_buf)),
+                )
+            })
             .collect();
         let mut seen = std::collections::BTreeSet::new();
         for path in targets.iter().filter_map(|(_, p)| p.as_ref()) {
             if path.is_dir() {
-                return Err(CliError::usage(format!(
-                    "{}: --output is a directory; give a file name",
-                    path.display()
-                )));
+                return Err(OutputError::Directory(path.display().to_string()));
             }
             if !seen.insert(path.clone()) {
-                return Err(CliError::usage(format!(
-                    "{}: two reports would write the same file; give each --format its own =FILE",
-                    path.display()
-                )));
+                return Err(OutputError::SameFile(path.display().to_string()));
             }
         }
         Ok(Outputs {
             targets,
-            max_annotations: a.max_annotations,
-            plans: a.plans.clone(),
+            max_annotations,
+            plans: plans.to_vec(),
             started,
             clock,
         })
@@ -142,7 +124,7 @@ impl Outputs {
         locations: &mut Locations,
         on_unknown: Option<OnUnknown>,
         exit_code: u8,
-    ) -> Result<(), CliError> {
+    ) -> Result<(), OutputError> {
         if self.for_github() {
             self.add_plan_entries(locations);
             if let Ok(cwd) = std::env::current_dir() {
@@ -225,17 +207,15 @@ pub fn repository_root(cwd: &Path) -> PathBuf {
 }
 
 /// Appends the job summary (GitHub concatenates what the steps append).
-fn append_summary(path: &Path, text: &str) -> Result<(), CliError> {
+fn append_summary(path: &Path, text: &str) -> Result<(), OutputError> {
     std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()))
-        .map_err(|e| {
-            CliError::usage(format!(
-                "{}: cannot write the job summary ($GITHUB_STEP_SUMMARY): {e}",
-                path.display()
-            ))
+        .map_err(|source| OutputError::Summary {
+            path: path.display().to_string(),
+            source,
         })
 }
 
@@ -243,7 +223,7 @@ fn append_summary(path: &Path, text: &str) -> Result<(), CliError> {
 fn write_with(
     dest: Option<&Path>,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), CliError> {
+) -> Result<(), OutputError> {
     /// Large enough that a 50 MiB report goes out in few system calls.
     const BUF: usize = 1 << 20;
     match dest {
@@ -253,7 +233,10 @@ fn write_with(
                 f(&mut w)?;
                 w.flush()
             })
-            .map_err(|e| CliError::usage(format!("{}: cannot write output: {e}", p.display()))),
+            .map_err(|source| OutputError::Write {
+                path: p.display().to_string(),
+                source,
+            }),
         None => {
             let mut w = std::io::BufWriter::with_capacity(BUF, std::io::stdout().lock());
             let _ = f(&mut w).and_then(|()| w.flush());
@@ -265,24 +248,6 @@ fn write_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_format_with_and_without_file() {
-        assert_eq!(
-            "sarif=out/x.sarif".parse::<OutputSpec>().unwrap(),
-            OutputSpec {
-                format: Format::Sarif,
-                file: Some(PathBuf::from("out/x.sarif"))
-            }
-        );
-        assert_eq!("TEXT".parse::<OutputSpec>().unwrap().format, Format::Text);
-        let e = "xml".parse::<OutputSpec>().unwrap_err().to_string();
-        assert!(
-            e.contains("\"xml\" is not a format: use one of text, json, sarif"),
-            "{e}"
-        );
-        assert!("sarif=".parse::<OutputSpec>().is_err());
-    }
 
     #[test]
     fn repository_root_is_the_git_top_level() {
