@@ -8,3 +8,4 @@ pub mod engine;
 pub mod generator;
 pub mod model;
 pub mod report;
+pub mod yaml;

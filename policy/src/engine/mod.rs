@@ -402,7 +402,7 @@ fn read_data_file(path: &std::path::Path) -> Result<serde_json::Value, EngineErr
     })?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     let v: serde_json::Value = if yaml {
-        serde_yaml::from_str(&text).map_err(|e| EngineError::Data {
+        crate::yaml::to_json(&text).map_err(|e| EngineError::Data {
             path: shown.clone(),
             message: format!("not valid YAML: {e}"),
         })?
