@@ -4,6 +4,7 @@
 //! on stderr naming the file and the problem.
 
 mod check;
+mod docs;
 mod info;
 mod output_spec;
 mod outputs;
@@ -12,7 +13,7 @@ mod test;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::engine::OnUnknown;
 pub use output_spec::OutputSpec;
@@ -48,6 +49,17 @@ pub enum Command {
     Schema {
         #[arg(value_enum)]
         which: SchemaKind,
+    },
+    /// Print the shell completion script: `dbpolicy completions bash > /etc/bash_completion.d/dbpolicy`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or with --dir write one page per subcommand there (`make man`).
+    Man {
+        /// Directory for dbpolicy.1, dbpolicy-check.1, ...
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 
@@ -229,6 +241,20 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Test(a) => test::run(&a),
         Command::Audit(cmd) => Ok(u8::try_from(crate::audit::cli::run(cmd)).unwrap_or(EXIT_USAGE)),
         Command::Schema { which } => info::schema(which),
+        Command::Completions { shell } => {
+            let script = docs::completions(Cli::command(), shell);
+            emit(None, &String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
+        Command::Man { dir: None } => {
+            emit(None, &String::from_utf8_lossy(&docs::man_page(Cli::command())))?;
+            Ok(0)
+        }
+        Command::Man { dir: Some(d) } => {
+            let files = docs::man_pages(Cli::command(), &d)?;
+            eprintln!("wrote {} man pages into {}", files.len(), d.display());
+            Ok(0)
+        }
     }
 }
 
