@@ -247,7 +247,10 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(0)
         }
         Command::Man { dir: None } => {
-            emit(None, &String::from_utf8_lossy(&docs::man_page(Cli::command())))?;
+            emit(
+                None,
+                &String::from_utf8_lossy(&docs::man_page(Cli::command())),
+            )?;
             Ok(0)
         }
         Command::Man { dir: Some(d) } => {

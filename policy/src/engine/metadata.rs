@@ -161,9 +161,7 @@ fn yaml_str(v: Option<&serde_json::Value>) -> Option<String> {
 
 fn yaml_list(v: Option<&serde_json::Value>) -> Vec<String> {
     match v {
-        Some(serde_json::Value::Array(s)) => {
-            s.iter().filter_map(|x| yaml_str(Some(x))).collect()
-        }
+        Some(serde_json::Value::Array(s)) => s.iter().filter_map(|x| yaml_str(Some(x))).collect(),
         Some(other) => yaml_str(Some(other)).into_iter().collect(),
         None => vec![],
     }
