@@ -93,6 +93,19 @@ install_xmllint() {
   command -v xmllint >/dev/null 2>&1 || die "apt installed libxml2-utils but xmllint is not on PATH"
 }
 
+install_cargo_deny() {
+  # Opt-in while its build time (several minutes) is weighed against CI's budget: DBPLATFORM_CARGO_DENY=1.
+  if [ "${DBPLATFORM_CARGO_DENY:-0}" != "1" ]; then
+    return 0
+  fi
+  if command -v cargo-deny >/dev/null 2>&1; then
+    log "cargo-deny found ($(cargo-deny --version))"
+    return 0
+  fi
+  log "installing cargo-deny from crates.io (cargo install --locked)"
+  cargo install --locked cargo-deny || die "cargo install cargo-deny failed (output above)"
+}
+
 install_moto() {
   # moto[server] (pinned) into ${TOOLS_DIR}/venv for the AWS acceptance and fault tests; see install-moto.sh.
   "$(dirname "$0")/install-moto.sh"
@@ -101,4 +114,5 @@ install_moto() {
 install_terraform
 install_postgresql
 install_xmllint
+install_cargo_deny
 install_moto
