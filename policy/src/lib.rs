@@ -6,5 +6,6 @@ pub mod bundle;
 pub mod cli;
 pub mod engine;
 pub mod gate;
+pub mod hex;
 pub mod model;
 pub mod report;

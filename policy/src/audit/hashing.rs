@@ -13,9 +13,7 @@ pub fn sha256_tagged(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut s = String::with_capacity(HASH_PREFIX.len() + 64);
     s.push_str(HASH_PREFIX);
-    for b in digest {
-        s.push_str(&format!("{b:02x}"));
-    }
+    s.push_str(&crate::hex::lower(&digest));
     s
 }
 

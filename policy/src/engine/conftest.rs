@@ -9,8 +9,6 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
-
 use crate::engine::input_fields::Selection;
 use crate::engine::load::{is_rule_package, ScannedModule};
 use crate::engine::EngineError;
@@ -163,13 +161,16 @@ pub(crate) fn select(
     Ok(out)
 }
 
-/// Evaluates the namespaces on the raw plan JSON; `origin` (the plan file) is the result's address.
+/// Evaluates the namespaces on the raw plan JSON; `origin` (the plan file) is the result's address. The CLI
+/// converts the plan text directly instead ([`evaluate_value`]); this form serves the engine's tests.
+#[cfg(test)]
 pub(crate) fn evaluate(
     namespaces: &[Namespace],
     prepared: &regorus::Engine,
     raw: &serde_json::Value,
     origin: &str,
 ) -> Result<Vec<RuleResult>, EngineError> {
+    use serde::Deserialize;
     // Deserialize straight from the borrowed JSON tree: no clone of a large plan.
     let input = regorus::Value::deserialize(raw).map_err(|e| EngineError::Eval {
         address: origin.into(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::engine::input_fields::Selection;
-use crate::engine::load::{self, AGGREGATOR_RULE};
+use crate::engine::load::AGGREGATOR_RULE;
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
     AppliedException, Decision, Enforcement, ExceptionReport, Outcome, References, RuleResult,
@@ -586,7 +586,7 @@ pub(crate) fn tally(
         }
         h.update(r.status.as_str().as_bytes());
     }
-    let digest = load::hex(&h.finalize());
+    let digest = crate::hex::lower(&h.finalize());
     let decision_id = format!(
         "{}-{}-{}-{}-{}",
         &digest[0..8],

@@ -205,10 +205,7 @@ fn digest(algo: Algo, data: &[u8]) -> Vec<u8> {
 
 fn hash(args: &[Value], name: &str, algo: Algo) -> Result<Value> {
     let s = string_arg(args, 0, name)?;
-    Ok(Value::from(crate::engine::load::hex(&digest(
-        algo,
-        s.as_bytes(),
-    ))))
+    Ok(Value::from(crate::hex::lower(&digest(algo, s.as_bytes()))))
 }
 
 fn hmac(args: &[Value], name: &str, algo: Algo) -> Result<Value> {
@@ -238,7 +235,7 @@ fn hmac(args: &[Value], name: &str, algo: Algo) -> Result<Value> {
             m.finalize().into_bytes().to_vec()
         }
     };
-    Ok(Value::from(crate::engine::load::hex(&out)))
+    Ok(Value::from(crate::hex::lower(&out)))
 }
 
 fn hmac_equal(args: Vec<Value>) -> Result<Value> {

@@ -108,16 +108,7 @@ pub fn bundle_hash(files: &[PolicyFile]) -> String {
         h.update(f.content.as_bytes());
         h.update([0]);
     }
-    hex(&h.finalize())
-}
-
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
+    crate::hex::lower(&h.finalize())
 }
 
 /// A module after scanning: its file, package and rule names.

@@ -4,7 +4,9 @@
 //! [`PolicyEngine::load`] compiles the bundle once; [`PolicyEngine::evaluate`] turns inputs into a
 //! [`Decision`]. Time is passed in ([`EvalContext::now`]); rules never read the clock.
 
+mod compiled;
 mod conftest;
+mod context;
 mod error;
 mod eval;
 pub mod extensions;
@@ -16,6 +18,8 @@ pub mod testing;
 
 use std::path::PathBuf;
 
+pub use compiled::PolicyEngine;
+pub use context::{EvalContext, OnUnknown};
 pub use error::EngineError;
 pub(crate) use eval::retally;
 pub use eval::unknown_fails;
@@ -23,19 +27,10 @@ pub use metadata::RuleMeta;
 pub use source::RegoVersion;
 
 use crate::engine::load::{PolicyFile, ScannedModule};
-use crate::model::decision::{Decision, Override, RuleInfo};
-use crate::model::exception::{Exception, ExceptionsFile};
+use crate::model::decision::Decision;
+use crate::model::exception::ExceptionsFile;
 use crate::model::input::Input;
 use crate::model::TierCatalogue;
-
-/// How to treat a result whose outcome depends on values known only after apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OnUnknown {
-    /// Unknown results never fail the check.
-    Warn,
-    /// Unknown results of every non-advisory rule fail the check.
-    Fail,
-}
 
 /// What to load: which directories, which data, which exceptions.
 #[derive(Debug, Clone)]
@@ -71,37 +66,6 @@ impl Default for EngineOptions {
             all_namespaces: false,
         }
     }
-}
-
-/// Per-evaluation context given by the host.
-#[derive(Debug, Clone)]
-pub struct EvalContext {
-    /// "now" as seen by rules (`data.dbplatform.now`) and exception expiry.
-    pub now: chrono::DateTime<chrono::Utc>,
-    /// Soft-mandatory overrides to apply. Front ends leave this to [`crate::gate::decide`], which checks them,
-    /// applies them only when the decision can be recorded, and records it.
-    pub overrides: Vec<Override>,
-    /// None = fail for hard-mandatory rules, warn otherwise.
-    pub on_unknown: Option<OnUnknown>,
-    /// `cli` or `provider`, recorded in the decision.
-    pub source: String,
-}
-
-/// A loaded, compiled bundle. Cheap to share; `evaluate` takes `&self`.
-pub struct PolicyEngine {
-    /// All modules plus the aggregator and static data, without `data.dbplatform.now`.
-    base: regorus::Engine,
-    rules: Vec<RuleMeta>,
-    files: Vec<PolicyFile>,
-    bundle_hash: String,
-    tiers: TierCatalogue,
-    exceptions: Vec<Exception>,
-    /// conftest namespaces to evaluate on the raw plan (empty = none).
-    conftest_namespaces: Vec<conftest::Namespace>,
-    /// Evaluate with the tree-walking interpreter even when the bundle compiles to the VM (for comparison).
-    interpreter_only: bool,
-    /// The parts of `input` the modules can read; the rest is left out of each document handed to them.
-    input_selection: input_fields::Selection,
 }
 
 /// The files of the embedded default bundle.
@@ -253,47 +217,6 @@ impl PolicyEngine {
         Ok(pe)
     }
 
-    /// Forces the tree-walking interpreter instead of the compiled VM; results are the same, only slower.
-    pub fn set_interpreter_only(&mut self, on: bool) {
-        self.interpreter_only = on;
-    }
-
-    /// The rules of the bundle, sorted by id.
-    pub fn rules(&self) -> &[RuleMeta] {
-        &self.rules
-    }
-
-    /// A rule by id.
-    pub fn rule(&self, id: &str) -> Option<&RuleMeta> {
-        self.rules.iter().find(|r| r.id == id)
-    }
-
-    /// The bundle's files (including `*_test.rego`), for `explain` and `test`.
-    pub fn files(&self) -> &[PolicyFile] {
-        &self.files
-    }
-
-    /// sha256 over the sorted (path, content) of every policy file.
-    pub fn bundle_hash(&self) -> &str {
-        &self.bundle_hash
-    }
-
-    /// Whether conftest-style namespaces are evaluated on the raw plan.
-    pub fn has_conftest(&self) -> bool {
-        !self.conftest_namespaces.is_empty()
-    }
-
-    /// Rule list for the decision, including conftest pseudo-rules.
-    fn rule_infos(&self) -> Vec<RuleInfo> {
-        let mut v: Vec<RuleInfo> = self.rules.iter().map(RuleMeta::info).collect();
-        v.extend(
-            self.conftest_namespaces
-                .iter()
-                .flat_map(conftest::Namespace::infos),
-        );
-        v
-    }
-
     /// A clone of the compiled engine with `now` set, compiled (so clones are ready to evaluate).
     fn prepared(&self, now: chrono::DateTime<chrono::Utc>) -> Result<regorus::Engine, EngineError> {
         let mut e = self.base.clone();
@@ -311,20 +234,26 @@ impl PolicyEngine {
         Ok(e)
     }
 
-    /// Evaluates normalized inputs (one per resource) into a decision.
-    pub fn evaluate(&self, inputs: &[Input], ctx: &EvalContext) -> Result<Decision, EngineError> {
+    /// Evaluates normalized inputs (one per resource) into a decision, for the engine's own tests: every other
+    /// caller goes through [`crate::gate::decide`], the one place overrides are checked and decisions recorded.
+    #[cfg(test)]
+    pub(crate) fn evaluate(
+        &self,
+        inputs: &[Input],
+        ctx: &EvalContext,
+    ) -> Result<Decision, EngineError> {
         self.evaluate_with_raw(inputs, &[], ctx)
     }
 
     /// Like [`evaluate`](Self::evaluate), and also runs the conftest-style namespaces on each raw plan JSON
     /// (named by its origin in results) when any were selected.
-    pub fn evaluate_with_raw(
+    #[cfg(test)]
+    pub(crate) fn evaluate_with_raw(
         &self,
         inputs: &[Input],
         raws: &[(&serde_json::Value, &str)],
         ctx: &EvalContext,
     ) -> Result<Decision, EngineError> {
-        self.check_overrides(&ctx.overrides)?;
         let prepared = self.prepared(ctx.now)?;
         let evaluated = eval::Evaluated::of(self, inputs.iter());
         let mut results = eval::evaluate_inputs(self, &prepared, inputs.iter().collect(), ctx)?;
@@ -341,7 +270,7 @@ impl PolicyEngine {
         Ok(eval::finish(self, &evaluated, results, ctx))
     }
 
-    /// The raw plan JSON text as an input for conftest-style rules, for [`evaluate_with_raw_values`](Self::evaluate_with_raw_values):
+    /// The raw plan JSON text as an input for conftest-style rules, for [`crate::gate::GateRequest`]:
     /// converted directly, so a large plan never exists as a `serde_json::Value` tree. `done` is told which bytes
     /// of `text` it has finished reading (see [`crate::adapter::DoneWith`]).
     pub fn conftest_input(
@@ -353,22 +282,10 @@ impl PolicyEngine {
         conftest::plan_value(text, origin, &self.input_selection, done)
     }
 
-    /// Like [`evaluate_with_raw`](Self::evaluate_with_raw) with each raw plan already converted by
-    /// [`conftest_input`](Self::conftest_input), taking the inputs: each input is dropped as soon as it is
-    /// evaluated, and each raw value once its namespaces are, so a large plan's inputs and its results are
-    /// never all in memory together.
-    pub fn evaluate_with_raw_values(
-        &self,
-        inputs: Vec<Input>,
-        raws: Vec<(regorus::Value, String)>,
-        ctx: &EvalContext,
-    ) -> Result<Decision, EngineError> {
-        self.check_overrides(&ctx.overrides)?;
-        self.evaluate_values(inputs, raws, ctx)
-    }
-
-    /// [`evaluate_with_raw_values`](Self::evaluate_with_raw_values) without checking `ctx.overrides`: for the
-    /// gate, which has already checked them and named each one's origin in its errors.
+    /// Evaluates the inputs (each dropped as soon as it is evaluated) and each raw plan already converted by
+    /// [`conftest_input`](Self::conftest_input) (dropped once its namespaces are), so a large plan's inputs and
+    /// its results are never all in memory together. Only the gate calls this: it has checked `ctx.overrides`
+    /// (naming each one's origin in its errors) and records the decision.
     pub(crate) fn evaluate_values(
         &self,
         inputs: Vec<Input>,
@@ -390,34 +307,6 @@ impl PolicyEngine {
             }
         }
         Ok(eval::finish(self, &evaluated, results, ctx))
-    }
-
-    /// Overrides given straight to the engine (`EvalContext::overrides`) obey the gate's rules: one set of rules,
-    /// in [`crate::gate::check_overrides`]. Front ends go through [`crate::gate::decide`], which also refuses
-    /// overrides that cannot be recorded and records the decision.
-    fn check_overrides(&self, overrides: &[Override]) -> Result<(), EngineError> {
-        let requested: Vec<crate::gate::RequestedOverride> = overrides
-            .iter()
-            .map(|o| crate::gate::RequestedOverride {
-                origin: "--override".into(),
-                rule: o.clone(),
-            })
-            .collect();
-        match crate::gate::check_overrides(self, &requested) {
-            Ok(()) => Ok(()),
-            Err(crate::gate::GateError::Override {
-                origin,
-                problem: crate::gate::OverrideProblem::UnknownRule { rule_id },
-            }) => Err(EngineError::UnknownRule { origin, rule_id }),
-            Err(crate::gate::GateError::Override { origin, problem }) => Err(EngineError::Data {
-                path: origin,
-                message: problem.to_string(),
-            }),
-            Err(other) => Err(EngineError::Data {
-                path: "--override".into(),
-                message: other.to_string(),
-            }),
-        }
     }
 }
 
