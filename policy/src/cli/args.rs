@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::engine::OnUnknown;
-use crate::report::Format;
 
 /// dbpolicy: check Terraform plans against the dbplatform database guardrails (Rego, embedded bundle).
 #[derive(Debug, Parser)]
@@ -36,13 +35,24 @@ pub enum Command {
         #[arg(value_enum)]
         which: SchemaKind,
     },
+    /// Print the shell completion script: `dbpolicy completions bash > /etc/bash_completion.d/dbpolicy`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or with --dir write one page per subcommand there (`make man`).
+    Man {
+        /// Directory for dbpolicy.1, dbpolicy-check.1, ...
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Options shared by commands that load a bundle.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BundleArgs {
     /// Extra policy directory (recursive *.rego; *_test.rego is not evaluated). Repeatable.
-    #[arg(long = "policy", value_name = "DIR")]
+    #[arg(short = 'p', long = "policy", value_name = "DIR")]
     pub policy: Vec<PathBuf>,
     /// Do not load the embedded default bundle.
     #[arg(long)]
@@ -67,11 +77,22 @@ pub struct CheckArgs {
     /// Exceptions file (YAML or JSON).
     #[arg(long, value_name = "FILE")]
     pub exceptions: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Write the report to FILE instead of standard output.
+    /// Report format (text, json, sarif, junit, github), optionally with its own file: `sarif=dbpolicy.sarif`.
+    /// Repeatable, for several reports from one run; at most one without =FILE.
+    #[arg(
+        short = 'o',
+        long,
+        value_name = "FORMAT[=FILE]",
+        default_value = "text"
+    )]
+    pub format: Vec<crate::cli::output_spec::OutputSpec>,
+    /// Write the report of the --format without =FILE to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// --format github: at most N annotations, the worst first (GitHub shows 10 errors per step); every
+    /// finding goes to the job summary ($GITHUB_STEP_SUMMARY) when it is set.
+    #[arg(long, value_name = "N", default_value_t = crate::report::github::DEFAULT_MAX_ANNOTATIONS)]
+    pub max_annotations: usize,
     /// Override a soft-mandatory rule (needs --reason and --by, and an audit log: --audit-log or
     /// $DBPOLICY_AUDIT_LOG, since an override counts only once recorded). Repeatable, paired in order.
     #[arg(long = "override", value_name = "RULE_ID", requires_all = ["reason", "by"])]
@@ -93,7 +114,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
     /// conftest compatibility: evaluate deny/violation/warn rules of this package on the raw plan. Repeatable.
-    #[arg(long = "namespace", value_name = "NS")]
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
     pub namespaces: Vec<String>,
     /// conftest compatibility: every package of the --policy dirs with deny/violation/warn rules.
     #[arg(long)]

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::adapter::{parse_plan_releasing, ParseOptions};
-use crate::cli::{emit, BundleArgs, CheckArgs, CliError, EXIT_FAIL};
+use crate::cli::{BundleArgs, CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::{EngineOptions, PolicyEngine};
 use crate::gate::{self, DecisionSink, GateRequest, Provenance, RequestedOverride, Source};
 use crate::model::decision::{Outcome, Override, SkippedResource};
 use crate::model::TierCatalogue;
-use crate::report::{render, Locations, ReportInput};
+use crate::report::Locations;
 
 /// Builds engine options from the shared bundle flags.
 pub(crate) fn engine_options(b: &BundleArgs) -> Result<EngineOptions, CliError> {
@@ -188,36 +188,6 @@ fn audit_config(a: &CheckArgs) -> Result<Option<crate::audit::AuditConfig>, CliE
     )?))
 }
 
-/// Writes the decision as the `--format json` report (pretty JSON and a newline) to `output` or stdout,
-/// without holding the whole text in memory.
-fn emit_json(
-    output: Option<&Path>,
-    decision: &crate::model::decision::Decision,
-) -> Result<(), CliError> {
-    use std::io::Write;
-    /// Large enough that a 50 MiB report goes out in few system calls.
-    const BUF: usize = 1 << 20;
-    fn write_to<W: Write>(
-        w: W,
-        decision: &crate::model::decision::Decision,
-    ) -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::with_capacity(BUF, w);
-        serde_json::to_writer_pretty(&mut w, decision).map_err(std::io::Error::from)?;
-        w.write_all(b"\n")?;
-        w.flush()
-    }
-    match output {
-        Some(p) => std::fs::File::create(p)
-            .and_then(|f| write_to(f, decision))
-            .map_err(|e| CliError::usage(format!("{}: cannot write output: {e}", p.display()))),
-        None => {
-            // A closed pipe (`| head`) is not an error worth a message.
-            let _ = write_to(std::io::stdout().lock(), decision);
-            Ok(())
-        }
-    }
-}
-
 /// Runs `dbpolicy check`.
 pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let now = parse_now(&a.now)?;
@@ -226,14 +196,8 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     opts.exceptions_file = a.exceptions.clone();
     opts.namespaces = a.namespaces.clone();
     opts.all_namespaces = a.all_namespaces;
-    if let Some(out) = &a.output {
-        if out.is_dir() {
-            return Err(CliError::usage(format!(
-                "{}: --output is a directory; give a file name",
-                out.display()
-            )));
-        }
-    }
+    let outputs =
+        super::outputs::Outputs::new(&a.format, a.output.as_deref(), a.max_annotations, &a.plans)?;
     let timing = std::env::var_os("DBPOLICY_TIMING").is_some();
     let t0 = std::time::Instant::now();
     let phase = |name: &str| {
@@ -258,7 +222,7 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
     let mut raws: Vec<(regorus::Value, String)> = Vec::new();
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     let mut locations = Locations::empty();
-    let want_locations = !matches!(a.format, crate::report::Format::Json);
+    let want_locations = outputs.want_locations();
     // The whole plan as a JSON tree is never built: `raw` keeps only `configuration` (for locations), and
     // conftest rules get the plan converted straight from its text. With no dbplatform rule to evaluate (and no
     // audit record to hash them into) the inputs are still built and checked, but only counted.
@@ -318,30 +282,19 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         })
         .collect();
 
-    if matches!(a.format, crate::report::Format::Json) {
-        // Streamed straight to the output: the JSON report of a large plan is tens of MiB, and building it as
-        // one string first set the process' peak memory. Same bytes as `render` (same pretty printer).
-        emit_json(a.output.as_deref(), &decision)?;
-        phase("render+write");
-    } else {
-        let report = render(
-            a.format,
-            &ReportInput {
-                decision: &decision,
-                rules: engine.rules(),
-                locations: &locations,
-                on_unknown: a.on_unknown,
-            },
-        );
-        phase("render");
-        emit(a.output.as_deref(), &report)?;
-        phase("write");
-    }
     let code = if decision.outcome == Outcome::Fail {
         EXIT_FAIL
     } else {
         0
     };
+    outputs.write(
+        &decision,
+        engine.rules(),
+        &mut locations,
+        a.on_unknown,
+        code,
+    )?;
+    phase("render+write");
     // The process ends right after this: freeing a decision of 100k+ results and the compiled bundle piece by
     // piece costs a tenth of a second on large plans for nothing, so leave it to the OS.
     std::mem::forget(decision);

@@ -6,14 +6,17 @@
 pub mod args;
 mod capabilities;
 mod check;
+mod docs;
 pub mod exit;
 mod info;
 mod output;
+mod output_spec;
+mod outputs;
 mod test;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 pub use args::{
     BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command, ExplainArgs, RulesArgs, RulesFormat,
@@ -21,6 +24,7 @@ pub use args::{
 };
 pub use exit::{CliError, EXIT_FAIL, EXIT_USAGE};
 pub(crate) use output::emit;
+pub use output_spec::OutputSpec;
 
 /// Parses the process arguments, runs the command and returns the exit code.
 pub fn main() -> ExitCode {
@@ -50,6 +54,23 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Explain(a) => info::explain(&a),
         Command::Test(a) => test::run(&a),
         Command::Capabilities(a) => capabilities::run(&a),
+        Command::Completions { shell } => {
+            let script = docs::completions(Cli::command(), shell);
+            emit(None, &String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
+        Command::Man { dir: None } => {
+            emit(
+                None,
+                &String::from_utf8_lossy(&docs::man_page(Cli::command())),
+            )?;
+            Ok(0)
+        }
+        Command::Man { dir: Some(d) } => {
+            let files = docs::man_pages(Cli::command(), &d)?;
+            eprintln!("wrote {} man pages into {}", files.len(), d.display());
+            Ok(0)
+        }
         Command::Audit(cmd) => Ok(u8::try_from(crate::audit::cli::run(cmd)).unwrap_or(EXIT_USAGE)),
         Command::Schema { which } => info::schema(which),
     }

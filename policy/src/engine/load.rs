@@ -382,7 +382,7 @@ pub fn read_data_doc(path: &Path) -> Result<serde_json::Value, EngineError> {
     })?;
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
     if yaml {
-        serde_yaml::from_str(&text).map_err(|e| EngineError::Data {
+        crate::yaml::to_json(&text).map_err(|e| EngineError::Data {
             path: shown,
             message: format!("not valid YAML: {e}"),
         })

@@ -153,20 +153,18 @@ pub fn scan(content: &str) -> ModuleScan {
     out
 }
 
-fn yaml_str(v: Option<&serde_yaml::Value>) -> Option<String> {
+fn yaml_str(v: Option<&serde_json::Value>) -> Option<String> {
     match v? {
-        serde_yaml::Value::String(s) => Some(s.clone()),
-        serde_yaml::Value::Number(n) => Some(n.to_string()),
-        serde_yaml::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-fn yaml_list(v: Option<&serde_yaml::Value>) -> Vec<String> {
+fn yaml_list(v: Option<&serde_json::Value>) -> Vec<String> {
     match v {
-        Some(serde_yaml::Value::Sequence(s)) => {
-            s.iter().filter_map(|x| yaml_str(Some(x))).collect()
-        }
+        Some(serde_json::Value::Array(s)) => s.iter().filter_map(|x| yaml_str(Some(x))).collect(),
         Some(other) => yaml_str(Some(other)).into_iter().collect(),
         None => vec![],
     }
@@ -180,16 +178,16 @@ pub fn parse_rule_meta(file: &str, scan: &ModuleScan) -> Result<Option<RuleMeta>
     for bi in order {
         let (line, yaml) = &scan.blocks[bi];
         let loc = |extra: usize| format!("{file}:{}", line + extra);
-        let doc: serde_yaml::Value =
-            serde_yaml::from_str(yaml).map_err(|e| EngineError::Metadata {
-                location: loc(e.location().map(|l| l.line()).unwrap_or(0)),
+        let doc: serde_json::Value =
+            crate::yaml::to_json(yaml).map_err(|e| EngineError::Metadata {
+                location: loc(e.line().unwrap_or(0)),
                 message: format!("METADATA is not valid YAML: {e}"),
             })?;
         let custom = doc.get("custom");
         let Some(id) = yaml_str(custom.and_then(|c| c.get("id"))) else {
             continue;
         };
-        let custom = custom.unwrap_or(&serde_yaml::Value::Null);
+        let custom = custom.unwrap_or(&serde_json::Value::Null);
         let bad = |message: String| EngineError::Metadata {
             location: loc(0),
             message: format!("rule {id}: {message}"),
@@ -217,11 +215,9 @@ pub fn parse_rule_meta(file: &str, scan: &ModuleScan) -> Result<Option<RuleMeta>
             ))
         })?;
         let mut references = BTreeMap::new();
-        if let Some(serde_yaml::Value::Mapping(m)) = custom.get("references") {
+        if let Some(serde_json::Value::Object(m)) = custom.get("references") {
             for (k, v) in m {
-                if let Some(k) = yaml_str(Some(k)) {
-                    references.insert(k, yaml_list(Some(v)));
-                }
+                references.insert(k.clone(), yaml_list(Some(v)));
             }
         }
         let applies_to = yaml_list(custom.get("applies_to"));

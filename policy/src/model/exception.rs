@@ -160,27 +160,27 @@ impl ExceptionsFile {
                 })?
             } else {
                 // Look at the top-level shape first, then deserialize from the text so errors keep line and column.
-                let v: serde_yaml::Value =
-                    serde_yaml::from_str(text).map_err(|e| ExceptionError::Parse {
+                let v: serde_json::Value =
+                    crate::yaml::to_json(text).map_err(|e| ExceptionError::Parse {
                         path: origin.into(),
                         message: e.to_string(),
                     })?;
-                let parse_err = |e: serde_yaml::Error| ExceptionError::Parse {
+                let parse_err = |e: crate::yaml::YamlError| ExceptionError::Parse {
                     path: origin.into(),
                     message: e.to_string(),
                 };
                 match v {
-                    serde_yaml::Value::Mapping(_) => {
+                    serde_json::Value::Object(_) => {
                         #[derive(Deserialize)]
                         #[serde(deny_unknown_fields)]
                         struct Wrapped {
                             exceptions: Vec<Exception>,
                         }
-                        let w: Wrapped = serde_yaml::from_str(text).map_err(parse_err)?;
+                        let w: Wrapped = crate::yaml::from_str(text).map_err(parse_err)?;
                         ExceptionsFile::List(w.exceptions)
                     }
-                    serde_yaml::Value::Sequence(_) => {
-                        ExceptionsFile::List(serde_yaml::from_str(text).map_err(parse_err)?)
+                    serde_json::Value::Array(_) => {
+                        ExceptionsFile::List(crate::yaml::from_str(text).map_err(parse_err)?)
                     }
                     _ => return Err(ExceptionError::Parse {
                         path: origin.into(),

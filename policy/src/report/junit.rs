@@ -1,9 +1,14 @@
 //! JUnit XML: one testsuite per rule, one testcase per (resource, finding). Failing results are `<failure>`,
 //! exempted and overridden ones `<skipped>`, warnings and non-failing unknowns pass with a `<system-out>` note.
+//!
+//! Valid against the Jenkins xunit plugin's `junit-10.xsd` (what Jenkins, GitLab and Azure DevOps read): no
+//! `skipped` on `<testsuites>`, `time` on every element (the rules are evaluated together, so the run's time
+//! is on `<testsuites>` and the parts carry 0), the rule's METADATA as `<properties>`.
 
 use std::fmt::Write as _;
 
 use crate::model::decision::{RuleResult, Status};
+use crate::report::links;
 use crate::report::report_input::ReportInput;
 
 /// Escapes text for XML attributes and content.
@@ -23,11 +28,16 @@ pub fn xml_escape(s: &str) -> String {
     o
 }
 
-/// Renders the JUnit report.
+/// Renders the JUnit report with no run time (a pure function of the decision).
 pub fn render(input: &ReportInput<'_>) -> String {
+    render_timed(input, std::time::Duration::ZERO)
+}
+
+/// Renders the JUnit report; `elapsed` is the whole check's time, written on `<testsuites>`.
+pub fn render_timed(input: &ReportInput<'_>, elapsed: std::time::Duration) -> String {
     let d = input.decision;
     let mut suites = String::new();
-    let (mut total, mut total_fail, mut total_skip) = (0usize, 0usize, 0usize);
+    let (mut total, mut total_fail) = (0usize, 0usize);
     for info in &d.rules {
         let results: Vec<&RuleResult> = d
             .results
@@ -41,13 +51,33 @@ pub fn render(input: &ReportInput<'_>) -> String {
             .count();
         total += results.len();
         total_fail += failures;
-        total_skip += skipped;
         let _ = writeln!(
             suites,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\" timestamp=\"{}\">",
             xml_escape(&format!("{} {}", info.id, info.title)),
-            results.len()
+            results.len(),
+            xml_escape(&d.timestamp)
         );
+        suites.push_str("    <properties>\n");
+        let meta = input.rules.iter().find(|m| m.id == info.id);
+        let doc = meta.and_then(links::rule_doc);
+        for (name, value) in [
+            ("rule_id", Some(info.id.as_str())),
+            ("severity", Some(info.severity.as_str())),
+            ("enforcement", Some(info.enforcement.as_str())),
+            ("version", info.version.as_deref()),
+            ("documentation", doc.as_deref()),
+            ("bundle_hash", Some(d.bundle_hash.as_str())),
+        ] {
+            if let Some(v) = value {
+                let _ = writeln!(
+                    suites,
+                    "      <property name=\"{name}\" value=\"{}\"/>",
+                    xml_escape(v)
+                );
+            }
+        }
+        suites.push_str("    </properties>\n");
         for r in results {
             let name = if r.path.is_empty() {
                 r.address.to_string()
@@ -56,7 +86,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
             };
             let _ = write!(
                 suites,
-                "    <testcase classname=\"{}\" name=\"{}\"",
+                "    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
                 xml_escape(&r.rule_id),
                 xml_escape(&name)
             );
@@ -108,7 +138,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
         suites.push_str("  </testsuite>\n");
     }
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dbpolicy\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"0\" skipped=\"{total_skip}\">\n{suites}</testsuites>\n"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"dbpolicy\" tests=\"{total}\" failures=\"{total_fail}\" errors=\"0\" time=\"{:.3}\">\n{suites}</testsuites>\n",
+        elapsed.as_secs_f64()
     )
 }
 

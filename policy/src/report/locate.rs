@@ -10,17 +10,38 @@ use std::path::{Path, PathBuf};
 
 use crate::adapter::ConfigLocation;
 
-/// A `.tf` file and 1-based line.
+/// A place in a file: the `.tf` declaration of a resource, or its entry in the plan JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The path as found (relative to the working directory, or as the plan was named): what a person at a
+    /// terminal can open.
     pub file: String,
+    /// 1-based first line.
     pub line: usize,
+    /// 1-based last line (the block's closing brace), `line` when unknown.
+    pub end_line: usize,
+    /// 1-based columns (Unicode code points) of the first and one past the last character, when the region
+    /// does not span whole lines (a plan JSON is one long line).
+    pub columns: Option<(usize, usize)>,
+    /// `file` relative to the repository root with `/` separators, once [`Locations::relative_to`] ran:
+    /// what GitHub needs to put an annotation or alert on the file.
+    pub uri: Option<String>,
 }
 
-/// Resource address -> declaration.
+impl Location {
+    /// The path to show to GitHub: repository-relative when known, else as found.
+    pub fn repo_path(&self) -> &str {
+        self.uri.as_deref().unwrap_or(&self.file)
+    }
+}
+
+/// Resource address -> declaration, and address -> entry in the plan JSON as the fallback.
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
     map: BTreeMap<String, Location>,
+    plan: BTreeMap<String, Location>,
+    /// The repository root as a `file://` URI ending in `/`, once [`Locations::relative_to`] ran.
+    root_uri: Option<String>,
 }
 
 impl Locations {
@@ -32,6 +53,44 @@ impl Locations {
     /// Where `address` is declared, if found.
     pub fn get(&self, address: &str) -> Option<&Location> {
         self.map.get(address)
+    }
+
+    /// Where a reviewer can see `address`: its `.tf` declaration, else its entry in the plan JSON. Code
+    /// scanning drops results without a file, so a plan with no configuration beside it still points somewhere.
+    pub fn physical(&self, address: &str) -> Option<&Location> {
+        self.map.get(address).or_else(|| self.plan.get(address))
+    }
+
+    /// Adds the `resource_changes` entries of one plan file (`text`, named `plan_file`) as fallback locations.
+    pub fn add_plan_entries(&mut self, plan_file: &str, text: &[u8]) {
+        for (address, r) in crate::report::plan_regions::resource_changes(text) {
+            self.plan.entry(address).or_insert(Location {
+                file: plan_file.to_string(),
+                line: r.start_line,
+                end_line: r.end_line,
+                columns: Some((r.start_column, r.end_column)),
+                uri: None,
+            });
+        }
+    }
+
+    /// Makes every location's `uri` relative to the repository `root` (`cwd` resolves relative paths), so
+    /// SARIF and annotations are the same whatever directory the check ran in. Files outside the root keep an
+    /// absolute `file://` URI.
+    pub fn relative_to(&mut self, root: &Path, cwd: &Path) {
+        self.root_uri = Some(crate::report::uri::dir_uri(root));
+        for l in self.map.values_mut().chain(self.plan.values_mut()) {
+            l.uri = Some(crate::report::uri::repo_relative(
+                Path::new(&l.file),
+                root,
+                cwd,
+            ));
+        }
+    }
+
+    /// The repository root as a `file://` URI ending in `/` (SARIF `originalUriBaseIds`), when set.
+    pub fn root_uri(&self) -> Option<&str> {
+        self.root_uri.as_deref()
     }
 
     /// Adds the declarations of one plan's resources. `plan_dir` is the root module's directory.
@@ -108,7 +167,7 @@ fn scan_dir(dir: &Path) -> BTreeMap<(String, String), Location> {
         return out;
     };
     let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok().map(|e| dir.join(e.file_name())))
         .filter(|p| p.extension().is_some_and(|e| e == "tf"))
         .collect();
     files.sort();
@@ -116,16 +175,62 @@ fn scan_dir(dir: &Path) -> BTreeMap<(String, String), Location> {
         let Ok(text) = std::fs::read_to_string(&f) else {
             continue;
         };
-        for (i, line) in text.lines().enumerate() {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
             if let Some((t, n)) = parse_resource_line(line) {
                 out.entry((t, n)).or_insert(Location {
                     file: f.display().to_string(),
                     line: i + 1,
+                    end_line: block_end(&lines, i).map_or(i + 1, |e| e + 1),
+                    columns: None,
+                    uri: None,
                 });
             }
         }
     }
     out
+}
+
+/// The 0-based line of the brace closing the block opened on line `start`: braces are counted outside
+/// strings and comments (heredocs are rare in resource blocks and may end the count early; the start line
+/// is what matters).
+fn block_end(lines: &[&str], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut opened = false;
+    for (i, line) in lines.iter().enumerate().skip(start) {
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut prev = '\0';
+        for c in line.chars() {
+            if in_str {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' => escaped = true,
+                    '"' => in_str = false,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    '"' => in_str = true,
+                    '#' => break,
+                    '/' if prev == '/' => break,
+                    '{' => {
+                        depth += 1;
+                        opened = true;
+                    }
+                    '}' => {
+                        depth = depth.saturating_sub(1);
+                        if opened && depth == 0 {
+                            return Some(i);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            prev = c;
+        }
+    }
+    None
 }
 
 /// Parses `resource "TYPE" "NAME" {` into (TYPE, NAME).
@@ -186,8 +291,25 @@ mod tests {
         l.add_plan(d.path(), &raw, &res);
         let a = l.get("aws_db_instance.orders[0]").unwrap();
         assert!(a.file.ends_with("main.tf") && a.line == 5, "{a:?}");
+        assert_eq!(a.end_line, 6, "the region ends at the closing brace");
         let c = l.get("module.data.aws_rds_cluster.c").unwrap();
         assert!(c.file.ends_with("modules/db/x.tf") && c.line == 2, "{c:?}");
         assert!(l.get("aws_db_instance.gone").is_none());
+        l.relative_to(d.path(), Path::new("/elsewhere"));
+        assert_eq!(
+            l.get("module.data.aws_rds_cluster.c").unwrap().repo_path(),
+            "modules/db/x.tf"
+        );
+    }
+
+    #[test]
+    fn block_end_skips_braces_in_strings_and_comments() {
+        let lines = [
+            "resource \"a\" \"b\" {",
+            "  x = \"}\" # }",
+            "  tags = { a = 1 }",
+            "}",
+        ];
+        assert_eq!(block_end(&lines, 0), Some(3));
     }
 }

@@ -6,10 +6,13 @@
 
 pub mod github;
 pub mod junit;
+pub mod links;
 pub mod locate;
+pub mod plan_regions;
 pub mod report_input;
 pub mod sarif;
 pub mod text;
+pub mod uri;
 
 pub use locate::{Location, Locations};
 pub use report_input::ReportInput;

@@ -1,14 +1,35 @@
-//! SARIF 2.1.0: one run, the bundle's rules with help text, one result per finding with a physical location
-//! (the `.tf` declaration) when found, else a logical location naming the resource address.
-//! Exempted and overridden findings carry a SARIF suppression, so code scanning shows them as dismissed.
+//! SARIF 2.1.0 for GitHub code scanning: one run, the bundle's rules with help text and links, one result per
+//! finding with a physical location (the `.tf` declaration when found, else the resource's entry in the plan
+//! JSON) whose URI is relative to the repository root, a logical location naming the resource address, and a
+//! fingerprint that survives line moves. Exempted and overridden findings carry a SARIF suppression, so code
+//! scanning shows them as dismissed.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
-use crate::model::decision::{Severity, Status};
+use crate::model::decision::{RuleResult, Severity, Status};
+use crate::report::links;
+use crate::report::locate::Location;
 use crate::report::report_input::ReportInput;
 
-fn level(input: &ReportInput<'_>, r: &crate::model::decision::RuleResult) -> &'static str {
+/// The `uriBaseId` every repository-relative URI is resolved against.
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// The `partialFingerprints` key: the finding's identity, independent of where its lines are.
+pub const FINGERPRINT_KEY: &str = "dbpolicyFinding/v1";
+
+/// How the check ran: what SARIF `invocations` records (code scanning shows failed runs from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invocation {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The process exit code (0 pass, 1 policy failure).
+    pub exit_code: u8,
+}
+
+fn level(input: &ReportInput<'_>, r: &RuleResult) -> &'static str {
     if input.fails(r) {
         "error"
     } else if matches!(r.status, Status::Warn | Status::Unknown) {
@@ -27,8 +48,34 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
+/// The fingerprint of a finding: rule id, resource address and attribute path, hashed. Lines, messages and
+/// the working directory are left out, so the same finding is the same alert from run to run.
+pub fn fingerprint(r: &RuleResult) -> String {
+    let mut h = Sha256::new();
+    for part in [&*r.rule_id, &*r.address, r.path.as_str()] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A SARIF physical location for `l`: repository-relative with `%SRCROOT%` when the root is known.
+fn physical(l: &Location) -> Value {
+    let artifact = match &l.uri {
+        Some(u) if !u.starts_with("file:") => json!({"uri": u, "uriBaseId": SRCROOT}),
+        Some(u) => json!({"uri": u}),
+        None => json!({"uri": l.file.replace('\\', "/")}),
+    };
+    let mut region = json!({"startLine": l.line, "endLine": l.end_line});
+    if let Some((start, end)) = l.columns {
+        region["startColumn"] = json!(start);
+        region["endColumn"] = json!(end);
+    }
+    json!({"artifactLocation": artifact, "region": region})
+}
+
 /// One SARIF result for a finding.
-fn result(input: &ReportInput<'_>, r: &crate::model::decision::RuleResult) -> Value {
+fn result(input: &ReportInput<'_>, r: &RuleResult) -> Value {
     let d = input.decision;
     let rule_index = d
         .rules
@@ -44,20 +91,19 @@ fn result(input: &ReportInput<'_>, r: &crate::model::decision::RuleResult) -> Va
         text.push_str(". Fix: ");
         text.push_str(&r.remediation);
     }
-    let logical = json!([{"fullyQualifiedName": r.address, "kind": "resource"}]);
-    let location = match input.locations.get(&r.address) {
-        Some(l) => json!({
-            "physicalLocation": {"artifactLocation": {"uri": l.file}, "region": {"startLine": l.line}},
-            "logicalLocations": logical,
-        }),
-        None => json!({"logicalLocations": logical}),
-    };
+    let mut location = json!({
+        "logicalLocations": [{"fullyQualifiedName": r.address, "kind": "resource"}],
+    });
+    if let Some(l) = input.locations.physical(&r.address) {
+        location["physicalLocation"] = physical(l);
+    }
     let mut res = json!({
         "ruleId": r.rule_id,
         "ruleIndex": rule_index,
         "level": level(input, r),
         "message": {"text": text},
         "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(r)},
         "properties": {"status": r.status, "attributePath": r.path, "severity": r.severity},
     });
     if let Some(e) = &r.exception {
@@ -94,15 +140,21 @@ struct Log<'a, 'b> {
 struct Run<'a, 'b> {
     #[serde(rename = "automationDetails")]
     automation_details: Value,
+    #[serde(rename = "columnKind")]
+    column_kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    invocations: Option<Value>,
+    #[serde(rename = "originalUriBaseIds", skip_serializing_if = "Option::is_none")]
+    original_uri_base_ids: Option<Value>,
     properties: Value,
     results: Results<'a, 'b>,
     tool: Value,
 }
 
-/// Renders the SARIF log.
-pub fn render(input: &ReportInput<'_>) -> String {
-    let d = input.decision;
-    let rules: Vec<Value> = d
+/// The rule descriptors of `tool.driver.rules`.
+fn rules(input: &ReportInput<'_>) -> Vec<Value> {
+    input
+        .decision
         .rules
         .iter()
         .map(|info| {
@@ -128,7 +180,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
                     props["references"] = json!(m.references);
                 }
             }
-            json!({
+            let mut rule = json!({
                 "id": info.id,
                 "name": info.id.replace(['-', '.'], ""),
                 "shortDescription": {"text": info.title},
@@ -139,19 +191,51 @@ pub fn render(input: &ReportInput<'_>) -> String {
                     _ => "error",
                 }},
                 "properties": props,
-            })
+            });
+            if let Some(uri) = meta.and_then(links::rule_doc) {
+                rule["helpUri"] = json!(uri);
+            }
+            rule
         })
-        .collect();
+        .collect()
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Renders the SARIF log without an invocation record (a pure function of the decision).
+pub fn render(input: &ReportInput<'_>) -> String {
+    render_run(input, None)
+}
+
+/// Renders the SARIF log; `invocation` adds the run's exit code and times.
+pub fn render_run(input: &ReportInput<'_>, invocation: Option<Invocation>) -> String {
+    let d = input.decision;
     let log = Log {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         runs: [Run {
             automation_details: json!({"id": format!("dbpolicy/{}", d.decision_id)}),
+            column_kind: "unicodeCodePoints",
+            invocations: invocation.map(|i| {
+                json!([{
+                    "executionSuccessful": true,
+                    "exitCode": i.exit_code,
+                    "startTimeUtc": time(i.start),
+                    "endTimeUtc": time(i.end),
+                }])
+            }),
+            original_uri_base_ids: input.locations.root_uri().map(
+                |u| json!({SRCROOT: {"uri": u, "description": {"text": "The repository root."}}}),
+            ),
             properties: json!({"bundle_hash": d.bundle_hash, "outcome": d.outcome, "summary": d.summary}),
             results: Results(input),
             tool: json!({"driver": {
                 "name": "dbpolicy",
                 "version": env!("CARGO_PKG_VERSION"),
-                "rules": rules,
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
+                "informationUri": links::INFORMATION_URI,
+                "rules": rules(input),
             }}),
         }],
         version: "2.1.0",

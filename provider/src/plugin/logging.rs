@@ -36,6 +36,23 @@ pub fn level_from_env(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> Le
     }
 }
 
+/// A fresh request id in UUID v4 form for the `tf_req_id` key, which Terraform's SDKs put on every RPC's log
+/// lines so that one request's lines can be picked out of an interleaved log.
+pub fn new_req_id() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 /// Installs the JSON stderr logger as the global subscriber, at the level from the environment.
 /// Calling it twice is harmless (the second call keeps the first logger).
 pub fn init_from_env() {
@@ -258,7 +275,7 @@ mod tests {
         let sub = tracing_subscriber::registry()
             .with(HclogLayer::new(move || b2.clone(), LevelFilter::DEBUG));
         tracing::subscriber::with_default(sub, || {
-            tracing::debug!(target: "provider::server", type_name = "dbplatform_tier", count = 3, "read data source");
+            tracing::debug!(target: "provider::server", tf_rpc = "ReadDataSource", tf_data_source_type = "dbplatform_tier", tf_req_id = %new_req_id(), count = 3, "read data source");
             tracing::trace!(target: "provider::server", "too detailed");
             tracing::info!(target: "h2::codec", "dependency info kept");
             tracing::debug!(target: "h2::codec", "dependency debug dropped");
@@ -273,7 +290,10 @@ mod tests {
         assert_eq!(l["@level"], "debug");
         assert_eq!(l["@message"], "read data source");
         assert_eq!(l["@module"], "provider.server");
-        assert_eq!(l["type_name"], "dbplatform_tier");
+        assert_eq!(l["tf_rpc"], "ReadDataSource");
+        assert_eq!(l["tf_data_source_type"], "dbplatform_tier");
+        let id = l["tf_req_id"].as_str().unwrap();
+        assert!(id.len() == 36 && id.as_bytes()[14] == b'4', "UUID v4: {id}");
         assert_eq!(l["count"], 3);
         let ts = l["@timestamp"].as_str().unwrap();
         assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "{ts}");

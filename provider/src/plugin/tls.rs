@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, ServerConfig, SignatureScheme};
@@ -72,8 +73,8 @@ impl ServerIdentity {
 
 /// Parses the PEM certificate from `PLUGIN_CLIENT_CERT` (the first certificate in it).
 pub fn parse_client_cert(pem: &str) -> Result<CertificateDer<'static>, TlsError> {
-    let mut reader = std::io::BufReader::new(pem.as_bytes());
-    let first = rustls_pemfile::certs(&mut reader).next();
+    // rustls' own PEM reader (rustls-pki-types), which replaced the unmaintained rustls-pemfile.
+    let first = CertificateDer::pem_slice_iter(pem.as_bytes()).next();
     match first {
         Some(Ok(c)) => Ok(c),
         Some(Err(e)) => Err(TlsError::BadClientCert(e.to_string())),
