@@ -340,6 +340,47 @@ fn bad_files_get_one_line_errors_naming_the_problem() {
     assert!(e.contains("not an action Terraform plans"), "{e}");
     let e = err(br#"{"format_version": "0.2", "resource_changes": [{"address": "aws_db_instance.x", "type": "aws_db_instance", "name": "x", "change": {"actions": ["create"], "after": "oops"}}]}"#);
     assert!(e.contains("resource_changes[0] (aws_db_instance.x): change.after must be an object or null, got a string"), "{e}");
+    // Types no rule reads are checked too: a corrupt plan never passes.
+    let e = err(br#"{"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b", "change": {"actions": ["create"], "before": null, "after": "oops"}}]}"#);
+    assert!(e.contains("resource_changes[0] (aws_s3_bucket.b): change.after must be an object or null, got a string"), "{e}");
+    let e = err(br#"{"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b", "change": {"actions": ["explode"], "before": null, "after": {}}}]}"#);
+    assert!(e.contains("resource_changes[0] (aws_s3_bucket.b): change.actions [\"explode\"] is not an action Terraform plans"), "{e}");
+    let e = err(br#"{"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b", "change": {"actions": ["create"], "before": 3, "after": {}}}]}"#);
+    assert!(
+        e.contains("(aws_s3_bucket.b): change.before must be an object or null, got a number"),
+        "{e}"
+    );
+    let e = err(br#"{"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b", "change": {"actions": ["create"], "before": null, "after": {}, "after_unknown": "x"}}]}"#);
+    assert!(
+        e.contains(
+            "(aws_s3_bucket.b): change.after_unknown must be an object or a boolean, got a string"
+        ),
+        "{e}"
+    );
+    let e = err(br#"{"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.b", "mode": "resource", "type": "aws_s3_bucket", "name": "b", "change": {"actions": ["create"], "before": null, "after": {}}}]}"#);
+    assert!(
+        e.contains("(aws_s3_bucket.b): mode \"resource\" is not a mode Terraform plans"),
+        "{e}"
+    );
+    let e = err(br#"{"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b", "change": {"actions": ["create", "update"], "before": null, "after": {}}}]}"#);
+    assert!(e.contains("is not an action Terraform plans"), "{e}");
+    // Every action list Terraform writes is read, `forget` (1.7+) included.
+    for actions in [
+        r#"["no-op"]"#,
+        r#"["read"]"#,
+        r#"["forget"]"#,
+        r#"["create","delete"]"#,
+        r#"["delete","create"]"#,
+        r#"["create","forget"]"#,
+    ] {
+        for rtype in ["aws_s3_bucket", "aws_db_instance"] {
+            let plan = format!(
+                r#"{{"format_version": "1.2", "resource_changes": [{{"address": "{rtype}.b", "mode": "managed", "type": "{rtype}", "name": "b", "change": {{"actions": {actions}, "before": {{}}, "after": {{}}, "after_unknown": {{}}}}}}]}}"#
+            );
+            parse_plan(plan.as_bytes(), "plan.json")
+                .unwrap_or_else(|e| panic!("{actions} {rtype}: {e}"));
+        }
+    }
 }
 
 /// Names unknown until apply: references resolve inside the referencing module instance, and a counted group

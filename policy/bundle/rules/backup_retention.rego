@@ -23,3 +23,18 @@ violation contains {"msg": msg, "path": "backup_retention_days"} if {
 	not days >= tier.min_backup_retention_days
 	msg := sprintf("%s keeps backups %v days; %s requires at least %d", [input.address, days, input.tier, tier.min_backup_retention_days])
 }
+
+# Unknown values cannot change the outcome when the known tier is not in the catalogue (DBP-TIER-002 reports
+# it), or when the known retention satisfies every tier.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier]
+}
+
+not_applicable if {
+	days := input.settings.backup_retention_days
+	is_number(days)
+	every t in data.dbplatform.tiers {
+		days >= t.min_backup_retention_days
+	}
+}

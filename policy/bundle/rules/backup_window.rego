@@ -29,3 +29,12 @@ valid_window(w) if {
 	is_string(w)
 	regex.match(`^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$`, w)
 }
+
+# Unknown values cannot change the outcome when the known tier has no point-in-time recovery (or is not in the
+# catalogue), or when the known window is valid.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].point_in_time_recovery
+}
+
+not_applicable if valid_window(input.settings.backup_window)

@@ -25,3 +25,15 @@ test_malformed_window_fails if {
 test_tier_without_pitr_passes if {
 	count(backup_window.violation) == 0 with input as testlib.with_fields({"tier": "tier-3", "settings": object.union(testlib.instance.settings, {"backup_window": null})}) with data.dbplatform.tiers as testlib.tiers
 }
+
+# Unknown only when it matters: `not_applicable` settles a rule on the known values (the engine then passes it).
+
+test_unknown_window_cannot_matter_without_pitr if {
+	backup_window.not_applicable with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_window"])), {"tier": "tier-3", "unknown": ["settings.backup_window"]}) with data.dbplatform.tiers as testlib.tiers
+	count(backup_window.violation) == 0 with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_window"])), {"tier": "tier-3", "unknown": ["settings.backup_window"]}) with data.dbplatform.tiers as testlib.tiers
+}
+
+test_unknown_window_matters_with_pitr if {
+	not backup_window.not_applicable with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_window"])), {"unknown": ["settings.backup_window"]}) with data.dbplatform.tiers as testlib.tiers
+	count(backup_window.violation) == 0 with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["backup_window"])), {"unknown": ["settings.backup_window"]}) with data.dbplatform.tiers as testlib.tiers
+}

@@ -31,3 +31,12 @@ customer_key(k) if {
 	k != ""
 	not contains(k, "alias/aws/")
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for a customer-managed key (or is
+# not in the catalogue), or when the known key is customer-managed.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].customer_managed_kms_key
+}
+
+not_applicable if customer_key(input.settings.kms_key_id)

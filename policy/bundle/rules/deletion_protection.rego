@@ -22,3 +22,12 @@ violation contains {"msg": msg, "path": "deletion_protection"} if {
 	input.settings.deletion_protection == false
 	msg := sprintf("%s is %s, which requires deletion protection", [input.address, input.tier])
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for deletion protection (or is not
+# in the catalogue), or when deletion protection is known to be on.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].deletion_protection
+}
+
+not_applicable if input.settings.deletion_protection == true

@@ -27,3 +27,9 @@ violation contains {"msg": msg, "path": "engine_major"} if {
 	to_number(input.engine_major) < oldest
 	msg := sprintf("%s runs %s %s, which is end-of-life; use %v or later", [input.address, input.engine, input.engine_major, oldest])
 }
+
+# Unknown values cannot change the outcome when the known engine has no end-of-life list here.
+not_applicable if {
+	not "engine" in input.unknown
+	not oldest_supported[input.engine]
+}

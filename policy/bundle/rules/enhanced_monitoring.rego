@@ -30,3 +30,10 @@ sampled_often_enough(interval, required) if {
 	interval > 0
 	interval <= required
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for enhanced monitoring (or is not
+# in the catalogue).
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].monitoring_interval_seconds > 0
+}

@@ -22,6 +22,7 @@ violation contains {"msg": msg, "path": "skip_final_snapshot"} if {
 	tier.deletion_protection
 	is_object(state)
 	state.skip_final_snapshot == true
+	not "settings.final_snapshot_identifier" in input.unknown
 	not named(object.get(state, "final_snapshot_identifier", null))
 	msg := sprintf("%s is %s and would be deleted without a final snapshot", [input.address, input.tier])
 }
@@ -30,3 +31,14 @@ named(s) if {
 	is_string(s)
 	s != ""
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for deletion protection (or is not
+# in the catalogue), when the final snapshot is known not to be skipped, or when it is known to be named.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].deletion_protection
+}
+
+not_applicable if state.skip_final_snapshot == false
+
+not_applicable if named(state.final_snapshot_identifier)

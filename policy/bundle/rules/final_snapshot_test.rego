@@ -29,3 +29,15 @@ test_delete_uses_the_prior_settings if {
 test_dev_tier_may_skip if {
 	count(final_snapshot.violation) == 0 with input as testlib.with_fields({"tier": "tier-3", "settings": object.union(testlib.instance.settings, {"skip_final_snapshot": true, "final_snapshot_identifier": null})}) with data.dbplatform.tiers as testlib.tiers
 }
+
+# Unknown only when it matters: `not_applicable` settles a rule on the known values (the engine then passes it).
+
+test_unknown_identifier_cannot_matter_when_the_snapshot_is_not_skipped if {
+	final_snapshot.not_applicable with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["final_snapshot_identifier"])), {"unknown": ["settings.final_snapshot_identifier"]}) with data.dbplatform.tiers as testlib.tiers
+	count(final_snapshot.violation) == 0 with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["final_snapshot_identifier"])), {"unknown": ["settings.final_snapshot_identifier"]}) with data.dbplatform.tiers as testlib.tiers
+}
+
+test_unknown_identifier_matters_when_the_snapshot_is_skipped if {
+	not final_snapshot.not_applicable with input as object.union(testlib.with_field("settings", object.union(object.remove(testlib.instance.settings, ["final_snapshot_identifier"]), {"skip_final_snapshot": true})), {"unknown": ["settings.final_snapshot_identifier"]}) with data.dbplatform.tiers as testlib.tiers
+	count(final_snapshot.violation) == 0 with input as object.union(testlib.with_field("settings", object.union(object.remove(testlib.instance.settings, ["final_snapshot_identifier"]), {"skip_final_snapshot": true})), {"unknown": ["settings.final_snapshot_identifier"]}) with data.dbplatform.tiers as testlib.tiers
+}

@@ -42,3 +42,9 @@ allowed(class, patterns) if {
 	count(split(p, "*")) > 2
 	regex.match(sprintf("^%s$", [replace(regex.replace(p, `[.+?()|\[\]{}^$\\]`, `\$0`), "*", ".*")]), class)
 }
+
+# Unknown values cannot change the outcome when the known tier is not in the catalogue (DBP-TIER-002 reports it).
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier]
+}

@@ -42,3 +42,15 @@ test_several_stars_and_literal_regex_characters if {
 	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "db.mxx.big"}) with data.dbplatform.tiers as tiers
 	count(instance_class_allowed.violation) == 1 with input as testlib.with_settings({"instance_class": "db.r6g.small"}) with data.dbplatform.tiers as tiers
 }
+
+# Unknown only when it matters: `not_applicable` settles a rule on the known values (the engine then passes it).
+
+test_unknown_class_cannot_matter_for_a_tier_not_in_the_catalogue if {
+	instance_class_allowed.not_applicable with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["instance_class"])), {"tier": "tier-9", "unknown": ["settings.instance_class"]}) with data.dbplatform.tiers as testlib.tiers
+	count(instance_class_allowed.violation) == 0 with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["instance_class"])), {"tier": "tier-9", "unknown": ["settings.instance_class"]}) with data.dbplatform.tiers as testlib.tiers
+}
+
+test_unknown_class_matters_for_a_known_tier if {
+	not instance_class_allowed.not_applicable with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["instance_class"])), {"unknown": ["settings.instance_class"]}) with data.dbplatform.tiers as testlib.tiers
+	count(instance_class_allowed.violation) == 0 with input as object.union(testlib.with_field("settings", object.remove(testlib.instance.settings, ["instance_class"])), {"unknown": ["settings.instance_class"]}) with data.dbplatform.tiers as testlib.tiers
+}

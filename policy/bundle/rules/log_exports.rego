@@ -29,3 +29,9 @@ violation contains {"msg": msg, "path": "log_exports"} if {
 	count(missing) > 0
 	msg := sprintf("%s does not export the %s log(s) to CloudWatch Logs", [input.address, concat(", ", sort(missing))])
 }
+
+# Unknown values cannot change the outcome when the known engine has no required logs here.
+not_applicable if {
+	not "engine" in input.unknown
+	not required
+}

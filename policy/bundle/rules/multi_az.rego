@@ -23,3 +23,12 @@ violation contains {"msg": msg, "path": "multi_az"} if {
 	input.settings.multi_az == false
 	msg := sprintf("%s is %s, which requires Multi-AZ", [input.address, input.tier])
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for Multi-AZ (or is not in the
+# catalogue), or when Multi-AZ is known to be on.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].multi_az
+}
+
+not_applicable if input.settings.multi_az == true

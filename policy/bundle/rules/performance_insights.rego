@@ -23,3 +23,12 @@ violation contains {"msg": msg, "path": "performance_insights"} if {
 	input.settings.performance_insights == false
 	msg := sprintf("%s is %s, which requires Performance Insights", [input.address, input.tier])
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for Performance Insights (or is not
+# in the catalogue), or when Performance Insights is known to be on.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].performance_insights
+}
+
+not_applicable if input.settings.performance_insights == true

@@ -33,3 +33,15 @@ customer_key(k) if {
 	k != ""
 	not contains(k, "alias/aws/")
 }
+
+# Unknown values cannot change the outcome when the known tier does not ask for customer-managed keys (or is not
+# in the catalogue), when Performance Insights is known to be off, or when its key is known to be
+# customer-managed.
+not_applicable if {
+	not "tier" in input.unknown
+	not data.dbplatform.tiers[input.tier].customer_managed_kms_key
+}
+
+not_applicable if input.settings.performance_insights == false
+
+not_applicable if customer_key(input.settings.performance_insights_kms_key_id)

@@ -19,3 +19,15 @@ test_tier_1_on_local_fails if {
 test_tier_3_on_local_passes if {
 	count(tier_backend_allowed.violation) == 0 with input as testlib.with_fields({"backend": "local", "type": "dbplatform_database", "tier": "tier-3"}) with data.dbplatform.tiers as testlib.tiers
 }
+
+# Unknown only when it matters: `not_applicable` settles a rule on the known values (the engine then passes it).
+
+test_unknown_tier_cannot_matter_on_aws if {
+	tier_backend_allowed.not_applicable with input as testlib.with_fields({"tier": null, "unknown": ["tier"]}) with data.dbplatform.tiers as testlib.tiers
+	count(tier_backend_allowed.violation) == 0 with input as testlib.with_fields({"tier": null, "unknown": ["tier"]}) with data.dbplatform.tiers as testlib.tiers
+}
+
+test_unknown_tier_matters_on_local if {
+	not tier_backend_allowed.not_applicable with input as testlib.with_fields({"tier": null, "backend": "local", "unknown": ["tier"]}) with data.dbplatform.tiers as testlib.tiers
+	count(tier_backend_allowed.violation) == 0 with input as testlib.with_fields({"tier": null, "backend": "local", "unknown": ["tier"]}) with data.dbplatform.tiers as testlib.tiers
+}

@@ -17,6 +17,12 @@ violation contains {"msg": msg, "path": "tier"} if {
 	msg := sprintf("%s declares no tier; set tier or the tier tag to one of %s", [input.address, concat(", ", sort(object.keys(data.dbplatform.tiers)))])
 }
 
+# The engine evaluated the resource as the catalogue's default tier (the strictest unless named): still a finding.
+violation contains {"msg": msg, "path": "tier"} if {
+	input.tier_assumed == true
+	msg := sprintf("%s declares no tier; set tier or the tier tag to one of %s", [input.address, concat(", ", sort(object.keys(data.dbplatform.tiers)))])
+}
+
 violation contains {"msg": msg, "path": "tier"} if {
 	is_string(input.tier)
 	not data.dbplatform.tiers[input.tier]

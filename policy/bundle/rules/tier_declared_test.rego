@@ -22,3 +22,10 @@ test_misspelt_tier_fails if {
 	v.path == "tier"
 	contains(v.msg, "unknown tier")
 }
+
+test_assumed_tier_fails if {
+	vs := tier_declared.violation with input as testlib.with_fields({"tier": "tier-0", "tier_assumed": true}) with data.dbplatform.tiers as testlib.tiers
+	some v in vs
+	v.path == "tier"
+	contains(v.msg, "declares no tier")
+}

@@ -14,6 +14,7 @@ import rego.v1
 
 violation contains {"msg": msg, "path": "tags.tier"} if {
 	is_string(input.tier)
+	not input.tier_assumed
 	tag := object.get(input.tags, "tier", null)
 	tag != input.tier
 	msg := sprintf("%s is %s but its tier tag is %v", [input.address, input.tier, tag])

@@ -21,3 +21,8 @@ test_missing_tag_fails if {
 	some v in vs
 	v.path == "tags.tier"
 }
+
+test_assumed_tier_is_not_a_tag_mismatch if {
+	inp := object.union(testlib.with_field("tags", object.remove(testlib.instance.tags, ["tier"])), {"tier": "tier-0", "tier_assumed": true})
+	count(tier_tag.violation) == 0 with input as inp with data.dbplatform.tiers as testlib.tiers
+}

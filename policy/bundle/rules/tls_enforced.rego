@@ -71,3 +71,9 @@ violation contains {"msg": msg, "path": "parameters"} if {
 	not forced(params)
 	msg := sprintf("%s sets parameters.%s = %v, which turns off forced TLS", [input.address, key, params[key]])
 }
+
+# Unknown values cannot change the outcome when the known engine has no TLS parameter we know.
+not_applicable if {
+	not "engine" in input.unknown
+	not family
+}

@@ -51,3 +51,15 @@ test_dbplatform_other_parameters_pass if {
 test_group_not_in_plan_is_left_to_unknown if {
 	count(tls_enforced.violation) == 0 with input as testlib.with_fields({"related": {"parameter_groups": [{"address": null, "name": "ext", "parameters": {}, "known": false}], "source": null}, "unknown": ["related.parameter_groups"]}) with data.dbplatform.tiers as testlib.tiers
 }
+
+# Unknown only when it matters: `not_applicable` settles a rule on the known values (the engine then passes it).
+
+test_unknown_group_cannot_matter_for_an_engine_without_tls_parameters if {
+	tls_enforced.not_applicable with input as testlib.with_fields({"engine": "sqlserver-ee", "related": {"parameter_groups": [{"address": null, "name": "x", "parameters": {}, "known": false}]}, "unknown": ["related.parameter_groups"]}) with data.dbplatform.tiers as testlib.tiers
+	count(tls_enforced.violation) == 0 with input as testlib.with_fields({"engine": "sqlserver-ee", "related": {"parameter_groups": [{"address": null, "name": "x", "parameters": {}, "known": false}]}, "unknown": ["related.parameter_groups"]}) with data.dbplatform.tiers as testlib.tiers
+}
+
+test_unknown_group_matters_for_postgres if {
+	not tls_enforced.not_applicable with input as testlib.with_fields({"related": {"parameter_groups": [{"address": null, "name": "x", "parameters": {}, "known": false}]}, "unknown": ["related.parameter_groups"]}) with data.dbplatform.tiers as testlib.tiers
+	count(tls_enforced.violation) == 0 with input as testlib.with_fields({"related": {"parameter_groups": [{"address": null, "name": "x", "parameters": {}, "known": false}]}, "unknown": ["related.parameter_groups"]}) with data.dbplatform.tiers as testlib.tiers
+}

@@ -144,6 +144,7 @@ fn unreachable_input(
         engine: None,
         engine_major: None,
         tier: None,
+        tier_assumed: false,
         tags: BTreeMap::new(),
         settings: None,
         settings_before: None,

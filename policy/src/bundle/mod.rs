@@ -68,6 +68,8 @@ pub fn default_files() -> Vec<BundleFile> {
         file!("rules/multi_az_test.rego"),
         file!("rules/not_publicly_accessible.rego"),
         file!("rules/not_publicly_accessible_test.rego"),
+        file!("rules/parameter_group_tls.rego"),
+        file!("rules/parameter_group_tls_test.rego"),
         file!("rules/performance_insights.rego"),
         file!("rules/performance_insights_kms.rego"),
         file!("rules/performance_insights_kms_test.rego"),

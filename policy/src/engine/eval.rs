@@ -329,28 +329,65 @@ fn eval_one(
     ctx: &EvalContext,
     out: &mut Vec<RuleResult>,
 ) -> Result<(), EngineError> {
+    // A resource that declares no tier is held to the catalogue's default tier (the strictest unless named).
+    let assumed;
+    let input = match assumed_tier(pe, input) {
+        Some(tier) => {
+            let mut i = input.clone();
+            i.tier = Some(tier);
+            i.tier_assumed = true;
+            assumed = i;
+            &assumed
+        }
+        None => input,
+    };
     let applicable: Vec<&SharedRule> = rules.iter().filter(|r| applies(r.meta, input)).collect();
     if applicable.is_empty() {
         return Ok(());
     }
+    let first = out.len();
+    // The results an assumed tier decides say so.
+    let on_assumed_tier: Vec<&str> = if input.tier_assumed {
+        applicable
+            .iter()
+            .filter(|r| r.meta.attributes.iter().any(|a| a == "tier"))
+            .map(|r| r.meta.id.as_str())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let address: SharedStr = input.address.as_str().into();
     let value = ev
         .eval(input_value(input, &pe.input_selection)?)
-        .map_err(|e| EngineError::Eval {
-            address: input.address.clone(),
-            message: e.lines().next().unwrap_or("").to_string(),
+        .map_err(|e| {
+            // The whole reason with the rule's file and line, not just the excerpt's first line.
+            let (location, reason) = crate::engine::error::describe(&e);
+            EngineError::Eval {
+                address: input.address.clone(),
+                message: match location {
+                    Some(l) => format!("{l}: {reason}"),
+                    None => reason,
+                },
+            }
         })?;
     let pairs = serde_json::to_value(&value).unwrap_or(serde_json::Value::Null);
-    let mut by_rule: BTreeMap<&str, &serde_json::Value> = BTreeMap::new();
+    // Rule id -> (violations, whether the rule's `not_applicable` holds).
+    let mut by_rule: BTreeMap<&str, (&serde_json::Value, bool)> = BTreeMap::new();
     for pair in pairs.as_array().map(Vec::as_slice).unwrap_or_default() {
         if let (Some(id), Some(v)) = (pair.get(0).and_then(|i| i.as_str()), pair.get(1)) {
-            by_rule.insert(id, v);
+            let na = pair
+                .get(2)
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false);
+            by_rule.insert(id, (v, na));
         }
     }
     for rule in applicable {
-        let violations: Vec<&serde_json::Value> = match by_rule.get(rule.meta.id.as_str()) {
+        let entry = by_rule.get(rule.meta.id.as_str()).copied();
+        let not_applicable = entry.is_some_and(|(_, na)| na);
+        let violations: Vec<&serde_json::Value> = match entry.map(|(v, _)| v) {
             Some(serde_json::Value::Array(a)) => a.iter().collect(),
-            Some(v @ (serde_json::Value::Object(_) | serde_json::Value::String(_))) => vec![*v],
+            Some(v @ (serde_json::Value::Object(_) | serde_json::Value::String(_))) => vec![v],
             _ => {
                 // Applicable but no value: the rule's `violation` is undefined. Never a silent pass.
                 let mut r = base_result(rule, &address, Status::Unknown);
@@ -362,11 +399,14 @@ fn eval_one(
             }
         };
         if violations.is_empty() {
+            // An unknown attribute makes the result `unknown` only when the known values leave the outcome open:
+            // the rule's `not_applicable` says when they do not (its tier does not ask, a known value settles it).
             let unknown_attr = rule
                 .meta
                 .attributes
                 .iter()
-                .find(|a| is_unknown(a, &input.unknown));
+                .find(|a| is_unknown(a, &input.unknown))
+                .filter(|_| !not_applicable);
             match unknown_attr {
                 Some(a) => {
                     let mut r = base_result(rule, &address, Status::Unknown);
@@ -421,7 +461,31 @@ fn eval_one(
             out.push(finish_result(pe, rule, input, r, ctx));
         }
     }
+    if !on_assumed_tier.is_empty() {
+        let note = format!(
+            "assumed {}: no tier declared",
+            input.tier.as_deref().unwrap_or_default()
+        );
+        for r in out[first..]
+            .iter_mut()
+            .filter(|r| on_assumed_tier.contains(&&*r.rule_id))
+        {
+            r.message = if r.message.is_empty() {
+                note.clone()
+            } else {
+                format!("{} ({note})", r.message)
+            };
+        }
+    }
     Ok(())
+}
+
+/// The tier to assume for an input that declares none (and whose tier is not merely unknown until apply).
+fn assumed_tier(pe: &PolicyEngine, input: &Input) -> Option<String> {
+    if input.tier.is_some() || input.tier_assumed || is_unknown("tier", &input.unknown) {
+        return None;
+    }
+    pe.tiers.default_tier().map(str::to_string)
 }
 
 /// Whether an unknown result of this enforcement fails the check.

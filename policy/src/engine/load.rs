@@ -175,20 +175,34 @@ pub fn aggregator_module(rules: &[RuleMeta]) -> String {
         "out contains pair if {\n\tinput.__dbplatform_never_set__\n\tpair := [\"\", []]\n}\n\n",
     );
     for r in rules {
-        let _ = writeln!(
-            s,
-            "out contains [{}, data.{}.violation] if {{",
-            rego_string(&r.id),
-            r.package
-        );
-        if !r.applies_to.is_empty() {
-            let _ = writeln!(s, "\tinput.kind in {}", rego_set(&r.applies_to));
+        // `[id, violations]`, or `[id, violations, not_applicable]` for modules that define `not_applicable`.
+        let variants: &[(&str, &str)] = if r.not_applicable {
+            &[
+                (", true", "data.{pkg}.not_applicable == true"),
+                (", false", "not data.{pkg}.not_applicable == true"),
+            ]
+        } else {
+            &[("", "")]
+        };
+        for (tail, cond) in variants {
+            let _ = writeln!(
+                s,
+                "out contains [{}, data.{}.violation{tail}] if {{",
+                rego_string(&r.id),
+                r.package
+            );
+            if !r.applies_to.is_empty() {
+                let _ = writeln!(s, "\tinput.kind in {}", rego_set(&r.applies_to));
+            }
+            let _ = writeln!(s, "\tinput.action in {}", rego_set(&r.actions));
+            if !r.backends.is_empty() {
+                let _ = writeln!(s, "\tinput.backend in {}", rego_set(&r.backends));
+            }
+            if !cond.is_empty() {
+                let _ = writeln!(s, "\t{}", cond.replace("{pkg}", &r.package));
+            }
+            s.push_str("}\n\n");
         }
-        let _ = writeln!(s, "\tinput.action in {}", rego_set(&r.actions));
-        if !r.backends.is_empty() {
-            let _ = writeln!(s, "\tinput.backend in {}", rego_set(&r.backends));
-        }
-        s.push_str("}\n\n");
     }
     s
 }

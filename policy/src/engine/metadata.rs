@@ -44,6 +44,9 @@ pub struct RuleMeta {
     pub actions: Vec<String>,
     /// Normalized input paths the outcome depends on (for unknown handling).
     pub attributes: Vec<String>,
+    /// Whether the module defines `not_applicable`: true when the known values alone show the rule cannot fail,
+    /// so unknown attributes do not make its result `unknown`.
+    pub not_applicable: bool,
     /// Backends the rule applies to; empty = all.
     pub backends: Vec<String>,
     /// Rego package, e.g. `dbplatform.rules.storage_encrypted`.
@@ -237,6 +240,7 @@ pub fn parse_rule_meta(file: &str, scan: &ModuleScan) -> Result<Option<RuleMeta>
             applies_to,
             actions,
             attributes: yaml_list(custom.get("attributes")),
+            not_applicable: scan.rule_names.iter().any(|n| n == "not_applicable"),
             backends,
             package: scan.package.clone(),
             file: file.to_string(),

@@ -259,8 +259,12 @@ pub struct Input {
     pub engine: Option<String>,
     /// Major version (`16`, `8.0`, `9.6`); null when unknown or not set.
     pub engine_major: Option<String>,
-    /// The declared tier: the `tier` attribute, else the `tier` tag.
+    /// The declared tier: the `tier` attribute, else the `tier` tag. For a resource that declares none, the engine
+    /// evaluates the catalogue's `default_tier` here and sets `tier_assumed`.
     pub tier: Option<String>,
+    /// True when `tier` is the catalogue's default, assumed because the resource declares no tier.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tier_assumed: bool,
     /// Merged tags: `tags_all`, or provider default tags + `tags`.
     pub tags: BTreeMap<String, String>,
     /// Normalized settings after the change; null on delete.

@@ -88,6 +88,10 @@ fn glob_match(pattern: &str, s: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TierCatalogue {
+    /// The tier a resource that declares none is held to; unset = the strictest tier (see
+    /// [`TierCatalogue::default_tier`]). Rules still report the missing tier (DBP-TIER-002).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_tier: Option<String>,
     pub tiers: BTreeMap<String, Tier>,
 }
 
@@ -135,6 +139,19 @@ impl TierCatalogue {
                 message: "defines no tiers; add [tiers.NAME] tables".into(),
             });
         }
+        if let Some(d) = self
+            .default_tier
+            .as_deref()
+            .filter(|d| !self.tiers.contains_key(*d))
+        {
+            return Err(TierError::Invalid {
+                path: origin.into(),
+                message: format!(
+                    "default_tier {d:?} is not a tier of the catalogue; use one of {}",
+                    self.names().join(", ")
+                ),
+            });
+        }
         for (name, t) in &self.tiers {
             if !t.allows_instance_class(&t.default_instance_class) {
                 return Err(TierError::Invalid {
@@ -157,6 +174,31 @@ impl TierCatalogue {
             }
         }
         Ok(())
+    }
+
+    /// The tier assumed for a resource that declares none: `default_tier`, else the strictest tier (customer
+    /// key, Multi-AZ, deletion protection, then the longest backup retention and the most frequent monitoring;
+    /// ties go to the first name), so an untiered resource is never held to less than any tier.
+    pub fn default_tier(&self) -> Option<&str> {
+        if let Some(t) = &self.default_tier {
+            return Some(t.as_str());
+        }
+        self.tiers
+            .iter()
+            .max_by(|(an, a), (bn, b)| {
+                let key = |t: &Tier| {
+                    (
+                        t.customer_managed_kms_key,
+                        t.multi_az,
+                        t.deletion_protection,
+                        t.min_backup_retention_days,
+                        t.monitoring_interval_seconds > 0,
+                        std::cmp::Reverse(t.monitoring_interval_seconds),
+                    )
+                };
+                key(a).cmp(&key(b)).then_with(|| bn.cmp(an))
+            })
+            .map(|(n, _)| n.as_str())
     }
 
     /// A tier by name.
@@ -187,6 +229,26 @@ mod tests {
         assert!(t0.multi_az && t0.deletion_protection);
         assert!(!t0.allows_backend("local"));
         assert!(c.get("tier-3").unwrap().allows_backend("local"));
+    }
+
+    #[test]
+    fn the_default_tier_is_named_or_the_strictest() {
+        let mut c = TierCatalogue::embedded();
+        assert_eq!(c.default_tier(), Some("tier-0"));
+        c.default_tier = None;
+        assert_eq!(c.default_tier(), Some("tier-0"), "the strictest tier");
+        c.tiers.remove("tier-0");
+        assert_eq!(c.default_tier(), Some("tier-1"));
+        let e = TierCatalogue::from_toml_str(
+            &EMBEDDED_TIERS_TOML.replace("default_tier = \"tier-0\"", "default_tier = \"tier-9\""),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("default_tier \"tier-9\" is not a tier"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -171,6 +171,7 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         engine,
         engine_major: major,
         tier,
+        tier_assumed: false,
         tags,
         settings,
         settings_before,

@@ -65,6 +65,8 @@ pub(super) fn build_change<'a>(
     let loc = format!("resource_changes[{i}] ({addr})");
     let rtype =
         str_field(rc, "type").ok_or_else(|| wrong(loc.clone(), "has no `type` string".into()))?;
+    // Every entry is checked, also of types no rule reads: a corrupt plan must not pass.
+    let actions = validate(rc, &before, &after).map_err(|m| wrong(loc.clone(), m))?;
     let mode = str_field(rc, "mode").unwrap_or("managed");
     if mode == "data" {
         return Ok(Built::Skipped(format!("data.{rtype}")));
@@ -74,6 +76,10 @@ pub(super) fn build_change<'a>(
     }
     if rc.get("deposed").is_some_and(|d| !d.is_null()) {
         return Ok(Built::Skipped(format!("{rtype} (deposed)")));
+    }
+    // `forget` removes the resource from the state and leaves the database as it is: nothing to decide.
+    if actions == ["forget"] {
+        return Ok(Built::Skipped(format!("{rtype} (forget)")));
     }
     let parsed = address::parse(addr);
     let name = match str_field(rc, "name") {
@@ -97,29 +103,17 @@ pub(super) fn build_change<'a>(
     let Some(change) = rc.get("change").and_then(Value::as_object) else {
         return Err(wrong(loc, "has no `change` object".into()));
     };
-    let actions: Vec<&str> = match change.get("actions") {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => {
-            return Err(wrong(
-                loc,
-                "change.actions must be a list of strings".into(),
-            ))
-        }
-    };
-    let action = Action::from_plan_actions(&actions).ok_or_else(|| {
+    let action = match actions.as_slice() {
+        // A new object replaces one that is forgotten (not destroyed): a create as far as rules go.
+        ["create", "forget"] => Some(Action::Create),
+        a => Action::from_plan_actions(a),
+    }
+    .ok_or_else(|| {
         wrong(
             loc.clone(),
             format!("change.actions {actions:?} is not an action Terraform plans"),
         )
     })?;
-    for (key, v) in [("before", &before), ("after", &after)] {
-        if let Some(v) = v.as_ref().filter(|v| !v.is_null() && !v.is_object()) {
-            return Err(wrong(
-                loc,
-                format!("change.{key} must be an object or null, got {}", kind_of(v)),
-            ));
-        }
-    }
     let mut unknown = BTreeSet::new();
     if let Some(t) = change.get("after_unknown") {
         normalize::true_paths(t, "", &mut unknown);
@@ -171,6 +165,77 @@ pub(super) fn build_change<'a>(
             lookups,
         },
     })))
+}
+
+/// The action lists Terraform writes in `change.actions` (`terraform show -json`, 0.12 to 1.15).
+const ACTIONS: &[&[&str]] = &[
+    &["no-op"],
+    &["create"],
+    &["read"],
+    &["update"],
+    &["delete"],
+    &["forget"],
+    &["delete", "create"],
+    &["create", "delete"],
+    &["create", "forget"],
+];
+
+/// Checks the shape of one `resource_changes` entry (whatever its type): `mode` (when present), `name`, `change.actions` from
+/// Terraform's closed set, `before`/`after` objects or null, `after_unknown` and the sensitivity maps objects or
+/// booleans. Returns the actions.
+fn validate<'v>(
+    rc: &'v Map<String, Value>,
+    before: &Option<Value>,
+    after: &Option<Value>,
+) -> Result<Vec<&'v str>, String> {
+    match rc.get("mode") {
+        Some(Value::String(m)) if m == "managed" || m == "data" => {}
+        Some(Value::String(m)) => {
+            return Err(format!(
+                "mode {m:?} is not a mode Terraform plans (managed or data)"
+            ))
+        }
+        Some(v) => return Err(format!("mode must be a string, got {}", kind_of(v))),
+        // Terraform always writes it; hand-written plans often leave it out, and mean a managed resource.
+        None => {}
+    }
+    if let Some(v) = rc.get("name").filter(|v| !v.is_string()) {
+        return Err(format!("name must be a string, got {}", kind_of(v)));
+    }
+    let Some(change) = rc.get("change").and_then(Value::as_object) else {
+        return Err("has no `change` object".into());
+    };
+    let actions: Vec<&str> = match change.get("actions") {
+        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
+            a.iter().filter_map(Value::as_str).collect()
+        }
+        _ => return Err("change.actions must be a list of strings".into()),
+    };
+    if !ACTIONS.contains(&actions.as_slice()) {
+        return Err(format!(
+            "change.actions {actions:?} is not an action Terraform plans (no-op, create, read, update, delete, forget, or a replace: delete+create, create+delete)"
+        ));
+    }
+    for (key, v) in [("before", before), ("after", after)] {
+        if let Some(v) = v.as_ref().filter(|v| !v.is_null() && !v.is_object()) {
+            return Err(format!(
+                "change.{key} must be an object or null, got {}",
+                kind_of(v)
+            ));
+        }
+    }
+    for key in ["after_unknown", "before_sensitive", "after_sensitive"] {
+        if let Some(v) = change
+            .get(key)
+            .filter(|v| !v.is_null() && !v.is_object() && !v.is_boolean())
+        {
+            return Err(format!(
+                "change.{key} must be an object or a boolean, got {}",
+                kind_of(v)
+            ));
+        }
+    }
+    Ok(actions)
 }
 
 /// A string field of a JSON object.
