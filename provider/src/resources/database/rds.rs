@@ -49,9 +49,13 @@ pub fn add_attributes(block: Block) -> Block {
             Attribute::optional("kms_key_id", s.clone(), "KMS key for storage encryption (aws); null: the AWS-managed aws/rds key (not tracked). Forces replacement.")
                 .requires_replace(),
         )
-        .attribute(Attribute::optional("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); null: RDS picks one (not tracked)."))
         .attribute(
-            Attribute::optional("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws); null: RDS picks one (not tracked)."),
+            Attribute::optional_computed("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); default: a 30-minute slot starting 00:00-02:45, chosen from the name.")
+                .use_state_for_unknown(),
+        )
+        .attribute(
+            Attribute::optional_computed("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws); default: a 30-minute slot starting 03:30-06:15 on a day chosen from the name.")
+                .use_state_for_unknown(),
         )
         .attribute(Attribute::optional("db_subnet_group_name", s.clone(), "DB subnet group (aws); null: the default VPC's (not tracked)."))
         .attribute(
@@ -81,9 +85,51 @@ pub fn add_attributes(block: Block) -> Block {
         )
 }
 
+/// Minutes in one window slot: RDS windows are at least 30 minutes long.
+const WINDOW_MINUTES: u32 = 30;
+/// Slots a window may start in, 15 minutes apart.
+const WINDOW_SLOTS: u64 = 12;
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// FNV-1a: a stable hash of the database name (unlike `std`'s hasher, the same in every build and process).
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn hhmm(minutes: u32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The golden-path windows of database `name` (UTC): a daily backup window of 30 minutes starting between 00:00
+/// and 02:45, and a weekly maintenance window of 30 minutes starting between 03:30 and 06:15 on a day of the week.
+/// The name's hash picks the slot and the day, so one database always gets the same windows, databases spread over
+/// the night, and the maintenance window never overlaps the backup window (it always starts after it ends).
+pub fn tier_windows(name: &str) -> (String, String) {
+    let h = name_hash(name);
+    let slot = (h % WINDOW_SLOTS) as u32;
+    let day = DAYS[((h / WINDOW_SLOTS) % 7) as usize];
+    let backup_start = slot * 15;
+    let maintenance_start = 3 * 60 + 30 + slot * 15;
+    (
+        format!(
+            "{}-{}",
+            hhmm(backup_start),
+            hhmm(backup_start + WINDOW_MINUTES)
+        ),
+        format!(
+            "{day}:{}-{day}:{}",
+            hhmm(maintenance_start),
+            hhmm(maintenance_start + WINDOW_MINUTES)
+        ),
+    )
+}
+
 /// Fills the RDS-only attributes of a plan. On aws, null-config values get the golden-path defaults
-/// (IAM authentication on, gp3, 20 GiB) at create and keep the prior value on update; what RDS chooses itself
-/// (windows, KMS key, network) stays unknown until apply. On other backends every RDS-only attribute is null.
+/// (IAM authentication on, gp3, 20 GiB, the windows of [`tier_windows`]) at create and keep the prior value on
+/// update; what RDS chooses itself (KMS key, network) is not tracked. On other backends every RDS-only attribute
+/// is null.
 pub fn plan_values(planned: &mut Value, config: &Value, prior: &Value, on_aws: bool) {
     if !on_aws {
         for name in AWS_ATTRIBUTES {
@@ -109,6 +155,26 @@ pub fn plan_values(planned: &mut Value, config: &Value, prior: &Value, on_aws: b
                     keep.clone()
                 },
             );
+        }
+    }
+    // The windows come from the name; a database created before they were chosen (null in state) gets them now.
+    if let Some(name) = config.get("name").as_str() {
+        let (backup, maintenance) = tier_windows(name);
+        for (key, window) in [
+            ("backup_window", backup),
+            ("maintenance_window", maintenance),
+        ] {
+            if config.get(key).is_null() {
+                let keep = prior.get(key);
+                planned.set(
+                    key,
+                    if keep.as_str().is_some() {
+                        keep.clone()
+                    } else {
+                        Value::string(window)
+                    },
+                );
+            }
         }
     }
     // Pending modifications and reboots are only known after RDS acts.
