@@ -375,7 +375,19 @@ pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeM
         Value::Bool(o.iam_database_authentication),
     );
     put("monitoring_role_arn", str_or_null(&o.monitoring_role_arn));
-    put("performance_insights", Value::Bool(o.performance_insights));
+    // A setting the service did not report keeps the planned (or prior) value rather than a default.
+    let observed_pi = Value::Bool(o.performance_insights);
+    put(
+        "performance_insights",
+        match base.map(|b| b.get("performance_insights")) {
+            Some(v @ Value::Bool(_))
+                if d.unreported.iter().any(|u| u == "performance_insights") =>
+            {
+                v.clone()
+            }
+            _ => observed_pi,
+        },
+    );
     put(
         "monitoring_interval_seconds",
         Value::int(i64::from(o.monitoring_interval_seconds)),
@@ -535,6 +547,7 @@ mod tests {
                     "db.t4g.small".to_string(),
                 )]),
                 pending_reboot: true,
+                unreported: vec![],
             }),
         }
     }
