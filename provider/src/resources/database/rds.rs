@@ -350,14 +350,10 @@ pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeM
         "kms_key_id",
         tracked("kms_key_id", str_or_null(&o.kms_key_id)),
     );
-    put(
-        "backup_window",
-        tracked("backup_window", str_or_null(&o.backup_window)),
-    );
-    put(
-        "maintenance_window",
-        tracked("maintenance_window", str_or_null(&o.maintenance_window)),
-    );
+    // The windows are always chosen (by the configuration or the tier), so they are always read back: an
+    // imported database shows its windows, and a change made outside Terraform shows as drift.
+    put("backup_window", str_or_null(&o.backup_window));
+    put("maintenance_window", str_or_null(&o.maintenance_window));
     put(
         "db_subnet_group_name",
         tracked("db_subnet_group_name", str_or_null(&o.db_subnet_group_name)),
@@ -580,11 +576,11 @@ mod tests {
     }
 
     #[test]
-    fn windows_rds_chose_are_not_tracked_unless_configured() {
+    fn windows_are_read_back() {
         let i = instance();
         assert_eq!(
             state_values(Some(&i), None).get("backup_window"),
-            Some(&Value::Null)
+            Some(&Value::string("07:00-07:30"))
         );
         let planned = Value::Object(BTreeMap::from([(
             "backup_window".to_string(),
