@@ -266,7 +266,7 @@ impl ExceptionsFile {
             }
             if e.expires < e.created {
                 return Err(bad(format!(
-                    "field `expires`: {} is before `created` {}; expected a day on or after it",
+                    "field `expires`: {} is before created {}; expected a day on or after it",
                     e.expires, e.created
                 )));
             }
@@ -485,7 +485,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("E1") && e.contains("`expires`") && e.contains("before `created`"),
+            e.contains("E1") && e.contains("`expires`") && e.contains("before created"),
             "{e}"
         );
         let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "tomorrow"), "e.yaml", false)
