@@ -514,7 +514,7 @@ fn finish_result(
     }
     let today = ctx.now.date_naive();
     if let Some(e) = pe.exceptions.iter().find(|e| {
-        e.matches(&rule.id, &input.address)
+        e.matches_input(&rule.id, input)
             && e.applicability(today, input.tier.as_deref(), &pe.tiers) == Applicability::Applies
     }) {
         r.status = Status::Exempted;

@@ -25,6 +25,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::model::input::Input;
 use crate::model::TierCatalogue;
 
 /// One exception as written in the file.
@@ -97,6 +98,62 @@ impl Exception {
         self.rule == rule_id && glob_match(self.resource.as_bytes(), address.as_bytes())
     }
 
+    /// Whether it matches a planned resource: by its address, or by its label (`dbplatform_database "orders"`,
+    /// see [`resource_label`]), which is all a provider sees, so one entry works in the provider and in the CLI.
+    pub fn matches_input(&self, rule_id: &str, input: &Input) -> bool {
+        self.matches(rule_id, &input.address)
+            || (self.rule == rule_id
+                && input_label(input)
+                    .is_some_and(|l| glob_match(self.resource.as_bytes(), l.as_bytes())))
+    }
+
+    /// Why the pattern can never match a resource as the dbplatform provider sees it (`dbplatform_database
+    /// "orders"`), with the form to use; `None` when it can. A Terraform address such as
+    /// `dbplatform_database.orders` or `module.db.dbplatform_database.orders` still works in `dbpolicy check` but
+    /// never in the provider, which is not sent addresses.
+    pub fn provider_mismatch(&self) -> Option<String> {
+        let p = self.resource.trim();
+        const PROVIDER_TYPES: [&str; 3] = [
+            "dbplatform_database",
+            "dbplatform_parameter_group",
+            "dbplatform_restore_test",
+        ];
+        // A pattern about other resource types (aws_db_instance...) is for the CLI only: nothing to say.
+        let ty = PROVIDER_TYPES.iter().find(|t| p.contains(*t))?;
+        // Only the Terraform address form `type.name` is sure to miss: a label has `type "name"`.
+        let address_form = format!("{ty}.");
+        if !p.contains(&address_form)
+            || PROVIDER_TYPES
+                .iter()
+                .any(|t| glob_match(p.as_bytes(), resource_label(t, "x").as_bytes()))
+        {
+            return None;
+        }
+        // The name after the type: `dbplatform_database.orders` -> orders; `module.m.dbplatform_database.x["a"]` -> x.
+        let after = p
+            .split_once(&format!("{ty}."))
+            .map(|(_, rest)| rest)
+            .unwrap_or("*");
+        let name: String = after
+            .chars()
+            .take_while(|c| *c != '[' && *c != '.')
+            .collect();
+        let name = if name.is_empty() { "*".into() } else { name };
+        Some(format!(
+            "resource {p:?} is a Terraform address, which providers are never sent, so the provider can never \
+             apply this exception; write the resource type and the database's name attribute instead: \
+             resource: '{}' (this form also matches in dbpolicy check){}",
+            resource_label(ty, &name),
+            if name == "*" {
+                String::new()
+            } else {
+                format!(
+                    "; {name:?} is the Terraform resource name here: use the value of its `name` attribute if it differs"
+                )
+            }
+        ))
+    }
+
     /// Whether it applies on `today` to a resource of `tier` (None = no tier: strictest limit).
     pub fn applicability(
         &self,
@@ -144,56 +201,57 @@ impl ExceptionsFile {
         )
     }
 
-    /// Parses exceptions from text; `origin` names the file in errors.
+    /// Parses exceptions from text; `origin` names the file in errors. An error names the exception (its id, else
+    /// its position), the field and what was expected; unknown fields are refused by name.
     pub fn parse(text: &str, origin: &str, json: bool) -> Result<Vec<Exception>, ExceptionError> {
-        if text.trim().is_empty() {
-            return Err(ExceptionError::Parse {
-                path: origin.into(),
-                message: "file is empty; write a list of exceptions or {exceptions: [...]}".into(),
-            });
-        }
-        let file: ExceptionsFile =
-            if json {
-                serde_json::from_str(text).map_err(|e| ExceptionError::Parse {
-                    path: origin.into(),
-                    message: e.to_string(),
-                })?
-            } else {
-                // Look at the top-level shape first, then deserialize from the text so errors keep line and column.
-                let v: serde_json::Value =
-                    crate::yaml::to_json(text).map_err(|e| ExceptionError::Parse {
-                        path: origin.into(),
-                        message: e.to_string(),
-                    })?;
-                let parse_err = |e: crate::yaml::YamlError| ExceptionError::Parse {
-                    path: origin.into(),
-                    message: e.to_string(),
-                };
-                match v {
-                    serde_json::Value::Object(_) => {
-                        #[derive(Deserialize)]
-                        #[serde(deny_unknown_fields)]
-                        struct Wrapped {
-                            exceptions: Vec<Exception>,
-                        }
-                        let w: Wrapped = crate::yaml::from_str(text).map_err(parse_err)?;
-                        ExceptionsFile::List(w.exceptions)
-                    }
-                    serde_json::Value::Array(_) => {
-                        ExceptionsFile::List(crate::yaml::from_str(text).map_err(parse_err)?)
-                    }
-                    _ => return Err(ExceptionError::Parse {
-                        path: origin.into(),
-                        message:
-                            "expected a list of exceptions or a mapping with an `exceptions` list"
-                                .into(),
-                    }),
-                }
-            };
-        let list = match file {
-            ExceptionsFile::Wrapped { exceptions } => exceptions,
-            ExceptionsFile::List(l) => l,
+        let parse_err = |message: String| ExceptionError::Parse {
+            path: origin.into(),
+            message,
         };
+        if text.trim().is_empty() {
+            return Err(parse_err(
+                "file is empty; write a list of exceptions or {exceptions: [...]}".into(),
+            ));
+        }
+        let doc: serde_json::Value = if json {
+            serde_json::from_str(text).map_err(|e| parse_err(e.to_string()))?
+        } else {
+            crate::yaml::to_json(text).map_err(|e| parse_err(e.to_string()))?
+        };
+        let entries = match doc {
+            serde_json::Value::Array(l) => l,
+            serde_json::Value::Object(mut m) => {
+                if let Some(k) = m.keys().find(|k| k.as_str() != "exceptions") {
+                    return Err(parse_err(format!(
+                        "unknown top-level field `{k}`; expected only `exceptions` (a list of exceptions)"
+                    )));
+                }
+                match m.remove("exceptions") {
+                    Some(serde_json::Value::Array(l)) => l,
+                    Some(other) => {
+                        return Err(parse_err(format!(
+                            "`exceptions` must be a list of exceptions, got {}",
+                            kind(&other)
+                        )))
+                    }
+                    None => {
+                        return Err(parse_err(
+                            "missing field `exceptions` (a list of exceptions)".into(),
+                        ))
+                    }
+                }
+            }
+            other => {
+                return Err(parse_err(format!(
+                    "expected a list of exceptions or a mapping with an `exceptions` list, got {}",
+                    kind(&other)
+                )))
+            }
+        };
+        let mut list = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.into_iter().enumerate() {
+            list.push(entry_from(entry, i, origin)?);
+        }
         let mut seen = std::collections::BTreeSet::new();
         for e in &list {
             let bad = |message: String| ExceptionError::Invalid {
@@ -201,18 +259,12 @@ impl ExceptionsFile {
                 id: e.id.clone(),
                 message,
             };
-            if e.id.trim().is_empty() {
-                return Err(bad("id is empty; give every exception a unique id".into()));
-            }
             if !seen.insert(e.id.clone()) {
                 return Err(bad("duplicate id; exception ids must be unique".into()));
             }
-            if e.rule.trim().is_empty() || e.resource.trim().is_empty() {
-                return Err(bad("rule and resource must not be empty".into()));
-            }
             if e.expires < e.created {
                 return Err(bad(format!(
-                    "expires {} is before created {}",
+                    "field `expires`: {} is before created {}; expected a day on or after it",
                     e.expires, e.created
                 )));
             }
@@ -225,6 +277,152 @@ impl ExceptionsFile {
         serde_json::to_value(schemars::schema_for!(ExceptionsFile))
             .unwrap_or(serde_json::Value::Null)
     }
+}
+
+/// The fields of an exception, in file order.
+pub const FIELDS: [&str; 9] = [
+    "id",
+    "rule",
+    "resource",
+    "owner",
+    "reason",
+    "ticket",
+    "approved_by",
+    "created",
+    "expires",
+];
+
+fn kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "nothing (null)",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "a mapping",
+    }
+}
+
+/// One entry of the list (`index` from 0), checked field by field so an error says which exception, which field
+/// and what was expected.
+fn entry_from(
+    entry: serde_json::Value,
+    index: usize,
+    origin: &str,
+) -> Result<Exception, ExceptionError> {
+    let position = format!("#{} in the list", index + 1);
+    let serde_json::Value::Object(m) = entry else {
+        return Err(ExceptionError::Invalid {
+            path: origin.into(),
+            id: position,
+            message: format!(
+                "expected a mapping with fields {}, got {}",
+                FIELDS.join(", "),
+                kind(&entry)
+            ),
+        });
+    };
+    // Name it by its id when it has a usable one, else by its position.
+    let id = match m.get("id") {
+        Some(serde_json::Value::String(s)) if !s.trim().is_empty() => format!("{s} ({position})"),
+        _ => position,
+    };
+    let bad = |message: String| ExceptionError::Invalid {
+        path: origin.into(),
+        id: id.clone(),
+        message,
+    };
+    if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(bad(format!(
+            "unknown field `{k}`; expected one of {}",
+            FIELDS.join(", ")
+        )));
+    }
+    let text = |field: &str, required: bool| -> Result<String, ExceptionError> {
+        match m.get(field) {
+            Some(serde_json::Value::String(s)) => {
+                let t = s.trim();
+                if required && t.is_empty() {
+                    Err(bad(format!(
+                        "field `{field}` is empty; expected {}",
+                        expected(field)
+                    )))
+                } else if t.len() > 2 && t.starts_with('<') && t.ends_with('>') && !t.contains(' ') {
+                    // The provider's ready-to-paste entry leaves `<why>`, `<ticket>`, `<approver>` to fill in: a
+                    // pasted entry must not count as approved before someone has.
+                    Err(bad(format!(
+                        "field `{field}` still holds the placeholder {t:?}; fill in {}",
+                        expected(field)
+                    )))
+                } else {
+                    Ok(s.clone())
+                }
+            }
+            // Numbers and booleans written without quotes (`ticket: 123`) are taken as their text.
+            Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                Ok(v.to_string())
+            }
+            None | Some(serde_json::Value::Null) if !required => Ok(String::new()),
+            None => Err(bad(format!(
+                "missing field `{field}`; expected {}",
+                expected(field)
+            ))),
+            Some(v) => Err(bad(format!(
+                "field `{field}`: expected {}, got {}",
+                expected(field),
+                kind(v)
+            ))),
+        }
+    };
+    let date = |field: &str| -> Result<NaiveDate, ExceptionError> {
+        let t = text(field, true)?;
+        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_err(|_| {
+            bad(format!(
+                "field `{field}`: expected a date YYYY-MM-DD, got {t:?}"
+            ))
+        })
+    };
+    Ok(Exception {
+        id: text("id", true)?,
+        rule: text("rule", true)?,
+        resource: text("resource", true)?,
+        owner: text("owner", true)?,
+        reason: text("reason", true)?,
+        ticket: text("ticket", true)?,
+        approved_by: text("approved_by", false)?,
+        created: date("created")?,
+        expires: date("expires")?,
+    })
+}
+
+fn expected(field: &str) -> &'static str {
+    match field {
+        "id" => "a unique id such as \"EXC-42\"",
+        "rule" => "a rule id such as \"DBP-DEL-001\"",
+        "resource" => "a resource pattern: a Terraform address glob (module.db.aws_db_instance.*) or, for \
+                       dbplatform resources, the type and name as the provider shows them ('dbplatform_database \"orders\"')",
+        "created" | "expires" => "a date YYYY-MM-DD",
+        _ => "a non-empty string",
+    }
+}
+
+/// What providers call a resource, since Terraform never sends them addresses: its type and its `name`
+/// attribute, `dbplatform_database "orders"`. `dbpolicy check` gives the same label to the same resource, so an
+/// exception written with it matches in both.
+pub fn resource_label(resource_type: &str, name: &str) -> String {
+    format!("{resource_type} {name:?}")
+}
+
+/// The label of a planned resource (see [`resource_label`]): dbplatform resources by their `name` attribute.
+pub fn input_label(input: &Input) -> Option<String> {
+    if !input.resource_type.starts_with("dbplatform_") {
+        return None;
+    }
+    let name = [input.after.as_ref(), input.before.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.get_str("name"))?;
+    Some(resource_label(&input.resource_type, &name))
 }
 
 /// Glob over bytes: `*` any run (including empty), `?` exactly one byte, everything else literal.
@@ -292,11 +490,110 @@ mod tests {
         let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "2026-10-01"), "e.yaml", false)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("before created"), "{e}");
+        assert!(
+            e.contains("E1") && e.contains("`expires`") && e.contains("before created"),
+            "{e}"
+        );
         let e = ExceptionsFile::parse(&YAML.replace("2026-11-20", "tomorrow"), "e.yaml", false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("e.yaml"), "{e}");
+    }
+
+    #[test]
+    fn placeholders_left_in_a_pasted_entry_are_refused_by_field() {
+        let y = "- {id: E1, rule: R, resource: '*', owner: team, reason: r, ticket: T-1, approved_by: <approver>, created: 2026-01-01, expires: 2026-01-02}\n";
+        let e = ExceptionsFile::parse(y, "exc.yaml", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("approved_by") && e.contains("still holds the placeholder \"<approver>\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn errors_name_the_exception_the_field_and_what_was_expected() {
+        let err = |text: &str| {
+            ExceptionsFile::parse(text, "e.yaml", false)
+                .unwrap_err()
+                .to_string()
+        };
+        // A misspelt field is refused by name, for the exception by id.
+        let e = err(&YAML.replace("resource:", "resorce:"));
+        assert!(
+            e.contains("e.yaml")
+                && e.contains("exception E1 (#1 in the list)")
+                && e.contains("unknown field `resorce`")
+                && e.contains("expected one of id, rule, resource"),
+            "{e}"
+        );
+        assert!(!e.contains("untagged"), "{e}");
+        let e = err(&YAML.replace("2026-11-20", "tomorrow"));
+        assert!(
+            e.contains("E1")
+                && e.contains("field `expires`: expected a date YYYY-MM-DD, got \"tomorrow\""),
+            "{e}"
+        );
+        let e = err(&YAML.replace("    ticket: T-1\n", ""));
+        assert!(
+            e.contains("E1") && e.contains("missing field `ticket`"),
+            "{e}"
+        );
+        // Without an id, by position.
+        let e = err(&format!("{YAML}  - rule: R\n"));
+        assert!(
+            e.contains("exception #2 in the list") && e.contains("missing field `id`"),
+            "{e}"
+        );
+        let e = err("exceptons: []\n");
+        assert!(e.contains("unknown top-level field `exceptons`"), "{e}");
+        let e = err("- just a string\n");
+        assert!(
+            e.contains("#1 in the list") && e.contains("got a string"),
+            "{e}"
+        );
+        let e = ExceptionsFile::parse(r#"[{"id":"J1","rule":"R","resource":"*","owner":"o","reason":"r","ticket":"t","created":"2026-01-01","expires":"2026-01-02","extra":1}]"#, "e.json", true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("J1") && e.contains("unknown field `extra`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn terraform_addresses_of_provider_resources_are_flagged_with_the_form_to_use() {
+        let with = |resource: &str| {
+            let mut e = ExceptionsFile::parse(YAML, "e.yaml", false)
+                .unwrap()
+                .remove(0);
+            e.resource = resource.into();
+            e
+        };
+        let why = with("dbplatform_database.bad2")
+            .provider_mismatch()
+            .unwrap();
+        assert!(
+            why.contains("resource: 'dbplatform_database \"bad2\"'"),
+            "{why}"
+        );
+        let why = with("module.db.dbplatform_database.orders[\"eu\"]")
+            .provider_mismatch()
+            .unwrap();
+        assert!(why.contains("'dbplatform_database \"orders\"'"), "{why}");
+        for ok in [
+            "dbplatform_database \"orders\"",
+            "dbplatform_database*orders*",
+            "*",
+            "dbplatform_database *",
+            "aws_db_instance.legacy",
+            "module.a.*",
+        ] {
+            assert_eq!(with(ok).provider_mismatch(), None, "{ok}");
+        }
+        assert!(with("dbplatform_database \"orders\"")
+            .matches("DBP-X-001", "dbplatform_database \"orders\""));
     }
 
     #[test]

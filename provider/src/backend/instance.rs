@@ -92,6 +92,9 @@ pub struct InstanceDetails {
     pub pending_modifications: BTreeMap<String, String>,
     /// A parameter change waits for a reboot.
     pub pending_reboot: bool,
+    /// Settings the service did not report (their value in `settings` is a default, not an observation): the
+    /// resource keeps the planned value for them.
+    pub unreported: Vec<String>,
 }
 
 /// What a backend can do beyond the common trait, so resources adapt without naming the backend.

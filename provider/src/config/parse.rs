@@ -48,6 +48,35 @@ pub fn parse_env_overrides(text: &str) -> Result<Vec<ConfiguredOverride>, String
     Ok(out)
 }
 
+/// Loads the exceptions file at configure time: an invalid file is an error naming the exception, the field and
+/// what was expected; an exception whose resource pattern the provider can never match (a Terraform address:
+/// providers are not sent addresses) is a warning naming it and the form to use.
+fn check_exceptions_file(file: &Path, at: &AttributePath, diags: &mut Diagnostics) {
+    match policy::model::exception::ExceptionsFile::load(file) {
+        Err(e) => diags.error_at(
+            at.clone(),
+            "Invalid exceptions file",
+            format!("policy.exceptions_file: {e}"),
+        ),
+        Ok(list) => {
+            for e in &list {
+                if let Some(why) = e.provider_mismatch() {
+                    diags.warning_at(
+                        at.clone(),
+                        format!("Exception {} can never apply in the provider", e.id),
+                        format!(
+                            "{}: exception {} (rule {}): {why}.",
+                            file.display(),
+                            e.id,
+                            e.rule
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// Collects settings out of the configuration value, recording unknowns and diagnostics.
 struct Reader<'a> {
     config: &'a Value,
@@ -236,6 +265,8 @@ pub(crate) fn parse(
                     f.display()
                 ),
             );
+        } else {
+            check_exceptions_file(f, &exceptions_path, &mut r.diags);
         }
     }
     let audit_path = attr("policy", "audit_log");

@@ -543,3 +543,65 @@ fn data_source_list_holds_the_tier_data_source() {
     let names: Vec<&str> = p.data_sources().iter().map(|d| d.type_name()).collect();
     assert!(names.contains(&"dbplatform_tier"), "{names:?}");
 }
+
+#[tokio::test]
+async fn exceptions_file_is_checked_at_configure() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |id: &str, resource: &str| {
+        format!(
+            "- id: {id}\n  rule: DBP-DEL-001\n  resource: '{resource}'\n  owner: o\n  reason: r\n  ticket: T-1\n  \
+             approved_by: a\n  created: 2026-12-01\n  expires: 2026-12-10\n"
+        )
+    };
+    let configure = |text: String| {
+        let path = dir.path().join("exceptions.yaml");
+        std::fs::write(&path, text).unwrap();
+        let config = cfg(
+            &[],
+            &[(
+                "policy",
+                &[("exceptions_file", Value::string("exceptions.yaml"))],
+            )],
+        );
+        let p = DbPlatformProvider::with_env(env(dir.path()));
+        async move { p.configure(&config, "1.0.3").await }
+    };
+    // A Terraform address can never match in the provider: a warning naming the exception and the form to use.
+    let d = configure(format!(
+        "{}{}",
+        entry("EXC-1", "dbplatform_database.bad2"),
+        entry("EXC-2", "dbplatform_database \"orders\"")
+    ))
+    .await;
+    assert!(!d.has_errors(), "{d:?}");
+    let warnings: Vec<_> = d
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(
+        warnings[0].summary,
+        "Exception EXC-1 can never apply in the provider"
+    );
+    assert_eq!(
+        warnings[0].attribute,
+        Some(attr("policy", "exceptions_file"))
+    );
+    assert!(
+        warnings[0]
+            .detail
+            .contains("resource: 'dbplatform_database \"bad2\"'"),
+        "{}",
+        warnings[0].detail
+    );
+    // A misspelt field is an error naming the exception and the field.
+    let d = configure(entry("EXC-3", "*").replace("ticket:", "tiket:")).await;
+    let e = errors(&d);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].0, attr("policy", "exceptions_file").to_string());
+    assert!(
+        e[0].1.contains("exception EXC-3") && e[0].1.contains("unknown field `tiket`"),
+        "{}",
+        e[0].1
+    );
+}

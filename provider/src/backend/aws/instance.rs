@@ -22,6 +22,9 @@ pub struct RdsInstance {
     pub pending_reboot: bool,
     /// The instance carries dbplatform's management tag.
     pub managed: bool,
+    /// Settings RDS did not report (e.g. moto omits PerformanceInsightsEnabled); see
+    /// [`InstanceDetails::unreported`].
+    pub unreported: Vec<String>,
 }
 
 impl RdsInstance {
@@ -34,6 +37,7 @@ impl RdsInstance {
                 resource_id: self.resource_id,
                 pending_modifications: self.pending_modifications,
                 pending_reboot: self.pending_reboot,
+                unreported: self.unreported,
             }),
             ..self.info
         }

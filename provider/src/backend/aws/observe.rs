@@ -384,7 +384,14 @@ impl AwsBackend {
             created_at: to_chrono(db.instance_create_time()).unwrap_or_else(|| (self.clock)()),
             details: None,
         };
+        let unreported = db
+            .performance_insights_enabled()
+            .is_none()
+            .then(|| "performance_insights".to_string())
+            .into_iter()
+            .collect();
         Ok(RdsInstance {
+            unreported,
             info,
             storage_encrypted: aws.storage_encrypted,
             aws,

@@ -7,6 +7,8 @@ use super::rds;
 use super::resource::DatabaseResource;
 use super::spec::{backend_diagnostic, spec_from};
 use super::state::{merge_instance, state_from, unknowns_to_null};
+use policy::model::tiers::TierCatalogue;
+
 use crate::backend::{DatabaseBackend, DatabaseInfo, DatabaseSpec, DeleteOptions};
 use crate::framework::{ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Value};
 
@@ -25,7 +27,7 @@ impl DatabaseResource {
         let default_tags = self.env.default_tags().await;
 
         if req.planned.is_null() {
-            return destroy(&*backend, &req, resp).await;
+            return destroy(&*backend, &tiers, &req, resp).await;
         }
 
         let mut spec = match spec_from(&req.planned, &tiers) {
@@ -91,6 +93,7 @@ impl DatabaseResource {
 /// backends that take one.
 async fn destroy(
     backend: &dyn DatabaseBackend,
+    tiers: &TierCatalogue,
     req: &ApplyRequest,
     mut resp: ApplyResponse,
 ) -> ApplyResponse {
@@ -105,7 +108,7 @@ async fn destroy(
         resp.diagnostics.push(
             Diagnostic::error(
                 "Deletion protection is on",
-                format!("Database {name:?} has deletion_protection = true, so it was not destroyed. Set deletion_protection = false, run terraform apply, then destroy again."),
+                decommission_steps(&name, &req.prior, tiers),
             )
             .at(AttributePath::attr("deletion_protection")),
         );
@@ -171,4 +174,54 @@ async fn add_instance_settings(
     spec.instance = Some(rds::options_from(&req.planned, &base)?);
     spec.timeouts = timeouts;
     Ok(())
+}
+
+/// The rule that requires deletion protection on a tier, and the one that guards destroys.
+const DELETION_PROTECTION_RULE: &str = "DBP-DEL-001";
+const DESTROY_OVERRIDE_RULE: &str = "DBP-DEL-003";
+
+/// How to destroy a database under deletion protection, step by step, naming what its tier's guardrails need:
+/// turning protection off breaks the hard-mandatory DBP-DEL-001 on tiers that require it, so that apply needs an
+/// approved exception (recorded with the decision in the audit log); tiers with `override_required_for_destroy`
+/// also need a DBP-DEL-003 override for the destroy itself.
+pub(crate) fn decommission_steps(name: &str, prior: &Value, tiers: &TierCatalogue) -> String {
+    let tier_name = prior.get("tier").as_str().unwrap_or_default();
+    let tier = tiers.get(tier_name);
+    let backup = if prior.get("skip_final_snapshot").as_bool() == Some(true) {
+        "skip_final_snapshot = true: no final backup is kept".to_string()
+    } else {
+        "a final backup/snapshot is kept (final_snapshot_identifier)".to_string()
+    };
+    let Some(t) = tier.filter(|t| t.deletion_protection) else {
+        return format!(
+            "Database {name:?} has deletion_protection = true, so it was not destroyed. Set deletion_protection = \
+             false, run terraform apply, then destroy again ({backup})."
+        );
+    };
+    let label = format!("dbplatform_database {name:?}");
+    let entry = guardrails::exception_entry(
+        DELETION_PROTECTION_RULE,
+        &label,
+        chrono::Utc::now().date_naive(),
+        t.max_exception_days.min(14),
+    );
+    let destroy_override = if t.override_required_for_destroy {
+        format!(
+            " {tier_name} also needs a recorded override for the destroy ({DESTROY_OVERRIDE_RULE}): add policy {{ \
+             override {{ rule = \"{DESTROY_OVERRIDE_RULE}\", by = \"you@example.com\", reason = \"decommission ...\" }} }} \
+             to the provider block for that run, and `dbpolicy check --override {DESTROY_OVERRIDE_RULE}` in CI."
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "Database {name:?} has deletion_protection = true, so it was not destroyed. To decommission it:\n\
+         1. {tier_name} requires deletion protection (guardrail {DELETION_PROTECTION_RULE}, hard-mandatory: it cannot be \
+         overridden), so turning it off needs an approved exception. Add this entry to the provider's \
+         policy.exceptions_file (owner, reason, ticket and approver filled in), with policy.audit_log set so the \
+         decision that uses it is recorded:\n\n{entry}\n\n\
+         2. Set deletion_protection = false and run terraform apply (the plan shows the rule as exempted).\n\
+         3. Run terraform destroy again: {backup}.{destroy_override}\n\
+         4. Remove the exception from the file."
+    )
 }

@@ -7,19 +7,64 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use policy::model::decision::{Decision, Enforcement, ExceptionReport, RuleResult, Status};
+use policy::model::tiers::Tier;
 
 use crate::framework::{AttributePath, Diagnostic, Diagnostics, Value};
 
-/// How to request an exception, appended to every blocking finding.
-const EXCEPTION_HINT: &str = "If this resource must deviate, request a time-limited exception from the platform team \
-(an entry in the exceptions file naming the rule id, this resource address, an owner, a ticket and an expiry date).";
+/// The exceptions-file entry that waives `rule_id` for the resource the provider calls `resource`
+/// (`dbplatform_database "orders"`), ready to paste: the provider never sees Terraform addresses, so the entry
+/// names the resource type and database name, which `dbpolicy check` matches too. It lasts `max_days` (the tier's
+/// `max_exception_days`) from `today`; owner, reason, ticket and approver are left for the requester to fill in.
+pub fn exception_entry(rule_id: &str, resource: &str, today: NaiveDate, max_days: u32) -> String {
+    let name = resource
+        .split('"')
+        .nth(1)
+        .filter(|n| !n.is_empty())
+        .unwrap_or("db");
+    let expires = today + chrono::Duration::days(i64::from(max_days));
+    format!(
+        "- id: EXC-{rule_id}-{name}\n  rule: {rule_id}\n  resource: '{resource}'\n  owner: <team>\n  \
+         reason: <why>\n  ticket: <ticket>\n  approved_by: <approver>\n  created: {today}\n  expires: {expires}"
+    )
+}
+
+/// How to request an exception for one blocking finding, with the entry to paste.
+fn exception_hint(r: &RuleResult, ctx: &HintContext) -> String {
+    format!(
+        "If this database must deviate, ask the platform team for a time-limited exception: add this entry to the \
+         provider's policy.exceptions_file (the same entry works for `dbpolicy check --exceptions`), with owner, \
+         reason, ticket and approver filled in and an expiry at most {} days after created ({}):\n\n{}",
+        ctx.max_days,
+        ctx.tier,
+        exception_entry(&r.rule_id, &r.address, ctx.today, ctx.max_days)
+    )
+}
+
+/// What the hints need to know besides the decision.
+pub struct HintContext {
+    pub today: NaiveDate,
+    /// The tier of the database and its `max_exception_days`.
+    pub tier: String,
+    pub max_days: u32,
+}
+
+impl HintContext {
+    pub fn new(tier_name: &str, tier: &Tier) -> Self {
+        Self {
+            today: chrono::Utc::now().date_naive(),
+            tier: tier_name.to_string(),
+            max_days: tier.max_exception_days,
+        }
+    }
+}
 
 /// Diagnostics for one decision.
-pub fn diagnostics(decision: &Decision) -> Diagnostics {
+pub fn diagnostics(decision: &Decision, ctx: &HintContext) -> Diagnostics {
     let mut d = Diagnostics::new();
     for r in decision.findings() {
-        if let Some(diag) = diagnostic(r) {
+        if let Some(diag) = diagnostic(r, ctx) {
             d.push(diag);
         }
     }
@@ -47,7 +92,7 @@ fn unapplied_exceptions(decision: &Decision) -> impl Iterator<Item = &ExceptionR
     })
 }
 
-fn diagnostic(r: &RuleResult) -> Option<Diagnostic> {
+fn diagnostic(r: &RuleResult, ctx: &HintContext) -> Option<Diagnostic> {
     let summary = format!("[{}] {}", r.rule_id, r.title);
     let path = (!r.path.is_empty()).then(|| AttributePath::parse_dotted(&r.path));
     let mut detail = r.message.clone();
@@ -59,9 +104,18 @@ fn diagnostic(r: &RuleResult) -> Option<Diagnostic> {
             Enforcement::Advisory => Diagnostic::warning(summary, detail),
             Enforcement::SoftMandatory => Diagnostic::error(
                 summary,
-                format!("{detail}\n\nThis soft-mandatory rule can also be overridden by a named approver with a reason. {EXCEPTION_HINT}"),
+                format!(
+                    "{detail}\n\nThis soft-mandatory rule can also be overridden for one change by a named approver: \
+                     policy {{ override {{ rule = \"{}\", by = \"you@example.com\", reason = \"...\" }} }} in the \
+                     provider block (recorded in the audit log, which must be configured). {}",
+                    r.rule_id,
+                    exception_hint(r, ctx)
+                ),
             ),
-            Enforcement::HardMandatory => Diagnostic::error(summary, format!("{detail}\n\n{EXCEPTION_HINT}")),
+            Enforcement::HardMandatory => Diagnostic::error(
+                summary,
+                format!("{detail}\n\nThis hard-mandatory rule cannot be overridden. {}", exception_hint(r, ctx)),
+            ),
         },
         Status::Warn => Diagnostic::warning(summary, detail),
         Status::Unknown => Diagnostic::warning(
@@ -137,6 +191,35 @@ pub fn summary_from_private(private: &[u8]) -> Value {
 mod tests {
     use super::*;
 
+    fn ctx() -> HintContext {
+        HintContext {
+            today: NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+            tier: "tier-2".into(),
+            max_days: 90,
+        }
+    }
+
+    #[test]
+    fn blocking_findings_carry_a_ready_to_paste_exception() {
+        let text = format!("{:?}", diagnostics(&decision("unused"), &ctx()));
+        assert!(
+            text.contains("resource: 'dbplatform_database \\\"legacy\\\"'")
+                && text.contains("expires: 2027-03-04"),
+            "{text}"
+        );
+        let entry = exception_entry(
+            "DBP-BAK-001",
+            "dbplatform_database \"legacy\"",
+            ctx().today,
+            90,
+        )
+        .replace("<approver>", "cso");
+        let parsed =
+            policy::model::exception::ExceptionsFile::parse(&entry, "e.yaml", false).unwrap();
+        assert_eq!(parsed[0].id, "EXC-DBP-BAK-001-legacy");
+        assert!(parsed[0].matches("DBP-BAK-001", "dbplatform_database \"legacy\""));
+    }
+
     fn decision(exception_status: &str) -> Decision {
         serde_json::from_value(serde_json::json!({
             "schema": "dbplatform.decision/v1",
@@ -161,7 +244,7 @@ mod tests {
 
     #[test]
     fn expired_exception_on_a_failing_rule_is_explained() {
-        let d = diagnostics(&decision("expired"));
+        let d = diagnostics(&decision("expired"), &ctx());
         let text = format!("{d:?}");
         assert!(
             text.contains("Policy exception EXC-1 not applied (expired)"),
@@ -173,7 +256,7 @@ mod tests {
 
     #[test]
     fn unused_exception_is_not_reported() {
-        let text = format!("{:?}", diagnostics(&decision("unused")));
+        let text = format!("{:?}", diagnostics(&decision("unused"), &ctx()));
         assert!(!text.contains("EXC-1"), "{text}");
     }
 }

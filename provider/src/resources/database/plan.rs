@@ -227,7 +227,10 @@ impl DatabaseResource {
         };
         match self.env.evaluate_policy(plan).await {
             Ok(Some(decision)) => {
-                resp.diagnostics.extend(guardrails::diagnostics(&decision));
+                resp.diagnostics.extend(guardrails::diagnostics(
+                    &decision,
+                    &guardrails::HintContext::new(&tier_name, &tier),
+                ));
                 if changed {
                     // Terraform plans again during apply and the decision id includes the time, so the value is
                     // "known after apply": the decision of the final plan travels to apply in the private data.

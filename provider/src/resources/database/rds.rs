@@ -49,9 +49,13 @@ pub fn add_attributes(block: Block) -> Block {
             Attribute::optional("kms_key_id", s.clone(), "KMS key for storage encryption (aws); null: the AWS-managed aws/rds key (not tracked). Forces replacement.")
                 .requires_replace(),
         )
-        .attribute(Attribute::optional("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); null: RDS picks one (not tracked)."))
         .attribute(
-            Attribute::optional("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws); null: RDS picks one (not tracked)."),
+            Attribute::optional_computed("backup_window", s.clone(), "Daily backup window hh24:mi-hh24:mi UTC (aws); default: a 30-minute slot starting 00:00-02:45, chosen from the name.")
+                .use_state_for_unknown(),
+        )
+        .attribute(
+            Attribute::optional_computed("maintenance_window", s.clone(), "Weekly maintenance window ddd:hh24:mi-ddd:hh24:mi UTC (aws); default: a 30-minute slot starting 03:30-06:15 on a day chosen from the name.")
+                .use_state_for_unknown(),
         )
         .attribute(Attribute::optional("db_subnet_group_name", s.clone(), "DB subnet group (aws); null: the default VPC's (not tracked)."))
         .attribute(
@@ -81,9 +85,51 @@ pub fn add_attributes(block: Block) -> Block {
         )
 }
 
+/// Minutes in one window slot: RDS windows are at least 30 minutes long.
+const WINDOW_MINUTES: u32 = 30;
+/// Slots a window may start in, 15 minutes apart.
+const WINDOW_SLOTS: u64 = 12;
+const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// FNV-1a: a stable hash of the database name (unlike `std`'s hasher, the same in every build and process).
+fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+fn hhmm(minutes: u32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The golden-path windows of database `name` (UTC): a daily backup window of 30 minutes starting between 00:00
+/// and 02:45, and a weekly maintenance window of 30 minutes starting between 03:30 and 06:15 on a day of the week.
+/// The name's hash picks the slot and the day, so one database always gets the same windows, databases spread over
+/// the night, and the maintenance window never overlaps the backup window (it always starts after it ends).
+pub fn tier_windows(name: &str) -> (String, String) {
+    let h = name_hash(name);
+    let slot = (h % WINDOW_SLOTS) as u32;
+    let day = DAYS[((h / WINDOW_SLOTS) % 7) as usize];
+    let backup_start = slot * 15;
+    let maintenance_start = 3 * 60 + 30 + slot * 15;
+    (
+        format!(
+            "{}-{}",
+            hhmm(backup_start),
+            hhmm(backup_start + WINDOW_MINUTES)
+        ),
+        format!(
+            "{day}:{}-{day}:{}",
+            hhmm(maintenance_start),
+            hhmm(maintenance_start + WINDOW_MINUTES)
+        ),
+    )
+}
+
 /// Fills the RDS-only attributes of a plan. On aws, null-config values get the golden-path defaults
-/// (IAM authentication on, gp3, 20 GiB) at create and keep the prior value on update; what RDS chooses itself
-/// (windows, KMS key, network) stays unknown until apply. On other backends every RDS-only attribute is null.
+/// (IAM authentication on, gp3, 20 GiB, the windows of [`tier_windows`]) at create and keep the prior value on
+/// update; what RDS chooses itself (KMS key, network) is not tracked. On other backends every RDS-only attribute
+/// is null.
 pub fn plan_values(planned: &mut Value, config: &Value, prior: &Value, on_aws: bool) {
     if !on_aws {
         for name in AWS_ATTRIBUTES {
@@ -109,6 +155,26 @@ pub fn plan_values(planned: &mut Value, config: &Value, prior: &Value, on_aws: b
                     keep.clone()
                 },
             );
+        }
+    }
+    // The windows come from the name; a database created before they were chosen (null in state) gets them now.
+    if let Some(name) = config.get("name").as_str() {
+        let (backup, maintenance) = tier_windows(name);
+        for (key, window) in [
+            ("backup_window", backup),
+            ("maintenance_window", maintenance),
+        ] {
+            if config.get(key).is_null() {
+                let keep = prior.get(key);
+                planned.set(
+                    key,
+                    if keep.as_str().is_some() {
+                        keep.clone()
+                    } else {
+                        Value::string(window)
+                    },
+                );
+            }
         }
     }
     // Pending modifications and reboots are only known after RDS acts.
@@ -284,14 +350,10 @@ pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeM
         "kms_key_id",
         tracked("kms_key_id", str_or_null(&o.kms_key_id)),
     );
-    put(
-        "backup_window",
-        tracked("backup_window", str_or_null(&o.backup_window)),
-    );
-    put(
-        "maintenance_window",
-        tracked("maintenance_window", str_or_null(&o.maintenance_window)),
-    );
+    // The windows are always chosen (by the configuration or the tier), so they are always read back: an
+    // imported database shows its windows, and a change made outside Terraform shows as drift.
+    put("backup_window", str_or_null(&o.backup_window));
+    put("maintenance_window", str_or_null(&o.maintenance_window));
     put(
         "db_subnet_group_name",
         tracked("db_subnet_group_name", str_or_null(&o.db_subnet_group_name)),
@@ -309,7 +371,19 @@ pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeM
         Value::Bool(o.iam_database_authentication),
     );
     put("monitoring_role_arn", str_or_null(&o.monitoring_role_arn));
-    put("performance_insights", Value::Bool(o.performance_insights));
+    // A setting the service did not report keeps the planned (or prior) value rather than a default.
+    let observed_pi = Value::Bool(o.performance_insights);
+    put(
+        "performance_insights",
+        match base.map(|b| b.get("performance_insights")) {
+            Some(v @ Value::Bool(_))
+                if d.unreported.iter().any(|u| u == "performance_insights") =>
+            {
+                v.clone()
+            }
+            _ => observed_pi,
+        },
+    );
     put(
         "monitoring_interval_seconds",
         Value::int(i64::from(o.monitoring_interval_seconds)),
@@ -469,6 +543,7 @@ mod tests {
                     "db.t4g.small".to_string(),
                 )]),
                 pending_reboot: true,
+                unreported: vec![],
             }),
         }
     }
@@ -501,11 +576,11 @@ mod tests {
     }
 
     #[test]
-    fn windows_rds_chose_are_not_tracked_unless_configured() {
+    fn windows_are_read_back() {
         let i = instance();
         assert_eq!(
             state_values(Some(&i), None).get("backup_window"),
-            Some(&Value::Null)
+            Some(&Value::string("07:00-07:30"))
         );
         let planned = Value::Object(BTreeMap::from([(
             "backup_window".to_string(),

@@ -47,6 +47,16 @@ pub(crate) fn tier_of<'a>(tiers: &'a TierCatalogue, name: &str) -> Result<&'a Ti
     })
 }
 
+/// The major version a database gets when neither its configuration nor its backend names one (aws): a
+/// supported major, so the plan shows what will run and the version guardrails can decide at plan time.
+pub(crate) fn golden_major(engine: &str) -> Option<&'static str> {
+    match engine {
+        "postgres" => Some("16"),
+        "mysql" => Some("8.0"),
+        _ => None,
+    }
+}
+
 /// Fills the attributes the configuration leaves null from the tier (and other defaults) into `planned`.
 pub(crate) fn expand(
     planned: &mut Value,
@@ -109,7 +119,8 @@ pub(crate) fn expand(
         planned.set("master_username", v);
     }
     if config.get("engine_version").is_null() {
-        let v = match (prior.get("engine_version"), default_major) {
+        let golden = planned.get("engine").as_str().and_then(golden_major);
+        let v = match (prior.get("engine_version"), default_major.or(golden)) {
             (Value::String(p), _) => Value::string(p.clone()),
             (_, Some(m)) => Value::string(m),
             _ => Value::Unknown,

@@ -1,0 +1,109 @@
+//! The golden path on aws, through the real Terraform CLI against the moto RDS emulator: a plain tier-1
+//! `dbplatform_database` (name, engine, tier, KMS key, monitoring role, required tags) plans with no guardrail
+//! failure and applies, with the windows the tier chose; then it is decommissioned as the provider's destroy
+//! message says: an exception for DBP-DEL-001 lets protection be turned off, and the destroy keeps a final snapshot.
+
+use acceptance_tests::{moto_port, Check, ExpectPlan, Step, TestCase};
+
+const ADDR: &str = "dbplatform_database.db";
+
+fn config(name: &str, exceptions: &str, audit: &str, extra: &str) -> String {
+    format!(
+        r#"provider "dbplatform" {{
+  backend = "aws"
+  aws {{
+    endpoint = "http://127.0.0.1:{port}"
+    region   = "us-east-1"
+  }}
+  policy {{
+    exceptions_file = "{exceptions}"
+    audit_log       = "{audit}"
+  }}
+}}
+
+resource "dbplatform_database" "db" {{
+  name                = "{name}"
+  engine              = "postgres"
+  engine_version      = "16"
+  tier                = "tier-1"
+  kms_key_id          = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  monitoring_role_arn = "arn:aws:iam::123456789012:role/rds-monitoring"
+  tags = {{
+    owner               = "payments"
+    cost_center         = "cc-1234"
+    data_classification = "confidential"
+  }}
+{extra}}}
+"#,
+        port = moto_port()
+    )
+}
+
+#[test]
+fn plain_tier1_database_applies_and_decommissions_with_an_exception() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("golden-{}", std::process::id() % 100_000);
+    let exceptions = dir.path().join("exceptions.yaml");
+    let audit = dir.path().join("decisions.jsonl");
+    let date = |offset: &str| {
+        let out = std::process::Command::new("date")
+            .args(["-u", "+%F", "-d", offset])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let (today, expires) = (date("today"), date("+7 days"));
+    std::fs::write(
+        &exceptions,
+        format!(
+            "- id: EXC-DBP-DEL-001-{name}\n  rule: DBP-DEL-001\n  resource: 'dbplatform_database \"{name}\"'\n  \
+             owner: payments\n  reason: decommission\n  ticket: OPS-1\n  approved_by: platform-lead\n  \
+             created: {today}\n  expires: {expires}\n"
+        ),
+    )
+    .unwrap();
+    let (e, a) = (
+        exceptions.display().to_string(),
+        audit.display().to_string(),
+    );
+    moto_port();
+    TestCase::new()
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .step(
+            Step::apply(config(&name, &e, &a, ""))
+                .expect(ExpectPlan::creates(1))
+                .check(Check::attr_equals(ADDR, "status", "available"))
+                .check(Check::attr_equals(ADDR, "deletion_protection", true))
+                .check(Check::attr_matches(
+                    ADDR,
+                    "backup_window",
+                    r"^0[0-3]:[0-5][05]-0[0-3]:[0-5][05]$",
+                ))
+                .check(Check::attr_matches(
+                    ADDR,
+                    "maintenance_window",
+                    r"^[a-z]{3}:0[3-6]:[0-5][05]-[a-z]{3}:0[3-6]:[0-5][05]$",
+                ))
+                .check(Check::attr_equals(ADDR, "policy_decision.fail", "0"))
+                .check(Check::attr_equals(ADDR, "policy_decision.unknown", "0")),
+        )
+        .step(
+            Step::apply(config(&name, &e, &a, "  deletion_protection = false\n"))
+                .expect(ExpectPlan::Changes {
+                    create: 0,
+                    update: 1,
+                    replace: 0,
+                    destroy: 0,
+                })
+                .check(Check::attr_equals(ADDR, "deletion_protection", false))
+                .check(Check::attr_equals(ADDR, "policy_decision.exempted", "1")),
+        )
+        .run();
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(
+        log.contains(&format!("EXC-DBP-DEL-001-{name}")),
+        "exception on record"
+    );
+}
