@@ -347,7 +347,8 @@ fn entry_from(
                         "field `{field}` is empty; expected {}",
                         expected(field)
                     )))
-                } else if t.len() > 2 && t.starts_with('<') && t.ends_with('>') && !t.contains(' ') {
+                } else if t.len() > 2 && t.starts_with('<') && t.ends_with('>') && !t.contains(' ')
+                {
                     // The provider's ready-to-paste entry leaves `<why>`, `<ticket>`, `<approver>` to fill in: a
                     // pasted entry must not count as approved before someone has.
                     Err(bad(format!(
