@@ -212,8 +212,20 @@ mod tests {
             "dbplatform_database \"legacy\"",
             ctx().today,
             90,
-        )
-        .replace("<approver>", "cso");
+        );
+        // As pasted, the entry is not an approval: its placeholders are refused until filled in.
+        let unfilled = policy::model::exception::ExceptionsFile::parse(&entry, "e.yaml", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unfilled.contains("still holds the placeholder"),
+            "{unfilled}"
+        );
+        let entry = entry
+            .replace("<team>", "payments")
+            .replace("<why>", "legacy backups")
+            .replace("<ticket>", "OPS-9")
+            .replace("<approver>", "cso");
         let parsed =
             policy::model::exception::ExceptionsFile::parse(&entry, "e.yaml", false).unwrap();
         assert_eq!(parsed[0].id, "EXC-DBP-BAK-001-legacy");
