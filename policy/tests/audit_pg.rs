@@ -11,7 +11,9 @@ use audit_support::decision_body;
 use policy::audit::cli::{run, AuditCommand, VerifyFormat};
 use policy::audit::pg::{self, PgSink};
 use policy::audit::record::{ApplyRecord, RestoreTestRecord};
-use policy::audit::{record_or_fail_closed, AuditConfig, AuditLog, DecisionMeta, RecordBody};
+use policy::audit::{AuditConfig, AuditLog, RecordBody};
+use policy::engine::{EngineOptions, PolicyEngine};
+use policy::gate::{self, DecisionSink, GateRequest, Provenance, Source};
 use postgres::{Client, NoTls};
 
 struct Server {
@@ -227,14 +229,13 @@ fn postgres_sink_is_append_only_and_mirrors_the_file() {
     // A sink that cannot be reached fails the decision closed, naming PostgreSQL.
     let mut bad = AuditConfig::at(dir.path().join("other.jsonl"));
     bad.pg = Some(admin.replace("dbname=postgres", "dbname=no_such_db"));
-    let decision =
-        serde_json::json!({"decision_id": "d-1", "outcome": "pass", "bundle_hash": "sha256:00"});
-    let meta = DecisionMeta {
-        source: "provider".into(),
-        version: "0.1.0".into(),
-        ..Default::default()
-    };
-    let err = record_or_fail_closed(&bad, &decision, &meta)
+    let engine = PolicyEngine::load(&EngineOptions::default()).unwrap();
+    let request = GateRequest::new(
+        vec![],
+        chrono::Utc::now(),
+        Provenance::new(Source::Provider, "0.1.0"),
+    );
+    let err = gate::decide(&engine, request, Some(&bad as &dyn DecisionSink))
         .unwrap_err()
         .to_string();
     assert!(

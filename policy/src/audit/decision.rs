@@ -1,5 +1,5 @@
-//! From a `dbplatform.decision/v1` document to a decision record, and the fail-closed recording rule:
-//! overrides and exceptions only take effect once the decision is on record.
+//! From a `dbplatform.decision/v1` document to a decision record. Recording it (and failing closed when that is
+//! impossible) is the decision gate's job: `crate::gate::decide`.
 //!
 //! Only what the rules concluded is copied (ids, statuses, paths, messages, exception and override metadata);
 //! the input itself is represented by its hash, so sensitive values never reach the log.
@@ -8,10 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::config::AuditConfig;
 use super::error::AuditError;
 use super::hashing::{canonical_bytes, sha256_tagged};
-use super::log::{AppendedRecord, AuditLog};
 use super::record::{
     BundleInfo, DecisionRecord, DecisionResult, ExceptionUse, Finding, OverrideUse, RecordBody,
     ResourceResult, RuleRef, SourceInfo, TerraformInfo,
@@ -186,40 +184,6 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
     })))
 }
 
-/// The decision could not be put on record, so it must fail (and its overrides and exceptions do not apply).
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "policy decision {decision_id} was not recorded in the audit log, so it fails closed (overrides and exceptions \
-     take effect only once recorded): {source}. Fix the audit log (path, permissions, disk space, \
-     `dbpolicy audit verify`) or point policy.audit_log / DBPOLICY_AUDIT_LOG at a writable file"
-)]
-pub struct FailClosed {
-    pub decision_id: String,
-    #[source]
-    pub source: AuditError,
-}
-
-/// Records a decision in the configured log; any failure comes back as [`FailClosed`], which the caller must turn
-/// into a failed check (CLI exit code / provider error diagnostic).
-pub fn record_or_fail_closed(
-    config: &AuditConfig,
-    decision: &Value,
-    meta: &DecisionMeta,
-) -> Result<AppendedRecord, FailClosed> {
-    let decision_id = decision
-        .get("decision_id")
-        .and_then(Value::as_str)
-        .unwrap_or("(without id)")
-        .to_string();
-    let fail = |source| FailClosed {
-        decision_id: decision_id.clone(),
-        source,
-    };
-    let body = decision_record(decision, meta).map_err(fail)?;
-    let mut log = AuditLog::from_config(config).map_err(fail)?;
-    log.append(body).map_err(fail)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,21 +235,6 @@ mod tests {
         assert_eq!(d.exceptions[0].ticket, "SEC-1");
         assert_eq!(d.overrides[0].by, "alice");
         assert_eq!(d.terraform.unwrap().workspace.as_deref(), Some("prod"));
-    }
-
-    #[test]
-    fn unwritable_log_fails_closed_with_the_reason() {
-        let dir = tempfile::tempdir().unwrap();
-        let blocker = dir.path().join("file");
-        std::fs::write(&blocker, "x").unwrap();
-        let cfg = AuditConfig::at(blocker.join("decisions.jsonl"));
-        let err = record_or_fail_closed(&cfg, &decision(), &meta())
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("fails closed") && err.contains("0b6f7c1e"),
-            "{err}"
-        );
     }
 
     #[test]

@@ -7,8 +7,8 @@
 //!
 //! Entry points for other code:
 //! - [`AuditLog`]: open a log and [`AuditLog::append`] a [`RecordBody`] (exclusive file lock, fsync, rotation).
-//! - [`decision_record`] / [`DecisionMeta`]: turn a `dbplatform.decision/v1` document into a record body.
-//! - [`record_or_fail_closed`]: record a decision, or get the error that must fail the decision.
+//! - [`decision_record`] / [`DecisionMeta`]: turn a `dbplatform.decision/v1` document into a record body (used by
+//!   [`crate::gate::decide`], the only place decisions are recorded).
 //! - [`verify_log`]: check a log; [`record_schema`]: JSON Schema of a record; [`cli::AuditCommand`] / [`cli::run`].
 
 pub mod cli;
@@ -25,9 +25,7 @@ pub mod report;
 pub mod verify;
 
 pub use config::AuditConfig;
-pub use decision::{
-    decision_record, input_sha256, record_or_fail_closed, DecisionMeta, FailClosed,
-};
+pub use decision::{decision_record, input_sha256, DecisionMeta};
 pub use error::AuditError;
 pub use log::{AppendedRecord, AuditLog};
 pub use record::{
