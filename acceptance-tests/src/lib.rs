@@ -19,6 +19,7 @@
 pub mod case;
 pub mod command;
 pub mod error;
+pub mod faults;
 pub mod json;
 pub mod mirror;
 pub mod moto;

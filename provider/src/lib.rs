@@ -5,6 +5,7 @@ pub mod codec;
 pub mod config;
 pub mod convert;
 pub mod docs;
+pub mod fault_points;
 pub mod framework;
 pub mod plugin;
 pub mod proto;
