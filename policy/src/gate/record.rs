@@ -26,7 +26,10 @@ impl DecisionSink for AuditConfig {
 }
 
 /// The audit record's `input_sha256`: the hash of the normalized inputs as evaluated.
-pub(crate) fn input_hash(inputs: &[Input], sink: &dyn DecisionSink) -> Result<String, GateError> {
+pub(crate) fn input_hash<I: std::borrow::Borrow<Input> + serde::Serialize>(
+    inputs: &[I],
+    sink: &dyn DecisionSink,
+) -> Result<String, GateError> {
     let fail = |source| GateError::InputHash {
         location: sink.location(),
         source,

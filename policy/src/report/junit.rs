@@ -1,5 +1,5 @@
 //! JUnit XML: one testsuite per rule, one testcase per (resource, finding). Failing results are `<failure>`,
-//! exempted and overridden ones `<skipped>`, warnings and non-failing unknowns pass with a `<system-out>` note.
+//! exempted, overridden, skipped (`--skip-rule`) and baselined ones `<skipped>`, warnings and non-failing unknowns pass with a `<system-out>` note.
 //!
 //! Valid against the Jenkins xunit plugin's `junit-10.xsd` (what Jenkins, GitLab and Azure DevOps read): no
 //! `skipped` on `<testsuites>`, `time` on every element (the rules are evaluated together, so the run's time
@@ -47,7 +47,12 @@ pub fn render_timed(input: &ReportInput<'_>, elapsed: std::time::Duration) -> St
         let failures = results.iter().filter(|r| input.fails(r)).count();
         let skipped = results
             .iter()
-            .filter(|r| matches!(r.status, Status::Exempted | Status::Overridden))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    Status::Exempted | Status::Overridden | Status::Skipped | Status::Baselined
+                )
+            })
             .count();
         total += results.len();
         total_fail += failures;
@@ -116,6 +121,17 @@ pub fn render_timed(input: &ReportInput<'_>, elapsed: std::time::Duration) -> St
                         xml_escape(&format!(
                             "overridden by {} ({}): {}",
                             o.by, o.reason, r.message
+                        ))
+                    ),
+                    (Status::Skipped | Status::Baselined, _, _) => format!(
+                        "      <skipped message=\"{}\"/>\n",
+                        xml_escape(&format!(
+                            "{} by {}: {}",
+                            r.status.as_str(),
+                            r.suppression
+                                .as_ref()
+                                .map_or("the caller", |x| x.origin.as_str()),
+                            r.message
                         ))
                     ),
                     (Status::Warn | Status::Unknown, _, _) => {

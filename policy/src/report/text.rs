@@ -33,6 +33,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
             Status::Unknown => "UNKNOWN",
             Status::Exempted => "EXEMPTED",
             Status::Overridden => "OVERRIDDEN",
+            Status::Skipped => "SKIPPED",
+            Status::Baselined => "BASELINED",
             Status::Pass => "PASS",
         };
         let path = if r.path.is_empty() {
@@ -56,6 +58,14 @@ pub fn render(input: &ReportInput<'_>) -> String {
             );
         } else if let Some(o) = &r.override_ {
             let _ = writeln!(s, "    overridden by {}: {}", o.by, o.reason);
+        } else if let Some(x) = &r.suppression {
+            let _ = writeln!(
+                s,
+                "    {} by {} (was {})",
+                r.status.as_str(),
+                x.origin,
+                x.was.as_str()
+            );
         } else if !r.remediation.is_empty() {
             let _ = writeln!(s, "    fix: {}", r.remediation);
         }
@@ -78,6 +88,28 @@ pub fn render(input: &ReportInput<'_>) -> String {
             );
         }
     }
+    if let Some(b) = &d.ci.baseline {
+        if !b.stale.is_empty() {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(
+                s,
+                "warning: {} of {} baseline entries in {} matched no finding (fixed or gone); remove them or run `dbpolicy baseline create` again:",
+                b.stale.len(),
+                b.entries,
+                b.file
+            );
+            for k in &b.stale {
+                let path = if k.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", k.path)
+                };
+                let _ = writeln!(s, "  {} {}{path}", k.rule_id, k.address);
+            }
+        }
+    }
     if !s.is_empty() {
         s.push('\n');
     }
@@ -90,14 +122,26 @@ pub fn render(input: &ReportInput<'_>) -> String {
     if sm.overridden > 0 {
         let _ = write!(s, ", {} overridden", sm.overridden);
     }
+    if sm.skipped > 0 {
+        let _ = write!(
+            s,
+            ", {} skipped (--skip-rule {})",
+            sm.skipped,
+            d.ci.skip_rules.join(",")
+        );
+    }
+    if let Some(b) = &d.ci.baseline {
+        let _ = write!(s, ", {} baselined ({})", sm.baselined, b.file);
+    }
     let skipped: usize = d.skipped_resources.iter().map(|k| k.count).sum();
     if skipped > 0 {
         let _ = write!(s, " ({skipped} other resource changes skipped)");
     }
     s.push('\n');
-    s.push_str(match d.outcome {
-        Outcome::Pass => "PASS\n",
-        Outcome::Fail => "FAIL\n",
+    s.push_str(match (d.outcome, d.ci.soft_fail) {
+        (Outcome::Pass, _) => "PASS\n",
+        (Outcome::Fail, false) => "FAIL\n",
+        (Outcome::Fail, true) => "FAIL (--soft-fail: exit 0; recorded as failing)\n",
     });
     s
 }
