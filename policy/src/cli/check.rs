@@ -316,7 +316,12 @@ pub(crate) fn evaluate(
         }
         drop(bytes);
         if want_locations {
-            locations.add_plan(&dir, &plan.raw, &plan.locations);
+            locations.add_plan(
+                several.then_some(origin.as_str()),
+                &dir,
+                &plan.raw,
+                &plan.locations,
+            );
         }
         for (t, n) in std::mem::take(&mut plan.skipped) {
             *skipped.entry(t).or_default() += n;

@@ -61,7 +61,7 @@ pub fn render_limited(input: &ReportInput<'_>, max: usize) -> String {
             _ => "notice",
         };
         let mut props = Vec::new();
-        if let Some(l) = input.locations.physical(&r.address) {
+        if let Some(l) = input.locations.of_result(r) {
             props.push(format!("file={}", esc_prop(l.repo_path())));
             props.push(format!("line={}", l.line));
             if l.end_line != l.line {
@@ -251,7 +251,7 @@ pub fn summary(input: &ReportInput<'_>) -> String {
             };
             let file = input
                 .locations
-                .physical(&r.address)
+                .of_result(r)
                 .map(|l| format!("`{}:{}`", cell(l.repo_path()), l.line))
                 .unwrap_or_default();
             let _ = writeln!(

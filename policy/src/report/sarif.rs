@@ -95,7 +95,7 @@ fn result(input: &ReportInput<'_>, r: &RuleResult) -> Value {
     let mut location = json!({
         "logicalLocations": [{"fullyQualifiedName": r.address, "kind": "resource"}],
     });
-    if let Some(l) = input.locations.physical(&r.address) {
+    if let Some(l) = input.locations.of_result(r) {
         location["physicalLocation"] = physical(l);
     }
     let mut res = json!({

@@ -1,5 +1,5 @@
-//! The human report: findings grouped by resource, each with rule id, attribute path, message and fix, then a
-//! one-line summary. Passing results are counted, not listed.
+//! The human report: findings grouped by resource (and by plan file, under a `== FILE ==` heading, when one
+//! check reads several), each with rule id, attribute path, message and fix, then a one-line summary. Passing results are counted, not listed.
 
 use std::fmt::Write as _;
 
@@ -11,13 +11,25 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let d = input.decision;
     let mut s = String::new();
     let mut current = "";
+    let mut current_input: Option<&str> = None;
     for r in d.findings() {
+        // Several plans: a heading per file (results come file by file).
+        if let Some(input) = r.input.as_deref() {
+            if current_input != Some(input) {
+                if !s.is_empty() {
+                    s.push('\n');
+                }
+                let _ = writeln!(s, "== {input} ==");
+                current_input = Some(input);
+                current = "";
+            }
+        }
         if *r.address != *current {
             if !current.is_empty() {
                 s.push('\n');
             }
             current = &r.address;
-            match input.locations.get(&r.address) {
+            match input.locations.declaration_of(r) {
                 Some(l) => {
                     let _ = writeln!(s, "{} ({}:{})", r.address, l.file, l.line);
                 }
