@@ -65,6 +65,18 @@ fn plan_with_new_violation(dir: &Path) -> String {
     p.display().to_string()
 }
 
+/// Validates `doc` against `dbpolicy schema WHICH`.
+fn assert_schema(which: &str, doc: &serde_json::Value) {
+    let o = dbpolicy(&["schema", which]);
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{which}: {errors:?}");
+}
+
 /// The one decision record of an audit log.
 fn only_record(log: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(log).unwrap();
@@ -115,6 +127,7 @@ fn baseline_then_check_passes_and_a_new_violation_is_all_that_fails() {
     assert_eq!(bak["suppression"]["was"], "fail");
     assert_eq!(bak["suppression"]["origin"], format!("--baseline {base_s}"));
     assert_eq!(dec["ci"]["baseline"]["matched"], 7);
+    assert_schema("decision", &dec);
     assert!(dec["ci"]["baseline"]["sha256"]
         .as_str()
         .unwrap()
@@ -230,6 +243,7 @@ fn skip_rule_gives_skipped_results_in_every_format() {
     let dec = json(&check(PLAN, &["--skip-rule", "G-BAK-001", "-o", "json"]));
     assert_eq!(dec["ci"]["skip_rules"], serde_json::json!(["G-BAK-001"]));
     assert_eq!(dec["summary"]["skipped"], 1);
+    assert_schema("decision", &dec);
     let sarif = json(&check(PLAN, &["--skip-rule", "G-BAK-001", "-o", "sarif"]));
     let res = sarif["runs"][0]["results"]
         .as_array()
@@ -307,6 +321,7 @@ fn audit_record_carries_soft_fail_skip_and_baseline() {
     assert_eq!(rec["ci"]["skip_rules"], serde_json::json!(["G-BAK-001"]));
     assert_eq!(rec["ci"]["baseline"]["file"], base.to_str().unwrap());
     assert_eq!(rec["ci"]["baseline"]["matched"], 1);
+    assert_schema("audit-record", &rec);
     let statuses: Vec<&str> = rec["result"]["resources"]
         .as_array()
         .unwrap()
@@ -322,4 +337,61 @@ fn audit_record_carries_soft_fail_skip_and_baseline() {
     // The log still verifies with the new fields.
     let v = dbpolicy(&["audit", "verify", log.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}{}", out(&v), err(&v));
+}
+
+#[test]
+fn sarif_with_skips_and_a_baseline_is_valid_sarif() {
+    let d = tempfile::tempdir().unwrap();
+    let base = d.path().join("b.yaml");
+    std::fs::write(
+        &base,
+        "schema: dbpolicy.baseline/v1\nfindings:\n  - {rule_id: G-TAG-001, address: aws_db_instance.reports, path: tags.owner}\n",
+    )
+    .unwrap();
+    let o = check(
+        PLAN,
+        &[
+            "--skip-rule",
+            "G-BAK-001",
+            "--baseline",
+            base.to_str().unwrap(),
+            "-o",
+            "sarif",
+        ],
+    );
+    let sarif = json(&o);
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/schemas/sarif-schema-2.1.0.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = v
+        .iter_errors(&sarif)
+        .take(5)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let states: std::collections::BTreeSet<(&str, &str)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["properties"]["status"].as_str().unwrap(),
+                r["baselineState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(states.contains(&("baselined", "unchanged")), "{states:?}");
+    assert!(states.contains(&("skipped", "new")), "{states:?}");
+    assert!(states
+        .iter()
+        .all(|(s, b)| (*s == "baselined") == (*b == "unchanged")));
+    assert_eq!(
+        sarif["runs"][0]["properties"]["ci"]["skip_rules"][0],
+        "G-BAK-001"
+    );
 }

@@ -95,6 +95,9 @@ fn every_result_names_its_plan_file_in_every_format() {
     assert_eq!(enc, [("a.json", "pass"), ("b.json", "fail")]);
     assert_eq!(dec["summary"]["fail"], 3, "{}", dec["summary"]);
     assert_eq!(dec["summary"]["resources"], 26);
+    let schema = dbpolicy(d, &["schema", "decision"]);
+    let schema: serde_json::Value = serde_json::from_slice(&schema.stdout).unwrap();
+    assert!(jsonschema::validator_for(&schema).unwrap().is_valid(&dec));
 
     // Text: a heading per file, the new failure under b.json only.
     let s = out(&check(d, &["a.json", "b.json"], &[]));
