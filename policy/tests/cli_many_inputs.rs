@@ -107,6 +107,15 @@ fn every_result_names_its_plan_file_in_every_format() {
         !a_part.contains("G-ENC-001") && b_part.contains("FAIL G-ENC-001"),
         "{s}"
     );
+    // A plan without findings is named too.
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plans/no_changes_1.0.3.json"),
+        d.join("c.json"),
+    )
+    .unwrap();
+    let s = out(&check(d, &["c.json", "b.json"], &[]));
+    assert!(s.starts_with("== b.json ==\n"), "{s}");
+    assert!(s.contains("\n== c.json ==\nno findings\n"), "{s}");
 
     // SARIF: the plan file each result comes from, with the line of the resource in it.
     let o = check(d, &["a.json", "b.json"], &["-o", "sarif"]);

@@ -600,6 +600,7 @@ pub(crate) fn finish(
         outcome: tally.outcome,
         exceptions,
         skipped_resources: vec![],
+        inputs: vec![],
         ci: Default::default(),
     }
 }

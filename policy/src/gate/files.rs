@@ -17,6 +17,7 @@ pub(crate) fn evaluate(
     ctx: &EvalContext,
     on_unknown: Option<OnUnknown>,
 ) -> Result<Decision, GateError> {
+    let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
     let mut merged: Option<Decision> = None;
     let unlabeled = (!inputs.is_empty() || !raws.is_empty()).then_some((None, inputs, raws));
     let labeled = files
@@ -42,6 +43,7 @@ pub(crate) fn evaluate(
         // No file at all: the engine's decision over nothing.
         None => engine.evaluate_values(vec![], vec![], ctx)?,
     };
+    decision.inputs = names;
     crate::engine::retally(&mut decision, on_unknown);
     Ok(decision)
 }

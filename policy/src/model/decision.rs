@@ -339,6 +339,9 @@ pub struct Decision {
     pub exceptions: Vec<ExceptionReport>,
     #[serde(default)]
     pub skipped_resources: Vec<SkippedResource>,
+    /// The plan files of a check that read several, in order (each result names its own in `input`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
     /// CI flags the gate applied (`--soft-fail`, `--skip-rule`, `--baseline`); absent when none was given.
     #[serde(default, skip_serializing_if = "CiFlags::is_empty")]
     pub ci: CiFlags,

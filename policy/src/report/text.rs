@@ -82,6 +82,16 @@ pub fn render(input: &ReportInput<'_>) -> String {
             let _ = writeln!(s, "    fix: {}", r.remediation);
         }
     }
+    // Several plans: the files without a finding get their heading too, so every file is accounted for.
+    let noisy: std::collections::BTreeSet<&str> =
+        d.findings().filter_map(|f| f.input.as_deref()).collect();
+    let quiet = d.inputs.iter().filter(|i| !noisy.contains(i.as_str()));
+    for i in quiet {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "== {i} ==\nno findings");
+    }
     let not_applied: Vec<_> = d
         .exceptions
         .iter()
