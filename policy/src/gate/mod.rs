@@ -18,6 +18,8 @@
 //! 5. CI flags ([`ci`]): `--skip-rule` must name a rule that is not hard-mandatory (checked before evaluation);
 //!    skipped and baselined findings get statuses of their own, and the flags go into the decision's `ci`
 //!    field, so the record shows them. `--soft-fail` changes no status and no outcome.
+//!    Several plan files ([`GateRequest::files`]) are evaluated one by one, their results labeled with the file,
+//!    and make one decision with one record.
 //! 6. Advisory and off modes downgrade failures and recompute the summary, outcome and id from the final statuses.
 //! 7. With an audit log, the decision is appended; a decision that cannot be recorded is an error (fail closed).
 
