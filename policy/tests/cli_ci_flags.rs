@@ -395,3 +395,54 @@ fn sarif_with_skips_and_a_baseline_is_valid_sarif() {
         "G-BAK-001"
     );
 }
+
+#[test]
+fn conftest_findings_are_baselined_by_message_since_they_have_no_path() {
+    let d = tempfile::tempdir().unwrap();
+    let policy = d.path().join("policy");
+    std::fs::create_dir_all(&policy).unwrap();
+    std::fs::write(
+        policy.join("main.rego"),
+        "package main\n\ndeny[msg] {\n  rc := input.resource_changes[_]\n  rc.change.actions[_] == \"delete\"\n  msg := sprintf(\"%s would be deleted\", [rc.address])\n}\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let base = d.path().join("b.yaml");
+    let b = base.to_str().unwrap();
+    let conftest = ["--no-default-bundle", "-p", p, "-n", "main", "--now", NOW];
+    // conftest results are addressed by the plan file: both runs read it under the same name, as CI does.
+    let plan_file = d.path().join("plan.json");
+    let plan_s = plan_file.to_str().unwrap();
+    std::fs::copy(Path::new(env!("CARGO_MANIFEST_DIR")).join(PLAN), &plan_file).unwrap();
+    let mut args = vec!["baseline", "create", plan_s, "-o", b];
+    args.extend(conftest);
+    let o = dbpolicy(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // The golden plan deletes two resources: two entries, told apart by their messages.
+    let text = std::fs::read_to_string(&base).unwrap();
+    assert_eq!(text.matches("rule_id: main.deny").count(), 2, "{text}");
+
+    // The same plan with aws_db_instance.orders deleted too: only that message is new.
+    let mut plan: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(PLAN)).unwrap(),
+    )
+    .unwrap();
+    for rc in plan["resource_changes"].as_array_mut().unwrap() {
+        if rc["address"] == "aws_db_instance.orders" {
+            rc["change"]["actions"] = serde_json::json!(["delete"]);
+        }
+    }
+    std::fs::write(&plan_file, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let mut args = vec!["check", plan_s, "--baseline", b];
+    args.extend(conftest);
+    let o = dbpolicy(&args);
+    assert_eq!(o.status.code(), Some(1), "{}{}", out(&o), err(&o));
+    let s = out(&o);
+    let fails: Vec<&str> = s.lines().filter(|l| l.contains("FAIL main.deny")).collect();
+    assert_eq!(
+        fails,
+        ["  FAIL main.deny [high, hard-mandatory] aws_db_instance.orders would be deleted"],
+        "{s}"
+    );
+    assert!(s.contains("2 baselined"), "{s}");
+}

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use crate::engine::PolicyEngine;
 use crate::gate::{GateError, RequestedSkip, SkipProblem};
 use crate::model::baseline::{baselinable, Baseline};
-use crate::model::decision::{BaselineUse, CiFlags, Decision, Enforcement, Status, Suppression};
+use crate::model::decision::{
+    BaselineKey, BaselineUse, CiFlags, Decision, Enforcement, Status, Suppression,
+};
 
 /// Checks every `--skip-rule` against the loaded bundle (conftest rules included): the rule must exist and must
 /// not be hard-mandatory. The first problem is the error.
@@ -59,9 +61,10 @@ pub(crate) fn apply(
     }
     let baseline_use = baseline.map(|b| {
         // Key -> entry index, and which entries matched a finding.
-        let mut index: BTreeMap<(&str, &str, &str), usize> = BTreeMap::new();
-        for (i, e) in b.entries.iter().enumerate() {
-            index.entry((&e.rule_id, &e.address, &e.path)).or_insert(i);
+        let keys: Vec<BaselineKey> = b.entries.iter().map(|e| e.key()).collect();
+        let mut index: BTreeMap<&BaselineKey, usize> = BTreeMap::new();
+        for (i, k) in keys.iter().enumerate() {
+            index.entry(k).or_insert(i);
         }
         let mut used = vec![false; b.entries.len()];
         let mut matched = 0;
@@ -70,7 +73,8 @@ pub(crate) fn apply(
             if !baselinable(r.status) && r.status != Status::Skipped {
                 continue;
             }
-            if let Some(&i) = index.get(&(&*r.rule_id, &*r.address, r.path.as_str())) {
+            let key = BaselineKey::of(&r.rule_id, &r.address, &r.path, &r.message);
+            if let Some(&i) = index.get(&key) {
                 used[i] = true;
                 if r.status == Status::Skipped {
                     // Still found, only skipped this run: not stale.
@@ -86,17 +90,11 @@ pub(crate) fn apply(
             }
         }
         // Duplicated keys in the file count as used when their first copy is.
-        let stale = b
-            .entries
+        let stale = keys
             .iter()
             .enumerate()
-            .filter(|(i, e)| {
-                !used[*i]
-                    && !index
-                        .get(&(&e.rule_id, &e.address, &e.path))
-                        .is_some_and(|j| used[*j])
-            })
-            .map(|(_, e)| e.key())
+            .filter(|(i, k)| !used[*i] && !index.get(k).is_some_and(|j| used[*j]))
+            .map(|(_, k)| k.clone())
             .collect();
         BaselineUse {
             file: b.file.clone(),

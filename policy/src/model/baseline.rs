@@ -12,11 +12,13 @@
 //!     address: aws_db_instance.legacy
 //!     path: backup_retention_period    # "" when the rule names no attribute
 //!     status: fail                     # informational: what it was when the baseline was made
-//!     message: retention is 1 day      # informational
+//!     message: retention is 1 day      # part of the key only when path is empty
 //! ```
 //!
-//! A finding matches an entry when rule id, address and path are equal; the message and line numbers are not
-//! part of the key, so rewording a rule or moving code keeps its baseline.
+//! A finding matches an entry when rule id, address and path are equal; line numbers are not part of the key,
+//! nor is the message, except for findings without an attribute path (conftest rules, whose address is the plan
+//! file), where rule and address alone cannot tell findings apart. Rewording a rule or moving code keeps its
+//! baseline.
 
 use std::path::Path;
 
@@ -41,7 +43,8 @@ pub struct BaselineEntry {
     /// The finding's status when the baseline was made (informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
-    /// The finding's message when the baseline was made (informational).
+    /// The finding's message when the baseline was made: part of the key when `path` is empty, else
+    /// informational.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub message: String,
 }
@@ -49,11 +52,7 @@ pub struct BaselineEntry {
 impl BaselineEntry {
     /// The matching key (rule id, address, path).
     pub fn key(&self) -> BaselineKey {
-        BaselineKey {
-            rule_id: self.rule_id.clone(),
-            address: self.address.clone(),
-            path: self.path.clone(),
-        }
+        BaselineKey::of(&self.rule_id, &self.address, &self.path, &self.message)
     }
 }
 
@@ -231,7 +230,7 @@ pub fn from_decision(d: &Decision) -> BaselineFile {
         .results
         .iter()
         .filter(|r| baselinable(r.status))
-        .filter(|r| seen.insert((r.rule_id.clone(), r.address.clone(), r.path.clone())))
+        .filter(|r| seen.insert(BaselineKey::of(&r.rule_id, &r.address, &r.path, &r.message)))
         .map(|r| BaselineEntry {
             rule_id: r.rule_id.to_string(),
             address: r.address.to_string(),

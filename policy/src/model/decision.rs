@@ -284,7 +284,8 @@ pub struct BaselineUse {
 }
 
 /// What identifies a finding in a baseline: rule id, resource address and attribute path (as in the SARIF
-/// fingerprint), never the message or a line number, so an entry survives rewording and moved code.
+/// fingerprint), never a line number and not the message when there is a path, so an entry survives rewording
+/// and moved code.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -294,6 +295,26 @@ pub struct BaselineKey {
     /// Attribute path; empty when the rule names none.
     #[serde(default)]
     pub path: String,
+    /// The message, part of the key only when `path` is empty (conftest rules, whose address is the plan file:
+    /// rule and address alone cannot tell their findings apart).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+impl BaselineKey {
+    /// The key of a finding: rule id, address, path, and the message when the path is empty.
+    pub fn of(rule_id: &str, address: &str, path: &str, message: &str) -> Self {
+        BaselineKey {
+            rule_id: rule_id.to_string(),
+            address: address.to_string(),
+            path: path.to_string(),
+            message: if path.is_empty() {
+                message.to_string()
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 /// Why an exception from the exceptions file did or did not apply.

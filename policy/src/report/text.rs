@@ -123,10 +123,10 @@ pub fn render(input: &ReportInput<'_>) -> String {
                 b.file
             );
             for k in &b.stale {
-                let path = if k.path.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", k.path)
+                let path = match (k.path.is_empty(), k.message.is_empty()) {
+                    (false, _) => format!(" {}", k.path),
+                    (true, false) => format!(": {}", k.message),
+                    (true, true) => String::new(),
                 };
                 let _ = writeln!(s, "  {} {}{path}", k.rule_id, k.address);
             }
