@@ -1,4 +1,4 @@
-//! YAML reading for exceptions files, rule METADATA and `--data` documents, in one place: `serde_yaml` is
+//! YAML reading for exceptions files, rule METADATA, `--data` documents and baselines, in one place: `serde_yaml` is
 //! archived upstream, and keeping the replacement's API behind these two functions means the next swap
 //! touches one file.
 
@@ -36,6 +36,11 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
 /// Parses one YAML document into a JSON tree: what Rego `data`, METADATA and shape checks work on.
 pub fn to_json(text: &str) -> Result<serde_json::Value, YamlError> {
     from_str(text)
+}
+
+/// Writes a value as one YAML document (baseline files).
+pub fn to_string<T: serde::Serialize>(value: &T) -> Result<String, YamlError> {
+    Ok(serde_yaml_ng::to_string(value)?)
 }
 
 #[cfg(test)]

@@ -164,6 +164,12 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
             .unwrap_or_else(|| DEFAULT_BUNDLE.to_string()),
         BundleInfo { revision, rules },
     );
+    let ci = match decision.get("ci") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| {
+            AuditError::Decision(format!("decision {decision_id}: `ci` is not valid: {e}"))
+        })?),
+    };
     Ok(RecordBody::Decision(Box::new(DecisionRecord {
         decision_id,
         evaluated_at: decision
@@ -181,6 +187,7 @@ pub fn decision_record(decision: &Value, meta: &DecisionMeta) -> Result<RecordBo
         exceptions,
         overrides,
         outcome,
+        ci,
     })))
 }
 

@@ -130,6 +130,10 @@ pub struct DecisionRecord {
     pub overrides: Vec<OverrideUse>,
     /// `pass` or `fail`.
     pub outcome: String,
+    /// CI flags the caller gave (`--soft-fail`, `--skip-rule`, `--baseline` with the file's hash and counts),
+    /// as in the decision's `ci` field; absent when none was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<crate::model::decision::CiFlags>,
 }
 
 /// What the rules concluded.

@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate plan JSON files (`terraform show -json PLANFILE`); exit 0 pass, 1 fail, 2 bad input.
     Check(CheckArgs),
+    /// Baseline files for `check --baseline`: the findings accepted for now, so CI fails only on new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List the rules of the bundle.
     Rules(RulesArgs),
     /// Show a rule's METADATA and source.
@@ -126,6 +129,58 @@ pub struct CheckArgs {
     /// Terraform workspace recorded in the audit log.
     #[arg(long, value_name = "NAME", env = "TF_WORKSPACE")]
     pub workspace: Option<String>,
+    /// Exit 0 when findings fail the check (errors still exit 2). The decision keeps its `fail` outcome and
+    /// records that soft-fail was asked for (and so does the audit record).
+    #[arg(long)]
+    pub soft_fail: bool,
+    /// Skip the findings of this rule for this run: they get the status `skipped`, recorded with the flag.
+    /// Refused for hard-mandatory rules (those need an exception). Repeatable.
+    #[arg(long = "skip-rule", value_name = "RULE_ID")]
+    pub skip_rules: Vec<String>,
+    /// Fail only on findings not in this baseline file (`dbpolicy baseline create`): the others get the status
+    /// `baselined`; baseline entries no longer found are reported as stale.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// conftest compatibility: give conftest rules all plans at once, as one input array of
+    /// `{path, contents}` objects (conftest's --combine).
+    #[arg(long)]
+    pub combine: bool,
+}
+
+/// `dbpolicy baseline ...`.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Check PLAN... and write every failing, warning or unknown finding (rule id, address, attribute path) to
+    /// FILE (YAML, or JSON for *.json), for `dbpolicy check --baseline FILE`.
+    Create(BaselineCreateArgs),
+}
+
+/// `dbpolicy baseline create`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BaselineCreateArgs {
+    /// Plan JSON files; `-` reads standard input.
+    #[arg(value_name = "PLAN", required = true)]
+    pub plans: Vec<String>,
+    /// The baseline file to write (`.json`: JSON, otherwise YAML).
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+    /// Exceptions file (YAML or JSON): exempted findings are not baselined.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Unknown-until-apply results: warn or fail (default: fail for hard-mandatory rules, warn otherwise).
+    #[arg(long, value_enum)]
+    pub on_unknown: Option<OnUnknown>,
+    /// Evaluation time (RFC 3339); default: the current time.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// conftest compatibility: evaluate deny/violation/warn rules of this package on the raw plan. Repeatable.
+    #[arg(short = 'n', long = "namespace", value_name = "NS")]
+    pub namespaces: Vec<String>,
+    /// conftest compatibility: every package of the --policy dirs with deny/violation/warn rules.
+    #[arg(long)]
+    pub all_namespaces: bool,
 }
 
 /// `dbpolicy test`.

@@ -8,8 +8,11 @@ use chrono::{DateTime, Utc};
 use crate::adapter::{parse_plan_releasing, ParseOptions};
 use crate::cli::{BundleArgs, CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::{EngineOptions, PolicyEngine};
-use crate::gate::{self, DecisionSink, GateRequest, Provenance, RequestedOverride, Source};
-use crate::model::decision::{Outcome, Override, SkippedResource};
+use crate::gate::{
+    self, DecisionSink, GateRequest, InputFile, Provenance, RequestedOverride, RequestedSkip,
+    Source,
+};
+use crate::model::decision::{Override, SkippedResource};
 use crate::model::TierCatalogue;
 use crate::report::Locations;
 
@@ -188,20 +191,29 @@ fn audit_config(a: &CheckArgs) -> Result<Option<crate::audit::AuditConfig>, CliE
     )?))
 }
 
-/// Runs `dbpolicy check`.
-pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
-    let now = parse_now(&a.now)?;
-    let overrides = overrides(a)?;
-    let mut opts = engine_options(&a.bundle)?;
-    opts.exceptions_file = a.exceptions.clone();
-    opts.namespaces = a.namespaces.clone();
-    opts.all_namespaces = a.all_namespaces;
-    let outputs =
-        super::outputs::Outputs::new(&a.format, a.output.as_deref(), a.max_annotations, &a.plans)?;
-    let timing = std::env::var_os("DBPOLICY_TIMING").is_some();
-    let t0 = std::time::Instant::now();
-    let phase = |name: &str| {
-        if timing {
+/// What evaluating the plans of one check produced, for the reports.
+pub(crate) struct Checked {
+    pub decision: crate::model::decision::Decision,
+    pub engine: PolicyEngine,
+    pub locations: Locations,
+}
+
+/// Prints `timing: PHASE SECONDS VmHWM, VmRSS` on stderr when `$DBPOLICY_TIMING` is set.
+struct Timing {
+    on: bool,
+    t0: std::time::Instant,
+}
+
+impl Timing {
+    fn new() -> Self {
+        Timing {
+            on: std::env::var_os("DBPOLICY_TIMING").is_some(),
+            t0: std::time::Instant::now(),
+        }
+    }
+
+    fn phase(&self, name: &str) {
+        if self.on {
             // VmHWM/VmRSS from /proc (Linux), to see which phase sets the peak.
             let mem = std::fs::read_to_string("/proc/self/status")
                 .unwrap_or_default()
@@ -210,70 +222,148 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
                 .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
                 .collect::<Vec<_>>()
                 .join(", ");
-            eprintln!("timing: {name} {:.3}s {mem}", t0.elapsed().as_secs_f64());
+            eprintln!(
+                "timing: {name} {:.3}s {mem}",
+                self.t0.elapsed().as_secs_f64()
+            );
         }
-    };
-    let engine = PolicyEngine::load(&opts)?;
-    phase("load bundle");
+    }
+}
 
-    let mut inputs = Vec::new();
+/// The `--skip-rule` flags for the gate.
+fn skips(a: &CheckArgs) -> Vec<RequestedSkip> {
+    a.skip_rules
+        .iter()
+        .map(|id| RequestedSkip {
+            origin: "--skip-rule".into(),
+            rule_id: id.clone(),
+        })
+        .collect()
+}
+
+/// Reads, parses and evaluates the plans of `a` through the gate (recording the decision when an audit log is
+/// configured and `record` is set). `want_locations`: find `.tf` declarations for the reports.
+pub(crate) fn evaluate(
+    a: &CheckArgs,
+    want_locations: bool,
+    record: bool,
+) -> Result<Checked, CliError> {
+    let record = record && audit_configured(a);
+    let now = parse_now(&a.now)?;
+    let overrides = overrides(a)?;
+    let baseline = a
+        .baseline
+        .as_deref()
+        .map(crate::model::baseline::Baseline::from_file)
+        .transpose()?;
+    let mut opts = engine_options(&a.bundle)?;
+    opts.exceptions_file = a.exceptions.clone();
+    opts.namespaces = a.namespaces.clone();
+    opts.all_namespaces = a.all_namespaces;
+    if a.combine && a.namespaces.is_empty() && !a.all_namespaces {
+        return Err(CliError::usage(
+            "--combine gives conftest rules all plans as one input: it needs --namespace NS or --all-namespaces",
+        ));
+    }
+    let timing = Timing::new();
+    let engine = PolicyEngine::load(&opts)?;
+    timing.phase("load bundle");
+
+    let several = a.plans.len() > 1;
+    let mut files = Vec::new();
+    let mut combined = Vec::new();
     let mut resources = 0;
     let mut terraform_version = None;
-    let mut raws: Vec<(regorus::Value, String)> = Vec::new();
     let mut skipped: std::collections::BTreeMap<String, usize> = Default::default();
     let mut locations = Locations::empty();
-    let want_locations = outputs.want_locations();
     // The whole plan as a JSON tree is never built: `raw` keeps only `configuration` (for locations), and
     // conftest rules get the plan converted straight from its text. With no dbplatform rule to evaluate (and no
     // audit record to hash them into) the inputs are still built and checked, but only counted.
-    let opts = ParseOptions {
+    let parse_opts = ParseOptions {
         keep_raw: false,
-        keep_inputs: !engine.rules().is_empty() || audit_configured(a),
+        keep_inputs: !engine.rules().is_empty() || record,
     };
     for name in &a.plans {
         let (bytes, origin, dir) = read_plan(name)?;
-        phase("read plan");
+        timing.phase("read plan");
         let done = |range: std::ops::Range<usize>| bytes.release(range);
         // A plan error is reported first.
-        let mut plan = parse_plan_releasing(&bytes, &origin, opts, &done)?;
-        phase("parse plan");
+        let mut plan = parse_plan_releasing(&bytes, &origin, parse_opts, &done)?;
+        timing.phase("parse plan");
+        let mut raws = Vec::new();
         if engine.has_conftest() {
-            // conftest rules read the whole plan: converted from the file's text, then the file is unmapped.
             let text = std::str::from_utf8(&bytes)
                 .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
-            raws.push((engine.conftest_input(text, &origin, &done)?, origin.clone()));
-            phase("conftest input");
+            if a.combine {
+                // conftest's --combine: `[{path, contents}, ...]`, every plan whole.
+                let contents = regorus::Value::from_json_str(text)
+                    .map_err(|e| CliError::usage(format!("{origin}: not JSON: {e}")))?;
+                let mut entry = regorus::Value::new_object();
+                let obj = entry
+                    .as_object_mut()
+                    .map_err(|e| CliError::usage(e.to_string()))?;
+                obj.insert(
+                    regorus::Value::from("path"),
+                    regorus::Value::from(origin.as_str()),
+                );
+                obj.insert(regorus::Value::from("contents"), contents);
+                combined.push(entry);
+            } else {
+                // conftest rules read the whole plan: converted from the file's text, then the file is unmapped.
+                raws.push((engine.conftest_input(text, &origin, &done)?, origin.clone()));
+            }
+            timing.phase("conftest input");
         }
         drop(bytes);
         if want_locations {
-            locations.add_plan(&dir, &plan.raw, &plan.locations);
+            locations.add_plan(
+                several.then_some(origin.as_str()),
+                &dir,
+                &plan.raw,
+                &plan.locations,
+            );
         }
         for (t, n) in std::mem::take(&mut plan.skipped) {
             *skipped.entry(t).or_default() += n;
         }
         resources += plan.resources;
-        if inputs.is_empty() {
-            inputs = std::mem::take(&mut plan.inputs);
-        } else {
-            inputs.append(&mut plan.inputs);
-        }
         terraform_version = terraform_version.or(plan.terraform_version.take());
+        files.push(InputFile {
+            name: origin,
+            inputs: std::mem::take(&mut plan.inputs),
+            raws,
+        });
     }
-    phase("locations");
-    let audit = audit_config(a)?;
-    let mut request = GateRequest::new(inputs, now, provenance(a, terraform_version));
-    request.raws = raws;
+    timing.phase("locations");
+    let audit = if record { audit_config(a)? } else { None };
+    let mut request = GateRequest::new(vec![], now, provenance(a, terraform_version));
+    if several {
+        request.files = files;
+    } else if let Some(f) = files.pop() {
+        request.inputs = f.inputs;
+        request.raws = f.raws;
+    }
+    if a.combine {
+        request.files.push(InputFile {
+            name: COMBINED.into(),
+            inputs: vec![],
+            raws: vec![(regorus::Value::from(combined), COMBINED.into())],
+        });
+    }
     // Counted whether or not the inputs were kept.
     request.resources = Some(resources);
     request.overrides = overrides;
     request.mode = a.enforcement;
     request.on_unknown = a.on_unknown;
+    request.soft_fail = a.soft_fail;
+    request.skip_rules = skips(a);
+    request.baseline = baseline;
     let mut decision = gate::decide(
         &engine,
         request,
         audit.as_ref().map(|c| c as &dyn DecisionSink),
     )?;
-    phase("evaluate+audit");
+    timing.phase("evaluate+audit");
     decision.skipped_resources = skipped
         .into_iter()
         .map(|(resource_type, count)| SkippedResource {
@@ -281,12 +371,28 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
             count,
         })
         .collect();
+    Ok(Checked {
+        decision,
+        engine,
+        locations,
+    })
+}
 
-    let code = if decision.outcome == Outcome::Fail {
-        EXIT_FAIL
-    } else {
-        0
-    };
+/// The input name of conftest results under `--combine` (conftest calls it `Combined`).
+pub const COMBINED: &str = "combined";
+
+/// Runs `dbpolicy check`.
+pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
+    let outputs =
+        super::outputs::Outputs::new(&a.format, a.output.as_deref(), a.max_annotations, &a.plans)?;
+    let timing = Timing::new();
+    let Checked {
+        decision,
+        engine,
+        mut locations,
+    } = evaluate(a, outputs.want_locations(), true)?;
+    // --soft-fail: exit 0 although the (recorded) outcome is fail.
+    let code = if decision.blocks() { EXIT_FAIL } else { 0 };
     outputs.write(
         &decision,
         engine.rules(),
@@ -294,7 +400,7 @@ pub fn run(a: &CheckArgs) -> Result<u8, CliError> {
         a.on_unknown,
         code,
     )?;
-    phase("render+write");
+    timing.phase("render+write");
     // The process ends right after this: freeing a decision of 100k+ results and the compiled bundle piece by
     // piece costs a tenth of a second on large plans for nothing, so leave it to the OS.
     std::mem::forget(decision);

@@ -4,6 +4,7 @@
 //! on stderr naming the file and the problem.
 
 pub mod args;
+mod baseline;
 mod capabilities;
 mod check;
 mod docs;
@@ -19,8 +20,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 pub use args::{
-    BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command, ExplainArgs, RulesArgs, RulesFormat,
-    SchemaKind, TestArgs,
+    BaselineCommand, BaselineCreateArgs, BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command,
+    ExplainArgs, RulesArgs, RulesFormat, SchemaKind, TestArgs,
 };
 pub use exit::{CliError, EXIT_FAIL, EXIT_USAGE};
 pub(crate) use output::emit;
@@ -50,6 +51,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Check(a) => check::run(&a),
+        Command::Baseline(BaselineCommand::Create(a)) => baseline::create(&a),
         Command::Rules(a) => info::rules(&a),
         Command::Explain(a) => info::explain(&a),
         Command::Test(a) => test::run(&a),

@@ -180,15 +180,16 @@ impl Outputs {
 
     /// Locations in the plan files themselves, for results whose configuration was not found.
     fn add_plan_entries(&self, locations: &mut Locations) {
+        let labeled = self.plans.len() > 1;
         for name in self.plans.iter().filter(|n| n.as_str() != "-") {
             let Ok(file) = std::fs::File::open(name) else {
                 continue;
             };
             // SAFETY: read-only private map of the plan just checked, read once here; see `read_plan`.
             if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-                locations.add_plan_entries(name, &map);
+                locations.add_plan_entries(name, &map, labeled);
             } else if let Ok(bytes) = std::fs::read(name) {
-                locations.add_plan_entries(name, &bytes);
+                locations.add_plan_entries(name, &bytes, labeled);
             }
         }
     }

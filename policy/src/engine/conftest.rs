@@ -322,6 +322,8 @@ pub(crate) fn evaluate_value(
                 references: Default::default(),
                 exception: None,
                 override_: None,
+                suppression: None,
+                input: None,
                 metadata: None,
             };
             if msgs.is_empty() {

@@ -317,6 +317,8 @@ fn base_result(rule: &SharedRule, address: &SharedStr, status: Status) -> RuleRe
         references: References::default(),
         exception: None,
         override_: None,
+        suppression: None,
+        input: None,
         metadata: None,
     }
 }
@@ -598,6 +600,8 @@ pub(crate) fn finish(
         outcome: tally.outcome,
         exceptions,
         skipped_resources: vec![],
+        inputs: vec![],
+        ci: Default::default(),
     }
 }
 
@@ -638,6 +642,8 @@ pub(crate) fn tally(
             }
             Status::Exempted => summary.exempted += 1,
             Status::Overridden => summary.overridden += 1,
+            Status::Skipped => summary.skipped += 1,
+            Status::Baselined => summary.baselined += 1,
         }
         for part in [
             &*r.address,

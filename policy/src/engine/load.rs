@@ -241,6 +241,7 @@ pub(crate) fn add_modules(
             source::rewrite_chained_bodies(m.content)
         };
         let text = source::rewrite_walk(m.path, &text)?;
+        let text = super::rego_metadata::rewrite(m.path, &text)?;
         if let Some((name, line)) = source::unknown_calls(&text, own, &all, &extensions::is_builtin)
             .into_iter()
             .next()

@@ -25,6 +25,16 @@ pub enum OverrideProblem {
     Incomplete { rule_id: String },
 }
 
+/// What is wrong with one `--skip-rule` (the [`GateError::Skip`] message adds where it was written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkipProblem {
+    #[error("{rule_id}: unknown rule id; known ids are listed by `dbpolicy rules` (conftest rules: NS.deny, NS.warn_x): fix the id or remove the flag")]
+    UnknownRule { rule_id: String },
+    /// Hard-mandatory rules cannot be skipped by the caller: only an approved exception exempts a resource.
+    #[error("{rule_id}: the rule is hard-mandatory and cannot be skipped; it needs an approved exception (--exceptions FILE) for the resources it fails on")]
+    HardMandatory { rule_id: String },
+}
+
 /// An override the plan needed that was refused because no audit log could record it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefusedOverride {
@@ -49,6 +59,12 @@ pub enum GateError {
     Override {
         origin: String,
         problem: OverrideProblem,
+    },
+    /// A `--skip-rule` that can never be accepted; nothing was evaluated.
+    #[error("{origin} {problem}")]
+    Skip {
+        origin: String,
+        problem: SkipProblem,
     },
     /// Overrides the plan needed while no audit log is configured: an override counts only once recorded, so
     /// the rules they name still fail.

@@ -15,10 +15,17 @@
 //! 4. An override counts only in a decision that goes on record: with no audit log, an override that would turn a
 //!    failing result into `overridden` is refused ([`GateError::OverrideNotRecorded`]). An override the plan does
 //!    not need is no error, and nothing is refused when nothing blocks (advisory and off modes).
-//! 5. Advisory and off modes downgrade failures and recompute the summary, outcome and id from the final statuses.
-//! 6. With an audit log, the decision is appended; a decision that cannot be recorded is an error (fail closed).
+//! 5. CI flags ([`ci`]): `--skip-rule` must name a rule that is not hard-mandatory (checked before evaluation);
+//!    skipped and baselined findings get statuses of their own, and the flags go into the decision's `ci`
+//!    field, so the record shows them. `--soft-fail` changes no status and no outcome.
+//!    Several plan files ([`GateRequest::files`]) are evaluated one by one, their results labeled with the file,
+//!    and make one decision with one record.
+//! 6. Advisory and off modes downgrade failures and recompute the summary, outcome and id from the final statuses.
+//! 7. With an audit log, the decision is appended; a decision that cannot be recorded is an error (fail closed).
 
+mod ci;
 mod error;
+mod files;
 mod mode;
 mod overrides;
 mod record;
@@ -27,14 +34,16 @@ mod request;
 #[cfg(test)]
 mod tests;
 
-pub use error::{GateError, OverrideProblem, RefusedOverride};
+pub use ci::check_skips;
+pub use error::{GateError, OverrideProblem, RefusedOverride, SkipProblem};
 pub use mode::EnforcementMode;
 pub use overrides::check_overrides;
 pub use record::DecisionSink;
-pub use request::{GateRequest, Provenance, RequestedOverride, Source};
+pub use request::{GateRequest, InputFile, Provenance, RequestedOverride, RequestedSkip, Source};
 
 use crate::engine::{EvalContext, PolicyEngine};
 use crate::model::decision::Decision;
+use crate::model::input::Input;
 
 /// Evaluates `request` with `engine` and returns the decision as recorded in `sink` (when one is given), or the
 /// error that must fail the plan or check. See the module documentation for the rules.
@@ -52,11 +61,23 @@ pub fn decide(
         on_unknown,
         now,
         provenance,
+        soft_fail,
+        skip_rules,
+        baseline,
+        files,
     } = request;
     check_overrides(engine, &overrides)?;
+    check_skips(engine, &skip_rules)?;
     // Hashed before evaluation, which consumes the inputs.
     let input_sha256 = match sink {
-        Some(s) => Some(record::input_hash(&inputs, s)?),
+        Some(s) if files.is_empty() => Some(record::input_hash(&inputs, s)?),
+        Some(s) => {
+            let all: Vec<&Input> = inputs
+                .iter()
+                .chain(files.iter().flat_map(|f| f.inputs.iter()))
+                .collect();
+            Some(record::input_hash(&all, s)?)
+        }
         None => None,
     };
     let applied = if mode.applies_overrides(sink.is_some()) {
@@ -70,7 +91,11 @@ pub fn decide(
         on_unknown,
         source: provenance.source.as_str().into(),
     };
-    let mut decision = engine.evaluate_values(inputs, raws, &ctx)?;
+    let mut decision = if files.is_empty() {
+        engine.evaluate_values(inputs, raws, &ctx)?
+    } else {
+        files::evaluate(engine, inputs, raws, files, &ctx, on_unknown)?
+    };
     if let Some(n) = resources {
         decision.summary.resources = n;
     }
@@ -79,6 +104,9 @@ pub fn decide(
         if !refused.is_empty() {
             return Err(GateError::OverrideNotRecorded { refused });
         }
+    }
+    if ci::apply(&mut decision, soft_fail, &skip_rules, baseline.as_ref()) {
+        crate::engine::retally(&mut decision, on_unknown);
     }
     mode.apply(&mut decision, on_unknown);
     if let (Some(sink), Some(input_sha256)) = (sink, input_sha256) {

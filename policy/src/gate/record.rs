@@ -4,7 +4,6 @@ use crate::audit::DecisionMeta;
 use crate::audit::{decision_record, input_sha256, AuditConfig, AuditError, AuditLog, RecordBody};
 use crate::gate::{GateError, Provenance};
 use crate::model::decision::Decision;
-use crate::model::input::Input;
 
 /// Where the gate records decisions. [`AuditConfig`] is the real one (hash-chained file, optional signing key and
 /// PostgreSQL sink); tests may use their own.
@@ -25,8 +24,13 @@ impl DecisionSink for AuditConfig {
     }
 }
 
-/// The audit record's `input_sha256`: the hash of the normalized inputs as evaluated.
-pub(crate) fn input_hash(inputs: &[Input], sink: &dyn DecisionSink) -> Result<String, GateError> {
+/// The audit record's `input_sha256`: the hash of the normalized inputs as evaluated
+/// ([`Input`](crate::model::input::Input)s, or references to the inputs of several plan files, which serialize
+/// the same).
+pub(crate) fn input_hash<I: serde::Serialize>(
+    inputs: &[I],
+    sink: &dyn DecisionSink,
+) -> Result<String, GateError> {
     let fail = |source| GateError::InputHash {
         location: sink.location(),
         source,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::engine::OnUnknown;
 use crate::gate::EnforcementMode;
+use crate::model::baseline::Baseline;
 use crate::model::decision::Override;
 use crate::model::input::Input;
 
@@ -62,6 +63,14 @@ pub struct RequestedOverride {
     pub rule: Override,
 }
 
+/// A `--skip-rule` as the caller gave it, with where it was written for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedSkip {
+    /// Where it was written (`--skip-rule`).
+    pub origin: String,
+    pub rule_id: String,
+}
+
 /// One evaluation for the gate. Build it with [`GateRequest::new`] and set the fields that differ.
 pub struct GateRequest {
     /// Normalized inputs, one per resource; consumed by evaluation (each is dropped once evaluated).
@@ -79,6 +88,25 @@ pub struct GateRequest {
     /// "now" for rules (`data.dbplatform.now`), exception expiry and the decision timestamp.
     pub now: DateTime<Utc>,
     pub provenance: Provenance,
+    /// `--soft-fail`: recorded in the decision; the outcome is kept, only the front end's exit code changes.
+    pub soft_fail: bool,
+    /// Rules whose findings the caller skips for this run (never hard-mandatory ones).
+    pub skip_rules: Vec<RequestedSkip>,
+    /// Findings already accepted: matching ones become `baselined`.
+    pub baseline: Option<Baseline>,
+    /// Several plan files in one check (`dbpolicy check A.json B.json`): each is evaluated in turn and every
+    /// result is labeled with its file (`input`), then they make one decision (one audit record). Used
+    /// besides `inputs`/`raws`, which are evaluated first and left unlabeled.
+    pub files: Vec<InputFile>,
+}
+
+/// One plan file's inputs, for a check of several files.
+pub struct InputFile {
+    /// The file as named by the caller; written into each of its results.
+    pub name: String,
+    pub inputs: Vec<Input>,
+    /// conftest inputs of the file, as in [`GateRequest::raws`].
+    pub raws: Vec<(regorus::Value, String)>,
 }
 
 impl GateRequest {
@@ -93,6 +121,10 @@ impl GateRequest {
             on_unknown: None,
             now,
             provenance,
+            soft_fail: false,
+            skip_rules: vec![],
+            baseline: None,
+            files: vec![],
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Gate tests on a small hand-written bundle: override checks, refusal without an audit log, enforcement modes
-//! and fail-closed recording.
+//! Gate tests on a small hand-written bundle: override checks, refusal without an audit log, enforcement modes,
+//! fail-closed recording, CI flags (skips, baselines, soft-fail) and several plan files.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -382,4 +382,107 @@ fn the_audit_config_sink_appends_to_its_file() {
     let sink = AuditConfig::at(Path::new(&blocked).join("decisions.jsonl"));
     let err = decide(&pe, request(vec![short_backups()]), Some(&sink)).unwrap_err();
     assert!(matches!(err, GateError::NotRecorded { .. }), "{err:?}");
+}
+
+fn skip_of(rule_id: &str) -> RequestedSkip {
+    RequestedSkip {
+        origin: "--skip-rule".into(),
+        rule_id: rule_id.into(),
+    }
+}
+
+fn baseline_of(entries: &[(&str, &str, &str)]) -> crate::model::baseline::Baseline {
+    crate::model::baseline::Baseline {
+        file: "b.yaml".into(),
+        sha256: "sha256:00".into(),
+        entries: entries
+            .iter()
+            .map(|(r, a, p)| crate::model::baseline::BaselineEntry {
+                rule_id: (*r).into(),
+                address: (*a).into(),
+                path: (*p).into(),
+                status: None,
+                message: String::new(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_skip_of_a_hard_mandatory_rule_is_refused_before_anything_is_evaluated() {
+    let (_d, pe) = engine();
+    let sink = Memory::default();
+    let mut req = request(vec![unencrypted()]);
+    req.skip_rules = vec![skip_of("T-ENC-001")];
+    let err = decide(&pe, req, Some(&sink)).unwrap_err();
+    assert!(
+        matches!(&err, GateError::Skip { problem: SkipProblem::HardMandatory { rule_id }, .. } if rule_id == "T-ENC-001"),
+        "{err}"
+    );
+    assert!(sink.decisions().is_empty());
+}
+
+#[test]
+fn skips_and_baselines_get_their_own_statuses_and_go_on_record() {
+    let (_d, pe) = engine();
+    let sink = Memory::default();
+    // Both rules fail on one resource: T-BAK-001 is skipped, T-ENC-001 baselined; the baseline also lists the
+    // skipped finding (still found: not stale) and one that is gone (stale).
+    let both = input(
+        serde_json::json!({"storage_encrypted": false, "backup_retention_days": 3}),
+        &[],
+    );
+    let mut req = request(vec![both]);
+    req.skip_rules = vec![skip_of("T-BAK-001")];
+    req.baseline = Some(baseline_of(&[
+        ("T-ENC-001", "aws_db_instance.a", "storage_encrypted"),
+        ("T-BAK-001", "aws_db_instance.a", "backup_retention_period"),
+        ("T-ENC-001", "aws_db_instance.gone", "storage_encrypted"),
+    ]));
+    req.soft_fail = true;
+    let d = decide(&pe, req, Some(&sink)).unwrap();
+    assert_eq!(status_of(&d, "T-BAK-001"), Status::Skipped);
+    assert_eq!(status_of(&d, "T-ENC-001"), Status::Baselined);
+    assert_eq!(d.outcome, Outcome::Pass);
+    assert_eq!(
+        (d.summary.skipped, d.summary.baselined, d.summary.fail),
+        (1, 1, 0)
+    );
+    let b = d.ci.baseline.as_ref().unwrap();
+    assert_eq!(b.matched, 1);
+    assert_eq!(b.stale.len(), 1);
+    assert_eq!(b.stale[0].address, "aws_db_instance.gone");
+    let rec = &sink.decisions()[0];
+    assert_eq!(rec.ci.as_ref(), Some(&d.ci));
+    assert_eq!(rec.decision_id, d.decision_id);
+}
+
+#[test]
+fn several_files_keep_equal_addresses_apart_in_one_recorded_decision() {
+    let (_d, pe) = engine();
+    let sink = Memory::default();
+    let mut req = request(vec![]);
+    req.files = vec![
+        InputFile {
+            name: "a.json".into(),
+            inputs: vec![short_backups()],
+            raws: vec![],
+        },
+        InputFile {
+            name: "b.json".into(),
+            inputs: vec![unencrypted()],
+            raws: vec![],
+        },
+    ];
+    let d = decide(&pe, req, Some(&sink)).unwrap();
+    let failing: Vec<(&str, &str)> = d
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| (r.input.as_deref().unwrap(), &*r.rule_id))
+        .collect();
+    assert_eq!(failing, [("a.json", "T-BAK-001"), ("b.json", "T-ENC-001")]);
+    assert_eq!(d.inputs, ["a.json", "b.json"]);
+    assert_eq!(d.summary.resources, 2);
+    assert_eq!(sink.decisions().len(), 1);
 }

@@ -95,6 +95,10 @@ pub enum Status {
     Exempted,
     /// A soft-mandatory violation overridden by a named person with a reason.
     Overridden,
+    /// A finding of a rule the caller skipped for this run (`dbpolicy check --skip-rule`); see `suppression`.
+    Skipped,
+    /// A finding already listed in the caller's baseline file (`dbpolicy check --baseline`); see `suppression`.
+    Baselined,
 }
 
 impl Status {
@@ -107,6 +111,8 @@ impl Status {
             Status::Unknown => "unknown",
             Status::Exempted => "exempted",
             Status::Overridden => "overridden",
+            Status::Skipped => "skipped",
+            Status::Baselined => "baselined",
         }
     }
 }
@@ -188,9 +194,25 @@ pub struct RuleResult {
     pub exception: Option<Box<AppliedException>>,
     #[serde(rename = "override", default, skip_serializing_if = "Option::is_none")]
     pub override_: Option<Box<Override>>,
+    /// Who set a `skipped` or `baselined` status, and what the result was before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Box<Suppression>>,
+    /// The plan file the result comes from, when one check read several (`dbpolicy check A.json B.json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<SharedStr>,
     /// conftest-style rules: the keys of an object message other than `msg` (conftest's `metadata`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Box<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// Why a finding does not count this run although no exception or override covers it: the caller asked, with
+/// a CI flag. Kept on the result so every report (and the audit record) shows who hid what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Suppression {
+    /// The flag that set it: `--skip-rule`, or `--baseline FILE`.
+    pub origin: String,
+    /// The status the result had before (`fail`, `warn` or `unknown`).
+    pub was: Status,
 }
 
 fn empty_shared() -> SharedStr {
@@ -210,6 +232,89 @@ pub struct Summary {
     pub unknown: usize,
     pub exempted: usize,
     pub overridden: usize,
+    /// Findings of rules skipped with `--skip-rule`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub skipped: usize,
+    /// Findings already in the `--baseline` file.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub baselined: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// What the caller of a CI check asked for that changes what counts (`--soft-fail`, `--skip-rule`,
+/// `--baseline`). The gate applies it and writes it here, and into the audit record, so a finding that did not
+/// block is never a silent bypass.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CiFlags {
+    /// `--soft-fail`: the check exits 0 on findings. The outcome stays what the results say (`fail`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub soft_fail: bool,
+    /// `--skip-rule` ids, as given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_rules: Vec<String>,
+    /// The `--baseline` file that was applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineUse>,
+}
+
+impl CiFlags {
+    /// No CI flag given: nothing is written into the decision.
+    pub fn is_empty(&self) -> bool {
+        !self.soft_fail && self.skip_rules.is_empty() && self.baseline.is_none()
+    }
+}
+
+/// A baseline file as applied to one decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineUse {
+    /// The file as named on the command line.
+    pub file: String,
+    /// `sha256:` + hex of the file's bytes, so the record names exactly which baseline was accepted.
+    pub sha256: String,
+    /// Entries in the file.
+    pub entries: usize,
+    /// Results that matched an entry and became `baselined`.
+    pub matched: usize,
+    /// Entries that matched no finding any more (fixed, or the resource is gone): candidates for removal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale: Vec<BaselineKey>,
+}
+
+/// What identifies a finding in a baseline: rule id, resource address and attribute path (as in the SARIF
+/// fingerprint), never a line number and not the message when there is a path, so an entry survives rewording
+/// and moved code.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+pub struct BaselineKey {
+    pub rule_id: String,
+    pub address: String,
+    /// Attribute path; empty when the rule names none.
+    #[serde(default)]
+    pub path: String,
+    /// The message, part of the key only when `path` is empty (conftest rules, whose address is the plan file:
+    /// rule and address alone cannot tell their findings apart).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+impl BaselineKey {
+    /// The key of a finding: rule id, address, path, and the message when the path is empty.
+    pub fn of(rule_id: &str, address: &str, path: &str, message: &str) -> Self {
+        BaselineKey {
+            rule_id: rule_id.to_string(),
+            address: address.to_string(),
+            path: path.to_string(),
+            message: if path.is_empty() {
+                message.to_string()
+            } else {
+                String::new()
+            },
+        }
+    }
 }
 
 /// Why an exception from the exceptions file did or did not apply.
@@ -255,12 +360,24 @@ pub struct Decision {
     pub exceptions: Vec<ExceptionReport>,
     #[serde(default)]
     pub skipped_resources: Vec<SkippedResource>,
+    /// The plan files of a check that read several, in order (each result names its own in `input`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<String>,
+    /// CI flags the gate applied (`--soft-fail`, `--skip-rule`, `--baseline`); absent when none was given.
+    #[serde(default, skip_serializing_if = "CiFlags::is_empty")]
+    pub ci: CiFlags,
 }
 
 impl Decision {
     /// Results that need a reader's attention (everything except pass), in decision order.
     pub fn findings(&self) -> impl Iterator<Item = &RuleResult> {
         self.results.iter().filter(|r| r.status != Status::Pass)
+    }
+
+    /// Whether the check must fail (exit 1): the outcome is `fail` and the caller did not ask for `--soft-fail`.
+    /// The outcome itself stays `fail` under soft-fail, so the record shows what was let through.
+    pub fn blocks(&self) -> bool {
+        self.outcome == Outcome::Fail && !self.ci.soft_fail
     }
 
     /// The JSON Schema of the decision document.

@@ -1,5 +1,6 @@
 //! The data types the policy library exchanges: inputs, decisions, exceptions and the tier catalogue.
 
+pub mod baseline;
 pub mod decision;
 pub mod exception;
 pub mod input;

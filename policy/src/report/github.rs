@@ -61,7 +61,7 @@ pub fn render_limited(input: &ReportInput<'_>, max: usize) -> String {
             _ => "notice",
         };
         let mut props = Vec::new();
-        if let Some(l) = input.locations.physical(&r.address) {
+        if let Some(l) = input.locations.of_result(r) {
             props.push(format!("file={}", esc_prop(l.repo_path())));
             props.push(format!("line={}", l.line));
             if l.end_line != l.line {
@@ -93,6 +93,17 @@ pub fn render_limited(input: &ReportInput<'_>, max: usize) -> String {
         sm.exempted,
         outcome(d.outcome)
     );
+    if sm.skipped > 0 || sm.baselined > 0 || d.ci.soft_fail {
+        // The same line, continued: what the caller's CI flags let through.
+        s.pop();
+        let _ = writeln!(
+            s,
+            " ({} skipped, {} baselined{})",
+            sm.skipped,
+            sm.baselined,
+            if d.ci.soft_fail { ", --soft-fail" } else { "" }
+        );
+    }
     s
 }
 
@@ -116,6 +127,17 @@ fn message(r: &RuleResult) -> String {
         }
         (None, Some(o)) => {
             let _ = write!(msg, " (overridden by {}: {})", o.by, o.reason);
+        }
+        _ if r.suppression.is_some() => {
+            if let Some(x) = &r.suppression {
+                let _ = write!(
+                    msg,
+                    " ({} by {}, was {})",
+                    r.status.as_str(),
+                    x.origin,
+                    x.was.as_str()
+                );
+            }
         }
         _ if !r.remediation.is_empty() => {
             let _ = write!(msg, "\nFix: {}", r.remediation);
@@ -166,9 +188,26 @@ pub fn summary(input: &ReportInput<'_>) -> String {
         ("warn", sm.warn),
         ("exempted", sm.exempted),
         ("overridden", sm.overridden),
+        ("skipped", sm.skipped),
+        ("baselined", sm.baselined),
         ("pass", sm.pass),
     ] {
-        let _ = writeln!(s, "| {name} | {n} |");
+        if n > 0 || !matches!(name, "skipped" | "baselined") {
+            let _ = writeln!(s, "| {name} | {n} |");
+        }
+    }
+    if d.ci.soft_fail && d.outcome == Outcome::Fail {
+        s.push_str("\n`--soft-fail`: the check failed but the step passes; the decision is recorded as failing.\n");
+    }
+    if let Some(b) = &d.ci.baseline {
+        let _ = writeln!(
+            s,
+            "\nBaseline `{}`: {} entries, {} findings baselined, {} stale entries (no longer found).",
+            cell(&b.file),
+            b.entries,
+            b.matched,
+            b.stale.len()
+        );
     }
     let findings = worst_first(input);
     let failing: Vec<&&RuleResult> = findings.iter().filter(|r| input.fails(r)).collect();
@@ -212,7 +251,7 @@ pub fn summary(input: &ReportInput<'_>) -> String {
             };
             let file = input
                 .locations
-                .physical(&r.address)
+                .of_result(r)
                 .map(|l| format!("`{}:{}`", cell(l.repo_path()), l.line))
                 .unwrap_or_default();
             let _ = writeln!(

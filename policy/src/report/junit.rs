@@ -1,5 +1,6 @@
-//! JUnit XML: one testsuite per rule, one testcase per (resource, finding). Failing results are `<failure>`,
-//! exempted and overridden ones `<skipped>`, warnings and non-failing unknowns pass with a `<system-out>` note.
+//! JUnit XML: one testsuite per rule (per plan file and rule, named `FILE: RULE title`, when one check reads
+//! several plans), one testcase per (resource, finding). Failing results are `<failure>`,
+//! exempted, overridden, skipped (`--skip-rule`) and baselined ones `<skipped>`, warnings and non-failing unknowns pass with a `<system-out>` note.
 //!
 //! Valid against the Jenkins xunit plugin's `junit-10.xsd` (what Jenkins, GitLab and Azure DevOps read): no
 //! `skipped` on `<testsuites>`, `time` on every element (the rules are evaluated together, so the run's time
@@ -38,23 +39,45 @@ pub fn render_timed(input: &ReportInput<'_>, elapsed: std::time::Duration) -> St
     let d = input.decision;
     let mut suites = String::new();
     let (mut total, mut total_fail) = (0usize, 0usize);
-    for info in &d.rules {
+    // Several plans: one testsuite per (file, rule), named after the file, in file order.
+    let mut inputs: Vec<Option<&str>> = Vec::new();
+    for r in &d.results {
+        if inputs.last() != Some(&r.input.as_deref()) && !inputs.contains(&r.input.as_deref()) {
+            inputs.push(r.input.as_deref());
+        }
+    }
+    if inputs.is_empty() {
+        inputs.push(None);
+    }
+    for (file, info) in inputs
+        .iter()
+        .flat_map(|i| d.rules.iter().map(move |info| (*i, info)))
+    {
         let results: Vec<&RuleResult> = d
             .results
             .iter()
-            .filter(|r| *r.rule_id == *info.id)
+            .filter(|r| *r.rule_id == *info.id && r.input.as_deref() == file)
             .collect();
+        let suite = match file {
+            Some(f) => format!("{f}: {} {}", info.id, info.title),
+            None => format!("{} {}", info.id, info.title),
+        };
         let failures = results.iter().filter(|r| input.fails(r)).count();
         let skipped = results
             .iter()
-            .filter(|r| matches!(r.status, Status::Exempted | Status::Overridden))
+            .filter(|r| {
+                matches!(
+                    r.status,
+                    Status::Exempted | Status::Overridden | Status::Skipped | Status::Baselined
+                )
+            })
             .count();
         total += results.len();
         total_fail += failures;
         let _ = writeln!(
             suites,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"0\" timestamp=\"{}\">",
-            xml_escape(&format!("{} {}", info.id, info.title)),
+            xml_escape(&suite),
             results.len(),
             xml_escape(&d.timestamp)
         );
@@ -116,6 +139,17 @@ pub fn render_timed(input: &ReportInput<'_>, elapsed: std::time::Duration) -> St
                         xml_escape(&format!(
                             "overridden by {} ({}): {}",
                             o.by, o.reason, r.message
+                        ))
+                    ),
+                    (Status::Skipped | Status::Baselined, _, _) => format!(
+                        "      <skipped message=\"{}\"/>\n",
+                        xml_escape(&format!(
+                            "{} by {}: {}",
+                            r.status.as_str(),
+                            r.suppression
+                                .as_ref()
+                                .map_or("the caller", |x| x.origin.as_str()),
+                            r.message
                         ))
                     ),
                     (Status::Warn | Status::Unknown, _, _) => {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::adapter::ConfigLocation;
+use crate::model::decision::RuleResult;
 
 /// A place in a file: the `.tf` declaration of a resource, or its entry in the plan JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +36,15 @@ impl Location {
     }
 }
 
-/// Resource address -> declaration, and address -> entry in the plan JSON as the fallback.
+/// Resource address -> declaration, and address -> entry in the plan JSON as the fallback. When one check reads
+/// several plans, keys are `FILE\0ADDRESS` (see [`key`]), so equal addresses in two plans keep their own places.
 #[derive(Debug, Clone, Default)]
 pub struct Locations {
     map: BTreeMap<String, Location>,
     plan: BTreeMap<String, Location>,
+    /// Plan file -> its first line: the place of results with no resource entry (conftest rules, whose
+    /// address is the plan file) and the last fallback of a labeled result.
+    files: BTreeMap<String, Location>,
     /// The repository root as a `file://` URI ending in `/`, once [`Locations::relative_to`] ran.
     root_uri: Option<String>,
 }
@@ -61,10 +66,41 @@ impl Locations {
         self.map.get(address).or_else(|| self.plan.get(address))
     }
 
-    /// Adds the `resource_changes` entries of one plan file (`text`, named `plan_file`) as fallback locations.
-    pub fn add_plan_entries(&mut self, plan_file: &str, text: &[u8]) {
+    /// Where a result is: [`physical`](Self::physical) of its address, looked up in its own plan file when the
+    /// check read several (`r.input`), else the plan file itself.
+    pub fn of_result(&self, r: &RuleResult) -> Option<&Location> {
+        match &r.input {
+            None => self
+                .physical(&r.address)
+                .or_else(|| self.files.get(&*r.address)),
+            Some(input) => {
+                let k = key(Some(input), &r.address);
+                self.map
+                    .get(&k)
+                    .or_else(|| self.plan.get(&k))
+                    .or_else(|| self.files.get(&**input))
+            }
+        }
+    }
+
+    /// The `.tf` declaration of a result's resource, when found (in its own plan's configuration).
+    pub fn declaration_of(&self, r: &RuleResult) -> Option<&Location> {
+        self.map.get(&key(r.input.as_deref(), &r.address))
+    }
+
+    /// Adds the `resource_changes` entries of one plan file (`text`, named `plan_file`) as fallback locations;
+    /// `labeled`: the check reads several plans, and results name their file.
+    pub fn add_plan_entries(&mut self, plan_file: &str, text: &[u8], labeled: bool) {
+        self.files.entry(plan_file.to_string()).or_insert(Location {
+            file: plan_file.to_string(),
+            line: 1,
+            end_line: 1,
+            columns: None,
+            uri: None,
+        });
+        let input = labeled.then_some(plan_file);
         for (address, r) in crate::report::plan_regions::resource_changes(text) {
-            self.plan.entry(address).or_insert(Location {
+            self.plan.entry(key(input, &address)).or_insert(Location {
                 file: plan_file.to_string(),
                 line: r.start_line,
                 end_line: r.end_line,
@@ -79,7 +115,12 @@ impl Locations {
     /// absolute `file://` URI.
     pub fn relative_to(&mut self, root: &Path, cwd: &Path) {
         self.root_uri = Some(crate::report::uri::dir_uri(root));
-        for l in self.map.values_mut().chain(self.plan.values_mut()) {
+        for l in self
+            .map
+            .values_mut()
+            .chain(self.plan.values_mut())
+            .chain(self.files.values_mut())
+        {
             l.uri = Some(crate::report::uri::repo_relative(
                 Path::new(&l.file),
                 root,
@@ -93,9 +134,11 @@ impl Locations {
         self.root_uri.as_deref()
     }
 
-    /// Adds the declarations of one plan's resources. `plan_dir` is the root module's directory.
+    /// Adds the declarations of one plan's resources. `plan_dir` is the root module's directory; `input`: the
+    /// plan file, when the check reads several and results name their file.
     pub fn add_plan(
         &mut self,
+        input: Option<&str>,
         plan_dir: &Path,
         raw: &serde_json::Value,
         resources: &BTreeMap<String, ConfigLocation>,
@@ -108,9 +151,17 @@ impl Locations {
             };
             let decls = scanned.entry(dir.clone()).or_insert_with(|| scan_dir(&dir));
             if let Some(l) = decls.get(&(loc.resource_type.clone(), loc.name.clone())) {
-                self.map.insert(address.clone(), l.clone());
+                self.map.insert(key(input, address), l.clone());
             }
         }
+    }
+}
+
+/// The map key of `address` in the plan file `input` (just the address when results carry no file).
+fn key(input: Option<&str>, address: &str) -> String {
+    match input {
+        None => address.to_string(),
+        Some(f) => format!("{f}\0{address}"),
     }
 }
 
@@ -288,7 +339,7 @@ mod tests {
             },
         );
         let mut l = Locations::empty();
-        l.add_plan(d.path(), &raw, &res);
+        l.add_plan(None, d.path(), &raw, &res);
         let a = l.get("aws_db_instance.orders[0]").unwrap();
         assert!(a.file.ends_with("main.tf") && a.line == 5, "{a:?}");
         assert_eq!(a.end_line, 6, "the region ends at the closing brace");

@@ -1,8 +1,9 @@
 //! SARIF 2.1.0 for GitHub code scanning: one run, the bundle's rules with help text and links, one result per
 //! finding with a physical location (the `.tf` declaration when found, else the resource's entry in the plan
 //! JSON) whose URI is relative to the repository root, a logical location naming the resource address, and a
-//! fingerprint that survives line moves. Exempted and overridden findings carry a SARIF suppression, so code
-//! scanning shows them as dismissed.
+//! fingerprint that survives line moves. Exempted, overridden and skipped (`--skip-rule`) findings carry a SARIF
+//! suppression, so code scanning shows them as dismissed; with `--baseline`, every result has a `baselineState`
+//! (`unchanged` for baselined findings, which are notes, `new` for the rest).
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -94,7 +95,7 @@ fn result(input: &ReportInput<'_>, r: &RuleResult) -> Value {
     let mut location = json!({
         "logicalLocations": [{"fullyQualifiedName": r.address, "kind": "resource"}],
     });
-    if let Some(l) = input.locations.physical(&r.address) {
+    if let Some(l) = input.locations.of_result(r) {
         location["physicalLocation"] = physical(l);
     }
     let mut res = json!({
@@ -112,6 +113,20 @@ fn result(input: &ReportInput<'_>, r: &RuleResult) -> Value {
     } else if let Some(o) = &r.override_ {
         res["suppressions"] = json!([{"kind": "external", "status": "accepted",
             "justification": format!("overridden by {}: {}", o.by, o.reason)}]);
+    } else if let (Status::Skipped, Some(x)) = (r.status, &r.suppression) {
+        res["suppressions"] = json!([{"kind": "external", "status": "accepted",
+            "justification": format!("skipped for this run by {} (was {})", x.origin, x.was.as_str())}]);
+    }
+    if d.ci.baseline.is_some() {
+        // SARIF's own baseline comparison: what the baseline already had is `unchanged`, the rest `new`.
+        res["baselineState"] = json!(if r.status == Status::Baselined {
+            "unchanged"
+        } else {
+            "new"
+        });
+    }
+    if let Some(input) = &r.input {
+        res["properties"]["input"] = json!(input);
     }
     res
 }
@@ -228,7 +243,11 @@ pub fn render_run(input: &ReportInput<'_>, invocation: Option<Invocation>) -> St
             original_uri_base_ids: input.locations.root_uri().map(
                 |u| json!({SRCROOT: {"uri": u, "description": {"text": "The repository root."}}}),
             ),
-            properties: json!({"bundle_hash": d.bundle_hash, "outcome": d.outcome, "summary": d.summary}),
+            properties: if d.ci.is_empty() {
+                json!({"bundle_hash": d.bundle_hash, "outcome": d.outcome, "summary": d.summary})
+            } else {
+                json!({"bundle_hash": d.bundle_hash, "outcome": d.outcome, "summary": d.summary, "ci": d.ci})
+            },
             results: Results(input),
             tool: json!({"driver": {
                 "name": "dbpolicy",

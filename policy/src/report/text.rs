@@ -1,5 +1,5 @@
-//! The human report: findings grouped by resource, each with rule id, attribute path, message and fix, then a
-//! one-line summary. Passing results are counted, not listed.
+//! The human report: findings grouped by resource (and by plan file, under a `== FILE ==` heading, when one
+//! check reads several), each with rule id, attribute path, message and fix, then a one-line summary. Passing results are counted, not listed.
 
 use std::fmt::Write as _;
 
@@ -11,13 +11,25 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let d = input.decision;
     let mut s = String::new();
     let mut current = "";
+    let mut current_input: Option<&str> = None;
     for r in d.findings() {
+        // Several plans: a heading per file (results come file by file).
+        if let Some(input) = r.input.as_deref() {
+            if current_input != Some(input) {
+                if !s.is_empty() {
+                    s.push('\n');
+                }
+                let _ = writeln!(s, "== {input} ==");
+                current_input = Some(input);
+                current = "";
+            }
+        }
         if *r.address != *current {
             if !current.is_empty() {
                 s.push('\n');
             }
             current = &r.address;
-            match input.locations.get(&r.address) {
+            match input.locations.declaration_of(r) {
                 Some(l) => {
                     let _ = writeln!(s, "{} ({}:{})", r.address, l.file, l.line);
                 }
@@ -33,6 +45,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
             Status::Unknown => "UNKNOWN",
             Status::Exempted => "EXEMPTED",
             Status::Overridden => "OVERRIDDEN",
+            Status::Skipped => "SKIPPED",
+            Status::Baselined => "BASELINED",
             Status::Pass => "PASS",
         };
         let path = if r.path.is_empty() {
@@ -56,9 +70,27 @@ pub fn render(input: &ReportInput<'_>) -> String {
             );
         } else if let Some(o) = &r.override_ {
             let _ = writeln!(s, "    overridden by {}: {}", o.by, o.reason);
+        } else if let Some(x) = &r.suppression {
+            let _ = writeln!(
+                s,
+                "    {} by {} (was {})",
+                r.status.as_str(),
+                x.origin,
+                x.was.as_str()
+            );
         } else if !r.remediation.is_empty() {
             let _ = writeln!(s, "    fix: {}", r.remediation);
         }
+    }
+    // Several plans: the files without a finding get their heading too, so every file is accounted for.
+    let noisy: std::collections::BTreeSet<&str> =
+        d.findings().filter_map(|f| f.input.as_deref()).collect();
+    let quiet = d.inputs.iter().filter(|i| !noisy.contains(i.as_str()));
+    for i in quiet {
+        if !s.is_empty() {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "== {i} ==\nno findings");
     }
     let not_applied: Vec<_> = d
         .exceptions
@@ -78,6 +110,28 @@ pub fn render(input: &ReportInput<'_>) -> String {
             );
         }
     }
+    if let Some(b) = &d.ci.baseline {
+        if !b.stale.is_empty() {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            let _ = writeln!(
+                s,
+                "warning: {} of {} baseline entries in {} matched no finding (fixed or gone); remove them or run `dbpolicy baseline create` again:",
+                b.stale.len(),
+                b.entries,
+                b.file
+            );
+            for k in &b.stale {
+                let path = match (k.path.is_empty(), k.message.is_empty()) {
+                    (false, _) => format!(" {}", k.path),
+                    (true, false) => format!(": {}", k.message),
+                    (true, true) => String::new(),
+                };
+                let _ = writeln!(s, "  {} {}{path}", k.rule_id, k.address);
+            }
+        }
+    }
     if !s.is_empty() {
         s.push('\n');
     }
@@ -90,14 +144,26 @@ pub fn render(input: &ReportInput<'_>) -> String {
     if sm.overridden > 0 {
         let _ = write!(s, ", {} overridden", sm.overridden);
     }
+    if sm.skipped > 0 {
+        let _ = write!(
+            s,
+            ", {} skipped (--skip-rule {})",
+            sm.skipped,
+            d.ci.skip_rules.join(",")
+        );
+    }
+    if let Some(b) = &d.ci.baseline {
+        let _ = write!(s, ", {} baselined ({})", sm.baselined, b.file);
+    }
     let skipped: usize = d.skipped_resources.iter().map(|k| k.count).sum();
     if skipped > 0 {
         let _ = write!(s, " ({skipped} other resource changes skipped)");
     }
     s.push('\n');
-    s.push_str(match d.outcome {
-        Outcome::Pass => "PASS\n",
-        Outcome::Fail => "FAIL\n",
+    s.push_str(match (d.outcome, d.ci.soft_fail) {
+        (Outcome::Pass, _) => "PASS\n",
+        (Outcome::Fail, false) => "FAIL\n",
+        (Outcome::Fail, true) => "FAIL (--soft-fail: exit 0; recorded as failing)\n",
     });
     s
 }

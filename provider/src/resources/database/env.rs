@@ -145,6 +145,8 @@ fn gate_diagnostic(e: &GateError) -> Diagnostic {
             ),
         ),
         GateError::Override { .. } => Diagnostic::error("Policy override not allowed", format!("{e}.")),
+        // Only `dbpolicy check --skip-rule` asks for skips; the provider never does, but names it if it happens.
+        GateError::Skip { .. } => Diagnostic::error("Rule skip not allowed", format!("{e}.")),
         GateError::OverrideNotRecorded { refused } => {
             let lines: Vec<String> = refused
                 .iter()

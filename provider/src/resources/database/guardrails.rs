@@ -139,6 +139,11 @@ fn diagnostic(r: &RuleResult, ctx: &HintContext) -> Option<Diagnostic> {
                 format!("{detail}\n\nOverridden for this run{who}; the override is recorded in the audit log."),
             )
         }
+        // Set only by `dbpolicy check --skip-rule/--baseline`; the provider asks for neither, but says so if seen.
+        Status::Skipped | Status::Baselined => Diagnostic::warning(
+            format!("{summary} ({})", r.status.as_str()),
+            format!("{detail}\n\nNot counted for this run: {} by the caller.", r.status.as_str()),
+        ),
         Status::Pass => return None,
     };
     Some(match path {
