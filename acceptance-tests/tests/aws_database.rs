@@ -478,3 +478,51 @@ fn non_compliant_config_is_refused_at_plan_with_rule_ids() {
     ));
     assert_eq!(left, "0", "nothing was created");
 }
+
+/// Every input error of a configuration comes in one plan, one diagnostic each, next to the guardrail failures:
+/// numbers out of range or not whole, an engine version RDS does not offer, an engine parameter of the wrong
+/// form, the monitoring role enhanced monitoring needs, and the policy errors (no KMS key, no tags).
+#[test]
+fn every_input_error_and_policy_error_comes_in_one_plan() {
+    let config = format!(
+        "provider \"dbplatform\" {{\n  backend = \"aws\"\n  aws {{\n    endpoint = \"http://127.0.0.1:{}\"\n    region   = \"us-east-1\"\n  }}\n}}\n\nresource \"dbplatform_database\" \"db\" {{\n  name                  = \"{}\"\n  engine                = \"postgres\"\n  engine_version        = \"99\"\n  tier                  = \"tier-1\"\n  allocated_storage_gb  = 20.5\n  backup_retention_days = 1e30\n  parameters            = {{ work_mem = \"abc\" }}\n}}\n",
+        moto_port(),
+        unique("acc-errors")
+    );
+    let mut wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ] {
+        wd.set_env(k, v);
+    }
+    wd.write_config(&config).unwrap_or_else(|e| panic!("{e}"));
+    wd.init().unwrap_or_else(|e| panic!("{e}"));
+    let out = wd
+        .run(&["plan", "-input=false", "-no-color"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.success(), "plan must fail");
+    let text = out.all_normalized();
+    for want in [
+        "allocated_storage_gb must be a whole number from 20 to 65536 GiB for gp3 storage, got 20.5 (not a whole number).",
+        "backup_retention_days must be a whole number from 0 to 35 days, got 1000000000000000000000000000000 (out of range).",
+        "parameters.work_mem: \"abc\" is not a whole number with an optional unit (units B, kB, MB, GB, TB); e.g. \"64MB\".",
+        "engine_version: postgres 99 is not offered by RDS; use one of 11, 12, 13, 14, 15, 16, 17",
+        "monitoring_role_arn: enhanced monitoring (monitoring_interval_seconds > 0) needs an IAM role",
+        "[DBP-ENC-002]",
+        "[DBP-TAG-001]",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    for once in [
+        "allocated_storage_gb must",
+        "backup_retention_days must",
+        "parameters.work_mem:",
+    ] {
+        assert_eq!(
+            text.matches(once).count(),
+            1,
+            "{once:?} reported once:\n{text}"
+        );
+    }
+}
