@@ -239,12 +239,12 @@ fn action_of(req: &Request) -> Option<String> {
         .split_whitespace()
         .nth(1)
         .and_then(|u| u.split_once('?').map(|(_, q)| q));
-    let action = [Some(body.as_ref()), query]
-        .into_iter()
-        .flatten()
-        .flat_map(|s| s.split('&'))
-        .find_map(|kv| kv.strip_prefix("Action=").map(str::to_string));
-    action
+    for part in [Some(body.as_ref()), query].into_iter().flatten() {
+        if let Some(a) = part.split('&').find_map(|kv| kv.strip_prefix("Action=")) {
+            return Some(a.to_string());
+        }
+    }
+    None
 }
 
 /// Sends the request to moto on a fresh connection and returns moto's answer re-framed with a Content-Length.

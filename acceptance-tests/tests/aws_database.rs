@@ -456,7 +456,7 @@ fn rds_only_arguments_and_attributes() {
                 .expect(ExpectPlan::error("(?s)engine_version.*cannot downgrade")),
         )
         .step(Step::plan_only(config(10, "16")).expect(ExpectPlan::error(
-            "(?s)allocated_storage_gb.*10 GiB is outside 20-65536",
+            "(?s)allocated_storage_gb must be a whole number from 20 to 65536 GiB for gp3 storage, got 10",
         )))
         // The destroy at the end plans with the last config: leave a valid one.
         .step(Step::plan_only(config(40, "16")).expect(ExpectPlan::NoOp))
@@ -525,4 +525,76 @@ fn every_input_error_and_policy_error_comes_in_one_plan() {
             "{once:?} reported once:\n{text}"
         );
     }
+}
+
+fn create_outside(name: &str, db_name: &str, tags: &str) {
+    rds_outside(&format!(
+        "c.create_db_instance(DBInstanceIdentifier='{name}', Engine='postgres', EngineVersion='16.4', DBInstanceClass='db.t4g.micro', AllocatedStorage=20, StorageEncrypted=True, EnableIAMDatabaseAuthentication=True, CopyTagsToSnapshot=True, BackupRetentionPeriod=1, MasterUsername='app_admin', ManageMasterUserPassword=True, DBName='{db_name}', Tags=[{tags}])"
+    ));
+}
+
+/// An instance of the same name that dbplatform did not create is never adopted: apply names it and the import
+/// command; the import then succeeds (the instance is complete) and apply brings it to the configuration. An
+/// instance carrying the management tag but made for another database is not adopted either.
+#[test]
+fn foreign_instances_are_not_adopted_and_import_when_complete() {
+    let name = unique("acc-foreign");
+    create_outside(&name, "app", "");
+    let mut wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
+        wd.set_env(k, v);
+    }
+    wd.write_config(&db_config(
+        &name,
+        "postgres",
+        "  skip_final_snapshot = true\n",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    wd.init().unwrap_or_else(|e| panic!("{e}"));
+    let out = wd
+        .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = out.all_normalized();
+    assert!(!out.success(), "{text}");
+    assert!(
+        text.contains("not created by dbplatform")
+            && text.contains(&format!("terraform import ADDRESS {name}")),
+        "{text}"
+    );
+    wd.run_ok(&["import", "-input=false", "-no-color", ADDR, &name])
+        .unwrap_or_else(|e| panic!("{e}"));
+    wd.run_ok(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.is_noop(), "{:?}", plan.changes());
+    wd.destroy().unwrap_or_else(|e| panic!("{e}"));
+
+    let other = unique("acc-other");
+    create_outside(
+        &other,
+        "other",
+        "{'Key': 'dbplatform:managed', 'Value': 'true'}",
+    );
+    wd.write_config(&db_config(
+        &other,
+        "postgres",
+        "  skip_final_snapshot = true\n",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = wd
+        .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = out.all_normalized();
+    assert!(!out.success(), "{text}");
+    assert!(
+        text.contains("created by dbplatform for a different database (db_name \"other\" (requested \"app\"))"),
+        "{text}"
+    );
+    rds_outside(&format!(
+        "c.delete_db_instance(DBInstanceIdentifier='{other}', SkipFinalSnapshot=True)"
+    ));
 }

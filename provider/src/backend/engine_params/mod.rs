@@ -122,7 +122,7 @@ const fn int(min: f64, max: f64) -> Kind {
 fn mysql() -> &'static BTreeMap<String, Kind> {
     static TABLE: OnceLock<BTreeMap<String, Kind>> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let big = 18_446_744_073_709_551_615.0;
+        let big = u64::MAX as f64;
         let b = || Kind::Bool;
         let t = || Kind::Text;
         let e = |v: &[&'static str]| Kind::Enum(v.to_vec());

@@ -159,7 +159,7 @@ impl DatabaseResource {
                 if let Err(d) = rds::timeouts_from(&planned) {
                     resp.diagnostics.push(d);
                 }
-                for d in rds::plan_checks(&checked, &req.prior_state) {
+                for d in rds::plan_checks(&planned, &req.prior_state) {
                     resp.diagnostics.push(d);
                 }
             }
