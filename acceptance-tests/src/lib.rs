@@ -19,6 +19,7 @@
 pub mod case;
 pub mod command;
 pub mod error;
+pub mod fault_proxy;
 pub mod faults;
 pub mod json;
 pub mod mirror;

@@ -456,7 +456,7 @@ fn rds_only_arguments_and_attributes() {
                 .expect(ExpectPlan::error("(?s)engine_version.*cannot downgrade")),
         )
         .step(Step::plan_only(config(10, "16")).expect(ExpectPlan::error(
-            "(?s)allocated_storage_gb.*10 GiB is outside 20-65536",
+            "(?s)allocated_storage_gb must be a whole number from 20 to 65536 GiB for gp3 storage, got 10",
         )))
         // The destroy at the end plans with the last config: leave a valid one.
         .step(Step::plan_only(config(40, "16")).expect(ExpectPlan::NoOp))
@@ -477,4 +477,124 @@ fn non_compliant_config_is_refused_at_plan_with_rule_ids() {
         "print(len([d for d in c.describe_db_instances()['DBInstances'] if d['DBInstanceIdentifier'] == '{name}']))"
     ));
     assert_eq!(left, "0", "nothing was created");
+}
+
+/// Every input error of a configuration comes in one plan, one diagnostic each, next to the guardrail failures:
+/// numbers out of range or not whole, an engine version RDS does not offer, an engine parameter of the wrong
+/// form, the monitoring role enhanced monitoring needs, and the policy errors (no KMS key, no tags).
+#[test]
+fn every_input_error_and_policy_error_comes_in_one_plan() {
+    let config = format!(
+        "provider \"dbplatform\" {{\n  backend = \"aws\"\n  aws {{\n    endpoint = \"http://127.0.0.1:{}\"\n    region   = \"us-east-1\"\n  }}\n}}\n\nresource \"dbplatform_database\" \"db\" {{\n  name                  = \"{}\"\n  engine                = \"postgres\"\n  engine_version        = \"99\"\n  tier                  = \"tier-1\"\n  allocated_storage_gb  = 20.5\n  backup_retention_days = 1e30\n  parameters            = {{ work_mem = \"abc\" }}\n}}\n",
+        moto_port(),
+        unique("acc-errors")
+    );
+    let mut wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ] {
+        wd.set_env(k, v);
+    }
+    wd.write_config(&config).unwrap_or_else(|e| panic!("{e}"));
+    wd.init().unwrap_or_else(|e| panic!("{e}"));
+    let out = wd
+        .run(&["plan", "-input=false", "-no-color"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.success(), "plan must fail");
+    let text = out.all_normalized();
+    for want in [
+        "allocated_storage_gb must be a whole number from 20 to 65536 GiB for gp3 storage, got 20.5 (not a whole number).",
+        "backup_retention_days must be a whole number from 0 to 35 days, got 1000000000000000000000000000000 (out of range).",
+        "parameters.work_mem: \"abc\" is not a whole number with an optional unit (units B, kB, MB, GB, TB); e.g. \"64MB\".",
+        "engine_version: postgres 99 is not offered by RDS; use one of 11, 12, 13, 14, 15, 16, 17",
+        "monitoring_role_arn: enhanced monitoring (monitoring_interval_seconds > 0) needs an IAM role",
+        "[DBP-ENC-002]",
+        "[DBP-TAG-001]",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in:\n{text}");
+    }
+    for once in [
+        "allocated_storage_gb must",
+        "backup_retention_days must",
+        "parameters.work_mem:",
+    ] {
+        assert_eq!(
+            text.matches(once).count(),
+            1,
+            "{once:?} reported once:\n{text}"
+        );
+    }
+}
+
+fn create_outside(name: &str, db_name: &str, tags: &str) {
+    rds_outside(&format!(
+        "c.create_db_instance(DBInstanceIdentifier='{name}', Engine='postgres', EngineVersion='16.4', DBInstanceClass='db.t4g.micro', AllocatedStorage=20, StorageEncrypted=True, EnableIAMDatabaseAuthentication=True, CopyTagsToSnapshot=True, BackupRetentionPeriod=1, MasterUsername='app_admin', ManageMasterUserPassword=True, DBName='{db_name}', Tags=[{tags}])"
+    ));
+}
+
+/// An instance of the same name that dbplatform did not create is never adopted: apply names it and the import
+/// command; the import then succeeds (the instance is complete) and apply brings it to the configuration. An
+/// instance carrying the management tag but made for another database is not adopted either.
+#[test]
+fn foreign_instances_are_not_adopted_and_import_when_complete() {
+    let name = unique("acc-foreign");
+    create_outside(&name, "app", "");
+    let mut wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
+        wd.set_env(k, v);
+    }
+    wd.write_config(&db_config(
+        &name,
+        "postgres",
+        "  skip_final_snapshot = true\n",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    wd.init().unwrap_or_else(|e| panic!("{e}"));
+    let out = wd
+        .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = out.all_normalized();
+    assert!(!out.success(), "{text}");
+    assert!(
+        text.contains("not created by dbplatform")
+            && text.contains(&format!("terraform import ADDRESS {name}")),
+        "{text}"
+    );
+    wd.run_ok(&["import", "-input=false", "-no-color", ADDR, &name])
+        .unwrap_or_else(|e| panic!("{e}"));
+    wd.run_ok(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let plan = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
+    assert!(plan.is_noop(), "{:?}", plan.changes());
+    wd.destroy().unwrap_or_else(|e| panic!("{e}"));
+
+    let other = unique("acc-other");
+    create_outside(
+        &other,
+        "other",
+        "{'Key': 'dbplatform:managed', 'Value': 'true'}",
+    );
+    wd.write_config(&db_config(
+        &other,
+        "postgres",
+        "  skip_final_snapshot = true\n",
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = wd
+        .run(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = out.all_normalized();
+    assert!(!out.success(), "{text}");
+    assert!(
+        text.contains("created by dbplatform for a different database (db_name \"other\" (requested \"app\"))"),
+        "{text}"
+    );
+    rds_outside(&format!(
+        "c.delete_db_instance(DBInstanceIdentifier='{other}', SkipFinalSnapshot=True)"
+    ));
 }

@@ -107,3 +107,63 @@ fn plain_tier1_database_applies_and_decommissions_with_an_exception() {
         "exception on record"
     );
 }
+
+/// Every tier the catalogue allows on aws, with both engines, in one configuration: a minimal database (name,
+/// engine, tier, the required tags, and the KMS key and monitoring role the tier demands) plans with zero failed
+/// and zero unknown guardrail results, applies on the emulator, and plans again as a no-op. One apply for the
+/// eight databases keeps the run short; deletion protection (tiers 0-2) keeps them in the emulator, which ends
+/// with the test binary.
+#[test]
+fn every_aws_tier_and_engine_applies_and_replans_as_a_noop() {
+    let port = moto_port();
+    let run = std::process::id() % 100_000;
+    let mut resources = String::new();
+    let mut addresses = Vec::new();
+    for tier in 0..4 {
+        for engine in ["postgres", "mysql"] {
+            let label = format!("t{tier}_{engine}");
+            let needs_key = tier <= 1;
+            let needs_role = tier <= 2;
+            resources.push_str(&format!(
+                "resource \"dbplatform_database\" \"{label}\" {{\n  name   = \"gp{run}-t{tier}-{engine}\"\n  engine = \"{engine}\"\n  tier   = \"tier-{tier}\"\n{}{}  tags = {{\n    owner               = \"payments\"\n    cost_center         = \"cc-1234\"\n    data_classification = \"confidential\"\n  }}\n}}\n\n",
+                if needs_key { "  kms_key_id          = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n" } else { "" },
+                if needs_role { "  monitoring_role_arn = \"arn:aws:iam::123456789012:role/rds-monitoring\"\n" } else { "" },
+            ));
+            addresses.push(format!("dbplatform_database.{label}"));
+        }
+    }
+    let config = format!(
+        "provider \"dbplatform\" {{\n  backend = \"aws\"\n  aws {{\n    endpoint = \"http://127.0.0.1:{port}\"\n    region   = \"us-east-1\"\n  }}\n}}\n\n{resources}"
+    );
+    let mut wd = acceptance_tests::Workdir::new().unwrap_or_else(|e| panic!("{e}"));
+    for (k, v) in [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", "us-east-1"),
+    ] {
+        wd.set_env(k, v);
+    }
+    wd.write_config(&config).unwrap_or_else(|e| panic!("{e}"));
+    wd.init().unwrap_or_else(|e| panic!("{e}"));
+    let plan = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.counts().create, 8, "{:?}", plan.changes());
+    wd.run_ok(&["apply", "-input=false", "-no-color", "-auto-approve"])
+        .unwrap_or_else(|e| panic!("{e}"));
+    let state = wd.show_state().unwrap_or_else(|e| panic!("{e}"));
+    for a in &addresses {
+        for (path, want) in [
+            ("status", "available"),
+            ("policy_decision.fail", "0"),
+            ("policy_decision.unknown", "0"),
+        ] {
+            let got = state.attr(a, path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(got, serde_json::json!(want), "{a} {path}");
+        }
+    }
+    let again = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        again.is_noop(),
+        "re-plan after apply must be a no-op: {:?}",
+        again.changes()
+    );
+}

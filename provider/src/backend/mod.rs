@@ -9,6 +9,7 @@
 //! [`InstanceSettings`] in the spec, [`InstanceDetails`] in what comes back), never by naming an implementation.
 
 pub mod aws;
+pub mod engine_params;
 pub mod error;
 pub mod instance;
 pub mod local;
@@ -48,6 +49,12 @@ pub trait DatabaseBackend: Send + Sync {
 
     /// Checks a spec against what this backend can run (engine, versions, multi-AZ ...), without side effects.
     fn validate_spec(&self, spec: &DatabaseSpec) -> Result<(), BackendError>;
+
+    /// Every problem of a spec on this backend, for a plan that reports them all in one round (engine versions
+    /// this backend does not offer included). The default is [`DatabaseBackend::validate_spec`]'s one problem.
+    fn plan_problems(&self, spec: &DatabaseSpec) -> Vec<BackendError> {
+        self.validate_spec(spec).err().into_iter().collect()
+    }
 
     /// Which of the differences between `current` and `desired` need a server restart (plan-time warning).
     fn restart_required(&self, current: &DatabaseSpec, desired: &DatabaseSpec) -> Vec<String>;

@@ -170,7 +170,25 @@ pub(crate) fn parse(
     // default_tags
     let tags_path = AttributePath::attr("default_tags");
     let v = access::get_string_map_at(config, &tags_path);
-    let default_tags = r.field(&tags_path, v).unwrap_or_default();
+    let default_tags = match (&v, config.get("default_tags")) {
+        // Some values unknown (from another resource): keep the known ones, record the unknown keys alone, so a
+        // known literal tag still satisfies the tag guardrails at plan.
+        (Ok(Field::Unknown), Value::Map(items)) => {
+            let mut known = std::collections::BTreeMap::new();
+            for (k, item) in items {
+                match item {
+                    Value::String(s) => {
+                        known.insert(k.clone(), s.clone());
+                    }
+                    _ => {
+                        r.unknown.insert(format!("default_tags.{k}"));
+                    }
+                }
+            }
+            known
+        }
+        _ => r.field(&tags_path, v).unwrap_or_default(),
+    };
 
     // aws
     let region = r.string(&attr("aws", "region"));

@@ -292,6 +292,26 @@ async fn advisory_mode_warns_on_every_configure() {
 }
 
 #[tokio::test]
+async fn a_partly_unknown_default_tags_map_keeps_its_known_tags() {
+    let p = DbPlatformProvider::with_env(env(Path::new("/")));
+    let tags = BTreeMap::from([
+        ("owner".to_string(), Value::string("payments")),
+        ("cost_center".to_string(), Value::Unknown),
+    ]);
+    let config = cfg(&[("default_tags", Value::Map(tags))], &[]);
+    let d = p.configure(&config, "1.0.3").await;
+    assert!(d.is_empty(), "{d:?}");
+    let c = p.state().config().await.unwrap();
+    assert_eq!(
+        c.default_tags.get("owner").map(String::as_str),
+        Some("payments")
+    );
+    assert!(!c.default_tags.contains_key("cost_center"));
+    assert!(c.unknown_settings.contains("default_tags.cost_center"));
+    assert!(!c.unknown_settings.contains("default_tags"));
+}
+
+#[tokio::test]
 async fn unknown_values_are_recorded_not_fatal() {
     let p = DbPlatformProvider::with_env(env(Path::new("/")));
     let config = cfg(

@@ -37,11 +37,34 @@ pub(super) fn tags_of(
         tags.extend(string_map(t));
     }
     for u in unknown {
-        if let Some(key) = u.strip_prefix("tags.") {
+        // A tag of `tags_all` alone unknown (a provider default tag from another resource): only that key is.
+        if let Some(key) = u
+            .strip_prefix("tags.")
+            .or_else(|| u.strip_prefix("tags_all."))
+        {
             let key = key.split('.').next().unwrap_or(key);
             tags.remove(key);
             unk.push(format!("tags.{key}"));
         }
     }
+    unk.sort();
+    unk.dedup();
     (tags, unk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_unknown_default_tag_leaves_the_known_ones_known() {
+        let after = json!({"tags": {"team": "a"}, "tags_all": {"team": "a", "owner": "payments"}});
+        let unknown = vec!["tags_all.cost_center".to_string()];
+        let defaults = BTreeMap::from([("owner".to_string(), "payments".to_string())]);
+        let (tags, unk) = tags_of(&after, &unknown, &defaults);
+        assert_eq!(tags.get("owner").map(String::as_str), Some("payments"));
+        assert_eq!(tags.get("team").map(String::as_str), Some("a"));
+        assert_eq!(unk, vec!["tags.cost_center".to_string()]);
+    }
 }

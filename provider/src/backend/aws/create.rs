@@ -67,23 +67,21 @@ impl AwsBackend {
         let mut adopted = false;
         match existing {
             Some(inst) if inst.managed => {
+                // Ours, from a create whose provider died before Terraform recorded it: adopt it when it is the
+                // same database (what RDS cannot change in place matches), then bring the rest up to the request.
+                check_adoptable(req, &inst)?;
                 tracing::info!(
                     instance = name,
                     "adopting an instance carrying the dbplatform management tag"
                 );
                 adopted = true;
             }
-            Some(inst) => {
-                return Err(BackendError::AlreadyExists {
-                    name: name.to_string(),
-                    location: format!("RDS instance {}", inst.arn),
-                }
-                .into())
-            }
+            Some(inst) => return Err(foreign(name, &inst).into()),
             None => {}
         }
         if !adopted {
             let group = self.ensure_own_parameter_group(req).await?;
+            crate::fault_points::reached("aws.create.parameter_group");
             let tags: Vec<Tag> = instance_tags(spec)
                 .iter()
                 .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -124,21 +122,21 @@ impl AwsBackend {
             if !o.log_exports.is_empty() {
                 call = call.set_enable_cloudwatch_logs_exports(Some(o.log_exports.clone()));
             }
-            if let Err(e) = call.send().await {
+            let sent = call.send().await;
+            if sent.is_ok() {
+                crate::fault_points::reached("aws.create.requested");
+            }
+            if let Err(e) = sent {
                 let f = ApiFailure::from_sdk(&e);
                 // The call may have gone through even though we saw an error (a dropped response, then a retry
                 // that hit DBInstanceAlreadyExists): if an instance with our tag is there now, it is ours.
                 match self.describe_instance(name).await {
                     Ok(Some(inst)) if inst.managed => {
+                        check_adoptable(req, &inst)?;
                         tracing::info!(instance = name, code = %f.code, "create reported an error but our instance exists; adopting it");
+                        adopted = true;
                     }
-                    Ok(Some(inst)) => {
-                        return Err(BackendError::AlreadyExists {
-                            name: name.to_string(),
-                            location: format!("RDS instance {}", inst.arn),
-                        }
-                        .into())
-                    }
+                    Ok(Some(inst)) => return Err(foreign(name, &inst).into()),
                     Ok(None) => {
                         return Err(f
                             .into_backend(format!("creating RDS instance {name:?}"))
@@ -156,11 +154,20 @@ impl AwsBackend {
             }
         }
         match self.wait_ready(name, &policy).await {
-            Ok(db) => self.observe(&db).await.map_err(|error| CreateFailure {
-                id: Some(name.to_string()),
-                instance: None,
-                error,
-            }),
+            Ok(db) => {
+                crate::fault_points::reached("aws.create.available");
+                let failed = |error| CreateFailure {
+                    id: Some(name.to_string()),
+                    instance: None,
+                    error,
+                };
+                if adopted {
+                    // The adopted instance was created from an earlier request: apply this one (only what
+                    // differs is sent), tags and the managed parameter group included.
+                    return self.modify_instance(req, timeout).await.map_err(failed);
+                }
+                self.observe(&db).await.map_err(failed)
+            }
             Err(w) => {
                 let instance = self
                     .describe_instance(name)
@@ -183,4 +190,53 @@ impl AwsBackend {
             }
         }
     }
+}
+
+/// The error for an instance of the requested name that dbplatform did not create: it is never adopted.
+fn foreign(name: &str, inst: &RdsInstance) -> BackendError {
+    BackendError::AlreadyExists {
+        name: name.to_string(),
+        location: format!(
+            "RDS instance {} (not created by dbplatform: it has no {}={} tag, so it is not adopted)",
+            inst.arn,
+            spec::MANAGED_TAG_KEY,
+            spec::MANAGED_TAG_VALUE
+        ),
+    }
+}
+
+/// An instance carrying our tag is adopted only when it is the requested database: same engine, database name and
+/// master user (what RDS cannot change in place). Anything else is a different database under the same name.
+pub(super) fn check_adoptable(
+    req: &RdsInstanceSpec,
+    inst: &RdsInstance,
+) -> Result<(), BackendError> {
+    let have = &inst.info.spec;
+    let want = &req.spec;
+    let mut differs = Vec::new();
+    for (field, h, w) in [
+        ("engine", &have.engine, &want.engine),
+        ("db_name", &have.db_name, &want.db_name),
+        (
+            "master_username",
+            &have.master_username,
+            &want.master_username,
+        ),
+    ] {
+        if h != w {
+            differs.push(format!("{field} {h:?} (requested {w:?})"));
+        }
+    }
+    if differs.is_empty() {
+        return Ok(());
+    }
+    Err(BackendError::AlreadyExists {
+        name: want.name.clone(),
+        location: format!(
+            "RDS instance {}, created by dbplatform for a different database ({}), so it is not adopted; delete it \
+             or import it and align the configuration",
+            inst.arn,
+            differs.join(", ")
+        ),
+    })
 }

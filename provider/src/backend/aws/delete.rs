@@ -62,6 +62,9 @@ impl AwsBackend {
             .set_final_db_snapshot_identifier(snapshot_id.clone())
             .send()
             .await;
+        if res.is_ok() {
+            crate::fault_points::reached("aws.delete.requested");
+        }
         if let Err(e) = res {
             let f = ApiFailure::from_sdk(&e);
             match f.code.as_str() {
@@ -87,6 +90,7 @@ impl AwsBackend {
             status: "still present".into(),
             output: format!("{w}; deletion continues in RDS; run terraform destroy again later, or raise timeouts.delete"),
         })?;
+        crate::fault_points::reached("aws.delete.gone");
         if cur.aws.parameter_group_name.is_none() {
             if let Err(e) = self
                 .delete_parameter_group(&managed_parameter_group_name(name))

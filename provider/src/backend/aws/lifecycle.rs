@@ -23,7 +23,6 @@ pub(super) fn unsupported_restore() -> BackendError {
 }
 
 #[async_trait]
-#[async_trait]
 impl DatabaseBackend for AwsBackend {
     fn kind(&self) -> &'static str {
         "aws"
@@ -48,6 +47,20 @@ impl DatabaseBackend for AwsBackend {
             Some(settings) => spec::validate(&self.request_from(spec, settings.clone())),
             None => Ok(()),
         }
+    }
+
+    /// Every problem with the neutral settings, then every problem with the requested instance settings that the
+    /// neutral pass did not already name.
+    fn plan_problems(&self, spec: &DatabaseSpec) -> Vec<BackendError> {
+        let mut out = spec::validate_all(&self.request_from(spec, AwsOptions::default()));
+        if let Some(settings) = &spec.instance {
+            for e in spec::validate_all(&self.request_from(spec, settings.clone())) {
+                if !out.iter().any(|o| o.to_string() == e.to_string()) {
+                    out.push(e);
+                }
+            }
+        }
+        out
     }
 
     fn restart_required(&self, current: &DatabaseSpec, desired: &DatabaseSpec) -> Vec<String> {
@@ -107,6 +120,39 @@ impl DatabaseBackend for AwsBackend {
             .describe_instance(name)
             .await?
             .map(RdsInstance::into_info))
+    }
+
+    /// Only a complete instance is imported: one still being created, failed or being deleted is refused with
+    /// what is missing and how to finish.
+    async fn import(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
+        let inst = self
+            .describe_instance(name)
+            .await?
+            .ok_or_else(|| BackendError::NotFound {
+                backend: "aws",
+                name: name.to_string(),
+            })?;
+        let status = inst.rds_status.as_str();
+        let missing = match inst.info.status {
+            DatabaseStatus::Creating => Some(format!(
+                "it is still being created (RDS status {status:?}); wait until it is available, then import again (or run terraform apply: an instance dbplatform created is adopted)"
+            )),
+            DatabaseStatus::Failed => Some(format!(
+                "it is in RDS status {status:?} and does not accept connections; repair or delete it in RDS first"
+            )),
+            _ if status == "deleting" => Some("it is being deleted".to_string()),
+            _ => None,
+        };
+        match missing {
+            Some(why) => Err(BackendError::Invalid {
+                field: "id".into(),
+                message: format!(
+                    "RDS instance {name:?} ({}) is not complete: {why}",
+                    inst.arn
+                ),
+            }),
+            None => Ok(inst.into_info()),
+        }
     }
 
     async fn update(

@@ -197,7 +197,9 @@ impl AwsBackend {
         }
         // Parameters: a managed group is brought up to date in place; a named group is switched to.
         let group_name = if o.parameter_group_name.is_none() && want_major == have_major {
-            self.ensure_own_parameter_group(req).await?
+            let g = self.ensure_own_parameter_group(req).await?;
+            crate::fault_points::reached("aws.modify.parameter_group");
+            g
         } else if o.parameter_group_name.is_none() {
             // A major upgrade needs a group of the new family; the managed group is recreated under the same name
             // only after the upgrade, so keep the engine default group for the upgrade itself.
@@ -232,6 +234,7 @@ impl AwsBackend {
                     f.into_backend(format!("modifying RDS instance {name:?}"))
                 }
             })?;
+            crate::fault_points::reached("aws.modify.requested");
         }
         let mut want_tags = instance_tags(spec);
         let mut have_tags = cur.info.spec.tags.clone();
@@ -240,6 +243,7 @@ impl AwsBackend {
         }
         want_tags.insert(spec::MANAGED_TAG_KEY.into(), spec::MANAGED_TAG_VALUE.into());
         self.sync_tags(&cur.arn, &have_tags, &want_tags).await?;
+        crate::fault_points::reached("aws.modify.tagged");
         if changed && o.apply_immediately {
             // RDS flips to "modifying" shortly after the call; a first poll may still see "available".
             self.wait_ready(name, &policy).await.map_err(|w| BackendError::Command {
@@ -249,6 +253,7 @@ impl AwsBackend {
                     "{w}; the change was accepted by RDS and continues; run terraform apply again later, or raise timeouts.update"
                 ),
             })?;
+            crate::fault_points::reached("aws.modify.available");
         }
         self.describe_instance(name)
             .await?

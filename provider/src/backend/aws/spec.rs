@@ -72,6 +72,25 @@ pub fn requested_major(spec: &DatabaseSpec) -> String {
     }
 }
 
+/// The major versions RDS offers for an engine (the emulator cannot list them: DescribeDBEngineVersions fails).
+pub fn offered_majors(engine: &str) -> &'static [&'static str] {
+    match engine {
+        "postgres" => &["11", "12", "13", "14", "15", "16", "17"],
+        "mysql" => &["5.7", "8.0", "8.4"],
+        _ => &[],
+    }
+}
+
+/// The storage range RDS allows for a storage type, in GiB (`None` for an unknown type).
+pub fn storage_range(storage_type: &str) -> Option<(u32, u32)> {
+    match storage_type {
+        "gp2" | "gp3" => Some((20, 65_536)),
+        "io1" | "io2" => Some((100, 65_536)),
+        "standard" => Some((5, 3_072)),
+        _ => None,
+    }
+}
+
 /// Parameter group family for an engine and major version: postgres + 16 -> "postgres16", mysql + 8.0 -> "mysql8.0".
 pub fn parameter_group_family(engine: &str, major: &str) -> Result<String, BackendError> {
     match engine {
@@ -138,12 +157,22 @@ const RESERVED_DB_USERS: &[&str] = &[
     "mysql.sys",
 ];
 
-/// Checks a request against RDS rules our code knows, naming the attribute and the fix. Runs before any API call.
+/// Checks a request against RDS rules our code knows, naming the attribute and the fix; the first problem. Runs
+/// before any API call.
 pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
+    match validate_all(req).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Every problem of a request (a plan reports them all in one round), each naming the attribute and the fix.
+pub fn validate_all(req: &RdsInstanceSpec) -> Vec<BackendError> {
+    let mut errs = Vec::new();
     let spec = &req.spec;
     let o = &req.aws;
     if !valid_instance_identifier(&spec.name) {
-        return Err(invalid(
+        errs.push(invalid(
             "name",
             format!(
                 "{:?} is not a valid RDS instance identifier: use 1-63 letters, digits and hyphens, starting with a letter, not ending with a hyphen and without \"--\"",
@@ -153,7 +182,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
     }
     let lengine = spec.engine.as_str();
     if lengine != "postgres" && lengine != "mysql" {
-        return Err(invalid(
+        errs.push(invalid(
             "engine",
             format!(
                 "{:?} is not supported; use \"postgres\" or \"mysql\"",
@@ -171,23 +200,34 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
             } else {
                 "\"16\""
             };
-            return Err(invalid(
+            errs.push(invalid(
                 "engine_version",
                 format!("{v:?} is not a {lengine} version; use a major version such as {example}"),
             ));
         }
-        if major_of(lengine, v) != *v {
-            return Err(invalid(
+        if ok && major_of(lengine, v) != *v {
+            errs.push(invalid(
                 "engine_version",
                 format!(
                     "{v:?} names a minor version; set the major version {:?} (the running minor version is reported in engine_version_actual and upgraded automatically)",
                     major_of(lengine, v)
                 ),
             ));
+        } else if ok {
+            let offered = offered_majors(lengine);
+            if !offered.is_empty() && !offered.contains(&v.as_str()) {
+                errs.push(invalid(
+                    "engine_version",
+                    format!(
+                        "{lengine} {v} is not offered by RDS; use one of {}",
+                        offered.join(", ")
+                    ),
+                ));
+            }
         }
     }
     if !spec.instance_class.starts_with("db.") || spec.instance_class.split('.').count() != 3 {
-        return Err(invalid(
+        errs.push(invalid(
             "instance_class",
             format!(
                 "{:?} is not an RDS instance class; use a class such as \"db.t4g.micro\" or \"db.m6g.large\"",
@@ -196,7 +236,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         ));
     }
     if !valid_sql_name(&spec.db_name) || (lengine == "mysql" && spec.db_name.len() > 64) {
-        return Err(invalid(
+        errs.push(invalid(
             "db_name",
             format!(
                 "{:?} is not a valid database name: 1-63 letters, digits and underscores, starting with a letter",
@@ -206,7 +246,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
     }
     let max_user = if lengine == "mysql" { 16 } else { 63 };
     if !valid_sql_name(&spec.master_username) || spec.master_username.len() > max_user {
-        return Err(invalid(
+        errs.push(invalid(
             "master_username",
             format!(
                 "{:?} is not a valid master user name for {lengine}: 1-{max_user} letters, digits and underscores, starting with a letter",
@@ -218,7 +258,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         || (lengine == "postgres"
             && (spec.master_username.starts_with("pg_") || spec.master_username.starts_with("rds")))
     {
-        return Err(invalid(
+        errs.push(invalid(
             "master_username",
             format!(
                 "{:?} is reserved by RDS; choose another name such as \"dbadmin\"",
@@ -227,7 +267,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         ));
     }
     if spec.backup_retention_days > 35 {
-        return Err(invalid(
+        errs.push(invalid(
             "backup_retention_days",
             format!(
                 "{} is above the RDS maximum of 35 days",
@@ -236,7 +276,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         ));
     }
     if spec.point_in_time_recovery && spec.backup_retention_days == 0 {
-        return Err(invalid(
+        errs.push(invalid(
             "backup_retention_days",
             "point-in-time recovery needs automated backups; set backup_retention_days to 1 or more".into(),
         ));
@@ -246,14 +286,15 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         "io1" | "io2" => (100, 65_536),
         "standard" => (5, 3_072),
         other => {
-            return Err(invalid(
+            errs.push(invalid(
                 "storage_type",
                 format!("{other:?} is not an RDS storage type; use \"gp3\", \"gp2\", \"io1\", \"io2\" or \"standard\""),
-            ))
+            ));
+            (0, u32::MAX)
         }
     };
     if o.allocated_storage_gb < min_storage || o.allocated_storage_gb > max_storage {
-        return Err(invalid(
+        errs.push(invalid(
             "allocated_storage_gb",
             format!(
                 "{} GiB is outside {min_storage}-{max_storage} GiB allowed for {} storage",
@@ -263,7 +304,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
     }
     if let Some(max) = o.max_allocated_storage_gb {
         if max <= o.allocated_storage_gb || max > max_storage {
-            return Err(invalid(
+            errs.push(invalid(
                 "max_allocated_storage_gb",
                 format!(
                     "{max} GiB must be above allocated_storage_gb ({}) and at most {max_storage}; leave it null to turn storage autoscaling off",
@@ -273,14 +314,14 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         }
     }
     if o.kms_key_id.is_some() && !o.storage_encrypted {
-        return Err(invalid(
+        errs.push(invalid(
             "kms_key_id",
             "a KMS key needs encrypted storage; remove kms_key_id or keep storage encrypted".into(),
         ));
     }
     if let Some(w) = &o.backup_window {
         if !valid_window(w, false) {
-            return Err(invalid(
+            errs.push(invalid(
                 "backup_window",
                 format!(
                     "{w:?} is not a window; use \"hh24:mi-hh24:mi\" in UTC, e.g. \"03:00-04:00\""
@@ -290,7 +331,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
     }
     if let Some(w) = &o.maintenance_window {
         if !valid_window(w, true) {
-            return Err(invalid(
+            errs.push(invalid(
                 "maintenance_window",
                 format!("{w:?} is not a window; use \"ddd:hh24:mi-ddd:hh24:mi\" in UTC, e.g. \"sun:05:00-sun:06:00\""),
             ));
@@ -298,14 +339,14 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
     }
     for id in &o.vpc_security_group_ids {
         if !id.starts_with("sg-") {
-            return Err(invalid(
+            errs.push(invalid(
                 "vpc_security_group_ids",
                 format!("{id:?} is not a security group id (sg-...)"),
             ));
         }
     }
     if ![0, 1, 5, 10, 15, 30, 60].contains(&o.monitoring_interval_seconds) {
-        return Err(invalid(
+        errs.push(invalid(
             "monitoring_interval_seconds",
             format!(
                 "{} is not allowed; use 0 (off), 1, 5, 10, 15, 30 or 60",
@@ -314,7 +355,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         ));
     }
     if o.monitoring_interval_seconds > 0 && o.monitoring_role_arn.is_none() {
-        return Err(invalid(
+        errs.push(invalid(
             "monitoring_role_arn",
             "enhanced monitoring (monitoring_interval_seconds > 0) needs an IAM role; set monitoring_role_arn or monitoring_interval_seconds = 0".into(),
         ));
@@ -332,7 +373,7 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
     };
     for l in &o.log_exports {
         if !allowed_logs.contains(&l.as_str()) {
-            return Err(invalid(
+            errs.push(invalid(
                 "log_exports",
                 format!(
                     "{l:?} is not a {lengine} log; use {}",
@@ -346,13 +387,13 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
             || k.starts_with("dbplatform:")
             || k.to_ascii_lowercase().starts_with("aws:")
         {
-            return Err(invalid(
+            errs.push(invalid(
                 &format!("tags.{k}"),
                 format!("{k:?} is reserved (set by dbplatform or AWS); remove it from tags"),
             ));
         }
         if k.len() > 128 || v.len() > 256 {
-            return Err(invalid(
+            errs.push(invalid(
                 &format!("tags.{k}"),
                 "tag keys are at most 128 and values at most 256 characters".into(),
             ));
@@ -364,19 +405,23 @@ pub fn validate(req: &RdsInstanceSpec) -> Result<(), BackendError> {
         spec.min_tls_version.as_str()
     };
     if !["1.2", "1.3"].contains(&tls_min) {
-        return Err(invalid(
+        errs.push(invalid(
             "min_tls_version",
             format!("{tls_min:?} is not supported; use \"1.2\" or \"1.3\""),
         ));
     }
-    super::parameters::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)?;
+    if let Err(e) =
+        super::parameters::effective_parameters(lengine, &spec.tier, tls_min, &spec.parameters)
+    {
+        errs.push(e);
+    }
     if o.parameter_group_name.is_some() && !spec.parameters.is_empty() {
-        return Err(invalid(
+        errs.push(invalid(
             "parameters",
             "set engine parameters in the dbplatform_parameter_group named by parameter_group_name, not on the database".into(),
         ));
     }
-    Ok(())
+    errs
 }
 
 /// Tags an instance carries: the user's (already merged with provider default_tags), the tier, the management tag.

@@ -41,6 +41,20 @@ impl DatabaseBackend for LocalBackend {
         validate_spec(spec)
     }
 
+    /// The spec's problem, and an engine version that is not installed on this machine (named with what is).
+    fn plan_problems(&self, spec: &DatabaseSpec) -> Vec<BackendError> {
+        if let Err(e) = validate_spec(spec) {
+            return vec![e];
+        }
+        match spec.engine_version.as_deref().map(|v| self.bins(Some(v))) {
+            Some(Err(e)) => vec![BackendError::Invalid {
+                field: "engine_version".into(),
+                message: e.to_string(),
+            }],
+            _ => Vec::new(),
+        }
+    }
+
     fn restart_required(&self, current: &DatabaseSpec, desired: &DatabaseSpec) -> Vec<String> {
         let mut out = Vec::new();
         if sizing(&current.instance_class) != sizing(&desired.instance_class) {

@@ -229,6 +229,20 @@ impl DatabaseEnv for ProviderState {
             .unwrap_or_default()
     }
 
+    async fn unknown_default_tags(&self) -> Option<std::collections::BTreeSet<String>> {
+        let cfg = self.config().await.ok()?;
+        if cfg.unknown_settings.contains("default_tags") {
+            return None;
+        }
+        Some(
+            cfg.unknown_settings
+                .iter()
+                .filter_map(|u| u.strip_prefix("default_tags."))
+                .map(str::to_string)
+                .collect(),
+        )
+    }
+
     /// Sends the planned change through the policy gate with the cached engine, the configured overrides, the
     /// enforcement mode (`enforcement_override = "advisory"`) and the audit log; the gate applies overrides only
     /// when the decision can be recorded and fails closed when it cannot be.
@@ -418,6 +432,31 @@ mod tests {
             !Arc::ptr_eq(&a, &c),
             "a new configuration loads the bundle again"
         );
+    }
+
+    #[tokio::test]
+    async fn a_default_tag_unknown_at_plan_leaves_the_known_tags_satisfying_the_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path(), None, &[]);
+        let mut cfg = (*st.config().await.unwrap()).clone();
+        cfg.default_tags.remove("cost_center");
+        cfg.unknown_settings
+            .insert("default_tags.cost_center".into());
+        st.set_config(cfg).await;
+        let resp = plan(&st, config("tier-3", false)).await;
+        let e = errors(&resp);
+        assert!(
+            !e.iter()
+                .any(|e| e.contains("owner") || e.contains("data_classification")),
+            "known default tags satisfy the tag rules: {e:?}"
+        );
+        assert!(
+            !e.iter().any(|e| e.contains("no cost_center tag")),
+            "an unknown tag is not a missing tag: {e:?}"
+        );
+        let tags_all = resp.planned.get("tags_all");
+        assert_eq!(tags_all.get("owner").as_str(), Some("payments"));
+        assert!(tags_all.get("cost_center").is_unknown(), "{tags_all:?}");
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 //! catalogue, default tags, the plan-time policy check, the audit log). In its own file so the resources that
 //! depend on it and the implementations in [`super::env`] (whose tests drive the resources) import it one way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -22,6 +22,11 @@ pub trait DatabaseEnv: Send + Sync {
     async fn tiers(&self) -> Result<Arc<TierCatalogue>, Diagnostic>;
     /// The provider's `default_tags`, merged under each resource's `tags`.
     async fn default_tags(&self) -> BTreeMap<String, String>;
+    /// The `default_tags` keys whose values were unknown when the provider was configured (a value from another
+    /// resource), known only at apply; `None` when the whole map was unknown.
+    async fn unknown_default_tags(&self) -> Option<BTreeSet<String>> {
+        Some(BTreeSet::new())
+    }
     /// Evaluates the guardrails on one planned change; `Ok(None)` when policy checks are turned off.
     async fn evaluate_policy(&self, plan: ProviderPlan) -> Result<Option<Decision>, Diagnostic>;
     /// Appends a restore-test result to the audit log (no-op when no audit log is configured).

@@ -5,12 +5,13 @@
 //!
 //! Files: [`resource`] (the type and read/import), [`schema`], [`plan`], [`apply`], [`spec`] (plan values ↔
 //! spec), [`state`] (state from what the backend reports), [`rds`] (managed-instance attributes),
-//! [`guardrails`] (decisions as diagnostics), [`env_trait`] (what the resource needs from the provider) and [`env`] (its implementations).
+//! [`guardrails`] (decisions as diagnostics), `inputs` (plan-time input checks), [`env_trait`] (what the resource needs from the provider) and [`env`] (its implementations).
 
 pub mod apply;
 pub mod env;
 pub mod env_trait;
 pub mod guardrails;
+mod inputs;
 pub mod plan;
 pub mod rds;
 pub mod resource;

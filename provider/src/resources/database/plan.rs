@@ -5,12 +5,13 @@ use policy::adapter::planned_state::ProviderPlan;
 use policy::model::Action;
 
 use super::guardrails;
+use super::inputs;
 use super::rds;
 use super::resource::DatabaseResource;
 use super::schema::{CONFIGURABLE, TYPE_NAME};
 use super::spec::{backend_diagnostic, expand, field_path, spec_from, string_map, tier_of};
 use super::state::{json_unknown_paths, log_exports_value, substance};
-use crate::backend::{DatabaseSpec, DatabaseStatus, InstanceSettings};
+use crate::backend::{DatabaseStatus, InstanceSettings};
 use crate::framework::access::{get_string, get_string_map, Field};
 use crate::framework::{AttributePath, Diagnostics, PlanRequest, PlanResponse, Value};
 
@@ -63,18 +64,31 @@ impl DatabaseResource {
             default_major.as_deref(),
         );
         let default_tags = self.env.default_tags().await;
+        let unknown_default_tags = self.env.unknown_default_tags().await;
         let mut tags_all = default_tags.clone();
         // Every database carries its tier as a tag, so cost reports and guardrails see it without extra config.
         tags_all
             .entry("tier".to_string())
             .or_insert_with(|| tier_name.clone());
+        // Default tags unknown until apply stay unknown in tags_all, unless the resource sets that tag itself.
+        let with_unknown =
+            |tags: &std::collections::BTreeMap<String, String>| match &unknown_default_tags {
+                None => Value::Unknown,
+                Some(keys) => {
+                    let mut v = string_map(tags);
+                    for k in keys.iter().filter(|k| !tags.contains_key(*k)) {
+                        v.set(k, Value::Unknown);
+                    }
+                    v
+                }
+            };
         match get_string_map(&req.config, "tags") {
             Ok(Field::Known(t)) => {
                 tags_all.extend(t);
-                planned.set("tags_all", string_map(&tags_all));
+                planned.set("tags_all", with_unknown(&tags_all));
             }
             Ok(Field::Unknown) => planned.set("tags_all", Value::Unknown),
-            Ok(Field::Null) => planned.set("tags_all", string_map(&tags_all)),
+            Ok(Field::Null) => planned.set("tags_all", with_unknown(&tags_all)),
             Err(d) => resp.diagnostics.push(d),
         }
         planned.set("backend", Value::string(backend.kind()));
@@ -115,36 +129,31 @@ impl DatabaseResource {
             );
         }
 
+        // Input checks, then the backend's, all reported together (with the guardrails below) in one round. The
+        // backend sees `checked`: the plan with refused numbers clamped and refused arguments removed, so each
+        // problem is named once.
+        let mut checked = planned.clone();
+        for d in inputs::check(&planned, &mut checked, instance_settings, backend.kind()) {
+            resp.diagnostics.push(d);
+        }
         // Backend checks need every configurable value known.
         let all_known = CONFIGURABLE
             .iter()
-            .all(|n| planned.get(n).is_wholly_known());
+            .all(|n| checked.get(n).is_wholly_known());
         let spec = if all_known {
-            spec_from(&planned, &tiers).ok()
+            spec_from(&checked, &tiers).ok()
         } else {
             None
         };
         if let Some(spec) = spec.as_ref().filter(|_| tier_allowed) {
-            if let Err(e) = backend.validate_spec(spec) {
-                resp.diagnostics
-                    .push(backend_diagnostic("Invalid database settings", &e));
-            }
-            if instance_settings && backend.validate_spec(spec).is_ok() {
+            let mut full = spec.clone();
+            if instance_settings {
                 let base = InstanceSettings {
                     log_exports: backend.log_exports(&spec.engine),
                     ..InstanceSettings::default()
                 };
-                match rds::options_from(&planned, &base) {
-                    Ok(settings) => {
-                        let with_settings = DatabaseSpec {
-                            instance: Some(settings),
-                            ..spec.clone()
-                        };
-                        if let Err(e) = backend.validate_spec(&with_settings) {
-                            resp.diagnostics
-                                .push(backend_diagnostic("Invalid database settings", &e));
-                        }
-                    }
+                match rds::options_from(&checked, &base) {
+                    Ok(settings) => full.instance = Some(settings),
                     Err(d) => resp.diagnostics.push(d),
                 }
                 if let Err(d) = rds::timeouts_from(&planned) {
@@ -153,6 +162,10 @@ impl DatabaseResource {
                 for d in rds::plan_checks(&planned, &req.prior_state) {
                     resp.diagnostics.push(d);
                 }
+            }
+            for e in backend.plan_problems(&full) {
+                resp.diagnostics
+                    .push(backend_diagnostic("Invalid database settings", &e));
             }
         }
 

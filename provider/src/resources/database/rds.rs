@@ -62,7 +62,7 @@ pub fn add_attributes(block: Block) -> Block {
             Attribute::optional("vpc_security_group_ids", Type::List(Box::new(s.clone())), "Security groups (aws); null: the VPC default (not tracked)."),
         )
         .attribute(Attribute::optional("parameter_group_name", s.clone(), "A dbplatform_parameter_group (aws); null: a managed per-database group with TLS forced."))
-        .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default false.").use_state_for_unknown())
+        .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default true.").use_state_for_unknown())
         .attribute(Attribute::optional("monitoring_role_arn", s.clone(), "IAM role for enhanced monitoring (aws); needed when monitoring_interval_seconds > 0."))
         .attribute(Attribute::optional("apply_immediately", b.clone(), "Apply modifications now (default true) rather than in the maintenance window (aws)."))
         .attribute(Attribute::computed("arn", s.clone(), "The instance ARN (aws).").use_state_for_unknown())
@@ -415,6 +415,32 @@ pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeM
     );
     put("pending_reboot", Value::Bool(d.pending_reboot));
     m
+}
+
+/// Settings state holds as applied that the service reports otherwise at refresh (only those it reports): one
+/// warning each, naming both values; the plan then shows the update that sets them again.
+pub fn disagreements(info: &DatabaseInfo, prior: &Value) -> Vec<Diagnostic> {
+    let Some(d) = info.details.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let reported = !d.unreported.iter().any(|u| u == "performance_insights");
+    if let (true, Some(had)) = (reported, prior.get("performance_insights").as_bool()) {
+        let now = d.settings.performance_insights;
+        if had != now {
+            out.push(
+                Diagnostic::warning(
+                    "Setting differs from the last apply",
+                    format!(
+                        "performance_insights: RDS reports {now}, state has {had} from the last apply; the plan \
+                         sets it again (or set performance_insights = {now} to keep what RDS has)."
+                    ),
+                )
+                .at(AttributePath::attr("performance_insights")),
+            );
+        }
+    }
+    out
 }
 
 /// A plan-time warning text when RDS still has modifications pending (shown so they are not a surprise).

@@ -10,8 +10,7 @@ use super::rds;
 use super::schema::{schema, TYPE_NAME};
 use super::spec::{backend_diagnostic, string_map, tier_of, user_tags};
 use super::state::{merge_instance, state_from};
-use crate::backend::BackendError;
-use crate::framework::access::{get_i64, get_string, Field};
+use crate::framework::access::{get_string, Field};
 use crate::framework::{
     ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Diagnostics, ImportResponse,
     PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Value,
@@ -48,15 +47,8 @@ impl Resource for DatabaseResource {
                 }
             }
         }
-        if let Ok(Field::Known(n)) = get_i64(config, "backup_retention_days") {
-            if !(0..=35).contains(&n) {
-                d.error_at(
-                    AttributePath::attr("backup_retention_days"),
-                    "Invalid backup retention",
-                    format!("backup_retention_days must be between 0 and 35 days, got {n}."),
-                );
-            }
-        }
+        // Numbers are range-checked at plan (see `inputs`), with the other input errors and the guardrails, so
+        // every problem shows in one round.
         d
     }
 
@@ -90,6 +82,10 @@ impl Resource for DatabaseResource {
                 let default_tags = self.env.default_tags().await;
                 resp.new_state = state_from(&info, Some(&req.current), &*backend, &default_tags);
                 merge_instance(&mut resp.new_state, &info, Some(&req.current));
+                // Settings applied as planned and checked here: the service now reports a different value.
+                for d in rds::disagreements(&info, &req.current) {
+                    resp.diagnostics.push(d);
+                }
                 if let Some(w) = rds::pending_warning(&info) {
                     resp.diagnostics.warning_at(
                         AttributePath::attr("pending_modifications"),
@@ -120,15 +116,8 @@ impl Resource for DatabaseResource {
                 return resp;
             }
         };
-        let found = match backend.read(id).await {
-            Ok(Some(x)) => Ok(x),
-            Ok(None) => Err(BackendError::NotFound {
-                backend: backend.kind(),
-                name: id.to_string(),
-            }),
-            Err(e) => Err(e),
-        };
-        match found {
+        // The backend's import: only a complete database is adopted, else it names what is missing.
+        match backend.import(id).await {
             Ok(info) => {
                 let default_tags = self.env.default_tags().await;
                 let mut state = state_from(&info, None, &*backend, &default_tags);

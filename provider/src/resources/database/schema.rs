@@ -46,7 +46,7 @@ pub fn schema() -> Schema {
                 Attribute::optional_computed(
                     "master_username",
                     s.clone(),
-                    "Owner role of the application database; defaults to <db_name>_admin (never a well-known name).",
+                    "Owner role of the application database; defaults to <db_name>_admin (never a well-known name; on mysql the db_name part is cut to 10 characters, as MySQL user names have at most 16).",
                 )
                 .use_state_for_unknown()
                 .requires_replace(),

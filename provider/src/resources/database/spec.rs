@@ -111,9 +111,17 @@ pub(crate) fn expand(
         planned.set("db_name", v);
     }
     if config.get("master_username").is_null() {
+        // MySQL user names are at most 16 characters: the db_name part is shortened to fit.
+        let limit = match planned.get("engine").as_str() {
+            Some("mysql") => 16 - MASTER_USERNAME_SUFFIX.len(),
+            _ => usize::MAX,
+        };
         let v = match (prior.get("master_username"), planned.get("db_name")) {
             (Value::String(p), _) => Value::string(p.clone()),
-            (_, Value::String(db)) => Value::string(format!("{db}{MASTER_USERNAME_SUFFIX}")),
+            (_, Value::String(db)) => {
+                let base: String = db.chars().take(limit).collect();
+                Value::string(format!("{base}{MASTER_USERNAME_SUFFIX}"))
+            }
             _ => Value::Unknown,
         };
         planned.set("master_username", v);

@@ -188,13 +188,24 @@ pub(crate) fn substance(v: &Value) -> Value {
     v
 }
 
+/// The attribute paths of `v` unknown until apply: top-level names, and `name.key` for the unknown elements of a
+/// map that is otherwise known (a provider `default_tags` value from another resource leaves only that tag unknown).
 pub(crate) fn json_unknown_paths(v: &Value) -> Vec<String> {
-    match v {
-        Value::Object(m) => m
-            .iter()
-            .filter(|(_, x)| !x.is_wholly_known())
-            .map(|(k, _)| k.clone())
-            .collect(),
-        _ => vec![],
+    let Value::Object(m) = v else {
+        return vec![];
+    };
+    let mut out = Vec::new();
+    for (k, x) in m {
+        match x {
+            Value::Map(items) if !x.is_wholly_known() => out.extend(
+                items
+                    .iter()
+                    .filter(|(_, item)| !item.is_wholly_known())
+                    .map(|(key, _)| format!("{k}.{key}")),
+            ),
+            x if !x.is_wholly_known() => out.push(k.clone()),
+            _ => {}
+        }
     }
+    out
 }
