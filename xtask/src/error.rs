@@ -16,6 +16,9 @@ pub enum CheckError {
         line: usize,
         message: String,
     },
+    /// A configuration file or a tool's output is not what the check expects.
+    #[error("{path}: cannot read it as expected: {message}")]
+    Config { path: String, message: String },
     /// `mod x;` names a file that does not exist.
     #[error("module {module}: file {path} not found")]
     MissingModule { module: String, path: String },
