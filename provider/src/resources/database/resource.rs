@@ -10,7 +10,6 @@ use super::rds;
 use super::schema::{schema, TYPE_NAME};
 use super::spec::{backend_diagnostic, string_map, tier_of, user_tags};
 use super::state::{merge_instance, state_from};
-use crate::backend::BackendError;
 use crate::framework::access::{get_i64, get_string, Field};
 use crate::framework::{
     ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Diagnostics, ImportResponse,
@@ -120,15 +119,8 @@ impl Resource for DatabaseResource {
                 return resp;
             }
         };
-        let found = match backend.read(id).await {
-            Ok(Some(x)) => Ok(x),
-            Ok(None) => Err(BackendError::NotFound {
-                backend: backend.kind(),
-                name: id.to_string(),
-            }),
-            Err(e) => Err(e),
-        };
-        match found {
+        // The backend decides what may be imported (locally: only a complete database that accepts its master user).
+        match backend.import(id).await {
             Ok(info) => {
                 let default_tags = self.env.default_tags().await;
                 let mut state = state_from(&info, None, &*backend, &default_tags);
