@@ -62,7 +62,7 @@ pub fn add_attributes(block: Block) -> Block {
             Attribute::optional("vpc_security_group_ids", Type::List(Box::new(s.clone())), "Security groups (aws); null: the VPC default (not tracked)."),
         )
         .attribute(Attribute::optional("parameter_group_name", s.clone(), "A dbplatform_parameter_group (aws); null: a managed per-database group with TLS forced."))
-        .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default false.").use_state_for_unknown())
+        .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default true.").use_state_for_unknown())
         .attribute(Attribute::optional("monitoring_role_arn", s.clone(), "IAM role for enhanced monitoring (aws); needed when monitoring_interval_seconds > 0."))
         .attribute(Attribute::optional("apply_immediately", b.clone(), "Apply modifications now (default true) rather than in the maintenance window (aws)."))
         .attribute(Attribute::computed("arn", s.clone(), "The instance ARN (aws).").use_state_for_unknown())
