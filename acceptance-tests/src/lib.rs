@@ -21,6 +21,7 @@ pub mod command;
 pub mod error;
 pub mod faults;
 pub mod json;
+pub mod local;
 pub mod mirror;
 pub mod moto;
 pub mod paths;
