@@ -99,7 +99,8 @@ fn golden_path(tier: &str) {
             .plan_check("no guardrail result is failed or unknown at plan", {
                 let audit = dd.join("decisions.jsonl");
                 move |_| {
-                    let text = std::fs::read_to_string(&audit).map_err(|e| format!("{}: {e}", audit.display()))?;
+                    let text = std::fs::read_to_string(&audit)
+                        .map_err(|e| format!("{}: {e}", audit.display()))?;
                     let last: serde_json::Value = text
                         .lines()
                         .last()

@@ -191,9 +191,10 @@ async fn master_user_owns_its_database_and_nothing_more() {
         let user_a = owner_name(&da.join("pgdata"));
         assert!(user_a.starts_with("dbp_"), "{user_a}");
         for target in [
+            db.clone(),
             db.join("pgdata"),
-            db.join("master-password"),
             db.join("wal-archive"),
+            db.join("base-backups"),
         ] {
             let out = std::process::Command::new("runuser")
                 .args(["-u", &user_a, "--", "ls"])
@@ -206,12 +207,14 @@ async fn master_user_owns_its_database_and_nothing_more() {
                 target.display()
             );
         }
-        let out = std::process::Command::new("runuser")
-            .args(["-u", &user_a, "--", "cat"])
-            .arg(db.join("master-password"))
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{user_a} could read b's password");
+        for file in ["master-password", "metadata.json", "pgdata/PG_VERSION"] {
+            let out = std::process::Command::new("runuser")
+                .args(["-u", &user_a, "--", "cat"])
+                .arg(db.join(file))
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{user_a} could read b's {file}");
+        }
     }
 
     for n in ["iso-a", "iso-b"] {

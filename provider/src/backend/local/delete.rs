@@ -87,8 +87,9 @@ impl LocalBackend {
         }
         crate::fault_points::reached("local.delete.stopped");
         self.discard(&layout, &meta).await?;
-        if let Some(u) = &user {
-            identity::remove_os_user(u);
+        // Only the database's own user (never a shared one set with DBPLATFORM_PG_OS_USER).
+        if let Some(u) = user.filter(|u| u.name == identity::os_user_name(&self.data_dir, name)) {
+            identity::remove_os_user(&u);
         }
         if let Err(e) = self.prune_final_backups() {
             tracing::warn!("pruning final backups failed: {e}");
