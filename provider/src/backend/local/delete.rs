@@ -191,7 +191,7 @@ impl LocalBackend {
         let cutoff =
             Utc::now() - chrono::Duration::days(i64::from(self.final_retention.max_age_days));
         for (_, mut list) in by_db {
-            list.sort_by(|a, b| b.0.cmp(&a.0));
+            list.sort_by_key(|b| std::cmp::Reverse(b.0));
             for (i, (finished, dir)) in list.iter().enumerate() {
                 if i >= self.final_retention.keep.max(1) as usize || *finished < cutoff {
                     std::fs::remove_dir_all(dir)
