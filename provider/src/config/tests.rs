@@ -270,7 +270,7 @@ async fn invalid_settings_get_diagnostics_on_their_paths() {
             find("policy.audit_log").contains("does not exist; create it first"),
             "{e:?}"
         );
-        assert_eq!(e.len(), 8, "{e:?}");
+        assert_eq!(e.len(), 10, "{e:?}");
     }
     let err = p.state().config().await.unwrap_err();
     assert_eq!(err.summary, "provider not configured");
