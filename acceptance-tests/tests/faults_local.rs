@@ -151,8 +151,9 @@ impl Case {
         psql(&uri, &pw, sql)
     }
 
-    /// Directories under `databases/` and running servers that state does not hold.
-    fn orphans(&self) -> (usize, Vec<String>) {
+    /// Directories under `databases/`, running servers and per-database OS users (`dbp_*`, created since
+    /// `users_before`) that state does not hold.
+    fn orphans(&self, users_before: &[String]) -> (usize, Vec<String>) {
         let keep = self
             .in_state()
             .then(|| self.dd.join("databases").join(NAME));
@@ -169,6 +170,13 @@ impl Case {
                 what.push(format!("server {}", pgdata.display()));
             }
         }
+        let new_users: Vec<String> = os_users()
+            .into_iter()
+            .filter(|u| !users_before.contains(u))
+            .collect();
+        if new_users.len() > usize::from(keep.is_some()) {
+            what.extend(new_users.iter().map(|u| format!("OS user {u}")));
+        }
         (what.len(), what)
     }
 
@@ -177,6 +185,17 @@ impl Case {
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default()
     }
+}
+
+/// The per-database OS users (`dbp_*`) on this machine.
+fn os_users() -> Vec<String> {
+    std::fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .filter(|u| u.starts_with("dbp_"))
+        .map(str::to_string)
+        .collect()
 }
 
 /// Reads the marker row from a final backup: unpacks it, starts it on a private socket (trust, no TCP), counts.
@@ -375,6 +394,7 @@ fn run_case(op: Op, step: &str) -> CaseOutcome {
             return outcome;
         }
     };
+    let users_before = os_users();
     if let Err(e) = prepare(&case, op) {
         outcome.detail = e;
         return outcome;
@@ -397,7 +417,7 @@ fn run_case(op: Op, step: &str) -> CaseOutcome {
     outcome.converged = converged && killed;
     outcome.reapplies = reapplies;
     outcome.detail.push_str(&detail);
-    let (orphans, what) = case.orphans();
+    let (orphans, what) = case.orphans(&users_before);
     outcome.orphans = orphans;
     if orphans > 0 {
         outcome.detail.push_str(&format!(" orphans: {what:?}"));

@@ -217,6 +217,11 @@ async fn master_user_owns_its_database_and_nothing_more() {
         }
     }
 
+    let users: Vec<String> = [&a, &b]
+        .iter()
+        .filter_map(|i| i.data_dir.as_ref())
+        .map(|d| owner_name(&d.join("pgdata")))
+        .collect();
     for n in ["iso-a", "iso-b"] {
         backend
             .delete(
@@ -228,6 +233,15 @@ async fn master_user_owns_its_database_and_nothing_more() {
             )
             .await
             .expect("delete");
+    }
+    if is_root() {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+        for u in users {
+            assert!(
+                !passwd.lines().any(|l| l.starts_with(&format!("{u}:"))),
+                "OS user {u} outlived its database"
+            );
+        }
     }
 }
 

@@ -35,6 +35,7 @@ impl LocalBackend {
             Found::Creating { meta, .. } => {
                 // Never complete, so it holds no data: remove what was made.
                 self.discard(&layout, &meta).await?;
+                self.remove_own_os_user(name);
                 return Ok(DeleteOutcome { final_backup: None });
             }
             Found::Ready(meta) | Found::Deleting(meta) => *meta,
@@ -68,7 +69,6 @@ impl LocalBackend {
         crate::fault_points::reached("local.delete.marked");
 
         let bins = self.bins_for(&meta)?;
-        let user = identity::owner_of(&layout.pgdata()).ok().flatten();
         let status = self.is_running(&bins, &layout.pgdata()).await?;
         let mut final_backup = None;
         if let Some(id) = meta.final_backup_id.clone() {
@@ -87,10 +87,7 @@ impl LocalBackend {
         }
         crate::fault_points::reached("local.delete.stopped");
         self.discard(&layout, &meta).await?;
-        // Only the database's own user (never a shared one set with DBPLATFORM_PG_OS_USER).
-        if let Some(u) = user.filter(|u| u.name == identity::os_user_name(&self.data_dir, name)) {
-            identity::remove_os_user(&u);
-        }
+        self.remove_own_os_user(name);
         if let Err(e) = self.prune_final_backups() {
             tracing::warn!("pruning final backups failed: {e}");
         }

@@ -102,8 +102,22 @@ impl LocalBackend {
                 self.stop_leftover_server(&path.join("pgdata")).await;
                 if let Err(err) = std::fs::remove_dir_all(&path) {
                     tracing::warn!("could not remove leftover {}: {err}", path.display());
+                } else if what == "deleting" && !dir.join(name).exists() {
+                    // A destroy killed after moving the directory aside never removed the database's OS user.
+                    self.remove_own_os_user(name);
                 }
             }
+        }
+    }
+
+    /// Removes database `name`'s own OS user (when root; never a shared `DBPLATFORM_PG_OS_USER`).
+    pub(super) fn remove_own_os_user(&self, name: &str) {
+        if self.pg_env.os_user.is_none() {
+            super::identity::remove_os_user(&super::pg::OsUser {
+                name: super::identity::os_user_name(&self.data_dir, name),
+                uid: 0,
+                gid: 0,
+            });
         }
     }
 
