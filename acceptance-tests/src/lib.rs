@@ -22,6 +22,7 @@ pub mod error;
 pub mod fault_proxy;
 pub mod faults;
 pub mod json;
+pub mod local;
 pub mod mirror;
 pub mod moto;
 pub mod paths;

@@ -110,78 +110,14 @@ fn psql(state: &State, sql: &str) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-fn pg_ctl() -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| rd.flatten().map(|e| e.path().join("bin")).collect())
-        .unwrap_or_default();
-    dirs.sort();
-    dirs.pop()
-        .map(|d| d.join("pg_ctl"))
-        .unwrap_or_else(|| PathBuf::from("pg_ctl"))
-}
-
-/// Stops the database's server behind Terraform's back (drift).
+/// Stops the database's server behind Terraform's back (drift), as the OS user that owns it.
 fn stop_server(state: &State) -> Result<(), String> {
     let dir = attr_str(state, DB, "data_dir")?;
-    let pgdata = Path::new(&dir).join("pgdata");
-    let is_root = std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false);
-    let mut cmd = if is_root {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(pg_ctl());
-        c
-    } else {
-        Command::new(pg_ctl())
-    };
-    let out = cmd
-        .arg("stop")
-        .arg("-D")
-        .arg(&pgdata)
-        .args(["-m", "fast", "-w"])
-        .output()
-        .map_err(|e| e.to_string())?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "pg_ctl stop failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
+    acceptance_tests::local::stop_cluster(&Path::new(&dir).join("pgdata"), "fast")
 }
 
 /// Stops any server left under the test's data directory (a failed destroy must not leave one running).
-struct StopServers(PathBuf);
-
-impl Drop for StopServers {
-    fn drop(&mut self) {
-        let Ok(rd) = std::fs::read_dir(self.0.join("databases")) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let pgdata = e.path().join("pgdata");
-            if pgdata.join("postmaster.pid").exists() {
-                let is_root = std::fs::metadata("/proc/self")
-                    .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-                    .unwrap_or(false);
-                let mut cmd = if is_root {
-                    let mut c = Command::new("runuser");
-                    c.args(["-u", "postgres", "--"]).arg(pg_ctl());
-                    c
-                } else {
-                    Command::new(pg_ctl())
-                };
-                let _ = cmd
-                    .arg("stop")
-                    .arg("-D")
-                    .arg(&pgdata)
-                    .args(["-m", "immediate"])
-                    .output();
-            }
-        }
-    }
-}
+use acceptance_tests::local::StopServersUnder as StopServers;
 
 fn data_dir() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
@@ -360,10 +296,13 @@ resource "dbplatform_restore_test" "bad" {
                 .collect();
             let one = entries.iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("acc-orders-")));
             let one = one.ok_or_else(|| format!("no final backup of acc-orders in {entries:?}"))?;
-            for f in ["base.tar.gz", "metadata.json", "master-password"] {
+            for f in ["base.tar.gz", "metadata.json"] {
                 if !one.join(f).exists() {
                     return Err(format!("final backup {} has no {f}", one.display()));
                 }
+            }
+            if one.join("master-password").exists() {
+                return Err(format!("final backup {} holds a copy of the master password", one.display()));
             }
             if dd_destroy.join("databases/acc-orders").exists() {
                 return Err("database directory still there".into());

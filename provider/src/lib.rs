@@ -7,6 +7,7 @@ pub mod convert;
 pub mod docs;
 pub mod fault_points;
 pub mod framework;
+pub mod liveness;
 pub mod plugin;
 pub mod proto;
 pub mod resources;

@@ -34,7 +34,14 @@ impl Drop for StopAll {
             if let Ok(b) = PgBinaries::locate(None, &pg_env()) {
                 let mut c = std::process::Command::new("runuser");
                 if unsafe_is_root() {
-                    c.args(["-u", "postgres", "--"]);
+                    // Each database's server runs as its own OS user: the owner of its data directory.
+                    let owner = std::process::Command::new("stat")
+                        .args(["-c", "%U"])
+                        .arg(&pgdata)
+                        .output()
+                        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                        .unwrap_or_else(|_| "postgres".into());
+                    c.args(["-u", &owner, "--"]);
                     c.arg(b.tool("pg_ctl"));
                 } else {
                     c = std::process::Command::new(b.tool("pg_ctl"));
@@ -455,14 +462,13 @@ async fn local_backend_lifecycle() {
     let fb = out.final_backup.expect("final backup taken");
     let fb_dir = PathBuf::from(&fb.location);
     assert!(fb_dir.starts_with(data_dir.join("final-backups")));
-    for f in [
-        "base.tar.gz",
-        "metadata.json",
-        "master-password",
-        "backup.json",
-    ] {
+    for f in ["base.tar.gz", "metadata.json", "backup.json"] {
         assert!(fb_dir.join(f).exists(), "final backup has {f}");
     }
+    assert!(
+        !fb_dir.join("master-password").exists(),
+        "a final backup holds no copy of the master password"
+    );
     assert!(!layout_root.exists());
     assert!(!port_open(port), "server stopped");
     assert!(backend.read("orders").await.expect("read").is_none());

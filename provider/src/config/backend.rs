@@ -72,7 +72,9 @@ pub fn backend_for(
                 ));
             }
             Ok(Arc::new(
-                LocalBackend::new(cfg.local.data_dir.clone()).with_pg_env(cfg.env.pg.clone()),
+                LocalBackend::new(cfg.local.data_dir.clone())
+                    .with_pg_env(cfg.env.pg.clone())
+                    .with_final_backup_retention(cfg.local.final_backups),
             ))
         }
         BackendKind::Aws => aws_backend_for(cfg, aws_cache).map(|b| b as Arc<dyn DatabaseBackend>),

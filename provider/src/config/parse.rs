@@ -129,6 +129,39 @@ impl Reader<'_> {
     }
 }
 
+/// A whole number in `range` from `local.<name>`, `default` when unset; an error naming the range otherwise.
+fn whole_number(
+    r: &mut Reader<'_>,
+    name: &str,
+    range: std::ops::RangeInclusive<u32>,
+    default: u32,
+) -> u32 {
+    let path = attr("local", name);
+    let v = access::get_number_at(r.config, &path);
+    match r.field(&path, v) {
+        None => default,
+        Some(n) => match n
+            .as_i64()
+            .and_then(|i| u32::try_from(i).ok())
+            .filter(|i| range.contains(i))
+        {
+            Some(i) => i,
+            None => {
+                r.diags.error_at(
+                    path,
+                    "Invalid final backup retention",
+                    format!(
+                        "local.{name} must be a whole number from {} to {}, got {n}.",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+        },
+    }
+}
+
 /// The path of attribute `name` in nested block `block` (`aws.region`).
 pub(crate) fn attr(block: &str, name: &str) -> AttributePath {
     AttributePath::attr(block).join_attr(name)
@@ -253,6 +286,21 @@ pub(crate) fn parse(
         },
     };
 
+    let final_backups = crate::backend::local::FinalBackupRetention {
+        keep: whole_number(
+            &mut r,
+            "final_backup_retention_count",
+            1..=1000,
+            crate::backend::local::DEFAULT_FINAL_BACKUP_KEEP,
+        ),
+        max_age_days: whole_number(
+            &mut r,
+            "final_backup_retention_days",
+            1..=3650,
+            crate::backend::local::DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
+        ),
+    };
+
     // policy
     let dirs_path = attr("policy", "directories");
     let v = access::get_string_list_at(config, &dirs_path);
@@ -355,7 +403,10 @@ pub(crate) fn parse(
             profile,
             max_retries,
         },
-        local: LocalSettings { data_dir },
+        local: LocalSettings {
+            data_dir,
+            final_backups,
+        },
         policy: PolicySettings {
             directories,
             exceptions_file,

@@ -47,13 +47,25 @@ pub fn provider_block() -> Block {
         .block(
             "local",
             Nesting::Single,
-            Block::new("Local PostgreSQL settings, used when backend = \"local\".").attribute(Attribute::optional(
-                "data_dir",
-                Type::String,
-                "Directory holding local clusters, backups and WAL archives. Default \
-                 $XDG_DATA_HOME/dbplatform, else ~/.local/share/dbplatform. Relative paths are resolved against \
-                 Terraform's working directory.",
-            )),
+            Block::new("Local PostgreSQL settings, used when backend = \"local\".")
+                .attribute(Attribute::optional(
+                    "data_dir",
+                    Type::String,
+                    "Directory holding local clusters, backups and WAL archives. Default \
+                     $XDG_DATA_HOME/dbplatform, else ~/.local/share/dbplatform. Relative paths are resolved against \
+                     Terraform's working directory.",
+                ))
+                .attribute(Attribute::optional(
+                    "final_backup_retention_count",
+                    Type::Number,
+                    "How many final backups (taken on destroy) are kept per database name, newest first, 1 to 1000. \
+                     Default 3.",
+                ))
+                .attribute(Attribute::optional(
+                    "final_backup_retention_days",
+                    Type::Number,
+                    "Final backups older than this many days are removed at the next destroy, 1 to 3650. Default 30.",
+                )),
         )
         .block(
             "policy",

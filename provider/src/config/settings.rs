@@ -68,6 +68,8 @@ pub struct LocalSettings {
     /// Absolute directory holding the local backend's clusters, backups and WAL archives. Empty only when the
     /// backend is `aws` and no default could be derived (no `XDG_DATA_HOME` or `HOME`).
     pub data_dir: PathBuf,
+    /// `final_backup_retention_count` / `final_backup_retention_days`: final backups kept per database.
+    pub final_backups: crate::backend::local::FinalBackupRetention,
 }
 
 /// `policy { ... }` settings (paths are absolute).
@@ -134,7 +136,10 @@ impl ProviderConfig {
                 max_retries: DEFAULT_MAX_RETRIES,
                 ..Default::default()
             },
-            local: LocalSettings { data_dir },
+            local: LocalSettings {
+                data_dir,
+                final_backups: Default::default(),
+            },
             policy: PolicySettings::default(),
             default_tags: BTreeMap::new(),
             tiers: TierCatalogue::embedded(),

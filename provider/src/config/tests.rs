@@ -140,7 +140,13 @@ async fn full_configuration_is_read() {
                     ("max_retries", Value::int(5)),
                 ],
             ),
-            ("local", &[("data_dir", Value::string("data"))]),
+            (
+                "local",
+                &[
+                    ("data_dir", Value::string("data")),
+                    ("final_backup_retention_count", Value::int(5)),
+                ],
+            ),
             (
                 "policy",
                 &[
@@ -161,6 +167,11 @@ async fn full_configuration_is_read() {
     assert_eq!(c.aws.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
     assert_eq!(c.aws.max_retries, 5);
     assert_eq!(c.local.data_dir, dir.path().join("data"));
+    assert_eq!(c.local.final_backups.keep, 5);
+    assert_eq!(
+        c.local.final_backups.max_age_days,
+        crate::backend::local::DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS
+    );
     assert_eq!(c.policy.directories, vec![dir.path().join("rules")]);
     assert_eq!(
         c.policy.exceptions_file,
@@ -188,6 +199,13 @@ async fn invalid_settings_get_diagnostics_on_their_paths() {
                 &[
                     ("max_retries", Value::int(21)),
                     ("endpoint", Value::string("localhost:5000")),
+                ],
+            ),
+            (
+                "local",
+                &[
+                    ("final_backup_retention_count", Value::int(0)),
+                    ("final_backup_retention_days", Value::int(4000)),
                 ],
             ),
             (
@@ -221,6 +239,14 @@ async fn invalid_settings_get_diagnostics_on_their_paths() {
             find("aws.max_retries"),
             "aws.max_retries must be a whole number from 0 to 20, got 21."
         );
+        assert_eq!(
+            find("local.final_backup_retention_count"),
+            "local.final_backup_retention_count must be a whole number from 1 to 1000, got 0."
+        );
+        assert_eq!(
+            find("local.final_backup_retention_days"),
+            "local.final_backup_retention_days must be a whole number from 1 to 3650, got 4000."
+        );
         assert!(
             find("aws.endpoint").contains("not an http:// or https:// URL"),
             "{e:?}"
@@ -244,7 +270,7 @@ async fn invalid_settings_get_diagnostics_on_their_paths() {
             find("policy.audit_log").contains("does not exist; create it first"),
             "{e:?}"
         );
-        assert_eq!(e.len(), 8, "{e:?}");
+        assert_eq!(e.len(), 10, "{e:?}");
     }
     let err = p.state().config().await.unwrap_err();
     assert_eq!(err.summary, "provider not configured");

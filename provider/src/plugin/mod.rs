@@ -7,6 +7,7 @@ pub mod handshake;
 pub mod logging;
 pub mod serve;
 pub mod services;
+pub mod stale;
 pub mod stream;
 pub mod tls;
 

@@ -135,7 +135,17 @@ pub async fn serve_with_env(
     tracing::trace!(tls = tls.is_some(), "handshake checked, TLS ready");
 
     let mut builder = tempfile::Builder::new();
-    builder.prefix("dbplatform-plugin");
+    // The pid in the name lets a later start remove the directory if this process is killed (see `stale`).
+    let prefix = super::stale::own_prefix();
+    builder.prefix(&prefix);
+    let parent = env.socket_dir.clone().unwrap_or_else(std::env::temp_dir);
+    let removed = super::stale::remove_stale(&parent);
+    if removed > 0 {
+        tracing::debug!(
+            removed,
+            "removed plugin directories of dead provider processes"
+        );
+    }
     let dir = match &env.socket_dir {
         Some(parent) => builder.tempdir_in(parent).map_err(io_err(format!(
             "create a private directory for the plugin socket in PLUGIN_UNIX_SOCKET_DIR={}",

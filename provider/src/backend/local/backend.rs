@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use super::conf::connection_string;
+use super::identity;
 use super::layout::{Layout, Metadata, BACKEND};
-use super::pg::{self, OsUser, PgBinaries, PgEnv};
+use super::pg::{OsUser, PgBinaries, PgEnv};
 use super::support::major_of;
 use crate::backend::{BackendError, ConnectionInfo, DatabaseInfo};
 
@@ -15,10 +16,34 @@ use crate::backend::{BackendError, ConnectionInfo, DatabaseInfo};
 #[derive(Debug)]
 pub struct LocalBackend {
     pub(super) data_dir: PathBuf,
-    pub(super) user: Mutex<Option<Option<OsUser>>>,
     pub(super) binaries: Mutex<HashMap<Option<String>, PgBinaries>>,
     /// Where to look for PostgreSQL and which OS user runs it.
     pub(super) pg_env: PgEnv,
+    /// How many final backups of a database are kept, and for how long.
+    pub(super) final_retention: FinalBackupRetention,
+}
+
+/// Final backups (taken on destroy) kept per database: at most `keep`, none older than `max_age_days`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FinalBackupRetention {
+    /// Most final backups kept per database name (newest first); at least 1.
+    pub keep: u32,
+    /// Final backups older than this many days are removed.
+    pub max_age_days: u32,
+}
+
+/// Default of `local.final_backup_retention_count`.
+pub const DEFAULT_FINAL_BACKUP_KEEP: u32 = 3;
+/// Default of `local.final_backup_retention_days`.
+pub const DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS: u32 = 30;
+
+impl Default for FinalBackupRetention {
+    fn default() -> Self {
+        Self {
+            keep: DEFAULT_FINAL_BACKUP_KEEP,
+            max_age_days: DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
+        }
+    }
 }
 
 impl LocalBackend {
@@ -26,10 +51,16 @@ impl LocalBackend {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
-            user: Mutex::new(None),
             binaries: Mutex::new(HashMap::new()),
             pg_env: PgEnv::default(),
+            final_retention: FinalBackupRetention::default(),
         }
+    }
+
+    /// Keeps final backups as `retention` says (the provider passes its `local` block's settings).
+    pub fn with_final_backup_retention(mut self, retention: FinalBackupRetention) -> Self {
+        self.final_retention = retention;
+        self
     }
 
     /// Searches for PostgreSQL and picks the server user as `env` says (the provider passes what
@@ -60,17 +91,9 @@ impl LocalBackend {
         }
     }
 
-    pub(super) fn os_user(&self) -> Result<Option<OsUser>, BackendError> {
-        let mut guard = self
-            .user
-            .lock()
-            .map_err(|_| BackendError::Unsupported("internal lock poisoned".into()))?;
-        if let Some(u) = guard.as_ref() {
-            return Ok(u.clone());
-        }
-        let u = pg::server_user(&self.pg_env)?;
-        *guard = Some(u.clone());
-        Ok(u)
+    /// The OS user database `name`'s server runs as (created when missing; `None` when not root).
+    pub(super) fn server_user(&self, name: &str) -> Result<Option<OsUser>, BackendError> {
+        identity::server_user_for(&self.pg_env, &self.data_dir, name)
     }
 
     pub(super) fn bins(&self, major: Option<&str>) -> Result<PgBinaries, BackendError> {
@@ -124,7 +147,7 @@ impl LocalBackend {
             message: e.to_string(),
         })?;
         let tmp = layout.root.join("metadata.json.tmp");
-        std::fs::write(&tmp, text).map_err(BackendError::io("writing", &tmp))?;
+        super::support::write_private(&tmp, &text)?;
         std::fs::rename(&tmp, layout.metadata())
             .map_err(BackendError::io("replacing", layout.metadata()))
     }
@@ -151,6 +174,26 @@ impl LocalBackend {
             password: self.password(layout)?,
             dbname: dbname.to_string(),
         })
+    }
+
+    /// How the provider itself connects for administration: its own role by OS user over the Unix socket (no
+    /// password), or the master user for databases made before the admin role existed.
+    pub(super) fn admin_conn(
+        &self,
+        layout: &Layout,
+        meta: &Metadata,
+        dbname: &str,
+    ) -> Result<ConnectionInfo, BackendError> {
+        match &meta.admin_role {
+            Some(role) => Ok(ConnectionInfo {
+                host: meta.socket_dir.display().to_string(),
+                port: meta.port,
+                user: role.clone(),
+                password: String::new(),
+                dbname: dbname.to_string(),
+            }),
+            None => self.conn(layout, meta, dbname),
+        }
     }
 
     pub(super) async fn info(

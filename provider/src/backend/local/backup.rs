@@ -25,8 +25,8 @@ impl LocalBackend {
         id: Option<String>,
     ) -> Result<BackupInfo, BackendError> {
         let bins = self.bins_for(meta)?;
-        let user = self.os_user()?;
-        let conn = self.conn(layout, meta, "postgres")?;
+        let user = super::identity::owner_of(&layout.pgdata())?;
+        let conn = self.admin_conn(layout, meta, "postgres")?;
         let client = conn.connect().await?;
         let start_wal: String = client
             .query_one("SELECT pg_walfile_name(pg_current_wal_lsn())", &[])
@@ -117,7 +117,7 @@ impl LocalBackend {
         if let Some(oldest) = backups.get(keep_from).and_then(|b| b.start_wal.clone()) {
             let bins = self.bins_for(meta)?;
             if bins.has("pg_archivecleanup") {
-                let user = self.os_user()?;
+                let user = super::identity::owner_of(&layout.pgdata())?;
                 pg::run(
                     pg::command(&bins.tool("pg_archivecleanup"), user.as_ref())
                         .arg(layout.archive())

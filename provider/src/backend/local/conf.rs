@@ -93,16 +93,26 @@ pub(super) fn server_conf(
     s
 }
 
-/// Client authentication: scram-sha-256 everywhere, TCP only over TLS when the tier requires it.
-pub(super) fn hba_conf(tls_required: bool) -> String {
+/// Client authentication: the provider's admin role only over the Unix socket by OS user (peer), never over TCP;
+/// scram-sha-256 for everyone else, TCP only over TLS when the tier requires it.
+pub(super) fn hba_conf(tls_required: bool, admin: bool) -> String {
     let host = if tls_required { "hostssl" } else { "host" };
-    let mut s = format!(
-        "# Managed by dbplatform.\n\
-         local   all          all                   scram-sha-256\n\
+    let mut s = String::from("# Managed by dbplatform.\n");
+    if admin {
+        let (role, map) = (super::identity::ADMIN_ROLE, super::identity::IDENT_MAP);
+        s.push_str(&format!(
+            "local   all          {role}   peer map={map}\n\
+             local   replication  {role}   peer map={map}\n\
+             host    all          {role}   0.0.0.0/0   reject\n\
+             host    replication  {role}   0.0.0.0/0   reject\n"
+        ));
+    }
+    s.push_str(&format!(
+        "local   all          all                   scram-sha-256\n\
          local   replication  all                   scram-sha-256\n\
          {host:<7} all          all   127.0.0.1/32    scram-sha-256\n\
          {host:<7} replication  all   127.0.0.1/32    scram-sha-256\n"
-    );
+    ));
     if tls_required {
         s.push_str("hostnossl all        all   0.0.0.0/0       reject\n");
     }

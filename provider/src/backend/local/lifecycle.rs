@@ -1,15 +1,12 @@
 //! [`DatabaseBackend`] for the local backend: create, read, delete, start, stop and backups here; updates
 //! ([`super::update`]) and restores ([`super::restore`]) have their own files.
 
-use std::path::Path;
-
 use async_trait::async_trait;
-use chrono::Utc;
 
 use super::backend::LocalBackend;
 use super::conf::*;
-use super::layout::BACKEND;
-use super::pg::{self};
+use super::layout::{Phase, BACKEND};
+use super::recover::Found;
 use super::validate::validate_spec;
 use crate::backend::{
     BackendError, BackupInfo, Capabilities, ConnectionInfo, DatabaseBackend, DatabaseInfo,
@@ -85,45 +82,90 @@ impl DatabaseBackend for LocalBackend {
     async fn create(&self, spec: &DatabaseSpec) -> Result<DatabaseInfo, BackendError> {
         validate_spec(spec)?;
         let layout = self.layout(&spec.name);
-        if layout.root.exists() {
-            return Err(BackendError::AlreadyExists {
-                name: spec.name.clone(),
-                location: layout.root.display().to_string(),
-            });
+        let databases = self.data_dir.join("databases");
+        std::fs::create_dir_all(&databases)
+            .map_err(BackendError::io("creating data directory", &databases))?;
+        self.sweep(&spec.name).await;
+        match self.inspect(&layout) {
+            Found::Absent => {}
+            Found::Ready(_) => {
+                return Err(BackendError::AlreadyExists {
+                    name: spec.name.clone(),
+                    location: layout.root.display().to_string(),
+                })
+            }
+            Found::Foreign(why) => {
+                return Err(BackendError::Invalid {
+                    field: "name".into(),
+                    message: format!(
+                        "{why}; it is left alone: move it away if it is not needed, or choose another name"
+                    ),
+                })
+            }
+            Found::Deleting(_) => {
+                return Err(BackendError::Invalid {
+                    field: "name".into(),
+                    message: format!(
+                        "database {:?} is still being destroyed (an interrupted destroy); run terraform destroy to finish it, then apply",
+                        spec.name
+                    ),
+                })
+            }
+            Found::Creating { meta, live: true } => {
+                return Err(BackendError::Invalid {
+                    field: "name".into(),
+                    message: format!(
+                        "database {:?} is being created right now by provider process {}; wait for that apply to finish",
+                        spec.name,
+                        meta.owner_process.map(|p| p.0).unwrap_or_default()
+                    ),
+                })
+            }
+            // An interrupted create of ours holds no data yet: remove it and start again.
+            Found::Creating { meta, live: false } => {
+                tracing::info!(
+                    "removing the interrupted create of {} (stopped after step {:?})",
+                    spec.name,
+                    meta.step
+                );
+                self.discard(&layout, &meta).await?;
+            }
         }
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(BackendError::io("creating data directory", &self.data_dir))?;
         match self.create_inner(spec, &layout).await {
             Ok(info) => Ok(info),
             Err(e) => {
                 // Leave nothing half-made behind: a retry must be able to start from scratch.
-                if let Ok(bins) = self.bins(spec.engine_version.as_deref()) {
-                    if self.is_running(&bins, &layout.pgdata()).await.ok()
-                        == Some(DatabaseStatus::Available)
-                    {
-                        let _ = self.pg_ctl_stop(&bins, &layout.pgdata(), "immediate").await;
+                if let Found::Creating { meta, .. } = self.inspect(&layout) {
+                    if let Err(d) = self.discard(&layout, &meta).await {
+                        tracing::warn!("cleaning up the failed create of {}: {d}", spec.name);
                     }
                 }
-                let _ = std::fs::remove_dir_all(&layout.root);
+                let _ = std::fs::remove_dir_all(layout.sibling("creating"));
                 Err(e)
             }
         }
     }
 
     async fn read(&self, name: &str) -> Result<Option<DatabaseInfo>, BackendError> {
+        self.sweep(name).await;
         let Some((layout, meta)) = self.load(name)? else {
             return Ok(None);
         };
-        if !layout.pgdata().join("PG_VERSION").exists() {
+        // A create that never finished is not a database (the next apply removes and remakes it).
+        if meta.phase == Phase::Creating || !layout.pgdata().join("PG_VERSION").exists() {
             return Ok(None);
         }
         let info = self.info(&layout, &meta).await?;
-        if info.status == DatabaseStatus::Available {
+        if info.status == DatabaseStatus::Available && meta.phase == Phase::Ready {
             if let Err(e) = self.ensure_recent_backup(&layout, &meta).await {
                 tracing::warn!("scheduled base backup of {name} failed: {e}");
             }
         }
         Ok(Some(info))
+    }
+
+    async fn import(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
+        self.import_checked(name).await
     }
 
     async fn update(
@@ -139,82 +181,7 @@ impl DatabaseBackend for LocalBackend {
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, BackendError> {
-        let Some((layout, meta)) = self.load(name)? else {
-            return Ok(DeleteOutcome { final_backup: None });
-        };
-        if meta.spec.deletion_protection {
-            return Err(BackendError::DeletionProtected {
-                name: name.to_string(),
-            });
-        }
-        let bins = self.bins_for(&meta)?;
-        let user = self.os_user()?;
-        let status = self.is_running(&bins, &layout.pgdata()).await?;
-        let mut final_backup = None;
-        if !opts.skip_final_backup && layout.pgdata().join("PG_VERSION").exists() {
-            let now = Utc::now();
-            let id = opts
-                .final_backup_name
-                .clone()
-                .unwrap_or_else(|| format!("{name}-{}", now.format("%Y%m%dT%H%M%SZ")));
-            let parent = self.final_backups_dir();
-            pg::server_dir(&parent, user.as_ref(), 0o755)?;
-            let dir = parent.join(&id);
-            if dir.exists() {
-                return Err(BackendError::AlreadyExists {
-                    name: id,
-                    location: dir.display().to_string(),
-                });
-            }
-            let info = if status == DatabaseStatus::Available {
-                self.take_base_backup(&layout, &meta, &parent, Some(id.clone()))
-                    .await?
-            } else {
-                // A stopped cluster is consistent on disk: a cold copy is a complete backup.
-                pg::server_dir(&dir, user.as_ref(), 0o700)?;
-                pg::run(
-                    pg::command(Path::new("tar"), user.as_ref())
-                        .arg("-czf")
-                        .arg(dir.join("base.tar.gz"))
-                        .arg("-C")
-                        .arg(layout.pgdata())
-                        .arg("."),
-                    "final (cold) backup",
-                )
-                .await?;
-                let info = BackupInfo {
-                    id: id.clone(),
-                    location: dir.display().to_string(),
-                    started_at: now,
-                    finished_at: Utc::now(),
-                    start_wal: None,
-                };
-                let json =
-                    serde_json::to_string_pretty(&info).map_err(|e| BackendError::Metadata {
-                        path: dir.clone(),
-                        message: e.to_string(),
-                    })?;
-                std::fs::write(dir.join("backup.json"), json)
-                    .map_err(BackendError::io("writing", dir.join("backup.json")))?;
-                info
-            };
-            for f in [layout.metadata(), layout.secret(), layout.ca_cert()] {
-                if let Some(file) = f.file_name() {
-                    std::fs::copy(&f, dir.join(file))
-                        .map_err(BackendError::io("copying into the final backup", &f))?;
-                }
-            }
-            final_backup = Some(info);
-        }
-        if status == DatabaseStatus::Available {
-            self.pg_ctl_stop(&bins, &layout.pgdata(), "fast").await?;
-        }
-        std::fs::remove_dir_all(&layout.root)
-            .map_err(BackendError::io("removing", &layout.root))?;
-        if meta.socket_dir != layout.run() {
-            let _ = std::fs::remove_dir_all(&meta.socket_dir);
-        }
-        Ok(DeleteOutcome { final_backup })
+        self.delete_database(name, opts).await
     }
 
     async fn start(&self, name: &str) -> Result<DatabaseInfo, BackendError> {

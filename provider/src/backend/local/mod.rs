@@ -1,9 +1,9 @@
 //! The `local` backend: real PostgreSQL clusters on this machine, under the provider's `local.data_dir`.
 //!
 //! Layout of one database (`<data_dir>/databases/<name>/`):
-//! - `metadata.json`    settings, port, tags (what RDS would keep in its API)
+//! - `metadata.json`    settings, port, tags, phase (creating/ready/deleting) (what RDS would keep in its API)
 //! - `master-password`  the master password, mode 0600 (never in Terraform state)
-//! - `pgdata/`          the cluster (initdb with data checksums and scram-sha-256), owned by the server user
+//! - `pgdata/`          the cluster (initdb with data checksums), owned by the database's own server OS user
 //! - `wal-archive/`     continuous WAL archive (archive_command copies each finished segment here)
 //! - `base-backups/`    `pg_basebackup` tarballs, pruned after `backup_retention_days`
 //! - `run/`             the Unix socket the provider connects through; `log/server.log` the server's log
@@ -13,15 +13,20 @@
 //!
 //! Files: [`backend`] (the handle and records), [`layout`] (paths and metadata), [`server`] (pg_ctl),
 //! [`conf`] (configuration rendering), [`validate`], [`create`], [`update`], [`backup`] (base backups and WAL),
-//! [`restore`], [`lifecycle`] (the `DatabaseBackend` implementation), [`support`], [`pg`] (binaries, OS user).
+//! [`restore`], [`lifecycle`] (the `DatabaseBackend` implementation), [`support`], [`pg`] (binaries, OS user),
+//! [`identity`] (per-database OS users, the provider's admin role), [`recover`] (leftovers of killed providers,
+//! checked import), [`delete`] (resumable destroy, final-backup retention).
 
 pub mod backend;
 pub mod backup;
 pub mod conf;
 pub mod create;
+pub mod delete;
+pub mod identity;
 pub mod layout;
 pub mod lifecycle;
 pub mod pg;
+pub mod recover;
 pub mod restore;
 pub mod server;
 pub mod support;
@@ -31,7 +36,10 @@ pub mod validate;
 #[cfg(test)]
 mod tests;
 
-pub use backend::LocalBackend;
+pub use backend::{
+    FinalBackupRetention, LocalBackend, DEFAULT_FINAL_BACKUP_KEEP,
+    DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
+};
 pub use conf::{connection_string, sizing};
 pub use support::parameters;
 pub use validate::validate_spec;

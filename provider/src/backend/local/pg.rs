@@ -178,14 +178,26 @@ pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, BackendError> {
     if let Some(u) = lookup_user(&name) {
         return Ok(Some(u));
     }
-    let out = std::process::Command::new("useradd")
-        .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", &name])
-        .output()
-        .map_err(|e| BackendError::MissingTool {
-            tool: "useradd".into(),
-            searched: "PATH".into(),
-            hint: format!("PostgreSQL refuses to run as root and OS user {name:?} does not exist; create it ({e})"),
-        })?;
+    // Several providers may add users at once: useradd fails while another holds the lock on /etc/passwd.
+    let mut attempt = 0;
+    let out = loop {
+        let out = std::process::Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", &name])
+            .output()
+            .map_err(|e| BackendError::MissingTool {
+                tool: "useradd".into(),
+                searched: "PATH".into(),
+                hint: format!("PostgreSQL refuses to run as root and OS user {name:?} does not exist; create it ({e})"),
+            })?;
+        if let Some(u) = lookup_user(&name) {
+            return Ok(Some(u));
+        }
+        attempt += 1;
+        if out.status.success() || attempt >= 10 {
+            break out;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
     if !out.status.success() {
         return Err(BackendError::Command {
             what: format!(

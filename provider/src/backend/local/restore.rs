@@ -23,7 +23,7 @@ impl LocalBackend {
     ) -> Result<RestoredInstance, BackendError> {
         let (layout, meta) = self.load_existing(name)?;
         let bins = self.bins_for(&meta)?;
-        let user = self.os_user()?;
+        let user = super::identity::owner_of(&layout.pgdata())?;
         let u = user.as_ref();
         let now = Utc::now();
         if let RestoreTarget::PointInTime(t) = target {
@@ -45,7 +45,10 @@ impl LocalBackend {
             RestoreTarget::Latest => now,
         };
         if running {
-            let client = self.conn(&layout, &meta, "postgres")?.connect().await?;
+            let client = self
+                .admin_conn(&layout, &meta, "postgres")?
+                .connect()
+                .await?;
             match target {
                 RestoreTarget::Latest => {
                     let rp = format!("dbplatform-restore-{}", now.format("%Y%m%dT%H%M%S%.6fZ"));
@@ -224,8 +227,16 @@ impl LocalBackend {
                 output: String::new(),
             });
         }
-        let user = self.os_user()?;
-        let c = &restored.connection;
+        let pgdata = PathBuf::from(&restored.location).join("pgdata");
+        let user = super::identity::owner_of(&pgdata)?;
+        // The provider's admin role (peer, as the server's OS user) when the copy has one: amcheck needs a superuser.
+        let mut c = restored.connection.clone();
+        let ident = std::fs::read_to_string(pgdata.join("pg_ident.conf")).unwrap_or_default();
+        if ident.contains(super::identity::ADMIN_ROLE) {
+            c.user = super::identity::ADMIN_ROLE.to_string();
+            c.password = String::new();
+        }
+        let c = &c;
         let out = pg::command(&bins.tool("pg_amcheck"), user.as_ref())
             .env("PGPASSWORD", &c.password)
             .arg("-h")

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::backend::LocalBackend;
 use super::conf::{hba_conf, server_conf};
+use super::identity;
 use super::layout::{Layout, Metadata};
-use super::pg::{self, PgBinaries};
+use super::pg::{self, OsUser, PgBinaries};
 use crate::backend::{BackendError, DatabaseStatus};
 
 impl LocalBackend {
@@ -18,7 +19,7 @@ impl LocalBackend {
         if !pgdata.join("PG_VERSION").exists() {
             return Ok(DatabaseStatus::Failed);
         }
-        let user = self.os_user()?;
+        let user = identity::owner_of(pgdata)?;
         let status = pg::command(&bins.tool("pg_ctl"), user.as_ref())
             .arg("status")
             .arg("-D")
@@ -42,7 +43,7 @@ impl LocalBackend {
         log: &Path,
         what: &str,
     ) -> Result<(), BackendError> {
-        let user = self.os_user()?;
+        let user = identity::owner_of(pgdata)?;
         let r = pg::run(
             pg::command(&bins.tool("pg_ctl"), user.as_ref())
                 .arg("start")
@@ -79,7 +80,7 @@ impl LocalBackend {
         pgdata: &Path,
         mode: &str,
     ) -> Result<(), BackendError> {
-        let user = self.os_user()?;
+        let user = identity::owner_of(pgdata)?;
         pg::run(
             pg::command(&bins.tool("pg_ctl"), user.as_ref())
                 .arg("stop")
@@ -92,25 +93,40 @@ impl LocalBackend {
         .map(|_| ())
     }
 
-    /// Writes `dbplatform.conf` (included from postgresql.conf) and `pg_hba.conf` for a spec.
+    /// Writes `dbplatform.conf` (included from postgresql.conf), `pg_hba.conf` and `pg_ident.conf` for a spec.
     pub(super) fn write_config(
         &self,
         layout: &Layout,
         meta: &Metadata,
     ) -> Result<(), BackendError> {
+        let user = identity::owner_of(&layout.pgdata())?;
         let conf = layout.pgdata().join("dbplatform.conf");
         let text = server_conf(&meta.spec, meta.port, &meta.socket_dir, &layout.archive());
         std::fs::write(&conf, text).map_err(BackendError::io("writing", &conf))?;
-        pg::chown(&conf, self.os_user()?.as_ref())?;
+        pg::chown(&conf, user.as_ref())?;
         let hba = layout.pgdata().join("pg_hba.conf");
-        std::fs::write(&hba, hba_conf(meta.spec.tls_required))
-            .map_err(BackendError::io("writing", &hba))?;
-        pg::chown(&hba, self.os_user()?.as_ref())
+        std::fs::write(
+            &hba,
+            hba_conf(meta.spec.tls_required, meta.admin_role.is_some()),
+        )
+        .map_err(BackendError::io("writing", &hba))?;
+        pg::chown(&hba, user.as_ref())?;
+        if meta.admin_role.is_some() {
+            let ident = layout.pgdata().join("pg_ident.conf");
+            std::fs::write(&ident, identity::ident_conf(user.as_ref()))
+                .map_err(BackendError::io("writing", &ident))?;
+            pg::chown(&ident, user.as_ref())?;
+        }
+        Ok(())
     }
 
     /// Checks that the server user can write `dir` (all parents searchable), with a fix when it cannot.
-    pub(super) async fn check_reachable(&self, dir: &Path) -> Result<(), BackendError> {
-        let Some(u) = self.os_user()? else {
+    pub(super) async fn check_reachable(
+        &self,
+        dir: &Path,
+        user: Option<&OsUser>,
+    ) -> Result<(), BackendError> {
+        let Some(u) = user.cloned() else {
             return Ok(());
         };
         let ok = pg::command(Path::new("/usr/bin/test"), Some(&u))

@@ -83,8 +83,8 @@ fn restart_needed_for_postmaster_settings_only() {
 
 #[test]
 fn tls_required_rejects_plain_tcp() {
-    assert!(hba_conf(true).contains("hostnossl all        all   0.0.0.0/0       reject"));
-    assert!(!hba_conf(false).contains("reject"));
+    assert!(hba_conf(true, false).contains("hostnossl all        all   0.0.0.0/0       reject"));
+    assert!(!hba_conf(false, false).contains("reject"));
     let conf = server_conf(&spec(), 5555, Path::new("/r"), Path::new("/a"));
     assert!(
         conf.contains("port = 5555")
@@ -95,6 +95,22 @@ fn tls_required_rejects_plain_tcp() {
         connection_string(&spec(), 5555),
         "postgresql://app_admin@127.0.0.1:5555/app?sslmode=require"
     );
+}
+
+#[test]
+fn admin_role_logs_in_by_os_user_over_the_socket_only() {
+    let hba = hba_conf(true, true);
+    let admin = identity::ADMIN_ROLE;
+    let lines: Vec<&str> = hba.lines().filter(|l| l.contains(admin)).collect();
+    assert_eq!(lines.len(), 4, "{hba}");
+    assert!(lines[0].starts_with("local") && lines[0].contains("peer map="));
+    assert!(lines
+        .iter()
+        .filter(|l| l.starts_with("host"))
+        .all(|l| l.ends_with("reject")));
+    // The admin rules come before the catch-all password rules, which would otherwise match first.
+    let first_all = hba.find("local   all          all").unwrap();
+    assert!(hba.find(admin).unwrap() < first_all);
 }
 
 #[test]

@@ -52,10 +52,14 @@ impl LocalBackend {
         let old = meta.clone();
         meta.spec = desired.clone();
         self.write_config(&layout, &meta)?;
+        crate::fault_points::reached("local.update.config");
         let mut restarted = false;
         let mut started = false;
         if status == DatabaseStatus::Available {
-            let client = self.conn(&layout, &meta, "postgres")?.connect().await?;
+            let client = self
+                .admin_conn(&layout, &meta, "postgres")?
+                .connect()
+                .await?;
             // Values PostgreSQL can check per session are tried with SET LOCAL first (pg_file_settings only
             // catches unknown names); settings that cannot change at run time are checked by the restart below.
             for (k, v) in &desired.parameters {
@@ -108,8 +112,10 @@ impl LocalBackend {
                 .map_err(|e| sql_err(name, e))?
                 .get(0);
             drop(client);
+            crate::fault_points::reached("local.update.reloaded");
             if needs_restart || pending > 0 {
                 self.pg_ctl_stop(&bins, &layout.pgdata(), "fast").await?;
+                crate::fault_points::reached("local.update.stopped");
                 if let Err(e) = self
                     .pg_ctl_start(
                         &bins,
@@ -148,6 +154,7 @@ impl LocalBackend {
             started = true;
         }
         self.save(&layout, &meta)?;
+        crate::fault_points::reached("local.update.saved");
         if meta.spec.backup_retention_days > 0 {
             self.ensure_recent_backup(&layout, &meta).await?;
             self.prune(&layout, &meta).await?;

@@ -62,6 +62,15 @@ pub fn validate_spec(spec: &DatabaseSpec) -> Result<(), BackendError> {
             format!("{:?} is not a valid database name: 1-63 letters, digits and underscores, starting with a letter", spec.db_name),
         );
     }
+    if spec.master_username == super::identity::ADMIN_ROLE {
+        return invalid(
+            "master_username",
+            format!(
+                "{:?} is the provider's own administrative role on the local backend; choose another name",
+                spec.master_username
+            ),
+        );
+    }
     if !valid_sql_name(&spec.master_username) || spec.master_username.starts_with("pg_") {
         return invalid(
             "master_username",
