@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::input_fields::Selection;
+use crate::engine::input_fields::{input_text, Selection};
 use crate::engine::vm::{Evaluator, Source};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
@@ -169,23 +169,17 @@ pub(crate) fn evaluate_inputs<S: Slot>(
     Ok(all)
 }
 
-/// The input as a regorus value, with only the parts the bundle can read: serialized once to JSON text, pruned,
-/// and read by regorus' own parser, which builds its compact frozen objects directly (faster than converting a
-/// `serde_json::Value` tree).
+/// The input as a regorus value, with only the parts the bundle can read: written as JSON text member by member
+/// (only the selected top-level members are serialized at all: the raw `before`/`after` maps are most of an input's
+/// text and most bundles read little of them), and read by regorus' own parser, which builds its compact frozen
+/// objects directly (faster than converting a `serde_json::Value` tree).
 fn input_value(input: &Input, selection: &Selection) -> Result<regorus::Value, EngineError> {
     let fail = |message: String| EngineError::Eval {
         address: input.address.clone(),
         message,
     };
     let text =
-        serde_json::to_string(input).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
-    let text = if selection.is_whole() {
-        text
-    } else {
-        let mut kept = String::with_capacity(text.len());
-        selection.prune(&text, &mut kept);
-        kept
-    };
+        input_text(input, selection).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
     regorus::Value::from_json_str(&text).map_err(|e| fail(format!("cannot convert input: {e}")))
 }
 

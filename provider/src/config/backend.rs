@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use super::settings::{AwsSettings, BackendKind, ProviderConfig};
 use crate::backend::aws::{AwsBackend, AwsClientConfig};
+use crate::backend::local::backup::DEFAULT_BASE_BACKUP_WAL_SHARE;
 use crate::backend::local::LocalBackend;
 use crate::backend::{BackendError, DatabaseBackend};
 use crate::framework::Diagnostic;
@@ -58,6 +59,29 @@ impl AwsBackendCache {
     }
 }
 
+/// The environment variable that sets the local backend's [`LocalBackend::with_base_backup_wal_share`].
+pub const WAL_SHARE_ENV: &str = "DBPLATFORM_LOCAL_BASE_BACKUP_WAL_SHARE";
+
+/// [`WAL_SHARE_ENV`] as a share (default [`DEFAULT_BASE_BACKUP_WAL_SHARE`]), or an error naming the variable.
+fn base_backup_wal_share() -> Result<f64, Diagnostic> {
+    parse_wal_share(std::env::var(WAL_SHARE_ENV).ok().as_deref())
+}
+
+fn parse_wal_share(v: Option<&str>) -> Result<f64, Diagnostic> {
+    match v.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(DEFAULT_BASE_BACKUP_WAL_SHARE),
+        Some(v) => v.parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid DBPLATFORM_LOCAL_BASE_BACKUP_WAL_SHARE",
+                format!(
+                    "{WAL_SHARE_ENV}={v:?} is not a share of the database size: use a number such as 0.5 (a new base \
+                     backup once archived WAL exceeds half the data) or 0 to take base backups by age only."
+                ),
+            )
+        }),
+    }
+}
+
 /// The backend a provider configuration selects (the aws one from `aws_cache`).
 pub fn backend_for(
     cfg: &ProviderConfig,
@@ -72,7 +96,9 @@ pub fn backend_for(
                 ));
             }
             Ok(Arc::new(
-                LocalBackend::new(cfg.local.data_dir.clone()).with_pg_env(cfg.env.pg.clone()),
+                LocalBackend::new(cfg.local.data_dir.clone())
+                    .with_pg_env(cfg.env.pg.clone())
+                    .with_base_backup_wal_share(base_backup_wal_share()?),
             ))
         }
         BackendKind::Aws => aws_backend_for(cfg, aws_cache).map(|b| b as Arc<dyn DatabaseBackend>),
@@ -88,4 +114,32 @@ pub fn aws_backend_for(
     aws_client_config(&cfg.aws, cfg.env.aws_region.as_deref())
         .map(|c| aws_cache.get(c))
         .map_err(|e| Diagnostic::error("aws backend not configured", e.to_string()))
+}
+
+#[cfg(test)]
+mod wal_share_tests {
+    use super::*;
+
+    #[test]
+    fn the_wal_share_defaults_parses_and_refuses_what_is_not_a_share() {
+        assert_eq!(
+            parse_wal_share(None).unwrap(),
+            DEFAULT_BASE_BACKUP_WAL_SHARE
+        );
+        assert_eq!(
+            parse_wal_share(Some(" ")).unwrap(),
+            DEFAULT_BASE_BACKUP_WAL_SHARE
+        );
+        assert_eq!(parse_wal_share(Some("0.25")).unwrap(), 0.25);
+        assert_eq!(parse_wal_share(Some("0")).unwrap(), 0.0);
+        for bad in ["half", "-1", "NaN", "inf"] {
+            let d = parse_wal_share(Some(bad)).unwrap_err();
+            assert!(
+                d.detail.contains(&format!("{WAL_SHARE_ENV}={bad:?}"))
+                    && d.detail.contains("such as 0.5"),
+                "{bad}: {}",
+                d.detail
+            );
+        }
+    }
 }

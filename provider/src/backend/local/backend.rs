@@ -19,6 +19,8 @@ pub struct LocalBackend {
     pub(super) binaries: Mutex<HashMap<Option<String>, PgBinaries>>,
     /// Where to look for PostgreSQL and which OS user runs it.
     pub(super) pg_env: PgEnv,
+    /// See [`LocalBackend::with_base_backup_wal_share`] (backup.rs).
+    pub(super) base_backup_wal_share: f64,
 }
 
 impl LocalBackend {
@@ -29,6 +31,7 @@ impl LocalBackend {
             user: Mutex::new(None),
             binaries: Mutex::new(HashMap::new()),
             pg_env: PgEnv::default(),
+            base_backup_wal_share: super::backup::DEFAULT_BASE_BACKUP_WAL_SHARE,
         }
     }
 
