@@ -39,7 +39,10 @@ pub struct ProviderState {
 /// the PostgreSQL installations it found (probing them runs `postgres --version`, milliseconds each), which a
 /// backend built per RPC would probe again for every planned resource.
 #[derive(Default)]
-struct BackendCache(std::sync::Mutex<Option<(Arc<ProviderConfig>, Arc<dyn DatabaseBackend>)>>);
+struct BackendCache(std::sync::Mutex<Option<BuiltBackend>>);
+
+/// A configuration and the backend built for it.
+type BuiltBackend = (Arc<ProviderConfig>, Arc<dyn DatabaseBackend>);
 
 impl std::fmt::Debug for BackendCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
