@@ -311,7 +311,7 @@ TF
         e="$(date +%s%N)"
         awk -v a="$s" -v b="$e" 'BEGIN{printf "%.3f\n", (b-a)/1e9}'
     }
-    tfv="$("$TF" version | head -1)"
+    tfv="$("$TF" version 2>/dev/null | sed -n 1p)"
     bare=(); tier=()
     for _ in $(seq "$PLAN_RUNS"); do
         bare+=("$(plan_s tf-bare)")
