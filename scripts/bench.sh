@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# dbpolicy speed and memory: `dbpolicy check` on generated plans of N = 10, 1000, 5000 aws_db_instance
-# resources, with the embedded default bundle and with a conftest-style 8-rule policy (policy/benches/conftest8),
-# printing wall time and peak RSS of each run. Targets (N=5000, ~44 MiB plan): < 0.6 s wall, < 130 MiB peak RSS,
-# time linear in N. Used by `make bench`; BENCH_SIZES="10 1000" and BENCH_RUNS=3 (best of) can be overridden.
-# Then the audit log: AUDIT_N signed decision records appended (each locked and fsync'ed, as the provider and
-# `dbpolicy check --audit-log` write them) and the whole chain verified, via the audit_bench example.
-# AUDIT_N defaults to 100000; AUDIT_N=0 skips it. Last, binary sizes and the plan-time overhead of one
-# dbplatform_tier data source versus a bare `terraform plan` (median of PLAN_RUNS=9; BENCH_PLAN=0 skips it).
+# Speed and memory figures, each printed as a ratio to an anchor measured in the same run (machine load hits both):
+# 1. `dbpolicy check` start-up (an empty plan) and generated plans of N = 1000, 5000, 20000 aws_db_instance
+#    resources (BENCH_SIZES), with the embedded default bundle and in conftest mode (the 8-rule policy of
+#    policy/benches/conftest8), against bare regorus (`regorus_anchor`: the same regorus version and features,
+#    evaluating those 8 rules once over the whole plan). The generated plans are findings-heavy: the share of
+#    instances with findings is measured and printed. Then growth from the smallest to the largest N.
+#    Targets at N=5000: default bundle <= 0.7x bare regorus and <= 130 MiB peak RSS; conftest mode <= 1.1x.
+# 2. The audit log: AUDIT_N signed decision records appended (each locked and fsync'ed) and the chain verified.
+# 3. The provider (release build, stripped, as `make install` puts it): binary sizes; the plan-time overhead of one
+#    dbplatform_tier data source against a bare `terraform plan` (median of PLAN_RUNS=9); and the cost per planned
+#    resource: `terraform plan -refresh=false` of 100 tier-3 local dbplatform_database resources against 1
+#    (median of DB_PLAN_RUNS=5). BENCH_PLAN=0 skips this part.
+# 4. Restore tests against the raw PostgreSQL tools on a ~1 GB database (scripts/bench-restore.sh; BENCH_RESTORE=0
+#    skips it: it needs PostgreSQL, ~3 GB of scratch disk and a few minutes).
+# BENCH_RUNS=3 (best of) and the sizes can be overridden; AUDIT_N=0 skips the audit figures.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SIZES="${BENCH_SIZES:-10 1000 5000}"
+SIZES="${BENCH_SIZES:-1000 5000 20000}"
 RUNS="${BENCH_RUNS:-3}"
 AUDIT_N="${AUDIT_N:-100000}"
 if ! [[ $AUDIT_N =~ ^[0-9]+$ ]]; then
@@ -21,12 +28,14 @@ fi
 NOW="2026-11-25T12:00:00Z"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/dbpolicy-bench.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT
+CONFTEST8=policy/benches/conftest8
 
-echo "building release binaries (dbpolicy, gen_plan)..." >&2
+echo "building release binaries (dbpolicy, gen_plan, regorus_anchor)..." >&2
 cargo build --release -q -p dbplatform-policy -p dbplatform-bench --bins
 TARGET_DIR="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 DBPOLICY="$TARGET_DIR/release/dbpolicy"
 GEN_PLAN="$TARGET_DIR/release/gen_plan"
+ANCHOR="$TARGET_DIR/release/regorus_anchor"
 
 if [[ -x /usr/bin/time ]]; then
     measure() { # measure OUT_PREFIX CMD... -> prints "wall_s rss_mib exit cpu_s"
@@ -37,7 +46,7 @@ if [[ -x /usr/bin/time ]]; then
         set -e
         # GNU time writes "Command exited with non-zero status N" first when the command fails.
         local last; last="$(tail -n 1 "$out.time")"
-        awk -v rc="$rc" '{ printf "%.2f %.1f %d %.2f\n", $1, $2/1024, rc, $3+$4 }' <<<"$last"
+        awk -v rc="$rc" '{ printf "%.3f %.1f %d %.2f\n", $1, $2/1024, rc, $3+$4 }' <<<"$last"
     }
 else
     measure() { # fallback: python getrusage of the child
@@ -50,10 +59,22 @@ with open(out + ".stdout", "wb") as o, open(out + ".stderr", "wb") as e:
     rc = subprocess.call(sys.argv[2:], stdout=o, stderr=e)
 wall = time.monotonic() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{wall:.2f} {ru.ru_maxrss / 1024:.1f} {rc} {ru.ru_utime + ru.ru_stime:.2f}")
+print(f"{wall:.3f} {ru.ru_maxrss / 1024:.1f} {rc} {ru.ru_utime + ru.ru_stime:.2f}")
 PY
     }
 fi
+# GNU time's %e has 10 ms resolution; start-up figures use this instead (python, 1 us).
+wall_of() { # wall_of OUT_PREFIX CMD... -> seconds, 4 decimals
+    local out="$1"; shift
+    python3 - "$out" "$@" <<'PY'
+import subprocess, sys, time
+out = sys.argv[1]
+t = time.monotonic()
+with open(out + ".stdout", "wb") as o, open(out + ".stderr", "wb") as e:
+    subprocess.call(sys.argv[2:], stdout=o, stderr=e)
+print(f"{time.monotonic() - t:.4f}")
+PY
+}
 
 # best of RUNS: lowest wall time, with its RSS
 best_of() {
@@ -65,36 +86,120 @@ best_of() {
     done
     echo "$best"
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b; else print "n/a" }'; }
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN{ print (v <= t ? "MET" : "MISSED") }'; }
 
-echo "(wall time depends on machine load; cpu s = user + system time over both cores)"
+mode_args() { # mode_args MODE PLAN -> the dbpolicy arguments (one per line)
+    if [[ $1 == default ]]; then
+        printf '%s\n' check "$2" --now "$NOW"
+    else
+        printf '%s\n' check "$2" --now "$NOW" --no-default-bundle --policy "$CONFTEST8" --namespace main
+    fi
+}
+
+# --- start-up: an empty plan, each tool's fixed cost (median of 9) ---
+echo '{"format_version":"0.2","terraform_version":"1.0.3","resource_changes":[],"planned_values":{"root_module":{}}}' >"$WORK/empty.json"
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A start
+for tool in anchor default conftest8; do
+    ts=()
+    for _ in $(seq 9); do
+        if [[ $tool == anchor ]]; then
+            ts+=("$(wall_of "$WORK/start-$tool" "$ANCHOR" "$WORK/empty.json" "$CONFTEST8/main.rego")")
+        else
+            mapfile -t a < <(mode_args "$tool" "$WORK/empty.json")
+            ts+=("$(wall_of "$WORK/start-$tool" "$DBPOLICY" "${a[@]}")")
+        fi
+    done
+    start[$tool]="$(median "${ts[@]}")"
+done
+echo "(wall time depends on machine load; every ratio divides by an anchor measured in the same run)"
+echo
+echo "start-up, empty plan (median of 9): bare regorus ${start[anchor]} s; dbpolicy default bundle ${start[default]} s" \
+    "($(ratio "${start[default]}" "${start[anchor]}")x); conftest mode ${start[conftest8]} s ($(ratio "${start[conftest8]}" "${start[anchor]}")x)"
+echo
+
+# --- plans of N instances ---
+declare -A wall rss
 verdicts=()
-printf '%-8s %-10s %-12s %8s %8s %10s %5s  %s\n' "N" "plan MiB" "policy" "wall s" "cpu s" "peak MiB" "exit" "summary"
+printf '%-7s %-9s %-19s %8s %7s %9s %7s %7s %7s %5s\n' "N" "plan MiB" "run" "wall s" "cpu s" "peak MiB" "x wall" "x cpu" "x RSS" "exit"
 for n in $SIZES; do
     plan="$WORK/plan-$n.json"
     "$GEN_PLAN" --instances "$n" >"$plan"
     size="$(awk -v b="$(stat -c %s "$plan")" 'BEGIN{printf "%.1f", b/1048576}')"
+    read -r aw ar arc acpu < <(best_of "$WORK/run-$n-anchor" "$ANCHOR" "$plan" "$CONFTEST8/main.rego")
+    if [[ $arc -ne 0 ]]; then
+        echo "regorus_anchor failed (exit $arc) on N=$n:" >&2; cat "$WORK/run-$n-anchor.stderr" >&2; exit 1
+    fi
+    wall[$n,anchor]=$aw; rss[$n,anchor]=$ar
+    printf '%-7s %-9s %-19s %8s %7s %9s %7s %7s %7s %5s\n' "$n" "$size" "bare regorus (8)" "$aw" "$acpu" "$ar" "1.00" "1.00" "1.00" "$arc"
     for mode in default conftest8; do
-        if [[ $mode == default ]]; then
-            args=(check "$plan" --now "$NOW")
-        else
-            args=(check "$plan" --now "$NOW" --no-default-bundle --policy policy/benches/conftest8 --namespace main)
-        fi
-        read -r wall rss rc cpu < <(best_of "$WORK/run-$n-$mode" "$DBPOLICY" "${args[@]}")
+        mapfile -t a < <(mode_args "$mode" "$plan")
+        read -r w r rc cpu < <(best_of "$WORK/run-$n-$mode" "$DBPOLICY" "${a[@]}")
         if [[ $rc -ge 2 ]]; then
             echo "dbpolicy failed (exit $rc) on N=$n $mode:" >&2
             cat "$WORK/run-$n-$mode.stderr" >&2
             exit 1
         fi
-        summary="$(grep -E '^[0-9]+ resources' "$WORK/run-$n-$mode.stdout" | tail -n 1 || true)"
-        printf '%-8s %-10s %-12s %8s %8s %10s %5s  %s\n' "$n" "$size" "$mode" "$wall" "$cpu" "$rss" "$rc" "$summary"
+        wall[$n,$mode]=$w; rss[$n,$mode]=$r
+        label="dbpolicy $mode"; [[ $mode == conftest8 ]] && label="dbpolicy conftest"
+        printf '%-7s %-9s %-19s %8s %7s %9s %7s %7s %7s %5s\n' "$n" "$size" "$label" "$w" "$cpu" "$r" "$(ratio "$w" "$aw")" "$(ratio "$cpu" "$acpu")" "$(ratio "$r" "$ar")" "$rc"
         if [[ $n == 5000 ]]; then
-            verdicts+=("$(awk -v m="$mode" -v w="$wall" -v r="$rss" 'BEGIN {
-                printf "targets at N=5000, %s: %s wall %.2f s (< 0.6), %s peak %.1f MiB (< 130)", m,
-                    (w < 0.6 ? "MET" : "MISSED"), w, (r < 130 ? "MET" : "MISSED"), r }')")
+            if [[ $mode == default ]]; then
+                verdicts+=("N=5000 default bundle: $(ratio "$w" "$aw")x bare regorus wall, $(ratio "$cpu" "$acpu")x CPU (target <= 0.7 wall: $(verdict "$(ratio "$w" "$aw")" 0.7)), peak ${r} MiB (target <= 130: $(verdict "$r" 130))")
+            else
+                verdicts+=("N=5000 conftest mode: $(ratio "$w" "$aw")x bare regorus wall, $(ratio "$cpu" "$acpu")x CPU (target <= 1.1 wall: $(verdict "$(ratio "$w" "$aw")" 1.1)), peak ${r} MiB")
+            fi
+        fi
+        if [[ $n == 1000 && $mode == conftest8 ]]; then
+            verdicts+=("N=1000 conftest mode: ${w} s (issue target: <= 0.15 s, 150x checkov's 22.97 s: $(verdict "$w" 0.15))")
         fi
     done
 done
-echo "exit 1 = the plan has policy failures (expected for these generated plans)"
+echo "exit 1 = the plan has policy failures (expected: these generated plans are findings-heavy)"
+
+# The share of instances with findings, from each mode's JSON report at the smallest N.
+n0="${SIZES%% *}"
+for mode in default conftest8; do
+    mapfile -t a < <(mode_args "$mode" "$WORK/plan-$n0.json")
+    "$DBPOLICY" "${a[@]}" --format json >"$WORK/findings-$mode.json" 2>/dev/null || true
+done
+python3 - "$n0" "$WORK/findings-default.json" "$WORK/findings-conftest8.json" <<'PY'
+import json, re, sys
+n = int(sys.argv[1])
+pat = re.compile(r'^(?:module\.team\["team-\d+"\]\.)?aws_db_instance\.db\[[^\]]+\]')
+for label, path in (("default bundle", sys.argv[2]), ("conftest mode", sys.argv[3])):
+    try:
+        results = json.load(open(path))["results"]
+    except (OSError, ValueError, KeyError) as e:
+        print(f"findings share, {label}: cannot read the report ({e})")
+        continue
+    hit = set()
+    for r in results:
+        if r["status"] in ("fail", "warn", "unknown"):
+            # conftest results name the plan file as address and the resource at the start of the message
+            for text in (r["address"], r["message"]):
+                m = pat.match(text)
+                if m:
+                    hit.add(m.group(0))
+    share = 100.0 * len(hit) / n
+    print(f"findings share at N={n}, {label}: {len(hit)} of {n} instances ({share:.0f}%) have findings "
+          f"(target >= 20%: {'MET' if share >= 20 else 'MISSED'})")
+PY
+
+# Growth: time and memory at the largest N over the smallest, against the ratio of N (1.00 = linear).
+set -- $SIZES
+nmin="$1"; nmax="${!#}"
+if [[ $nmin != "$nmax" ]]; then
+    for tool in anchor default conftest8; do
+        awk -v t="$tool" -v a="$nmin" -v b="$nmax" -v wa="${wall[$nmin,$tool]}" -v wb="${wall[$nmax,$tool]}" \
+            -v ra="${rss[$nmin,$tool]}" -v rb="${rss[$nmax,$tool]}" 'BEGIN {
+            k = b / a
+            printf "growth N=%d->%d, %s: time x%.1f (%.2f of linear), peak RSS x%.1f (%.2f of linear)\n",
+                a, b, (t == "anchor" ? "bare regorus" : t == "default" ? "default bundle" : "conftest mode"),
+                (wa > 0 ? wb / wa : 0), (wa > 0 ? wb / wa / k : 0), (ra > 0 ? rb / ra : 0), (ra > 0 ? rb / ra / k : 0) }'
+    done
+fi
 for v in "${verdicts[@]}"; do echo "$v"; done
 
 if [[ $AUDIT_N -gt 0 ]]; then
@@ -104,10 +209,12 @@ if [[ $AUDIT_N -gt 0 ]]; then
     cargo run --release -q -p dbplatform-policy --example audit_bench -- "$AUDIT_N" --signed
 fi
 
-# Provider plan overhead: `terraform plan` of a configuration with one dbplatform_tier data source against a bare
-# configuration (no provider), PLAN_RUNS (default 9) runs each, interleaved in the same run so machine load hits
-# both alike; the median difference is what the provider costs a plan (start-up, Terraform hashing the binary,
-# handshake, schema, one read). Installed as `make install` does: release build, stripped. Target: <= 0.2 s.
+# The provider, installed as `make install` does (release build, stripped). First the plan-time overhead of one
+# dbplatform_tier data source against a bare configuration (no provider): PLAN_RUNS (default 9) runs each,
+# interleaved so machine load hits both alike; the median difference is what the provider costs a plan (start-up,
+# Terraform hashing the binary, handshake, schema, one read). Target: <= 0.2 s. Then the cost per planned resource:
+# `terraform plan -refresh=false` of 100 tier-3 dbplatform_database resources on the local backend against 1
+# (DB_PLAN_RUNS, default 5, interleaved; median). Target: <= 5 ms per resource more than the plan of 1.
 # BENCH_PLAN=0 skips it.
 if [[ "${BENCH_PLAN:-1}" != 0 ]]; then
     TF="${TERRAFORM:-}"
@@ -117,10 +224,10 @@ if [[ "${BENCH_PLAN:-1}" != 0 ]]; then
         done
     fi
     if [[ -z "$TF" ]]; then
-        echo "no terraform found (TERRAFORM=..., /usr/local/bin/terraform or make tools): provider plan overhead skipped" >&2
-        exit 0
-    fi
+        echo "no terraform found (TERRAFORM=..., /usr/local/bin/terraform or make tools): provider figures skipped" >&2
+    else
     PLAN_RUNS="${PLAN_RUNS:-9}"
+    DB_PLAN_RUNS="${DB_PLAN_RUNS:-5}"
     VERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
     echo >&2
     echo "building the release provider..." >&2
@@ -129,8 +236,11 @@ if [[ "${BENCH_PLAN:-1}" != 0 ]]; then
     pdir="$WORK/mirror/registry.terraform.io/dbplatform/dbplatform/$VERSION/linux_amd64"
     mkdir -p "$pdir"
     strip -o "$pdir/terraform-provider-dbplatform_v$VERSION" "$PROVIDER"
+    strip -o "$WORK/dbpolicy.stripped" "$DBPOLICY"
     mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN{printf "%.1f MiB", b/1048576}'; }
-    echo "binary sizes: provider release $(mib "$PROVIDER"), installed (stripped) $(mib "$pdir/terraform-provider-dbplatform_v$VERSION"), dbpolicy release $(mib "$DBPOLICY")"
+    echo
+    echo "binary sizes: provider release $(mib "$PROVIDER"), stripped (installed) $(mib "$pdir/terraform-provider-dbplatform_v$VERSION");" \
+        "dbpolicy release $(mib "$DBPOLICY"), stripped $(mib "$WORK/dbpolicy.stripped")"
     cat >"$WORK/terraformrc" <<TFRC
 provider_installation {
   filesystem_mirror {
@@ -144,7 +254,7 @@ provider_installation {
 TFRC
     export TF_CLI_CONFIG_FILE="$WORK/terraformrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
     unset TF_LOG TF_LOG_PROVIDER
-    mkdir -p "$WORK/tf-bare" "$WORK/tf-tier"
+    mkdir -p "$WORK/tf-bare" "$WORK/tf-tier" "$WORK/tf-db1" "$WORK/tf-db100" "$WORK/local-data"
     echo 'output "x" { value = 1 }' >"$WORK/tf-bare/main.tf"
     cat >"$WORK/tf-tier/main.tf" <<'TF'
 terraform {
@@ -161,25 +271,92 @@ data "dbplatform_tier" "t1" {
 
 output "x" { value = data.dbplatform_tier.t1.name }
 TF
-    for d in tf-bare tf-tier; do
+    for k in 1 100; do
+        cat >"$WORK/tf-db$k/main.tf" <<TF
+terraform {
+  required_providers {
+    dbplatform = { source = "dbplatform/dbplatform" }
+  }
+}
+
+provider "dbplatform" {
+  backend = "local"
+  local {
+    data_dir = "$WORK/local-data"
+  }
+  default_tags = {
+    owner               = "bench"
+    cost_center         = "cc-1"
+    data_classification = "internal"
+  }
+}
+
+resource "dbplatform_database" "db" {
+  count = $k
+  name  = "bench-\${count.index}"
+  tier  = "tier-3"
+}
+TF
+    done
+    for d in tf-bare tf-tier tf-db1 tf-db100; do
         (cd "$WORK/$d" && "$TF" init -input=false -no-color >"$WORK/$d.init.log" 2>&1) || {
             echo "terraform init failed in $d:" >&2; cat "$WORK/$d.init.log" >&2; exit 1; }
     done
-    plan_s() { # seconds of one `terraform plan` in $1
+    plan_s() { # seconds of one `terraform plan` in $1 (extra arguments after it)
+        local d="$1"; shift
         local s e
         s="$(date +%s%N)"
-        (cd "$WORK/$1" && "$TF" plan -input=false -lock=false -no-color >"$WORK/$1.plan.log" 2>&1) || {
-            echo "terraform plan failed in $1:" >&2; cat "$WORK/$1.plan.log" >&2; exit 1; }
+        (cd "$WORK/$d" && "$TF" plan -input=false -lock=false -no-color "$@" >"$WORK/$d.plan.log" 2>&1) || {
+            echo "terraform plan failed in $d:" >&2; cat "$WORK/$d.plan.log" >&2; exit 1; }
         e="$(date +%s%N)"
         awk -v a="$s" -v b="$e" 'BEGIN{printf "%.3f\n", (b-a)/1e9}'
     }
+    tfv="$("$TF" version 2>/dev/null | sed -n 1p)"
     bare=(); tier=()
     for _ in $(seq "$PLAN_RUNS"); do
         bare+=("$(plan_s tf-bare)")
         tier+=("$(plan_s tf-tier)")
     done
-    median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
     mb="$(median "${bare[@]}")"; mt="$(median "${tier[@]}")"
-    echo "terraform plan ($("$TF" version | head -1), median of $PLAN_RUNS): bare ${mb} s, one dbplatform_tier ${mt} s"
+    echo "terraform plan ($tfv, median of $PLAN_RUNS): bare ${mb} s, one dbplatform_tier ${mt} s ($(ratio "$mt" "$mb")x bare)"
     awk -v a="$mb" -v b="$mt" 'BEGIN{d=b-a; printf "provider plan overhead: %.3f s (target <= 0.2 s: %s)\n", d, (d <= 0.2 ? "MET" : "MISSED")}'
+    one=(); hundred=()
+    for _ in $(seq "$DB_PLAN_RUNS"); do
+        one+=("$(plan_s tf-db1 -refresh=false)")
+        hundred+=("$(plan_s tf-db100 -refresh=false)")
+    done
+    grep -q "100 to add" "$WORK/tf-db100.plan.log" || {
+        echo "the plan of 100 databases did not plan 100 creates:" >&2; tail -20 "$WORK/tf-db100.plan.log" >&2; exit 1; }
+    m1="$(median "${one[@]}")"; m100="$(median "${hundred[@]}")"
+    echo "terraform plan -refresh=false of tier-3 local dbplatform_database ($tfv, median of $DB_PLAN_RUNS): 1 resource ${m1} s, 100 resources ${m100} s ($(ratio "$m100" "$m1")x)"
+    awk -v a="$m1" -v b="$m100" 'BEGIN{d=(b-a)*1000/99; printf "provider cost per planned resource: %.1f ms (target <= 5 ms: %s)\n", d, (d <= 5 ? "MET" : "MISSED")}'
+    # Policy evaluation per resource, from the provider's own debug log of one plan of 100.
+    (cd "$WORK/tf-db100" && TF_LOG_PROVIDER=debug TF_LOG_PATH="$WORK/tf-db100.debug.log" "$TF" plan -input=false -lock=false -no-color -refresh=false >/dev/null 2>&1) || true
+    python3 - "$WORK/tf-db100.debug.log" <<'PY'
+import re, statistics, sys
+# Terraform re-renders the provider's JSON log lines as text: "...: guardrails evaluated: elapsed_us=812 ...".
+evals, plans = [], []
+for line in open(sys.argv[1], errors="replace"):
+    us = re.search(r"\belapsed_us=(\d+)", line)
+    if not us:
+        continue
+    if "guardrails evaluated" in line:
+        evals.append(int(us.group(1)) / 1000)
+    elif "rpc done" in line and "tf_rpc=PlanResourceChange" in line:
+        plans.append(int(us.group(1)) / 1000)
+if evals:
+    m = statistics.median(evals)
+    rpc = f"; PlanResourceChange RPC median {statistics.median(plans):.2f} ms" if plans else ""
+    print(f"policy evaluation per resource (provider debug log, {len(evals)} evaluations): median {m:.2f} ms "
+          f"(target <= 1 ms: {'MET' if m <= 1 else 'MISSED'}){rpc}")
+else:
+    print("policy evaluation per resource: no 'guardrails evaluated' lines in the provider's debug log")
+PY
+    fi
+fi
+
+# Restore tests against the raw tools: heavy (PostgreSQL, ~1 GB of data), BENCH_RESTORE=0 skips it.
+if [[ "${BENCH_RESTORE:-1}" != 0 ]]; then
+    echo
+    scripts/bench-restore.sh
 fi

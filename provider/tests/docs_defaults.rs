@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use provider::backend::local::{DEFAULT_FINAL_BACKUP_KEEP, DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS};
+use provider::backend::local::{
+    DEFAULT_BASE_BACKUP_WAL_PERCENT, DEFAULT_FINAL_BACKUP_KEEP, DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
+};
 use provider::config::{BackendKind, ProviderConfig, ProviderState};
 use provider::framework::{PlanRequest, Resource, Value};
 use provider::resources::database::env::DatabaseEnv;
@@ -123,6 +125,7 @@ fn local_block_defaults_match_the_code_and_the_guide() {
             "final_backup_retention_days",
             DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
         ),
+        ("base_backup_wal_percent", DEFAULT_BASE_BACKUP_WAL_PERCENT),
     ] {
         let a = local
             .attributes

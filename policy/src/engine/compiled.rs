@@ -6,6 +6,7 @@ use crate::engine::conftest;
 use crate::engine::input_fields;
 use crate::engine::load::PolicyFile;
 use crate::engine::metadata::RuleMeta;
+use crate::engine::vm::CompiledProgram;
 use crate::model::decision::RuleInfo;
 use crate::model::exception::Exception;
 use crate::model::TierCatalogue;
@@ -21,6 +22,9 @@ pub struct PolicyEngine {
     pub(crate) exceptions: Vec<Exception>,
     /// conftest namespaces to evaluate on the raw plan (empty = none).
     pub(crate) conftest_namespaces: Vec<conftest::Namespace>,
+    /// The aggregator compiled for the VM at load, shared by every later evaluation (`None`: the bundle needs the
+    /// interpreter).
+    pub(crate) program: Option<CompiledProgram>,
     /// Evaluate with the tree-walking interpreter even when the bundle compiles to the VM (for comparison).
     pub(crate) interpreter_only: bool,
     /// The parts of `input` the modules can read; the rest is left out of each document handed to them.

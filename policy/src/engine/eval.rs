@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::input_fields::Selection;
-use crate::engine::load::AGGREGATOR_RULE;
+use crate::engine::input_fields::{input_text, Selection};
+use crate::engine::vm::{Evaluator, Source};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
     AppliedException, Decision, Enforcement, ExceptionReport, Outcome, References, RuleResult,
@@ -19,78 +19,6 @@ use crate::model::input::Input;
 
 /// Inputs per thread below which a second thread is not worth starting.
 const MIN_CHUNK: usize = 32;
-
-/// The aggregator compiled to regorus' register VM (RVM): several times faster than the tree-walking
-/// interpreter on per-resource inputs.
-pub(crate) struct CompiledProgram {
-    policy: regorus::CompiledPolicy,
-    program: std::sync::Arc<regorus::rvm::Program>,
-    data: regorus::Value,
-}
-
-/// Compiles the prepared engine's aggregator for the VM; `None` when the bundle uses something the VM
-/// compiler does not support (then the interpreter evaluates, with the same results).
-pub(crate) fn compile_program(prepared: &regorus::Engine) -> Option<CompiledProgram> {
-    let mut e = prepared.clone();
-    let data = e.get_data();
-    let entry: regorus::Rc<str> = regorus::Rc::from(AGGREGATOR_RULE);
-    let policy = e.compile_with_entrypoint(&entry).ok()?;
-    let program = regorus::languages::rego::compiler::Compiler::compile_from_policy(
-        &policy,
-        &[AGGREGATOR_RULE],
-    )
-    .ok()?;
-    Some(CompiledProgram {
-        policy,
-        program,
-        data,
-    })
-}
-
-/// One worker's evaluator.
-enum Evaluator {
-    Interpreter(Box<regorus::Engine>),
-    Vm(Box<regorus::rvm::RegoVM>),
-}
-
-impl Evaluator {
-    fn new(
-        prepared: &regorus::Engine,
-        compiled: Option<&CompiledProgram>,
-    ) -> Result<Self, EngineError> {
-        match compiled {
-            Some(c) => {
-                let mut vm = regorus::rvm::RegoVM::new_with_policy(c.policy.clone());
-                // No instruction budget: the interpreter has none, and a resource with many tags or
-                // parameters must not turn into an evaluation error.
-                vm.set_max_instructions(usize::MAX);
-                vm.load_program(c.program.clone());
-                vm.set_data(c.data.clone()).map_err(|e| EngineError::Eval {
-                    address: "<bundle>".into(),
-                    message: format!("cannot load data into the policy VM: {e}"),
-                })?;
-                Ok(Evaluator::Vm(Box::new(vm)))
-            }
-            None => Ok(Evaluator::Interpreter(Box::new(prepared.clone()))),
-        }
-    }
-
-    /// `[rule_id, violations]` pairs for one input document.
-    fn eval(&mut self, input: regorus::Value) -> Result<regorus::Value, String> {
-        match self {
-            Evaluator::Interpreter(e) => {
-                e.set_input(input);
-                e.eval_rule(AGGREGATOR_RULE.to_string())
-                    .map_err(|e| e.to_string())
-            }
-            Evaluator::Vm(vm) => {
-                vm.set_input(input);
-                vm.execute_entry_point_by_name(AGGREGATOR_RULE)
-                    .map_err(|e| e.to_string())
-            }
-        }
-    }
-}
 
 /// A rule's texts as results carry them: one shared copy per rule instead of one per result.
 struct SharedRule<'a> {
@@ -154,16 +82,10 @@ const WORK_ITEM: usize = 64;
 /// Evaluates every input, in parallel over the available cores; results come out in address order.
 pub(crate) fn evaluate_inputs<S: Slot>(
     pe: &PolicyEngine,
-    prepared: &regorus::Engine,
+    source: &Source,
     slots: Vec<S>,
     ctx: &EvalContext,
 ) -> Result<Vec<RuleResult>, EngineError> {
-    let compiled = if pe.interpreter_only {
-        None
-    } else {
-        compile_program(prepared)
-    };
-    let compiled = compiled.as_ref();
     let rules: Vec<SharedRule> = pe.rules.iter().map(SharedRule::new).collect();
     let rules = rules.as_slice();
     let threads = std::thread::available_parallelism()
@@ -184,7 +106,7 @@ pub(crate) fn evaluate_inputs<S: Slot>(
         Ok(out)
     };
     if threads == 1 {
-        let mut ev = Evaluator::new(prepared, compiled)?;
+        let mut ev = Evaluator::new(source)?;
         return run(&mut ev, &mut slots);
     }
     // Workers take the next work item from a shared queue; the first error in address order is reported.
@@ -196,7 +118,7 @@ pub(crate) fn evaluate_inputs<S: Slot>(
             .map(|_| {
                 s.spawn(|| {
                     let mut done: Vec<Piece> = Vec::new();
-                    let mut ev = match Evaluator::new(prepared, compiled) {
+                    let mut ev = match Evaluator::new(source) {
                         Ok(ev) => ev,
                         Err(e) => {
                             failed.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -247,23 +169,17 @@ pub(crate) fn evaluate_inputs<S: Slot>(
     Ok(all)
 }
 
-/// The input as a regorus value, with only the parts the bundle can read: serialized once to JSON text, pruned,
-/// and read by regorus' own parser, which builds its compact frozen objects directly (faster than converting a
-/// `serde_json::Value` tree).
+/// The input as a regorus value, with only the parts the bundle can read: written as JSON text member by member
+/// (only the selected top-level members are serialized at all: the raw `before`/`after` maps are most of an input's
+/// text and most bundles read little of them), and read by regorus' own parser, which builds its compact frozen
+/// objects directly (faster than converting a `serde_json::Value` tree).
 fn input_value(input: &Input, selection: &Selection) -> Result<regorus::Value, EngineError> {
     let fail = |message: String| EngineError::Eval {
         address: input.address.clone(),
         message,
     };
     let text =
-        serde_json::to_string(input).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
-    let text = if selection.is_whole() {
-        text
-    } else {
-        let mut kept = String::with_capacity(text.len());
-        selection.prune(&text, &mut kept);
-        kept
-    };
+        input_text(input, selection).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
     regorus::Value::from_json_str(&text).map_err(|e| fail(format!("cannot convert input: {e}")))
 }
 

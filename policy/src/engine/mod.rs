@@ -16,6 +16,7 @@ pub mod metadata;
 mod rego_metadata;
 pub mod source;
 pub mod testing;
+mod vm;
 
 use std::path::PathBuf;
 
@@ -202,8 +203,9 @@ impl PolicyEngine {
             None => vec![],
         };
 
-        let pe = PolicyEngine {
+        let mut pe = PolicyEngine {
             base: engine,
+            program: None,
             rules,
             files,
             bundle_hash,
@@ -213,8 +215,10 @@ impl PolicyEngine {
             interpreter_only: false,
             input_selection,
         };
-        // Compile now so errors (unknown functions, conflicting rules) surface at load, with their file.
-        pe.prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)?;
+        // Compile now so errors (unknown functions, conflicting rules) surface at load, with their file; the VM
+        // program is compiled once here and shared by every evaluation (only `now` changes between them).
+        let prepared = pe.prepared(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH)?;
+        pe.program = vm::compile_program(&prepared);
         Ok(pe)
     }
 
@@ -233,6 +237,31 @@ impl PolicyEngine {
         e.eval_rule(load::AGGREGATOR_RULE.to_string())
             .map_err(|err| EngineError::rego("<bundle>", err))?;
         Ok(e)
+    }
+
+    /// The VM program to evaluate inputs with, unless the bundle needs the interpreter or it was asked for.
+    fn vm_program(&self) -> Option<&vm::CompiledProgram> {
+        self.program.as_ref().filter(|_| !self.interpreter_only)
+    }
+
+    /// What evaluation threads build their evaluators from: the VM program with "now" in its data, or else
+    /// `prepared` (which the caller made for `ctx.now`; made here when missing).
+    fn source<'a>(
+        &'a self,
+        ctx: &EvalContext,
+        prepared: Option<&'a regorus::Engine>,
+    ) -> Result<vm::Source<'a>, EngineError> {
+        match (self.vm_program(), prepared) {
+            (Some(p), _) => {
+                let now = ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                Ok(vm::Source::Vm(p, p.data_at(&now)?))
+            }
+            (None, Some(e)) => Ok(vm::Source::Interpreter(e)),
+            (None, None) => Err(EngineError::Eval {
+                address: "<bundle>".into(),
+                message: "internal error: no prepared engine for the interpreter".into(),
+            }),
+        }
     }
 
     /// Evaluates normalized inputs (one per resource) into a decision, for the engine's own tests: every other
@@ -257,7 +286,8 @@ impl PolicyEngine {
     ) -> Result<Decision, EngineError> {
         let prepared = self.prepared(ctx.now)?;
         let evaluated = eval::Evaluated::of(self, inputs.iter());
-        let mut results = eval::evaluate_inputs(self, &prepared, inputs.iter().collect(), ctx)?;
+        let source = self.source(ctx, Some(&prepared))?;
+        let mut results = eval::evaluate_inputs(self, &source, inputs.iter().collect(), ctx)?;
         if self.has_conftest() {
             for (raw, origin) in raws {
                 results.extend(conftest::evaluate(
@@ -293,15 +323,23 @@ impl PolicyEngine {
         raws: Vec<(regorus::Value, String)>,
         ctx: &EvalContext,
     ) -> Result<Decision, EngineError> {
-        let prepared = self.prepared(ctx.now)?;
+        // The interpreter (conftest namespaces, or a bundle the VM cannot run) needs an engine with "now" in its
+        // data, compiled for this evaluation; the VM needs only its program, compiled at load.
+        let prepared = if self.has_conftest() || self.vm_program().is_none() {
+            Some(self.prepared(ctx.now)?)
+        } else {
+            None
+        };
         let evaluated = eval::Evaluated::of(self, inputs.iter());
         let slots: Vec<Option<Input>> = inputs.into_iter().map(Some).collect();
-        let mut results = eval::evaluate_inputs(self, &prepared, slots, ctx)?;
-        if self.has_conftest() {
+        let source = self.source(ctx, prepared.as_ref())?;
+        let mut results = eval::evaluate_inputs(self, &source, slots, ctx)?;
+        drop(source);
+        if let Some(prepared) = prepared.as_ref().filter(|_| self.has_conftest()) {
             for (raw, origin) in raws {
                 results.extend(conftest::evaluate_value(
                     &self.conftest_namespaces,
-                    &prepared,
+                    prepared,
                     raw,
                     &origin,
                 )?);

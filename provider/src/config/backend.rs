@@ -74,7 +74,10 @@ pub fn backend_for(
             Ok(Arc::new(
                 LocalBackend::new(cfg.local.data_dir.clone())
                     .with_pg_env(cfg.env.pg.clone())
-                    .with_final_backup_retention(cfg.local.final_backups),
+                    .with_final_backup_retention(cfg.local.final_backups)
+                    .with_base_backup_wal_share(
+                        f64::from(cfg.local.base_backup_wal_percent) / 100.0,
+                    ),
             ))
         }
         BackendKind::Aws => aws_backend_for(cfg, aws_cache).map(|b| b as Arc<dyn DatabaseBackend>),

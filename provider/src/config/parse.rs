@@ -300,6 +300,12 @@ pub(crate) fn parse(
             crate::backend::local::DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
         ),
     };
+    let base_backup_wal_percent = whole_number(
+        &mut r,
+        "base_backup_wal_percent",
+        0..=1000,
+        crate::backend::local::DEFAULT_BASE_BACKUP_WAL_PERCENT,
+    );
 
     // policy
     let dirs_path = attr("policy", "directories");
@@ -406,6 +412,7 @@ pub(crate) fn parse(
         local: LocalSettings {
             data_dir,
             final_backups,
+            base_backup_wal_percent,
         },
         policy: PolicySettings {
             directories,

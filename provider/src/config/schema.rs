@@ -65,6 +65,13 @@ pub fn provider_block() -> Block {
                     "final_backup_retention_days",
                     Type::Number,
                     "Final backups older than this many days are removed at the next destroy, 1 to 3650. Default 30.",
+                ))
+                .attribute(Attribute::optional(
+                    "base_backup_wal_percent",
+                    Type::Number,
+                    "A new base backup is taken (on refresh and apply) once the WAL archived since the newest one \
+                     exceeds this percentage of the data files, so a restore replays at most about that much WAL; 0 \
+                     to 1000, 0 = by age only (every 24 h). Default 50.",
                 )),
         )
         .block(

@@ -70,6 +70,8 @@ pub struct LocalSettings {
     pub data_dir: PathBuf,
     /// `final_backup_retention_count` / `final_backup_retention_days`: final backups kept per database.
     pub final_backups: crate::backend::local::FinalBackupRetention,
+    /// `base_backup_wal_percent`: a new base backup once archived WAL exceeds this share of the data (0 = by age).
+    pub base_backup_wal_percent: u32,
 }
 
 /// `policy { ... }` settings (paths are absolute).
@@ -139,6 +141,7 @@ impl ProviderConfig {
             local: LocalSettings {
                 data_dir,
                 final_backups: Default::default(),
+                base_backup_wal_percent: crate::backend::local::DEFAULT_BASE_BACKUP_WAL_PERCENT,
             },
             policy: PolicySettings::default(),
             default_tags: BTreeMap::new(),

@@ -1,6 +1,6 @@
 //! The configuration state every resource and data source shares: the current [`ProviderConfig`], what the last
 //! validation learned about the tier catalogue, and what is built once per configuration (the compiled policy
-//! engine, the RDS client).
+//! engine, the database backend, the RDS client).
 
 use std::sync::Arc;
 
@@ -31,7 +31,23 @@ pub struct ProviderState {
     config: RwLock<Option<Arc<ProviderConfig>>>,
     validated_tiers: RwLock<ValidatedTiers>,
     engine: EngineCache,
+    backend: BackendCache,
     aws: AwsBackendCache,
+}
+
+/// The database backend built for one configuration and shared by every later RPC: the local backend remembers
+/// the PostgreSQL installations it found (probing them runs `postgres --version`, milliseconds each), which a
+/// backend built per RPC would probe again for every planned resource.
+#[derive(Default)]
+struct BackendCache(std::sync::Mutex<Option<BuiltBackend>>);
+
+/// A configuration and the backend built for it.
+type BuiltBackend = (Arc<ProviderConfig>, Arc<dyn DatabaseBackend>);
+
+impl std::fmt::Debug for BackendCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackendCache")
+    }
 }
 
 /// The policy engine prepared for one configuration: compiled on the first plan after each configure and shared
@@ -63,6 +79,7 @@ impl ProviderState {
             config: RwLock::new(None),
             validated_tiers: RwLock::new(ValidatedTiers::NotSeen),
             engine: EngineCache::default(),
+            backend: BackendCache::default(),
             aws: AwsBackendCache::default(),
         }
     }
@@ -73,6 +90,7 @@ impl ProviderState {
             config: RwLock::new(Some(Arc::new(config))),
             validated_tiers: RwLock::new(ValidatedTiers::NotSeen),
             engine: EngineCache::default(),
+            backend: BackendCache::default(),
             aws: AwsBackendCache::default(),
         }
     }
@@ -148,9 +166,19 @@ impl ProviderState {
         Ok(engine)
     }
 
-    /// The backend the current configuration selects; the RDS client is reused while its settings stay the same.
+    /// The backend the current configuration selects, built once per configuration (the RDS client is reused
+    /// while its settings stay the same, even across configurations).
     pub async fn database_backend(&self) -> Result<Arc<dyn DatabaseBackend>, Diagnostic> {
-        backend_for(&*self.config().await?, &self.aws)
+        let cfg = self.config().await?;
+        let mut slot = self.backend.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((c, b)) = slot.as_ref() {
+            if Arc::ptr_eq(c, &cfg) {
+                return Ok(Arc::clone(b));
+            }
+        }
+        let b = backend_for(&cfg, &self.aws)?;
+        *slot = Some((cfg, Arc::clone(&b)));
+        Ok(b)
     }
 
     /// The RDS backend for `cfg`'s `aws` block (parameter groups), sharing the client the databases use.

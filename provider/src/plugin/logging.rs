@@ -36,6 +36,38 @@ pub fn level_from_env(tf_log_provider: Option<&str>, tf_log: Option<&str>) -> Le
     }
 }
 
+/// Times one RPC: created when the RPC starts (its `req_id` goes on the RPC's log lines) and, when dropped at the
+/// RPC's end, logs at debug level how long it took (`tf_rpc`, `tf_req_id`, `elapsed_us`), so a slow plan can be
+/// traced to the RPCs and resources that cost the time (`TF_LOG_PROVIDER=debug`).
+pub struct RpcTimer {
+    rpc: &'static str,
+    /// The request id of this RPC's log lines.
+    pub req_id: String,
+    started: std::time::Instant,
+}
+
+impl RpcTimer {
+    /// Starts timing `rpc` under a new request id.
+    pub fn start(rpc: &'static str) -> Self {
+        Self {
+            rpc,
+            req_id: new_req_id(),
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Drop for RpcTimer {
+    fn drop(&mut self) {
+        tracing::debug!(
+            tf_rpc = self.rpc,
+            tf_req_id = %self.req_id,
+            elapsed_us = self.started.elapsed().as_micros() as u64,
+            "rpc done"
+        );
+    }
+}
+
 /// A fresh request id in UUID v4 form for the `tf_req_id` key, which Terraform's SDKs put on every RPC's log
 /// lines so that one request's lines can be picked out of an interleaved log.
 pub fn new_req_id() -> String {
@@ -299,5 +331,35 @@ mod tests {
         assert!(chrono::DateTime::parse_from_rfc3339(ts).is_ok(), "{ts}");
         assert_eq!(ts.len(), "2026-11-25T16:38:20.123456Z".len(), "{ts}");
         assert_eq!(lines[1]["@module"], "provider.h2.codec");
+    }
+
+    #[test]
+    fn a_timed_rpc_logs_its_duration_under_its_request_id_at_debug_level() {
+        let buf = Buf::default();
+        let b2 = buf.clone();
+        let sub = tracing_subscriber::registry()
+            .with(HclogLayer::new(move || b2.clone(), LevelFilter::DEBUG));
+        let id = tracing::subscriber::with_default(sub, || {
+            let timed = RpcTimer::start("PlanResourceChange");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            timed.req_id.clone()
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let l: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(l["@level"], "debug", "{text}");
+        assert_eq!(l["@message"], "rpc done");
+        assert_eq!(l["tf_rpc"], "PlanResourceChange");
+        assert_eq!(l["tf_req_id"], id.as_str());
+        assert!(l["elapsed_us"].as_u64().unwrap() >= 2000, "{text}");
+
+        let quiet = Buf::default();
+        let q2 = quiet.clone();
+        let sub = tracing_subscriber::registry()
+            .with(HclogLayer::new(move || q2.clone(), LevelFilter::INFO));
+        tracing::subscriber::with_default(sub, || drop(RpcTimer::start("PlanResourceChange")));
+        assert!(
+            quiet.0.lock().unwrap().is_empty(),
+            "no timing lines above debug level"
+        );
     }
 }

@@ -62,7 +62,8 @@ impl ProviderRpc for ProviderService {
         &self,
         _req: Request<pb::get_metadata::Request>,
     ) -> RpcResult<pb::get_metadata::Response> {
-        tracing::debug!(tf_rpc = "GetMetadata", tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("GetMetadata");
+        tracing::debug!(tf_rpc = "GetMetadata", tf_req_id = %timed.req_id, "rpc");
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: vec![],
@@ -88,7 +89,8 @@ impl ProviderRpc for ProviderService {
         &self,
         _req: Request<pb::get_provider_schema::Request>,
     ) -> RpcResult<pb::get_provider_schema::Response> {
-        tracing::debug!(tf_rpc = "GetProviderSchema", tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("GetProviderSchema");
+        tracing::debug!(tf_rpc = "GetProviderSchema", tf_req_id = %timed.req_id, "rpc");
         Ok(Response::new(pb::get_provider_schema::Response {
             provider: Some(schema_to_proto(&self.provider_schema)),
             resource_schemas: self
@@ -112,7 +114,8 @@ impl ProviderRpc for ProviderService {
         &self,
         req: Request<pb::validate_provider_config::Request>,
     ) -> RpcResult<pb::validate_provider_config::Response> {
-        tracing::debug!(tf_rpc = "ValidateProviderConfig", tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ValidateProviderConfig");
+        tracing::debug!(tf_rpc = "ValidateProviderConfig", tf_req_id = %timed.req_id, "rpc");
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         let name = self.provider.type_name();
@@ -135,7 +138,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::validate_resource_config::Request>,
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "ValidateResourceConfig", tf_resource_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ValidateResourceConfig");
+        tracing::debug!(tf_rpc = "ValidateResourceConfig", tf_resource_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let diags = match self.resource(&req.type_name) {
             Err(d) => d,
             Ok(e) => {
@@ -162,7 +166,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "ValidateDataResourceConfig", tf_data_source_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ValidateDataResourceConfig");
+        tracing::debug!(tf_rpc = "ValidateDataResourceConfig", tf_data_source_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let diags = match self.data_source(&req.type_name) {
             Err(d) => d,
             Ok(e) => {
@@ -189,7 +194,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "UpgradeResourceState", tf_resource_type = %req.type_name, version = req.version, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("UpgradeResourceState");
+        tracing::debug!(tf_rpc = "UpgradeResourceState", tf_resource_type = %req.type_name, version = req.version, tf_req_id = %timed.req_id, "rpc");
         let mut diags = Diagnostics::new();
         let upgraded = self.upgrade(&req, &mut diags).await;
         Ok(Response::new(pb::upgrade_resource_state::Response {
@@ -202,7 +208,8 @@ impl ProviderRpc for ProviderService {
         &self,
         req: Request<pb::configure_provider::Request>,
     ) -> RpcResult<pb::configure_provider::Response> {
-        tracing::debug!(tf_rpc = "ConfigureProvider", tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ConfigureProvider");
+        tracing::debug!(tf_rpc = "ConfigureProvider", tf_req_id = %timed.req_id, "rpc");
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         let name = self.provider.type_name();
@@ -229,7 +236,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::read_resource::Request>,
     ) -> RpcResult<pb::read_resource::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "ReadResource", tf_resource_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ReadResource");
+        tracing::debug!(tf_rpc = "ReadResource", tf_resource_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let e = match self.resource(&req.type_name) {
             Ok(e) => e,
             Err(d) => {
@@ -281,7 +289,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::plan_resource_change::Request>,
     ) -> RpcResult<pb::plan_resource_change::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "PlanResourceChange", tf_resource_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("PlanResourceChange");
+        tracing::debug!(tf_rpc = "PlanResourceChange", tf_resource_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let mut diags = Diagnostics::new();
         let e = match self.resource(&req.type_name) {
             Ok(e) => e,
@@ -355,7 +364,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::apply_resource_change::Request>,
     ) -> RpcResult<pb::apply_resource_change::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "ApplyResourceChange", tf_resource_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ApplyResourceChange");
+        tracing::debug!(tf_rpc = "ApplyResourceChange", tf_resource_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let mut diags = Diagnostics::new();
         let e = match self.resource(&req.type_name) {
             Ok(e) => e,
@@ -416,7 +426,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::import_resource_state::Request>,
     ) -> RpcResult<pb::import_resource_state::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "ImportResourceState", tf_resource_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ImportResourceState");
+        tracing::debug!(tf_rpc = "ImportResourceState", tf_resource_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let e = match self.resource(&req.type_name) {
             Ok(e) => e,
             Err(d) => {
@@ -451,7 +462,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::move_resource_state::Request>,
     ) -> RpcResult<pb::move_resource_state::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "MoveResourceState", tf_resource_type = %req.target_type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("MoveResourceState");
+        tracing::debug!(tf_rpc = "MoveResourceState", tf_resource_type = %req.target_type_name, tf_req_id = %timed.req_id, "rpc");
         let mut d = Diagnostics::new();
         d.error(
             "Moving resources between types is not supported",
@@ -473,7 +485,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::read_data_source::Request>,
     ) -> RpcResult<pb::read_data_source::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "ReadDataSource", tf_data_source_type = %req.type_name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("ReadDataSource");
+        tracing::debug!(tf_rpc = "ReadDataSource", tf_data_source_type = %req.type_name, tf_req_id = %timed.req_id, "rpc");
         let e = match self.data_source(&req.type_name) {
             Ok(e) => e,
             Err(d) => {
@@ -515,7 +528,8 @@ impl ProviderRpc for ProviderService {
         &self,
         _req: Request<pb::get_functions::Request>,
     ) -> RpcResult<pb::get_functions::Response> {
-        tracing::debug!(tf_rpc = "GetFunctions", tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("GetFunctions");
+        tracing::debug!(tf_rpc = "GetFunctions", tf_req_id = %timed.req_id, "rpc");
         Ok(Response::new(pb::get_functions::Response {
             functions: Default::default(),
             diagnostics: vec![],
@@ -527,7 +541,8 @@ impl ProviderRpc for ProviderService {
         req: Request<pb::call_function::Request>,
     ) -> RpcResult<pb::call_function::Response> {
         let req = req.into_inner();
-        tracing::debug!(tf_rpc = "CallFunction", function = %req.name, tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("CallFunction");
+        tracing::debug!(tf_rpc = "CallFunction", function = %req.name, tf_req_id = %timed.req_id, "rpc");
         Ok(Response::new(pb::call_function::Response {
             result: None,
             error: Some(pb::FunctionError {
@@ -544,7 +559,8 @@ impl ProviderRpc for ProviderService {
         &self,
         _req: Request<pb::stop_provider::Request>,
     ) -> RpcResult<pb::stop_provider::Response> {
-        tracing::debug!(tf_rpc = "StopProvider", tf_req_id = %crate::plugin::logging::new_req_id(), "rpc");
+        let timed = crate::plugin::logging::RpcTimer::start("StopProvider");
+        tracing::debug!(tf_rpc = "StopProvider", tf_req_id = %timed.req_id, "rpc");
         self.provider.stop().await;
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),

@@ -21,6 +21,8 @@ pub struct LocalBackend {
     pub(super) pg_env: PgEnv,
     /// How many final backups of a database are kept, and for how long.
     pub(super) final_retention: FinalBackupRetention,
+    /// See [`LocalBackend::with_base_backup_wal_share`] (backup.rs).
+    pub(super) base_backup_wal_share: f64,
 }
 
 /// Final backups (taken on destroy) kept per database: at most `keep`, none older than `max_age_days`.
@@ -34,6 +36,10 @@ pub struct FinalBackupRetention {
 
 /// Default of `local.final_backup_retention_count`.
 pub const DEFAULT_FINAL_BACKUP_KEEP: u32 = 3;
+/// A fresh base backup is also taken once the WAL archived since the newest one exceeds this percentage of the
+/// database's data files: a restore replays all of that WAL, and past about half the data (the default, 50), restoring a new base
+/// backup is faster than replaying (a database loaded after create otherwise replays every byte since create).
+pub const DEFAULT_BASE_BACKUP_WAL_PERCENT: u32 = 50;
 /// Default of `local.final_backup_retention_days`.
 pub const DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS: u32 = 30;
 
@@ -54,6 +60,7 @@ impl LocalBackend {
             binaries: Mutex::new(HashMap::new()),
             pg_env: PgEnv::default(),
             final_retention: FinalBackupRetention::default(),
+            base_backup_wal_share: f64::from(DEFAULT_BASE_BACKUP_WAL_PERCENT) / 100.0,
         }
     }
 

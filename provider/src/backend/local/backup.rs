@@ -1,5 +1,6 @@
-//! Backups: pg_basebackup tarballs, their listing and pruning after the retention period, the daily fresh
-//! backup, and forcing a WAL switch so the archive holds the latest changes.
+//! Backups: pg_basebackup tarballs, their listing and pruning after the retention period, a fresh base backup
+//! daily or once the WAL archived since the last one outweighs a share of the database, and forcing a WAL switch
+//! so the archive holds the latest changes.
 
 use std::path::Path;
 use std::time::Duration;
@@ -15,7 +16,62 @@ use crate::backend::{BackendError, BackupInfo};
 /// How often, at the latest, a running database gets a fresh base backup (checked on refresh and apply).
 pub(super) const BASE_BACKUP_INTERVAL_HOURS: i64 = 24;
 
+/// WAL below this volume never triggers a base backup on its own: replaying it takes seconds, and each base
+/// backup itself archives a segment or two, which on a small database would exceed the share every time.
+const MIN_WAL_FOR_BACKUP: u64 = 256 << 20;
+
+/// Bytes of the WAL segment files in `archive` from `start_wal` on (names of 24 hex digits: timeline, log,
+/// segment, so later segments sort after it).
+fn wal_bytes_since(archive: &Path, start_wal: &str) -> u64 {
+    let Ok(rd) = std::fs::read_dir(archive) else {
+        return 0;
+    };
+    rd.flatten()
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.len() == 24 && n.bytes().all(|b| b.is_ascii_hexdigit()) && *n >= *start_wal
+        })
+        .filter_map(|e| e.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Bytes of the files under `dir` (recursively; unreadable entries count as empty).
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(_) => e.metadata().map(|m| m.len()).unwrap_or(0),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Whether the WAL archived since `newest` outweighs `share` of the database's data files (`pgdata/base`).
+fn wal_outweighs(layout: &Layout, newest: &BackupInfo, share: f64) -> bool {
+    let Some(start) = newest.start_wal.as_deref() else {
+        return false;
+    };
+    if share <= 0.0 {
+        return false;
+    }
+    let wal = wal_bytes_since(&layout.archive(), start);
+    wal >= MIN_WAL_FOR_BACKUP
+        && wal as f64 > share * dir_bytes(&layout.pgdata().join("base")) as f64
+}
+
 impl LocalBackend {
+    /// Sets the share of the database's size that WAL archived since the newest base backup may reach before
+    /// a new base backup is taken (`local.base_backup_wal_percent` / 100; 0 = by age only).
+    pub fn with_base_backup_wal_share(mut self, share: f64) -> Self {
+        self.base_backup_wal_share = share;
+        self
+    }
+
     /// `pg_basebackup` (tar, gzip, WAL streamed in) into `parent/<id>/`, recorded in `backup.json`.
     pub(super) async fn take_base_backup(
         &self,
@@ -130,7 +186,8 @@ impl LocalBackend {
         Ok(())
     }
 
-    /// Takes a base backup when the newest is older than the interval (the local "backup window").
+    /// Takes a base backup when the newest is older than the interval (the local "backup window") or the WAL
+    /// archived since it outweighs the configured share of the database.
     pub(super) async fn ensure_recent_backup(
         &self,
         layout: &Layout,
@@ -139,13 +196,12 @@ impl LocalBackend {
         if meta.spec.backup_retention_days == 0 {
             return Ok(());
         }
-        let newest = self
-            .backups_in(&layout.backups())?
-            .last()
-            .map(|b| b.finished_at);
-        if newest
-            .is_none_or(|t| Utc::now() - t > chrono::Duration::hours(BASE_BACKUP_INTERVAL_HOURS))
-        {
+        let backups = self.backups_in(&layout.backups())?;
+        let due = backups.last().is_none_or(|b| {
+            Utc::now() - b.finished_at > chrono::Duration::hours(BASE_BACKUP_INTERVAL_HOURS)
+                || wal_outweighs(layout, b, self.base_backup_wal_share)
+        });
+        if due {
             self.take_base_backup(layout, meta, &layout.backups(), None)
                 .await?;
             self.prune(layout, meta).await?;
@@ -185,5 +241,102 @@ impl LocalBackend {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backup(start_wal: &str) -> BackupInfo {
+        BackupInfo {
+            id: "b".into(),
+            location: String::new(),
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            start_wal: Some(start_wal.into()),
+        }
+    }
+
+    /// A layout with `data` bytes of data files and the given WAL segment files (name, bytes) in the archive.
+    fn layout(dir: &Path, data: u64, wal: &[(&str, u64)]) -> Layout {
+        let layout = Layout {
+            root: dir.to_path_buf(),
+        };
+        let base = layout.pgdata().join("base").join("5");
+        std::fs::create_dir_all(&base).unwrap();
+        std::fs::File::create(base.join("16384"))
+            .unwrap()
+            .set_len(data)
+            .unwrap();
+        std::fs::create_dir_all(layout.archive()).unwrap();
+        for (name, len) in wal {
+            std::fs::File::create(layout.archive().join(name))
+                .unwrap()
+                .set_len(*len)
+                .unwrap();
+        }
+        layout
+    }
+
+    const SEG: u64 = 16 << 20;
+
+    #[test]
+    fn wal_since_the_newest_backup_counts_only_later_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let l = layout(
+            dir.path(),
+            0,
+            &[
+                ("000000010000000000000001", SEG),
+                ("000000010000000000000002", SEG),
+                ("000000010000000000000003", SEG),
+                ("000000010000000000000002.00000028.backup", 300),
+            ],
+        );
+        assert_eq!(
+            wal_bytes_since(&l.archive(), "000000010000000000000002"),
+            2 * SEG
+        );
+    }
+
+    #[test]
+    fn a_base_backup_is_due_once_wal_outweighs_the_share_of_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        // 1 GiB of data files, 40 segments (640 MiB) of WAL since the backup: more than half the data.
+        let names: Vec<String> = (1..=40)
+            .map(|i| format!("0000000100000000000000{i:02X}"))
+            .collect();
+        let wal: Vec<(&str, u64)> = names.iter().map(|n| (n.as_str(), SEG)).collect();
+        let l = layout(dir.path(), 1 << 30, &wal);
+        let b = backup("000000010000000000000001");
+        assert!(wal_outweighs(&l, &b, 0.5));
+        assert!(
+            !wal_outweighs(&l, &b, 0.75),
+            "640 MiB is less than 0.75 of 1 GiB"
+        );
+        assert!(
+            !wal_outweighs(&l, &b, 0.0),
+            "a share of 0 schedules by age only"
+        );
+        assert!(
+            !wal_outweighs(&l, &backup("000000010000000000000018"), 0.5),
+            "17 segments since the backup: 272 MiB, less than half"
+        );
+    }
+
+    #[test]
+    fn a_little_wal_on_a_small_database_does_not_trigger_a_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        // 8 MiB of data, 2 segments of WAL: 4x the data, but only 32 MiB to replay.
+        let l = layout(
+            dir.path(),
+            8 << 20,
+            &[
+                ("000000010000000000000001", SEG),
+                ("000000010000000000000002", SEG),
+            ],
+        );
+        assert!(!wal_outweighs(&l, &backup("000000010000000000000001"), 0.5));
     }
 }

@@ -37,7 +37,7 @@ pub mod validate;
 mod tests;
 
 pub use backend::{
-    FinalBackupRetention, LocalBackend, DEFAULT_FINAL_BACKUP_KEEP,
+    FinalBackupRetention, LocalBackend, DEFAULT_BASE_BACKUP_WAL_PERCENT, DEFAULT_FINAL_BACKUP_KEEP,
     DEFAULT_FINAL_BACKUP_MAX_AGE_DAYS,
 };
 pub use conf::{connection_string, sizing};

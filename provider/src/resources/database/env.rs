@@ -460,6 +460,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_backend_is_built_once_per_configuration() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = state(dir.path(), None, &[]);
+        let a = st.database_backend().await.unwrap();
+        let b = st.database_backend().await.unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "one backend per configuration");
+        st.set_config((*st.config().await.unwrap()).clone()).await;
+        let c = st.database_backend().await.unwrap();
+        assert!(
+            !Arc::ptr_eq(&a, &c),
+            "a new configuration builds its backend again"
+        );
+    }
+
+    #[tokio::test]
     async fn an_unwritable_audit_log_fails_the_plan_closed() {
         let dir = tempfile::tempdir().unwrap();
         let blocker = dir.path().join("not-a-dir");
