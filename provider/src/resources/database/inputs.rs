@@ -3,26 +3,11 @@
 //! problem is one diagnostic on its attribute; together with the backend's problems and the guardrails they are
 //! reported in one round, so a user fixes everything after one plan.
 
+use super::rds::AWS_ARGUMENTS;
 use crate::backend::aws::spec::storage_range;
 use crate::backend::engine_params;
 use crate::framework::access::{get_string_map, Field};
 use crate::framework::{AttributePath, Diagnostic, Value};
-
-/// Managed-instance arguments a user may set (the rest of [`AWS_ATTRIBUTES`] are computed).
-const INSTANCE_ARGUMENTS: &[&str] = &[
-    "allocated_storage_gb",
-    "max_allocated_storage_gb",
-    "storage_type",
-    "kms_key_id",
-    "backup_window",
-    "maintenance_window",
-    "db_subnet_group_name",
-    "vpc_security_group_ids",
-    "parameter_group_name",
-    "iam_database_authentication",
-    "monitoring_role_arn",
-    "apply_immediately",
-];
 
 /// One numeric argument's allowed whole numbers.
 struct Range {
@@ -73,7 +58,7 @@ pub(super) fn check(
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     if !instance_settings {
-        for name in INSTANCE_ARGUMENTS {
+        for name in AWS_ARGUMENTS {
             if !planned.get(name).is_null() {
                 out.push(
                     Diagnostic::error(
@@ -138,19 +123,12 @@ pub(super) fn check(
     out
 }
 
-/// The managed-instance arguments, for tests that they stay a subset of the schema's.
-#[cfg(test)]
-pub(super) fn instance_arguments() -> &'static [&'static str] {
-    INSTANCE_ARGUMENTS
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
     use crate::framework::Severity;
-    use crate::resources::database::rds::AWS_ATTRIBUTES;
 
     fn planned(pairs: &[(&str, Value)]) -> Value {
         let mut v = Value::Object(BTreeMap::new());
@@ -207,9 +185,6 @@ mod tests {
             "{d:?}"
         );
         assert!(checked.get("allocated_storage_gb").is_null());
-        for a in instance_arguments() {
-            assert!(AWS_ATTRIBUTES.contains(a), "{a}");
-        }
     }
 
     #[test]

@@ -14,8 +14,8 @@ use crate::framework::access::{get_bool, get_i64, get_string, get_string_list, F
 use crate::framework::duration::parse_duration;
 use crate::framework::{Attribute, AttributePath, Block, Diagnostic, Nesting, Type, Value};
 
-/// Attributes only the aws backend fills; null on the local backend.
-pub const AWS_ATTRIBUTES: &[&str] = &[
+/// Arguments only a managed instance (aws) reads, which a user may set: an error at plan on other backends.
+pub const AWS_ARGUMENTS: &[&str] = &[
     "allocated_storage_gb",
     "max_allocated_storage_gb",
     "storage_type",
@@ -28,6 +28,10 @@ pub const AWS_ATTRIBUTES: &[&str] = &[
     "iam_database_authentication",
     "monitoring_role_arn",
     "apply_immediately",
+];
+
+/// Attributes only the aws backend fills (computed); null on the local backend.
+const AWS_COMPUTED: &[&str] = &[
     "arn",
     "address",
     "resource_id",
@@ -35,6 +39,11 @@ pub const AWS_ATTRIBUTES: &[&str] = &[
     "pending_modifications",
     "pending_reboot",
 ];
+
+/// Every RDS-only attribute: [`AWS_ARGUMENTS`] then the computed ones.
+pub fn aws_attributes() -> impl Iterator<Item = &'static str> {
+    AWS_ARGUMENTS.iter().chain(AWS_COMPUTED).copied()
+}
 
 /// Adds the RDS-only attributes and the `timeouts` block to the database schema.
 pub fn add_attributes(block: Block) -> Block {
@@ -132,7 +141,7 @@ pub fn tier_windows(name: &str) -> (String, String) {
 /// is null.
 pub fn plan_values(planned: &mut Value, config: &Value, prior: &Value, on_aws: bool) {
     if !on_aws {
-        for name in AWS_ATTRIBUTES {
+        for name in aws_attributes() {
             if config.get(name).is_null() {
                 planned.set(name, Value::Null);
             }
@@ -315,13 +324,12 @@ fn str_or_null(s: &Option<String>) -> Value {
     s.as_ref().map(Value::string).unwrap_or(Value::Null)
 }
 
-/// The values of [`AWS_ATTRIBUTES`] (plus `performance_insights`, `monitoring_interval_seconds`, `log_exports`)
+/// The values of [`aws_attributes`] (plus `performance_insights`, `monitoring_interval_seconds`, `log_exports`)
 /// for state: from the instance's details when it has them (a managed service), else null. `base` (the plan, or
 /// prior state) supplies what the service does not report (`apply_immediately`, and
 /// `max_allocated_storage_gb`/`parameter_group_name` as set).
 pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeMap<String, Value> {
-    let mut m: BTreeMap<String, Value> = AWS_ATTRIBUTES
-        .iter()
+    let mut m: BTreeMap<String, Value> = aws_attributes()
         .map(|n| (n.to_string(), Value::Null))
         .collect();
     let Some((i, d)) = info.and_then(|i| i.details.as_ref().map(|d| (i, d))) else {
@@ -521,7 +529,7 @@ mod tests {
     #[test]
     fn local_state_has_every_aws_attribute_null() {
         let m = state_values(None, None);
-        assert_eq!(m.len(), AWS_ATTRIBUTES.len());
+        assert_eq!(m.len(), aws_attributes().count());
         assert!(m.values().all(Value::is_null));
     }
 
