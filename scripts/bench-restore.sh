@@ -120,7 +120,6 @@ t0="$(now)"
 psql -X -q -v ON_ERROR_STOP=1 "$conn" <<SQL
 CREATE TABLE bench (id bigint PRIMARY KEY, v text NOT NULL);
 INSERT INTO bench SELECT g, repeat(md5(g::text), 6) FROM generate_series(1, $ROWS) g;
-CHECKPOINT;
 SQL
 size="$(psql -X -At "$conn" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
 echo "restore bench: seeded $size in $(secs "$t0" "$(now)") s" >&2
