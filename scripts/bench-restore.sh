@@ -132,7 +132,11 @@ dbname="${rest#*/}"; dbname="${dbname%%\?*}"
 port2=$(( ${hostport##*:} % 1000 + 55000 ))
 raw="$W/raw"; mkdir -p "$raw"; chown postgres "$raw" 2>/dev/null || true
 t0="$(now)"
-"$PGBIN/pg_basebackup" -d "$conn" -D "$raw/backup" -Ft -z -X stream -c fast --no-password
+# The master user is not a superuser and has no REPLICATION: base backups and amcheck go through the provider's
+# admin role, by peer over the server's Unix socket, as the provider itself does.
+meta="$(ls "$W"/data/databases/*/metadata.json | head -1)"
+sock="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["socket_dir"])' "$meta")"
+"$PGBIN/pg_basebackup" -h "$sock" -p "${hostport##*:}" -U dbplatform_admin -D "$raw/backup" -Ft -z -X stream -c fast --no-password
 chmod -R a+rX "$raw/backup"
 as_pg mkdir -m 700 "$raw/pgdata"
 as_pg tar -xzf "$raw/backup/base.tar.gz" -C "$raw/pgdata"
@@ -142,7 +146,7 @@ as_pg "$PGBIN/pg_ctl" start -w -D "$raw/pgdata" -l "$raw/log" \
 copy_conn="postgresql://$user@127.0.0.1:$port2/$dbname"
 a="$(psql -X -At "$copy_conn" -c "$CHECKSUM")"
 b="$(psql -X -At "$conn" -c "$CHECKSUM")"
-"$PGBIN/pg_amcheck" --install-missing --all -h 127.0.0.1 -p "$port2" -U "$user" --no-password >"$raw/amcheck.log" 2>&1 \
+"$PGBIN/pg_amcheck" --install-missing --all -h "$raw" -p "$port2" -U dbplatform_admin --no-password >"$raw/amcheck.log" 2>&1 \
     || { echo "raw pg_amcheck failed:" >&2; cat "$raw/amcheck.log" >&2; exit 1; }
 raw_s="$(secs "$t0" "$(now)")"
 [[ "$a" == "$b" ]] || { echo "raw copy checksum $a differs from the source's $b" >&2; exit 1; }
