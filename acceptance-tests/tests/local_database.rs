@@ -117,19 +117,7 @@ fn stop_server(state: &State) -> Result<(), String> {
 }
 
 /// Stops any server left under the test's data directory (a failed destroy must not leave one running).
-use acceptance_tests::local::StopServersUnder as StopServers;
-
-fn data_dir() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    // The server runs as an unprivileged OS user when tests run as root: it must reach the directory.
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755))
-        .unwrap_or_else(|e| panic!("chmod: {e}"));
-    let d = tmp.path().join("data");
-    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("create {}: {e}", d.display()));
-    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755))
-        .unwrap_or_else(|e| panic!("chmod: {e}"));
-    (tmp, d)
-}
+use acceptance_tests::local::{reachable_data_dir as data_dir, StopServersUnder as StopServers};
 
 #[test]
 fn local_database_lifecycle() {
