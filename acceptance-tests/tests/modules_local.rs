@@ -87,6 +87,10 @@ fn postgres_module_applies_and_destroys_on_local_backend() {
         .unwrap_or_else(|e| panic!("chmod: {e}"));
     let dd: PathBuf = tmp.path().join("data");
     let dd_after = dd.clone();
+    let dd_owner = dd.clone();
+    // The database's own OS user (when root), read after apply and checked gone after destroy.
+    let os_user = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let os_user_after = os_user.clone();
     TestCase::new()
         .step(
             Step::apply(config(&dd))
@@ -110,6 +114,18 @@ fn postgres_module_applies_and_destroys_on_local_backend() {
                     Ok(())
                 })
                 .check(Check::attr_equals(DB, "status", "available"))
+                .check(Check::custom("the server runs as its own OS user when root", move |_| {
+                    if !acceptance_tests::local::is_root() {
+                        return Ok(());
+                    }
+                    let owner = acceptance_tests::local::owner_name(&dd_owner.join("databases/acc-mod-orders/pgdata"))
+                        .ok_or("the database directory has no named owner")?;
+                    if !owner.starts_with("dbp_") {
+                        return Err(format!("the database directory belongs to {owner}, want a dbp_ user"));
+                    }
+                    *os_user.lock().map_err(|e| e.to_string())? = Some(owner);
+                    Ok(())
+                }))
                 .check(Check::attr_equals(DB, "tags_all.owner", "orders-team"))
                 .check(Check::attr_equals(DB, "tags_all.cost_center", "cc-4711"))
                 .check(Check::attr_equals(DB, "tags_all.data_classification", "internal"))
@@ -165,6 +181,13 @@ fn postgres_module_applies_and_destroys_on_local_backend() {
         .check_destroy("the database and its server are gone, a final backup is kept", move |_| {
             if dd_after.join("databases/acc-mod-orders").exists() {
                 return Err("the database directory is still there".into());
+            }
+            let user = os_user_after.lock().map_err(|e| e.to_string())?.clone();
+            if let Some(user) = user {
+                let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| e.to_string())?;
+                if passwd.lines().any(|l| l.split(':').next() == Some(user.as_str())) {
+                    return Err(format!("OS user {user} is still there after destroy"));
+                }
             }
             let fb = dd_after.join("final-backups");
             let kept = std::fs::read_dir(&fb)

@@ -71,16 +71,78 @@ pub(super) fn owner_of(path: &Path) -> Result<Option<OsUser>, BackendError> {
     }))
 }
 
-/// Removes a per-database OS user (best effort: a user that is gone or shared is left as it is).
+/// Removes a per-database OS user (best effort: a user that is gone or shared is left as it is). userdel refuses
+/// while a process still runs as the user (a server's last backends exiting after `pg_ctl stop`) and while another
+/// provider holds the lock on /etc/passwd, so it waits for the user's processes and retries for a few seconds; a
+/// user that still cannot be removed is logged as a warning naming the command that removes it by hand.
 pub(super) fn remove_os_user(user: &OsUser) {
     if !is_root() || !user.name.starts_with(OS_USER_PREFIX) {
         return;
     }
-    let _ = std::process::Command::new("userdel")
-        .arg(&user.name)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+    let Some(uid) = user_uid(&user.name) else {
+        return;
+    };
+    let mut last_error = String::new();
+    for _ in 0..20 {
+        wait_for_processes_of(uid, std::time::Duration::from_secs(5));
+        match std::process::Command::new("userdel")
+            .arg(&user.name)
+            .output()
+        {
+            Ok(out) if out.status.success() => return,
+            Ok(out) => last_error = String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            Err(e) => {
+                last_error = e.to_string();
+                break;
+            }
+        }
+        if user_uid(&user.name).is_none() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    tracing::warn!(
+        "could not remove OS user {} ({last_error}); remove it with `userdel {}` once nothing runs as it",
+        user.name,
+        user.name
+    );
+}
+
+/// The uid of OS user `name`, when it exists.
+fn user_uid(name: &str) -> Option<u32> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        (f.len() >= 3 && f[0] == name)
+            .then(|| f[2].parse().ok())
+            .flatten()
+    })
+}
+
+/// Waits up to `limit` until no process runs as `uid` (read from /proc).
+fn wait_for_processes_of(uid: u32, limit: std::time::Duration) {
+    let deadline = std::time::Instant::now() + limit;
+    while processes_of(uid) > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// How many processes run as `uid`.
+fn processes_of(uid: u32) -> usize {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter(|e| e.metadata().map(|m| m.uid() == uid).unwrap_or(false))
+        .count()
 }
 
 /// pg_ident.conf: the provider's OS user and the server's OS user may log in as [`ADMIN_ROLE`] (peer, socket only).
@@ -156,5 +218,14 @@ mod tests {
             .lines()
             .filter(|l| !l.starts_with('#'))
             .all(|l| l.ends_with(ADMIN_ROLE)));
+    }
+
+    #[test]
+    fn a_user_with_a_running_process_is_seen_and_a_missing_user_has_no_uid() {
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        assert!(processes_of(me) >= 1, "this test runs as uid {me}");
+        assert_eq!(user_uid("root"), Some(0));
+        assert_eq!(user_uid("dbp_no_such_user_here"), None);
     }
 }
