@@ -125,9 +125,15 @@ impl BackupReplicationStub {
             self.lock().calls.push((region.clone(), action.clone()));
             let params = form(&req);
             let answer = match action.as_str() {
-                "StartDBInstanceAutomatedBackupsReplication" => self.start_replication(&region, &params),
-                "StopDBInstanceAutomatedBackupsReplication" => self.stop_replication(&region, &params),
-                "DescribeDBInstanceAutomatedBackups" if params.contains_key("DBInstanceAutomatedBackupsArn") => {
+                "StartDBInstanceAutomatedBackupsReplication" => {
+                    self.start_replication(&region, &params)
+                }
+                "StopDBInstanceAutomatedBackupsReplication" => {
+                    self.stop_replication(&region, &params)
+                }
+                "DescribeDBInstanceAutomatedBackups"
+                    if params.contains_key("DBInstanceAutomatedBackupsArn") =>
+                {
                     self.describe(&region, &params)
                 }
                 "DescribeDBInstances" => self.describe_instances(&region, &req),
@@ -141,11 +147,21 @@ impl BackupReplicationStub {
 
     fn start_replication(&self, region: &str, p: &BTreeMap<String, String>) -> Vec<u8> {
         let Some(source_arn) = p.get("SourceDBInstanceArn") else {
-            return error_response(400, "Sender", "MissingParameter", "SourceDBInstanceArn is required");
+            return error_response(
+                400,
+                "Sender",
+                "MissingParameter",
+                "SourceDBInstanceArn is required",
+            );
         };
         let parts: Vec<&str> = source_arn.split(':').collect();
         let (Some(source_region), Some(identifier)) = (parts.get(3), parts.get(6)) else {
-            return error_response(400, "Sender", "InvalidParameterValue", "SourceDBInstanceArn is not a DB instance ARN");
+            return error_response(
+                400,
+                "Sender",
+                "InvalidParameterValue",
+                "SourceDBInstanceArn is not a DB instance ARN",
+            );
         };
         if *source_region == region {
             return error_response(
@@ -158,7 +174,12 @@ impl BackupReplicationStub {
         // The source must exist, in its own region.
         let described = moto_describe(self.upstream, source_region, identifier);
         let Some(xml) = described.filter(|x| x.contains("<DBInstance>")) else {
-            return error_response(404, "Sender", "DBInstanceNotFound", &format!("DBInstance {identifier} not found."));
+            return error_response(
+                404,
+                "Sender",
+                "DBInstanceNotFound",
+                &format!("DBInstance {identifier} not found."),
+            );
         };
         let encrypted = xml.contains("<StorageEncrypted>true</StorageEncrypted>");
         let kms = p.get("KmsKeyId").cloned();
@@ -171,8 +192,7 @@ impl BackupReplicationStub {
             );
         }
         let mut s = self.lock();
-        if s
-            .replications
+        if s.replications
             .get(source_arn.as_str())
             .is_some_and(|r| r.status == "replicating")
         {
@@ -193,16 +213,27 @@ impl BackupReplicationStub {
                 .get("BackupRetentionPeriod")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(7),
-            backups_arn: format!("arn:aws:rds:{region}:{ACCOUNT}:auto-backup:ab-{}", identifier.replace('-', "")),
+            backups_arn: format!(
+                "arn:aws:rds:{region}:{ACCOUNT}:auto-backup:ab-{}",
+                identifier.replace('-', "")
+            ),
             status: "replicating".into(),
         };
         s.replications.insert(source_arn.clone(), r.clone());
-        result("StartDBInstanceAutomatedBackupsReplication", &backup_xml(&r))
+        result(
+            "StartDBInstanceAutomatedBackupsReplication",
+            &backup_xml(&r),
+        )
     }
 
     fn stop_replication(&self, region: &str, p: &BTreeMap<String, String>) -> Vec<u8> {
         let Some(source_arn) = p.get("SourceDBInstanceArn") else {
-            return error_response(400, "Sender", "MissingParameter", "SourceDBInstanceArn is required");
+            return error_response(
+                400,
+                "Sender",
+                "MissingParameter",
+                "SourceDBInstanceArn is required",
+            );
         };
         let mut s = self.lock();
         match s
@@ -225,7 +256,10 @@ impl BackupReplicationStub {
     }
 
     fn describe(&self, region: &str, p: &BTreeMap<String, String>) -> Vec<u8> {
-        let arn = p.get("DBInstanceAutomatedBackupsArn").cloned().unwrap_or_default();
+        let arn = p
+            .get("DBInstanceAutomatedBackupsArn")
+            .cloned()
+            .unwrap_or_default();
         let s = self.lock();
         match s
             .replications
@@ -264,7 +298,10 @@ impl BackupReplicationStub {
             .values()
             .filter(|r| r.source_region == region && r.status == "replicating")
         {
-            let tag = format!("<DBInstanceIdentifier>{}</DBInstanceIdentifier>", r.identifier);
+            let tag = format!(
+                "<DBInstanceIdentifier>{}</DBInstanceIdentifier>",
+                r.identifier
+            );
             body = body.replace(
                 &tag,
                 &format!(
@@ -311,7 +348,10 @@ fn backup_fields(r: &Replication) -> String {
 }
 
 fn backup_xml(r: &Replication) -> String {
-    format!("<DBInstanceAutomatedBackup>{}</DBInstanceAutomatedBackup>", backup_fields(r))
+    format!(
+        "<DBInstanceAutomatedBackup>{}</DBInstanceAutomatedBackup>",
+        backup_fields(r)
+    )
 }
 
 /// A query-protocol success response: `<{action}Response><{action}Result>inner</…></…>`.
@@ -371,7 +411,8 @@ fn decode(s: &str) -> String {
 
 /// `DescribeDBInstances` of one instance straight to moto, signed for `region`: the response XML.
 fn moto_describe(moto: u16, region: &str, identifier: &str) -> Option<String> {
-    let body = format!("Action=DescribeDBInstances&Version=2014-10-31&DBInstanceIdentifier={identifier}");
+    let body =
+        format!("Action=DescribeDBInstances&Version=2014-10-31&DBInstanceIdentifier={identifier}");
     let req = Request {
         head: format!(
             "POST / HTTP/1.1\r\nHost: 127.0.0.1:{moto}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
@@ -394,7 +435,8 @@ mod tests {
     fn form_values_are_percent_decoded() {
         let r = Request {
             head: "POST / HTTP/1.1".into(),
-            body: b"Action=X&SourceDBInstanceArn=arn%3Aaws%3Ards%3Aus-east-1%3A1%3Adb%3Aa&K=a+b".to_vec(),
+            body: b"Action=X&SourceDBInstanceArn=arn%3Aaws%3Ards%3Aus-east-1%3A1%3Adb%3Aa&K=a+b"
+                .to_vec(),
         };
         let f = form(&r);
         assert_eq!(f["SourceDBInstanceArn"], "arn:aws:rds:us-east-1:1:db:a");

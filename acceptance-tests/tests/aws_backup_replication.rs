@@ -16,8 +16,10 @@ use acceptance_tests::{moto_port, target_dir, Workdir};
 use serde_json::json;
 
 const ADDR: &str = "dbplatform_database.db";
-const KEY_EAST: &str = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-const KEY_WEST: &str = "arn:aws:kms:us-west-2:123456789012:key/dr-1234abcd-12ab-34cd-56ef-1234567890ab";
+const KEY_EAST: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+const KEY_WEST: &str =
+    "arn:aws:kms:us-west-2:123456789012:key/dr-1234abcd-12ab-34cd-56ef-1234567890ab";
 
 fn stub() -> &'static BackupReplicationStub {
     static STUB: std::sync::OnceLock<BackupReplicationStub> = std::sync::OnceLock::new();
@@ -105,7 +107,11 @@ fn tier0_replicates_backups_to_the_dr_region_reads_them_back_and_stops_on_destro
 
     let plan = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
     let after = &plan.resource_change(ADDR).unwrap()["change"]["after"];
-    assert_eq!(after["backup_replication_region"], json!("us-west-2"), "the tier's DR region");
+    assert_eq!(
+        after["backup_replication_region"],
+        json!("us-west-2"),
+        "the tier's DR region"
+    );
     wd.run_ok(&["apply", "-input=false", "-no-color", "-auto-approve"])
         .unwrap_or_else(|e| panic!("{e}"));
     let state = wd.show_state().unwrap_or_else(|e| panic!("{e}"));
@@ -116,26 +122,41 @@ fn tier0_replicates_backups_to_the_dr_region_reads_them_back_and_stops_on_destro
         ("policy_decision.fail", json!("0")),
         ("policy_decision.unknown", json!("0")),
     ] {
-        assert_eq!(state.attr(ADDR, path).unwrap_or_else(|e| panic!("{e}")), want, "{path}");
+        assert_eq!(
+            state.attr(ADDR, path).unwrap_or_else(|e| panic!("{e}")),
+            want,
+            "{path}"
+        );
     }
-    let r = stub().replication_of(&name).expect("a replication was started");
+    let r = stub()
+        .replication_of(&name)
+        .expect("a replication was started");
     assert_eq!(
-        (r.status.as_str(), r.region.as_str(), r.kms_key_id.as_deref(), r.retention_days),
+        (
+            r.status.as_str(),
+            r.region.as_str(),
+            r.kms_key_id.as_deref(),
+            r.retention_days
+        ),
         ("replicating", "us-west-2", Some(KEY_WEST), 35),
         "started in the DR region with its key, keeping the tier's 35 days"
     );
     let calls = stub().calls();
     assert!(
-        calls.contains(&("us-west-2".into(), "StartDBInstanceAutomatedBackupsReplication".into())),
+        calls.contains(&(
+            "us-west-2".into(),
+            "StartDBInstanceAutomatedBackupsReplication".into()
+        )),
         "{calls:?}"
     );
 
     // Refresh reads the replication back in the DR region: the re-plan is a no-op ...
     let again = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
     assert!(again.is_noop(), "{:?}", again.changes());
-    assert!(stub()
-        .calls()
-        .contains(&("us-west-2".into(), "DescribeDBInstanceAutomatedBackups".into())));
+    assert!(stub().calls().contains(&(
+        "us-west-2".into(),
+        "DescribeDBInstanceAutomatedBackups".into()
+    )));
     // ... and a replication stopped outside Terraform is drift that the next apply repairs.
     stub().stop_outside_terraform(&name);
     let drift = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
@@ -149,9 +170,12 @@ fn tier0_replicates_backups_to_the_dr_region_reads_them_back_and_stops_on_destro
     wd.run_ok(&["destroy", "-input=false", "-no-color", "-auto-approve"])
         .unwrap_or_else(|e| panic!("{e}"));
     let calls: Vec<_> = stub().calls().split_off(before);
-    let stop = calls
-        .iter()
-        .position(|c| c == &("us-west-2".to_string(), "StopDBInstanceAutomatedBackupsReplication".to_string()));
+    let stop = calls.iter().position(|c| {
+        c == &(
+            "us-west-2".to_string(),
+            "StopDBInstanceAutomatedBackupsReplication".to_string(),
+        )
+    });
     let delete = calls
         .iter()
         .position(|c| c == &("us-east-1".to_string(), "DeleteDBInstance".to_string()));
@@ -164,7 +188,11 @@ fn tier0_replicates_backups_to_the_dr_region_reads_them_back_and_stops_on_destro
 
 fn dbpolicy() -> PathBuf {
     let p = target_dir().join("debug/dbpolicy");
-    assert!(p.is_file(), "{} is missing: run `make build` first", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run `make build` first",
+        p.display()
+    );
     p
 }
 
@@ -185,7 +213,11 @@ fn tier0_without_cross_region_protection_is_refused_naming_dbp_dr_001() {
     );
 
     // With the break-glass switch the plan goes through; CI's `dbpolicy check` on its JSON still refuses it.
-    let wd = workdir(&config(&name, "    enforcement_override = \"advisory\"\n", &extra));
+    let wd = workdir(&config(
+        &name,
+        "    enforcement_override = \"advisory\"\n",
+        &extra,
+    ));
     let plan = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
     let file = wd.path().join("plan.json");
     std::fs::write(&file, serde_json::to_vec(plan.raw()).unwrap()).unwrap();

@@ -60,7 +60,8 @@ fn backups_replication() -> Value {
 fn config_resource(rtype: &str, name: &str, provider: &str, source_attr: Option<&str>) -> Value {
     let mut expressions = json!({});
     if let Some(attr) = source_attr {
-        expressions[attr] = json!({"references": ["aws_db_instance.primary.arn", "aws_db_instance.primary"]});
+        expressions[attr] =
+            json!({"references": ["aws_db_instance.primary.arn", "aws_db_instance.primary"]});
     }
     json!({"address": format!("{rtype}.{name}"), "mode": "managed", "type": rtype, "name": name,
            "provider_config_key": provider, "expressions": expressions})
@@ -87,11 +88,25 @@ fn plan(changes: Vec<Value>, config: Vec<Value>) -> Vec<Input> {
 /// (rule, address) -> statuses of the default bundle's decision on `inputs`.
 fn results(inputs: Vec<Input>) -> Vec<(String, String, Status, String)> {
     let pe = PolicyEngine::load(&EngineOptions::default()).unwrap();
-    let now = chrono::Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
-    let d = decide(&pe, GateRequest::new(inputs, now, Provenance::new(Source::Cli, "test")), None).unwrap();
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+        .unwrap();
+    let d = decide(
+        &pe,
+        GateRequest::new(inputs, now, Provenance::new(Source::Cli, "test")),
+        None,
+    )
+    .unwrap();
     d.results
         .iter()
-        .map(|r| (r.rule_id.to_string(), r.address.to_string(), r.status, r.message.clone()))
+        .map(|r| {
+            (
+                r.rule_id.to_string(),
+                r.address.to_string(),
+                r.status,
+                r.message.clone(),
+            )
+        })
         .collect()
 }
 
@@ -109,38 +124,75 @@ fn primary_config() -> Value {
 #[test]
 fn tier0_instance_without_a_copy_in_another_region_fails_dr_001() {
     let rs = results(plan(vec![primary()], vec![primary_config()]));
-    assert_eq!(status(&rs, "DBP-DR-001", "aws_db_instance.primary"), vec![Status::Fail]);
+    assert_eq!(
+        status(&rs, "DBP-DR-001", "aws_db_instance.primary"),
+        vec![Status::Fail]
+    );
     let msg = &rs.iter().find(|r| r.0 == "DBP-DR-001").unwrap().3;
-    assert!(msg.contains("tier-0, which must survive the loss of its region"), "{msg}");
+    assert!(
+        msg.contains("tier-0, which must survive the loss of its region"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_replica_in_another_region_protects_its_source_and_needs_a_key_there() {
     let config = vec![
         primary_config(),
-        config_resource("aws_db_instance", "dr", "aws.west", Some("replicate_source_db")),
+        config_resource(
+            "aws_db_instance",
+            "dr",
+            "aws.west",
+            Some("replicate_source_db"),
+        ),
     ];
     let inputs = plan(vec![primary(), replica(Some(KEY_WEST))], config.clone());
-    let primary_input = inputs.iter().find(|i| i.address == "aws_db_instance.primary").unwrap();
+    let primary_input = inputs
+        .iter()
+        .find(|i| i.address == "aws_db_instance.primary")
+        .unwrap();
     assert_eq!(primary_input.related.replicas.len(), 1);
-    assert_eq!(primary_input.related.replicas[0].region.as_deref(), Some("us-west-2"));
-    let replica_input = inputs.iter().find(|i| i.address == "aws_db_instance.dr").unwrap();
+    assert_eq!(
+        primary_input.related.replicas[0].region.as_deref(),
+        Some("us-west-2")
+    );
+    let replica_input = inputs
+        .iter()
+        .find(|i| i.address == "aws_db_instance.dr")
+        .unwrap();
     assert_eq!(replica_input.kind, policy::model::Kind::Replica);
     assert_eq!(
-        replica_input.related.source.as_ref().and_then(|s| s.region.as_deref()),
+        replica_input
+            .related
+            .source
+            .as_ref()
+            .and_then(|s| s.region.as_deref()),
         Some("us-east-1")
     );
     let rs = results(inputs);
-    assert_eq!(status(&rs, "DBP-DR-001", "aws_db_instance.primary"), vec![Status::Pass]);
-    assert_eq!(status(&rs, "DBP-DR-002", "aws_db_instance.dr"), vec![Status::Pass]);
+    assert_eq!(
+        status(&rs, "DBP-DR-001", "aws_db_instance.primary"),
+        vec![Status::Pass]
+    );
+    assert_eq!(
+        status(&rs, "DBP-DR-002", "aws_db_instance.dr"),
+        vec![Status::Pass]
+    );
     // A replica keeps no backups of its own (AWS's default for replicas): the backup rules do not ask it to.
     assert!(status(&rs, "DBP-BAK-001", "aws_db_instance.dr").is_empty());
-    assert_eq!(status(&rs, "DBP-BAK-001", "aws_db_instance.primary"), vec![Status::Pass]);
+    assert_eq!(
+        status(&rs, "DBP-BAK-001", "aws_db_instance.primary"),
+        vec![Status::Pass]
+    );
 
     // The same replica with the source's key (a us-east-1 key in us-west-2), or none: refused.
     for key in [Some(KEY_EAST), None] {
         let rs = results(plan(vec![primary(), replica(key)], config.clone()));
-        assert_eq!(status(&rs, "DBP-DR-002", "aws_db_instance.dr"), vec![Status::Fail], "{key:?}");
+        assert_eq!(
+            status(&rs, "DBP-DR-002", "aws_db_instance.dr"),
+            vec![Status::Fail],
+            "{key:?}"
+        );
     }
 }
 
@@ -156,10 +208,19 @@ fn automated_backups_replicated_to_another_region_protect_the_instance() {
         ),
     ];
     let inputs = plan(vec![primary(), backups_replication()], config);
-    let p = inputs.iter().find(|i| i.address == "aws_db_instance.primary").unwrap();
-    assert_eq!(p.related.backup_replications[0].region.as_deref(), Some("us-west-2"));
+    let p = inputs
+        .iter()
+        .find(|i| i.address == "aws_db_instance.primary")
+        .unwrap();
+    assert_eq!(
+        p.related.backup_replications[0].region.as_deref(),
+        Some("us-west-2")
+    );
     let rs = results(inputs);
-    assert_eq!(status(&rs, "DBP-DR-001", "aws_db_instance.primary"), vec![Status::Pass]);
+    assert_eq!(
+        status(&rs, "DBP-DR-001", "aws_db_instance.primary"),
+        vec![Status::Pass]
+    );
     // The backup replication is read, not checked: no rule applies to it.
     assert!(rs
         .iter()
@@ -183,7 +244,8 @@ fn dbplatform(backup_region: Value, replica_region: Value, replica_key: Value) -
             "tags": {"owner": "payments", "cost_center": "cc-1", "data_classification": "internal"}
         }, "after_unknown": {"id": true, "source_database_id": true, "replication_lag_seconds": true}}
     });
-    let dbplatform_cfg = json!({"name": "dbplatform", "expressions": {"backend": {"constant_value": "aws"}}});
+    let dbplatform_cfg =
+        json!({"name": "dbplatform", "expressions": {"backend": {"constant_value": "aws"}}});
     let p = json!({
         "format_version": "1.2", "terraform_version": "1.9.8",
         "resource_changes": [db, rep],
@@ -205,24 +267,70 @@ fn dbplatform(backup_region: Value, replica_region: Value, replica_key: Value) -
 
 #[test]
 fn dbplatform_replica_is_a_replica_of_its_database_and_holds_its_tier() {
-    let inputs = dbplatform(json!("us-west-2"), json!("eu-west-1"), json!("arn:aws:kms:eu-west-1:111122223333:key/r"));
-    let r = inputs.iter().find(|i| i.address == "dbplatform_replica.r").unwrap();
+    let inputs = dbplatform(
+        json!("us-west-2"),
+        json!("eu-west-1"),
+        json!("arn:aws:kms:eu-west-1:111122223333:key/r"),
+    );
+    let r = inputs
+        .iter()
+        .find(|i| i.address == "dbplatform_replica.r")
+        .unwrap();
     assert_eq!(r.kind, policy::model::Kind::Replica);
-    assert_eq!(r.tier.as_deref(), Some("tier-0"), "a replica is held to its source's tier");
-    assert_eq!(r.related.source.as_ref().map(|s| s.address.as_str()), Some("dbplatform_database.db"));
+    assert_eq!(
+        r.tier.as_deref(),
+        Some("tier-0"),
+        "a replica is held to its source's tier"
+    );
+    assert_eq!(
+        r.related.source.as_ref().map(|s| s.address.as_str()),
+        Some("dbplatform_database.db")
+    );
     let rs = results(inputs);
-    assert_eq!(status(&rs, "DBP-DR-001", "dbplatform_database.db"), vec![Status::Pass]);
-    assert_eq!(status(&rs, "DBP-DR-002", "dbplatform_database.db"), vec![Status::Pass]);
-    assert_eq!(status(&rs, "DBP-DR-002", "dbplatform_replica.r"), vec![Status::Pass]);
-    assert_eq!(status(&rs, "DBP-ENC-004", "dbplatform_replica.r"), vec![Status::Pass]);
-    assert_eq!(status(&rs, "DBP-TIER-002", "dbplatform_replica.r"), vec![Status::Pass]);
+    assert_eq!(
+        status(&rs, "DBP-DR-001", "dbplatform_database.db"),
+        vec![Status::Pass]
+    );
+    assert_eq!(
+        status(&rs, "DBP-DR-002", "dbplatform_database.db"),
+        vec![Status::Pass]
+    );
+    assert_eq!(
+        status(&rs, "DBP-DR-002", "dbplatform_replica.r"),
+        vec![Status::Pass]
+    );
+    assert_eq!(
+        status(&rs, "DBP-ENC-004", "dbplatform_replica.r"),
+        vec![Status::Pass]
+    );
+    assert_eq!(
+        status(&rs, "DBP-TIER-002", "dbplatform_replica.r"),
+        vec![Status::Pass]
+    );
 
     // No backup replication, but a replica in another region: protected in a whole-plan check.
-    let rs = results(dbplatform(json!(""), json!("eu-west-1"), json!("arn:aws:kms:eu-west-1:111122223333:key/r")));
-    assert_eq!(status(&rs, "DBP-DR-001", "dbplatform_database.db"), vec![Status::Pass]);
+    let rs = results(dbplatform(
+        json!(""),
+        json!("eu-west-1"),
+        json!("arn:aws:kms:eu-west-1:111122223333:key/r"),
+    ));
+    assert_eq!(
+        status(&rs, "DBP-DR-001", "dbplatform_database.db"),
+        vec![Status::Pass]
+    );
     // ... but not by a replica in its own region; and a cross-region replica without a key there is refused.
     let rs = results(dbplatform(json!(""), Value::Null, Value::Null));
-    assert_eq!(status(&rs, "DBP-DR-001", "dbplatform_database.db"), vec![Status::Fail]);
-    let rs = results(dbplatform(json!("us-west-2"), json!("eu-west-1"), Value::Null));
-    assert_eq!(status(&rs, "DBP-DR-002", "dbplatform_replica.r"), vec![Status::Fail]);
+    assert_eq!(
+        status(&rs, "DBP-DR-001", "dbplatform_database.db"),
+        vec![Status::Fail]
+    );
+    let rs = results(dbplatform(
+        json!("us-west-2"),
+        json!("eu-west-1"),
+        Value::Null,
+    ));
+    assert_eq!(
+        status(&rs, "DBP-DR-002", "dbplatform_replica.r"),
+        vec![Status::Fail]
+    );
 }

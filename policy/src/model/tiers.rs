@@ -87,9 +87,7 @@ pub fn is_region_name(r: &str) -> bool {
         && parts[..parts.len() - 1]
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_digit())
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
         && !parts[parts.len() - 1].is_empty()
 }
 
@@ -321,7 +319,9 @@ mod tests {
         assert!(t0.cross_region_dr);
         assert_eq!(t0.dr_region.as_deref(), Some("us-west-2"));
         for (name, t) in &c.tiers {
-            let lag = t.replica_lag_objective_seconds.unwrap_or_else(|| panic!("{name}"));
+            let lag = t
+                .replica_lag_objective_seconds
+                .unwrap_or_else(|| panic!("{name}"));
             assert!(u64::from(lag) <= u64::from(t.rpo_minutes) * 60, "{name}");
             assert_eq!(t.cross_region_dr, name == "tier-0", "{name}");
         }
@@ -334,20 +334,40 @@ mod tests {
             "t.toml",
         )
         .unwrap_err();
-        assert!(e.to_string().contains("tier tier-0: cross_region_dr = true needs dr_region"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("tier tier-0: cross_region_dr = true needs dr_region"),
+            "{e}"
+        );
         let e = TierCatalogue::from_toml_str(
             &EMBEDDED_TIERS_TOML.replace("dr_region = \"us-west-2\"", "dr_region = \"oregon\""),
             "t.toml",
         )
         .unwrap_err();
-        assert!(e.to_string().contains("dr_region \"oregon\" is not an AWS region name"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("dr_region \"oregon\" is not an AWS region name"),
+            "{e}"
+        );
         let e = TierCatalogue::from_toml_str(
-            &EMBEDDED_TIERS_TOML.replace("replica_lag_objective_seconds = 60\n", "replica_lag_objective_seconds = 301\n"),
+            &EMBEDDED_TIERS_TOML.replace(
+                "replica_lag_objective_seconds = 60\n",
+                "replica_lag_objective_seconds = 301\n",
+            ),
             "t.toml",
         )
         .unwrap_err();
-        assert!(e.to_string().contains("replica_lag_objective_seconds 301 is above the tier's RPO (5 minutes = 300 s)"), "{e}");
-        assert!(is_region_name("us-gov-west-1") && !is_region_name("us-west") && !is_region_name("US-west-2"));
+        assert!(
+            e.to_string().contains(
+                "replica_lag_objective_seconds 301 is above the tier's RPO (5 minutes = 300 s)"
+            ),
+            "{e}"
+        );
+        assert!(
+            is_region_name("us-gov-west-1")
+                && !is_region_name("us-west")
+                && !is_region_name("US-west-2")
+        );
     }
 
     #[test]

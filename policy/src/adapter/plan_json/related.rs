@@ -220,7 +220,9 @@ fn source_ref(inp: &Input) -> Option<(&'static str, &'static str, &'static [&'st
             &["dbplatform_database"][..],
         )),
         (Kind::Replica, _) => Some(("replicate_source_db", "instance", &["aws_db_instance"][..])),
-        (Kind::ClusterMember, _) => Some(("cluster_identifier", "cluster", &["aws_rds_cluster"][..])),
+        (Kind::ClusterMember, _) => {
+            Some(("cluster_identifier", "cluster", &["aws_rds_cluster"][..]))
+        }
         (_, "aws_db_instance_automated_backups_replication") => Some((
             "source_db_instance_arn",
             "instance",
