@@ -334,3 +334,27 @@ fn dbplatform_replica_is_a_replica_of_its_database_and_holds_its_tier() {
         vec![Status::Fail]
     );
 }
+
+#[test]
+fn the_tier_catalogue_schema_documents_the_dr_fields() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dbpolicy"))
+        .args(["schema", "tiers"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tier = &schema["$defs"]["Tier"]["properties"];
+    for field in [
+        "cross_region_dr",
+        "dr_region",
+        "replica_lag_objective_seconds",
+    ] {
+        assert!(
+            tier[field]["description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "{field}: {}",
+            tier[field]
+        );
+    }
+}
