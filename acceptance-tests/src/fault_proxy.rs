@@ -186,23 +186,23 @@ impl FaultProxy {
 }
 
 /// One HTTP request as read from a connection: head (without the final blank line) and body.
-struct Request {
-    head: String,
-    body: Vec<u8>,
+pub(crate) struct Request {
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
 }
 
-fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find(h: &[u8], needle: &[u8]) -> Option<usize> {
     h.windows(needle.len()).position(|w| w == needle)
 }
 
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().skip(1).find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.trim().eq_ignore_ascii_case(name).then_some(v.trim())
     })
 }
 
-fn read_request(conn: &mut TcpStream) -> Option<Request> {
+pub(crate) fn read_request(conn: &mut TcpStream) -> Option<Request> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -232,7 +232,7 @@ fn read_request(conn: &mut TcpStream) -> Option<Request> {
 }
 
 /// The `Action` of an AWS query-protocol call, from the form body or the query string.
-fn action_of(req: &Request) -> Option<String> {
+pub(crate) fn action_of(req: &Request) -> Option<String> {
     let body = String::from_utf8_lossy(&req.body);
     let target = req.head.lines().next().unwrap_or("");
     let query = target
@@ -248,7 +248,7 @@ fn action_of(req: &Request) -> Option<String> {
 }
 
 /// Sends the request to moto on a fresh connection and returns moto's answer re-framed with a Content-Length.
-fn forward(upstream: u16, req: &Request) -> Option<Vec<u8>> {
+pub(crate) fn forward(upstream: u16, req: &Request) -> Option<Vec<u8>> {
     let mut up = TcpStream::connect(("127.0.0.1", upstream)).ok()?;
     up.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let mut head: Vec<&str> = req
@@ -308,9 +308,10 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-fn error_response(status: u16, kind: &str, code: &str, message: &str) -> Vec<u8> {
+pub(crate) fn error_response(status: u16, kind: &str, code: &str, message: &str) -> Vec<u8> {
     let reason = match status {
         400 => "Bad Request",
+        404 => "Not Found",
         500 => "Internal Server Error",
         _ => "Bad Gateway",
     };

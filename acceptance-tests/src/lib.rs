@@ -16,6 +16,7 @@
 //!
 //! Nothing here builds the provider: `make build` does that once before the tests run.
 
+pub mod backup_replication_stub;
 pub mod case;
 pub mod command;
 pub mod error;

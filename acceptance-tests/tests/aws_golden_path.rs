@@ -109,13 +109,17 @@ fn plain_tier1_database_applies_and_decommissions_with_an_exception() {
 }
 
 /// Every tier the catalogue allows on aws, with both engines, in one configuration: a minimal database (name,
-/// engine, tier, the required tags, and the KMS key and monitoring role the tier demands) plans with zero failed
-/// and zero unknown guardrail results, applies on the emulator, and plans again as a no-op. One apply for the
+/// engine, tier, the required tags, and the KMS key and monitoring role the tier demands; for tier-0 also the KMS
+/// key of its DR region, where its backups are replicated) plans with zero failed and zero unknown guardrail
+/// results, applies on the emulator, and plans again as a no-op. moto does not implement backup replication, so
+/// the provider talks to it through the recorded-response stub of those calls (`backup_replication_stub`). One apply for the
 /// eight databases keeps the run short; deletion protection (tiers 0-2) keeps them in the emulator, which ends
 /// with the test binary.
 #[test]
 fn every_aws_tier_and_engine_applies_and_replans_as_a_noop() {
-    let port = moto_port();
+    let stub = acceptance_tests::backup_replication_stub::BackupReplicationStub::start(moto_port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let port = stub.port();
     let run = std::process::id() % 100_000;
     let mut resources = String::new();
     let mut addresses = Vec::new();
@@ -124,10 +128,12 @@ fn every_aws_tier_and_engine_applies_and_replans_as_a_noop() {
             let label = format!("t{tier}_{engine}");
             let needs_key = tier <= 1;
             let needs_role = tier <= 2;
+            let needs_dr_key = tier == 0;
             resources.push_str(&format!(
-                "resource \"dbplatform_database\" \"{label}\" {{\n  name   = \"gp{run}-t{tier}-{engine}\"\n  engine = \"{engine}\"\n  tier   = \"tier-{tier}\"\n{}{}  tags = {{\n    owner               = \"payments\"\n    cost_center         = \"cc-1234\"\n    data_classification = \"confidential\"\n  }}\n}}\n\n",
+                "resource \"dbplatform_database\" \"{label}\" {{\n  name   = \"gp{run}-t{tier}-{engine}\"\n  engine = \"{engine}\"\n  tier   = \"tier-{tier}\"\n{}{}{}  tags = {{\n    owner               = \"payments\"\n    cost_center         = \"cc-1234\"\n    data_classification = \"confidential\"\n  }}\n}}\n\n",
                 if needs_key { "  kms_key_id          = \"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\"\n" } else { "" },
                 if needs_role { "  monitoring_role_arn = \"arn:aws:iam::123456789012:role/rds-monitoring\"\n" } else { "" },
+                if needs_dr_key { "  backup_replication_kms_key_id = \"arn:aws:kms:us-west-2:123456789012:key/dr-1234abcd-12ab-34cd-56ef-1234567890ab\"\n" } else { "" },
             ));
             addresses.push(format!("dbplatform_database.{label}"));
         }
@@ -159,6 +165,15 @@ fn every_aws_tier_and_engine_applies_and_replans_as_a_noop() {
             let got = state.attr(a, path).unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(got, serde_json::json!(want), "{a} {path}");
         }
+    }
+    for engine in ["postgres", "mysql"] {
+        let a = format!("dbplatform_database.t0_{engine}");
+        let got = state
+            .attr(&a, "backup_replication_region")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(got, serde_json::json!("us-west-2"), "{a}");
+        let r = stub.replication_of(&format!("gp{run}-t0-{engine}"));
+        assert_eq!(r.map(|r| r.status), Some("replicating".to_string()), "{a}");
     }
     let again = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
     assert!(

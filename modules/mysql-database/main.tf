@@ -36,4 +36,7 @@ resource "dbplatform_database" "this" {
   monitoring_role_arn = var.monitoring_role_arn
   skip_final_snapshot = var.skip_final_snapshot
   tags                = local.tags
+
+  # Cross-region backup replication (tier-0): the tier picks the region, the key must be one of that region.
+  backup_replication_kms_key_id = var.backup_replication_kms_key_id
 }

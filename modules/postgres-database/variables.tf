@@ -108,6 +108,12 @@ variable "kms_key_id" {
   default     = null
 }
 
+variable "backup_replication_kms_key_id" {
+  description = "aws only: KMS key ARN in the tier's DR region (tier-0: us-west-2) that encrypts the automated backups replicated there. tier-0 requires one (rules DBP-DR-001, DBP-DR-002)."
+  type        = string
+  default     = null
+}
+
 variable "backup_window" {
   description = "aws only: daily backup window in UTC, \"HH:MM-HH:MM\". Tiers with point-in-time recovery require one on aws (rule DBP-BAK-002)."
   type        = string

@@ -193,6 +193,37 @@ const TABLE: &[(&str, &[P], &[P])] = &[
         ],
     ),
     (
+        "DBP-DR-001",
+        &[Unknown("settings.region")],
+        &[
+            Set("tier", "tier-0"),
+            Set("type", "dbplatform_database"),
+            Unknown("settings.backup_replication_region"),
+        ],
+    ),
+    (
+        "DBP-DR-002",
+        &[
+            Set("type", "dbplatform_database"),
+            Set("settings.backup_replication_region", ""),
+            Unknown("settings.backup_replication_kms_key_id"),
+        ],
+        &[
+            Set("type", "dbplatform_database"),
+            Set("settings.backup_replication_region", "us-west-2"),
+            Unknown("settings.backup_replication_kms_key_id"),
+        ],
+    ),
+    (
+        "DBP-DR-003",
+        &[Set("kind", "replica"), Unknown("tier")],
+        &[
+            Set("kind", "replica"),
+            Set("before", r#"{"replication_lag_seconds": 120}"#),
+            Unknown("tier"),
+        ],
+    ),
+    (
         "DBP-HA-001",
         &[Set("tier", "tier-3"), Unknown("settings.multi_az")],
         &[Unknown("settings.multi_az")],

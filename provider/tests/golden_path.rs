@@ -75,6 +75,16 @@ fn minimal_config(
         if t.monitoring_interval_seconds > 0 {
             v.set("monitoring_role_arn", Value::string(MONITORING_ROLE));
         }
+        // The tier replicates backups to its DR region (DBP-DR-001), encrypted with a key of that region
+        // (DBP-DR-002).
+        if let Some(dr) = &t.dr_region {
+            v.set(
+                "backup_replication_kms_key_id",
+                Value::string(format!(
+                    "arn:aws:kms:{dr}:111122223333:key/dr-1234abcd-12ab-34cd-56ef-1234567890ab"
+                )),
+            );
+        }
     }
     v
 }
@@ -139,6 +149,16 @@ async fn golden_path_passes_for_every_allowed_tier_engine_backend() {
                     problems.push(format!("{case}: {bad:?}"));
                 }
                 if backend == "aws" {
+                    let want_dr = tier.dr_region.clone().map_or(Value::Null, Value::string);
+                    if resp.planned.get("backup_replication_region") != &want_dr {
+                        problems.push(format!(
+                            "{case}: backup_replication_region {:?}, the tier's dr_region is {want_dr:?}",
+                            resp.planned.get("backup_replication_region")
+                        ));
+                    }
+                    if resp.planned.get("region").as_str() != Some("eu-west-1") {
+                        problems.push(format!("{case}: region {:?}", resp.planned.get("region")));
+                    }
                     let bw = resp
                         .planned
                         .get("backup_window")

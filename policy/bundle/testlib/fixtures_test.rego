@@ -31,7 +31,10 @@ tiers := {
 		],
 		"customer_managed_kms_key": true,
 		"max_exception_days": 30,
-		"override_required_for_destroy": true
+		"override_required_for_destroy": true,
+		"cross_region_dr": true,
+		"dr_region": "us-west-2",
+		"replica_lag_objective_seconds": 60
 	},
 	"tier-1": {
 		"description": "Business critical: customer-facing. Multi-AZ, 14-day PITR, customer-managed KMS key.",
@@ -58,7 +61,9 @@ tiers := {
 		],
 		"customer_managed_kms_key": true,
 		"max_exception_days": 60,
-		"override_required_for_destroy": true
+		"override_required_for_destroy": true,
+		"cross_region_dr": false,
+		"replica_lag_objective_seconds": 300
 	},
 	"tier-2": {
 		"description": "Internal services: single-AZ allowed, 7-day backups, deletion protection.",
@@ -85,7 +90,9 @@ tiers := {
 		],
 		"customer_managed_kms_key": false,
 		"max_exception_days": 90,
-		"override_required_for_destroy": false
+		"override_required_for_destroy": false,
+		"cross_region_dr": false,
+		"replica_lag_objective_seconds": 900
 	},
 	"tier-3": {
 		"description": "Dev/test and sandboxes: smallest footprint, daily backups kept 1 day.",
@@ -110,7 +117,9 @@ tiers := {
 		],
 		"customer_managed_kms_key": false,
 		"max_exception_days": 180,
-		"override_required_for_destroy": false
+		"override_required_for_destroy": false,
+		"cross_region_dr": false,
+		"replica_lag_objective_seconds": 3600
 	}
 }
 

@@ -84,6 +84,7 @@ pub fn from_provider(req: ProviderPlan) -> Input {
         sensitive: sensitive.clone(),
         backend: backend.clone(),
         default_tags: default_tags.clone(),
+        provider_region: None,
         context: context.clone(),
     };
     let mut input = match normalize::build(raw.clone()) {

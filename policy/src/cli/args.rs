@@ -248,4 +248,6 @@ pub enum SchemaKind {
     Exceptions,
     /// One line of the audit log (`dbplatform.audit-record/v1`), for SIEM ingestion and log consumers.
     AuditRecord,
+    /// The tier catalogue (`policy/data/tiers.toml` in its JSON form, `--data` / `tiers_file` files).
+    Tiers,
 }

@@ -190,6 +190,28 @@ pub struct Settings {
     /// Parameter groups only: parameter name -> value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<BTreeMap<String, String>>,
+    /// The AWS region the resource lives in (`region` attribute, else the provider configuration's constant
+    /// region); for a replica, null means its source's region.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub region: Option<Option<String>>,
+    /// `dbplatform_database`: the region automated backups are replicated to; null or `""` when none.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backup_replication_region: Option<Option<String>>,
+    /// `dbplatform_database`: the KMS key (in `backup_replication_region`) encrypting the replicated backups.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backup_replication_kms_key_id: Option<Option<String>>,
 }
 
 /// A parameter group that applies to the resource, found in the same plan.
@@ -214,6 +236,26 @@ pub struct RelatedSource {
     pub storage_encrypted: Option<bool>,
     /// The source's KMS key, when known.
     pub kms_key_id: Option<String>,
+    /// The source's region, when known (absent when not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The source's declared tier, when known (absent when not): a `dbplatform_replica` declares none and
+    /// is held to its source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+}
+
+/// A copy of an instance's data in the same plan, in this or another region: a read replica
+/// (`aws_db_instance` with `replicate_source_db`, `dbplatform_replica`) or a replication of its automated backups
+/// (`aws_db_instance_automated_backups_replication`). Rules about disaster recovery (DBP-DR-001) read them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RelatedCopy {
+    /// Address of the replica or backup replication in the plan.
+    pub address: String,
+    /// The region the copy lives in; null when unknown until apply or not set (then: the source's region).
+    pub region: Option<String>,
+    /// The KMS key encrypting the copy, when known.
+    pub kms_key_id: Option<String>,
 }
 
 /// Other resources of the plan that a rule about this one needs.
@@ -223,6 +265,13 @@ pub struct Related {
     pub parameter_groups: Vec<RelatedParameterGroup>,
     /// For replicas and cluster members: the primary or the cluster; null when not found in the plan.
     pub source: Option<RelatedSource>,
+    /// For instances: their read replicas found in the plan (absent when none; the provider, which sees one
+    /// resource at a time, never fills it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<RelatedCopy>,
+    /// For instances: replications of their automated backups found in the plan (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backup_replications: Vec<RelatedCopy>,
 }
 
 /// Where the input came from, for messages and audit records.

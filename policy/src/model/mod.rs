@@ -7,7 +7,7 @@ pub mod input;
 pub mod tiers;
 
 pub use input::{
-    input_schema, Action, Input, Kind, PlanContext, Related, RelatedParameterGroup, RelatedSource,
-    Settings, INPUT_SCHEMA,
+    input_schema, Action, Input, Kind, PlanContext, Related, RelatedCopy, RelatedParameterGroup,
+    RelatedSource, Settings, INPUT_SCHEMA,
 };
 pub use tiers::{Tier, TierCatalogue, TierError};

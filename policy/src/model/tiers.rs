@@ -51,6 +51,18 @@ pub struct Tier {
     pub max_exception_days: u32,
     /// Whether destroying or replacing a database of this tier needs a recorded override.
     pub override_required_for_destroy: bool,
+    /// Whether a database of this tier must survive the loss of its region: a read replica in another region, or
+    /// its automated backups replicated to another region (DBP-DR-001). Needs `dr_region`. Default false.
+    #[serde(default)]
+    pub cross_region_dr: bool,
+    /// The AWS region the tier's backups are replicated to: `dbplatform_database` on aws expands
+    /// `backup_replication_region` to it when the configuration names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dr_region: Option<String>,
+    /// Longest replication lag a read replica of this tier may show (DBP-DR-003); at most the tier's RPO, since
+    /// a replica further behind would lose more than the RPO when promoted. Unset: no objective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_lag_objective_seconds: Option<u32>,
 }
 
 impl Tier {
@@ -65,6 +77,18 @@ impl Tier {
     pub fn allows_backend(&self, backend: &str) -> bool {
         self.allowed_backends.iter().any(|b| b == backend)
     }
+}
+
+/// Whether `r` looks like an AWS region name: lowercase words and a number joined by hyphens (`us-west-2`,
+/// `ap-southeast-4`, `us-gov-west-1`).
+pub fn is_region_name(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
 }
 
 /// `*`-only glob match, enough for instance class patterns.
@@ -162,6 +186,12 @@ impl TierCatalogue {
                     ),
                 });
             }
+            if let Some(d) = self.dr_problem(name, t) {
+                return Err(TierError::Invalid {
+                    path: origin.into(),
+                    message: d,
+                });
+            }
             if let Some(b) = t
                 .allowed_backends
                 .iter()
@@ -174,6 +204,29 @@ impl TierCatalogue {
             }
         }
         Ok(())
+    }
+
+    /// What is wrong with a tier's disaster-recovery fields, as a message naming the field and the fix.
+    fn dr_problem(&self, name: &str, t: &Tier) -> Option<String> {
+        if t.cross_region_dr && t.dr_region.is_none() {
+            return Some(format!(
+                "tier {name}: cross_region_dr = true needs dr_region, the region backups are replicated to (e.g. dr_region = \"us-west-2\")"
+            ));
+        }
+        if let Some(r) = t.dr_region.as_deref().filter(|r| !is_region_name(r)) {
+            return Some(format!(
+                "tier {name}: dr_region {r:?} is not an AWS region name; use one like \"us-west-2\" or \"eu-central-1\""
+            ));
+        }
+        match t.replica_lag_objective_seconds {
+            Some(lag) if u64::from(lag) > u64::from(t.rpo_minutes) * 60 => Some(format!(
+                "tier {name}: replica_lag_objective_seconds {lag} is above the tier's RPO ({} minutes = {} s); a promoted replica that far behind loses more than the RPO. Lower it to at most {}",
+                t.rpo_minutes,
+                u64::from(t.rpo_minutes) * 60,
+                u64::from(t.rpo_minutes) * 60
+            )),
+            _ => None,
+        }
     }
 
     /// The tier assumed for a resource that declares none: `default_tier`, else the strictest tier (customer
@@ -257,6 +310,64 @@ mod tests {
         let t1 = c.get("tier-1").unwrap();
         assert!(t1.allows_instance_class("db.r6g.xlarge"));
         assert!(!t1.allows_instance_class("db.t3.micro"));
+    }
+
+    #[test]
+    fn tier0_has_a_dr_region_and_every_tier_a_lag_objective_within_its_rpo() {
+        let c = TierCatalogue::embedded();
+        let t0 = c.get("tier-0").unwrap();
+        assert!(t0.cross_region_dr);
+        assert_eq!(t0.dr_region.as_deref(), Some("us-west-2"));
+        for (name, t) in &c.tiers {
+            let lag = t
+                .replica_lag_objective_seconds
+                .unwrap_or_else(|| panic!("{name}"));
+            assert!(u64::from(lag) <= u64::from(t.rpo_minutes) * 60, "{name}");
+            assert_eq!(t.cross_region_dr, name == "tier-0", "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_dr_fields_name_the_field_and_the_fix() {
+        let e = TierCatalogue::from_toml_str(
+            &EMBEDDED_TIERS_TOML.replace("dr_region = \"us-west-2\"\n", ""),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("tier tier-0: cross_region_dr = true needs dr_region"),
+            "{e}"
+        );
+        let e = TierCatalogue::from_toml_str(
+            &EMBEDDED_TIERS_TOML.replace("dr_region = \"us-west-2\"", "dr_region = \"oregon\""),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("dr_region \"oregon\" is not an AWS region name"),
+            "{e}"
+        );
+        let e = TierCatalogue::from_toml_str(
+            &EMBEDDED_TIERS_TOML.replace(
+                "replica_lag_objective_seconds = 60\n",
+                "replica_lag_objective_seconds = 301\n",
+            ),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "replica_lag_objective_seconds 301 is above the tier's RPO (5 minutes = 300 s)"
+            ),
+            "{e}"
+        );
+        assert!(
+            is_region_name("us-gov-west-1")
+                && !is_region_name("us-west")
+                && !is_region_name("US-west-2")
+        );
     }
 
     #[test]

@@ -34,6 +34,19 @@ pub struct InstanceSettings {
     pub log_exports: Vec<String>,
     /// Apply modifications now rather than in the next maintenance window.
     pub apply_immediately: bool,
+    /// Automated backups replicated to another region (cross-region disaster recovery); `None`: not replicated.
+    #[serde(default)]
+    pub backup_replication: Option<BackupReplication>,
+}
+
+/// Where an instance's automated backups are replicated to, so a region loss leaves a restorable copy.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BackupReplication {
+    /// The destination region.
+    pub region: String,
+    /// KMS key of the destination region encrypting the copy; `None` lets the service choose (unencrypted
+    /// sources only).
+    pub kms_key_id: Option<String>,
 }
 
 impl Default for InstanceSettings {
@@ -55,6 +68,7 @@ impl Default for InstanceSettings {
             monitoring_role_arn: None,
             log_exports: Vec::new(),
             apply_immediately: true,
+            backup_replication: None,
         }
     }
 }

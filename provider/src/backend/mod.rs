@@ -19,7 +19,9 @@ pub mod version;
 use async_trait::async_trait;
 
 pub use self::error::BackendError;
-pub use self::instance::{Capabilities, InstanceDetails, InstanceSettings, OpTimeouts};
+pub use self::instance::{
+    BackupReplication, Capabilities, InstanceDetails, InstanceSettings, OpTimeouts,
+};
 pub use self::types::{
     BackupInfo, ConnectionInfo, CreateError, DatabaseInfo, DatabaseSpec, DatabaseStatus,
     DeleteOptions, DeleteOutcome, IntegrityReport, RestoreTarget, RestoredInstance, UpdateOutcome,
@@ -45,6 +47,11 @@ pub trait DatabaseBackend: Send + Sync {
     /// The engine logs this backend always exports for `engine` (RDS CloudWatch exports); empty when none.
     fn log_exports(&self, _engine: &str) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The cloud region databases are created in, when the backend has one (aws); `None` elsewhere.
+    fn region(&self) -> Option<String> {
+        None
     }
 
     /// Checks a spec against what this backend can run (engine, versions, multi-AZ ...), without side effects.

@@ -97,6 +97,21 @@ pub fn tier_block() -> Block {
             Type::Bool,
             "Whether destroying or replacing a database of this tier needs a recorded override.",
         ))
+        .attribute(Attribute::computed(
+            "cross_region_dr",
+            Type::Bool,
+            "Whether a database of this tier needs a replica or its backups in another region (DBP-DR-001).",
+        ))
+        .attribute(Attribute::computed(
+            "dr_region",
+            Type::String,
+            "Region automated backups of this tier are replicated to by default (aws); null when the tier has none.",
+        ))
+        .attribute(Attribute::computed(
+            "replica_lag_objective_seconds",
+            Type::Number,
+            "Longest replication lag a replica of this tier may show (DBP-DR-003); null when the tier sets none.",
+        ))
 }
 
 /// The error diagnostic for a name not in `catalogue`, on the `name` attribute.
@@ -156,6 +171,16 @@ pub fn tier_value(name: &str, t: &Tier) -> Value {
     o.set(
         "override_required_for_destroy",
         Value::Bool(t.override_required_for_destroy),
+    );
+    o.set("cross_region_dr", Value::Bool(t.cross_region_dr));
+    o.set(
+        "dr_region",
+        t.dr_region.clone().map_or(Value::Null, Value::string),
+    );
+    o.set(
+        "replica_lag_objective_seconds",
+        t.replica_lag_objective_seconds
+            .map_or(Value::Null, |s| Value::int(i64::from(s))),
     );
     o
 }

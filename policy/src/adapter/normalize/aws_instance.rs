@@ -89,4 +89,11 @@ pub(super) const DB_INSTANCE: &[Spec] = &[
         Ty::Str,
         Src::Attr("final_snapshot_identifier"),
     ),
+    ("region", Ty::Str, Src::Region),
+];
+
+/// `aws_db_instance_automated_backups_replication`: where the copy of an instance's backups lives and its key.
+pub(super) const BACKUPS_REPLICATION: &[Spec] = &[
+    ("kms_key_id", Ty::Str, Src::Attr("kms_key_id")),
+    ("region", Ty::Str, Src::Region),
 ];

@@ -27,6 +27,7 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         sensitive,
         backend,
         default_tags,
+        provider_region,
         context,
     } = raw;
     if matches!(before, Some(Value::Null)) {
@@ -65,7 +66,13 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
     let mut paths = BTreeMap::new();
     let settings = match &after {
         Some(a) => {
-            let s = settings_of(&resource_type, a, &unknown, &backend)?;
+            let s = settings_of(
+                &resource_type,
+                a,
+                &unknown,
+                &backend,
+                provider_region.as_deref(),
+            )?;
             unk.extend(s.unknown);
             paths = s.paths;
             Some(s.settings)
@@ -74,7 +81,7 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
     };
     let settings_before = match &before {
         Some(b) => {
-            let s = settings_of(&resource_type, b, &[], &backend)
+            let s = settings_of(&resource_type, b, &[], &backend, provider_region.as_deref())
                 .map_err(|e| format!("before: {e}"))?;
             if paths.is_empty() {
                 paths = s.paths;
@@ -208,6 +215,7 @@ mod tests {
             sensitive: vec![],
             backend: "aws".into(),
             default_tags: BTreeMap::new(),
+            provider_region: None,
             context: PlanContext {
                 source: "plan".into(),
                 terraform_version: None,

@@ -69,4 +69,30 @@ pub(super) const DBPLATFORM_DATABASE: &[Spec] = &[
         Ty::Str,
         Src::Attr("final_snapshot_identifier"),
     ),
+    ("region", Ty::Str, Src::Attr("region")),
+    (
+        "backup_replication_region",
+        Ty::Str,
+        Src::Attr("backup_replication_region"),
+    ),
+    (
+        "backup_replication_kms_key_id",
+        Ty::Str,
+        Src::Attr("backup_replication_kms_key_id"),
+    ),
+];
+
+/// `dbplatform_replica`: a read replica of a `dbplatform_database`, encrypted like its source (always on aws,
+/// never on local); `region` null means the source's region.
+pub(super) const DBPLATFORM_REPLICA: &[Spec] = &[
+    ("storage_encrypted", Ty::Bool, Src::EncryptedOnAws),
+    ("kms_key_id", Ty::Str, Src::Attr("kms_key_id")),
+    ("region", Ty::Str, Src::Attr("region")),
+    ("instance_class", Ty::Str, Src::Attr("instance_class")),
+    (
+        "deletion_protection",
+        Ty::Bool,
+        Src::AttrOr("deletion_protection", Dv::B(false)),
+    ),
+    ("publicly_accessible", Ty::Bool, Src::Const(Dv::B(false))),
 ];

@@ -29,6 +29,9 @@ pub struct RawResource {
     pub backend: String,
     /// Provider-level default tags (constant values only).
     pub default_tags: BTreeMap<String, String>,
+    /// The provider configuration's constant region (plan JSON, aws resources), for resources without a known
+    /// `region` attribute of their own.
+    pub provider_region: Option<String>,
     pub context: PlanContext,
 }
 
@@ -41,6 +44,9 @@ pub fn base_kind(resource_type: &str) -> Option<Kind> {
         "aws_db_parameter_group" | "dbplatform_parameter_group" => Kind::ParameterGroup,
         "aws_rds_cluster_parameter_group" => Kind::ClusterParameterGroup,
         "aws_db_subnet_group" => Kind::SubnetGroup,
+        "dbplatform_replica" => Kind::Replica,
+        // Read for disaster recovery (a copy of an instance's backups in another region); no rule applies to it.
+        "aws_db_instance_automated_backups_replication" => Kind::Other,
         t if t.starts_with("dbplatform_") => Kind::Other,
         _ => return None,
     })

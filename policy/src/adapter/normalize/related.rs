@@ -47,6 +47,13 @@ pub fn finish_related(input: &mut Input, related: Related) {
             Some(_) => {}
         }
     }
+    // A `dbplatform_replica` has no tier of its own: it is held to its source's, when the source is visible.
+    if input.resource_type == "dbplatform_replica"
+        && input.tier.is_none()
+        && !unk.iter().any(|u| u == "tier")
+    {
+        input.tier = related.source.as_ref().and_then(|s| s.tier.clone());
+    }
     input.unknown = sorted(unk);
     input.related = related;
 }

@@ -5,11 +5,11 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::aws_cluster::{CLUSTER_INSTANCE, RDS_CLUSTER};
-use super::aws_instance::DB_INSTANCE;
-use super::dbplatform_database::DBPLATFORM_DATABASE;
+use super::aws_instance::{BACKUPS_REPLICATION, DB_INSTANCE};
+use super::dbplatform_database::{DBPLATFORM_DATABASE, DBPLATFORM_REPLICA};
 use super::parameter_group::{parameters_of, PARAMETER_GROUP};
 use super::paths::{get_path, is_unknown};
-use super::spec::{check, Spec, Src};
+use super::spec::{check, Spec, Src, Ty};
 use crate::model::Settings;
 
 /// The setting table of a resource type (empty for types with no settings).
@@ -19,6 +19,8 @@ fn specs(resource_type: &str) -> &'static [Spec] {
         "aws_rds_cluster" => RDS_CLUSTER,
         "aws_rds_cluster_instance" => CLUSTER_INSTANCE,
         "dbplatform_database" => DBPLATFORM_DATABASE,
+        "dbplatform_replica" => DBPLATFORM_REPLICA,
+        "aws_db_instance_automated_backups_replication" => BACKUPS_REPLICATION,
         "aws_db_parameter_group"
         | "aws_rds_cluster_parameter_group"
         | "dbplatform_parameter_group" => PARAMETER_GROUP,
@@ -40,6 +42,7 @@ pub(super) fn settings_of(
     v: &Value,
     unknown: &[String],
     backend: &str,
+    provider_region: Option<&str>,
 ) -> Result<SettingsOut, String> {
     let mut map = Map::new();
     let mut unk = Vec::new();
@@ -61,6 +64,18 @@ pub(super) fn settings_of(
                 }
             }
             Src::Const(d) => d.value(),
+            Src::Region => {
+                paths.insert(name.to_string(), "region".to_string());
+                if is_unknown("region", unknown) {
+                    unk.push(format!("settings.{name}"));
+                    continue;
+                }
+                match get_path(v, "region") {
+                    Some(x @ Value::String(_)) => x.clone(),
+                    Some(Value::Null) | None => provider_region.map_or(Value::Null, Value::from),
+                    Some(x) => check("region", Ty::Str, x)?,
+                }
+            }
             Src::EncryptedOnAws => Value::Bool(backend == "aws"),
             Src::ClusterMultiAz => {
                 paths.insert(name.to_string(), "availability_zones".to_string());

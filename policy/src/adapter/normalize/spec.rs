@@ -47,6 +47,8 @@ pub(super) enum Src {
     PasswordSet(&'static str),
     /// Parameter groups: the `parameter` set (aws) or `parameters` map (dbplatform).
     Parameters,
+    /// The `region` attribute, else the provider configuration's constant region.
+    Region,
 }
 
 /// One setting of a resource family: normalized name, type, source.

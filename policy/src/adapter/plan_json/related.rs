@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::config::join;
 use crate::adapter::address;
 use crate::adapter::normalize::{finish_related, unresolved_group, wanted_parameter_group};
-use crate::model::{Action, Input, Kind, Related, RelatedParameterGroup, RelatedSource};
+use crate::model::{
+    Action, Input, Kind, Related, RelatedCopy, RelatedParameterGroup, RelatedSource,
+};
 
 /// What related-resource resolution needs of a resource besides its input, gathered while it is built.
 pub(super) struct Meta<'a> {
@@ -35,13 +37,15 @@ fn group_class(kind: Kind) -> Option<&'static str> {
 }
 
 /// The attributes cross-resource resolution reads by name.
-const LOOKUP_KEYS: [&str; 6] = [
+const LOOKUP_KEYS: [&str; 8] = [
     "name",
     "identifier",
     "arn",
     "id",
     "cluster_identifier",
     "replicate_source_db",
+    "source_database_id",
+    "source_db_instance_arn",
 ];
 
 /// The string attributes in [`LOOKUP_KEYS`] of an input (after the change, or before it on delete), read with
@@ -117,6 +121,16 @@ pub(super) fn resolve_related(inputs: &mut [Input], metas: &mut [Meta]) {
                     }
                 }
             }
+            "dbplatform_database" => {
+                for k in ["id", "name"] {
+                    if let Some(v) = t.lookups[i].get(k) {
+                        t.by_name
+                            .entry(("database", v.to_string()))
+                            .or_default()
+                            .push(i);
+                    }
+                }
+            }
             "aws_rds_cluster" => {
                 for k in ["cluster_identifier", "arn", "id"] {
                     if let Some(v) = t.lookups[i].get(k) {
@@ -131,8 +145,22 @@ pub(super) fn resolve_related(inputs: &mut [Input], metas: &mut [Meta]) {
         }
     }
     let mut related = Vec::with_capacity(inputs.len());
+    let mut copies: Vec<(usize, bool, RelatedCopy)> = Vec::new();
     for (i, inp) in inputs.iter().enumerate() {
-        related.push(related_of(inputs, i, inp, &metas[i], &t));
+        let (rel, copy_of) = related_of(inputs, i, inp, &metas[i], &t);
+        if let Some((j, is_replica)) = copy_of {
+            copies.push((j, is_replica, copy_of_input(inp)));
+        }
+        related.push(rel);
+    }
+    // Each replica or backup replication, listed on the instance it copies (DBP-DR-001 reads them there).
+    for (j, is_replica, copy) in copies {
+        let r: &mut Related = &mut related[j];
+        if is_replica {
+            r.replicas.push(copy);
+        } else {
+            r.backup_replications.push(copy);
+        }
     }
     for (inp, rel) in inputs.iter_mut().zip(related) {
         finish_related(inp, rel);
@@ -168,13 +196,54 @@ fn source_of(inp: &Input) -> RelatedSource {
             s.and_then(|s| s.storage_encrypted)
         },
         kms_key_id: s.and_then(|s| s.kms_key_id.clone()).flatten(),
+        region: s.and_then(|s| s.region.clone()).flatten(),
+        tier: inp.tier.clone(),
     }
 }
 
-fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) -> Related {
+/// A replica or backup replication as the instance it copies sees it.
+fn copy_of_input(inp: &Input) -> RelatedCopy {
+    let s = inp.settings.as_ref();
+    RelatedCopy {
+        address: inp.address.clone(),
+        region: s.and_then(|s| s.region.clone()).flatten(),
+        kms_key_id: s.and_then(|s| s.kms_key_id.clone()).flatten(),
+    }
+}
+
+/// Where a resource finds its source: the attribute naming it, the lookup class, the types it may be.
+fn source_ref(inp: &Input) -> Option<(&'static str, &'static str, &'static [&'static str])> {
+    match (inp.kind, inp.resource_type.as_str()) {
+        (Kind::Replica, "dbplatform_replica") => Some((
+            "source_database_id",
+            "database",
+            &["dbplatform_database"][..],
+        )),
+        (Kind::Replica, _) => Some(("replicate_source_db", "instance", &["aws_db_instance"][..])),
+        (Kind::ClusterMember, _) => {
+            Some(("cluster_identifier", "cluster", &["aws_rds_cluster"][..]))
+        }
+        (_, "aws_db_instance_automated_backups_replication") => Some((
+            "source_db_instance_arn",
+            "instance",
+            &["aws_db_instance"][..],
+        )),
+        _ => None,
+    }
+}
+
+/// The related part of input `i`, and the index of the instance it copies (true: as a replica, false: as a
+/// backup replication) when it is a copy.
+fn related_of(
+    inputs: &[Input],
+    i: usize,
+    inp: &Input,
+    meta: &Meta,
+    t: &Tables,
+) -> (Related, Option<(usize, bool)>) {
     let mut rel = Related::default();
     if inp.action == Action::Delete {
-        return rel;
+        return (rel, None);
     }
     let class = match inp.kind {
         Kind::Cluster => Some(("cluster", &["aws_rds_cluster_parameter_group"][..])),
@@ -216,12 +285,8 @@ fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) 
             }
         }
     }
-    let source = match inp.kind {
-        Kind::Replica => Some(("replicate_source_db", "instance", &["aws_db_instance"][..])),
-        Kind::ClusterMember => Some(("cluster_identifier", "cluster", &["aws_rds_cluster"][..])),
-        _ => None,
-    };
-    if let Some((attr, class, types)) = source {
+    let mut copy_of = None;
+    if let Some((attr, class, types)) = source_ref(inp) {
         let found = match t.lookups[i].get(attr) {
             Some(v) if !v.is_empty() => {
                 // An ARN or identifier of an instance/cluster in this plan.
@@ -235,9 +300,16 @@ fn related_of(inputs: &[Input], i: usize, inp: &Input, meta: &Meta, t: &Tables) 
             RefLookup::Refs(refs) => find_ref(inputs, &refs, inp, types, t),
             _ => None,
         });
-        rel.source = found.map(|j| source_of(&inputs[j]));
+        if inp.kind == Kind::ClusterMember {
+            rel.source = found.map(|j| source_of(&inputs[j]));
+        } else if let Some(j) = found {
+            copy_of = Some((j, inp.kind == Kind::Replica));
+            if inp.kind == Kind::Replica {
+                rel.source = Some(source_of(&inputs[j]));
+            }
+        }
     }
-    rel
+    (rel, copy_of)
 }
 
 enum RefLookup {

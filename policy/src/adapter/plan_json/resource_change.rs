@@ -149,6 +149,10 @@ pub(super) fn build_change<'a>(
         sensitive: sensitive.into_iter().collect(),
         backend,
         default_tags: provider_cfg.map(default_tags).unwrap_or_default(),
+        provider_region: provider_cfg
+            .and_then(|p| p.pointer("/expressions/region/constant_value"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         context: context.clone(),
     };
     let input = normalize::build(raw).map_err(|m| wrong(loc.clone(), m))?;

@@ -22,6 +22,36 @@ pub(super) fn unsupported_restore() -> BackendError {
     )
 }
 
+impl AwsBackend {
+    /// Brings the backup replication of a just created or modified instance to `want`, and reads the instance
+    /// again when it changed; on failure, the instance as it is and the error.
+    async fn replicate_backups(
+        &self,
+        inst: RdsInstance,
+        want: Option<&crate::backend::BackupReplication>,
+    ) -> Result<RdsInstance, (RdsInstance, BackendError)> {
+        let name = inst.info.id.clone();
+        let changed = self
+            .sync_backup_replication(
+                &name,
+                &inst.arn,
+                inst.info.spec.backup_retention_days,
+                inst.aws.backup_replication.as_ref(),
+                want,
+            )
+            .await;
+        match changed {
+            Ok(false) => Ok(inst),
+            Ok(true) => match self.describe_instance(&name).await {
+                Ok(Some(after)) => Ok(after),
+                Ok(None) => Ok(inst),
+                Err(e) => Err((inst, e)),
+            },
+            Err(e) => Err((inst, e)),
+        }
+    }
+}
+
 #[async_trait]
 impl DatabaseBackend for AwsBackend {
     fn kind(&self) -> &'static str {
@@ -38,6 +68,10 @@ impl DatabaseBackend for AwsBackend {
 
     fn log_exports(&self, engine: &str) -> Vec<String> {
         spec::required_log_exports("aws", engine)
+    }
+
+    fn region(&self) -> Option<String> {
+        self.client_region()
     }
 
     /// The neutral settings first (with default instance settings), then the requested instance settings.
@@ -105,14 +139,25 @@ impl DatabaseBackend for AwsBackend {
                 aws
             }
         };
-        self.create_instance(&self.request_from(spec, aws), spec.timeouts.create)
+        let want = aws.backup_replication.clone();
+        let inst = self
+            .create_instance(&self.request_from(spec, aws), spec.timeouts.create)
             .await
-            .map(RdsInstance::into_info)
             .map_err(|f| CreateError {
                 id: f.id,
                 instance: f.instance.map(|i| Box::new(i.into_info())),
                 error: f.error,
-            })
+            })?;
+        // Backups are replicated once the instance exists; a failure here leaves a recorded instance that the
+        // next apply finishes (its update starts the replication).
+        match self.replicate_backups(inst, want.as_ref()).await {
+            Ok(inst) => Ok(inst.into_info()),
+            Err((inst, error)) => Err(CreateError {
+                id: Some(inst.info.id.clone()),
+                instance: Some(Box::new(inst.into_info())),
+                error,
+            }),
+        }
     }
 
     async fn read(&self, name: &str) -> Result<Option<DatabaseInfo>, BackendError> {
@@ -169,6 +214,10 @@ impl DatabaseBackend for AwsBackend {
                     desired.timeouts.update,
                 )
                 .await?;
+            let after = self
+                .replicate_backups(after, settings.backup_replication.as_ref())
+                .await
+                .map_err(|(_, e)| e)?;
             return Ok(UpdateOutcome {
                 info: after.into_info(),
                 restarted: false,
@@ -204,6 +253,19 @@ impl DatabaseBackend for AwsBackend {
         name: &str,
         opts: &DeleteOptions,
     ) -> Result<DeleteOutcome, BackendError> {
+        // Replication stops first (AWS keeps the copies made for their retention period); a protected instance
+        // is left as it is, so the refusal below changes nothing.
+        if let Some(cur) = self.describe_instance(name).await? {
+            if let Some(r) = cur
+                .aws
+                .backup_replication
+                .as_ref()
+                .filter(|_| !cur.info.spec.deletion_protection)
+            {
+                self.stop_backup_replication(name, &cur.arn, &r.region)
+                    .await?;
+            }
+        }
         self.delete_instance(name, opts, opts.timeout).await
     }
 

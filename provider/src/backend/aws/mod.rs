@@ -7,11 +7,12 @@
 //! instance of the same name with that tag adopts it (a retried create whose first attempt went through), and
 //! a create whose wait fails still reports the instance ([`CreateFailure`]) so it is recorded, never orphaned.
 //!
-//! Files: [`client`] (client, settings, waits), [`instance`] (observed instance, failed create), [`observe`]
+//! Files: [`backup_replication`] (cross-region copies of automated backups), [`client`] (client, settings, waits), [`instance`] (observed instance, failed create), [`observe`]
 //! (describe and wait), [`create`], [`modify`], [`delete`] (and snapshots), [`lifecycle`] (the
 //! `DatabaseBackend` implementation), [`spec`] (request validation, tags), [`parameters`] (parameter rules),
 //! [`parameter_group`] (parameter group API), [`waiter`], [`error`].
 
+pub mod backup_replication;
 pub mod client;
 pub mod create;
 pub mod delete;

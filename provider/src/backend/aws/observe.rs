@@ -359,6 +359,7 @@ impl AwsBackend {
             monitoring_role_arn: db.monitoring_role_arn().map(str::to_string),
             log_exports: db.enabled_cloudwatch_logs_exports().to_vec(),
             apply_immediately: true,
+            backup_replication: self.observe_backup_replication(db).await?,
         };
         let (spec, aws) = overlay_pending(db, spec, aws);
         let info = DatabaseInfo {

@@ -98,6 +98,19 @@ impl DatabaseResource {
             &req.prior_state,
             instance_settings,
         );
+        if instance_settings {
+            // The region is the provider's; a tier with a DR region replicates backups there by default.
+            planned.set(
+                "region",
+                backend.region().map_or(Value::Unknown, Value::string),
+            );
+            if req.config.get("backup_replication_region").is_null() {
+                planned.set(
+                    "backup_replication_region",
+                    tier.dr_region.clone().map_or(Value::Null, Value::string),
+                );
+            }
+        }
         planned.set(
             "log_exports",
             match planned.get("engine").as_str() {

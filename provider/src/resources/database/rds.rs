@@ -28,6 +28,8 @@ pub const AWS_ARGUMENTS: &[&str] = &[
     "iam_database_authentication",
     "monitoring_role_arn",
     "apply_immediately",
+    "backup_replication_region",
+    "backup_replication_kms_key_id",
 ];
 
 /// Attributes only the aws backend fills (computed); null on the local backend.
@@ -38,6 +40,7 @@ const AWS_COMPUTED: &[&str] = &[
     "master_user_secret_arn",
     "pending_modifications",
     "pending_reboot",
+    "region",
 ];
 
 /// Every RDS-only attribute: [`AWS_ARGUMENTS`] then the computed ones.
@@ -74,6 +77,17 @@ pub fn add_attributes(block: Block) -> Block {
         .attribute(Attribute::optional_computed("iam_database_authentication", b.clone(), "IAM database authentication (aws); default true.").use_state_for_unknown())
         .attribute(Attribute::optional("monitoring_role_arn", s.clone(), "IAM role for enhanced monitoring (aws); needed when monitoring_interval_seconds > 0."))
         .attribute(Attribute::optional("apply_immediately", b.clone(), "Apply modifications now (default true) rather than in the maintenance window (aws)."))
+        .attribute(Attribute::optional_computed(
+            "backup_replication_region",
+            s.clone(),
+            "Region the automated backups are replicated to (aws); default: the tier's dr_region (tier-0), else none. \"\" turns replication off (refused for tier-0 by DBP-DR-001).",
+        ))
+        .attribute(Attribute::optional(
+            "backup_replication_kms_key_id",
+            s.clone(),
+            "KMS key ARN in backup_replication_region encrypting the replicated backups (aws; required with replication, DBP-DR-002).",
+        ))
+        .attribute(Attribute::computed("region", s.clone(), "Region the database runs in (aws).").use_state_for_unknown())
         .attribute(Attribute::computed("arn", s.clone(), "The instance ARN (aws).").use_state_for_unknown())
         .attribute(Attribute::computed("address", s.clone(), "The instance's DNS name (aws).").use_state_for_unknown())
         .attribute(Attribute::computed("resource_id", s.clone(), "DbiResourceId (aws).").use_state_for_unknown())
@@ -317,6 +331,15 @@ pub fn options_from(
     o.apply_immediately = get_bool(planned, "apply_immediately")?
         .known()
         .unwrap_or(true);
+    o.backup_replication = opt_string(planned, "backup_replication_region")?
+        .filter(|r| !r.is_empty())
+        .map(|region| -> Result<_, Diagnostic> {
+            Ok(crate::backend::BackupReplication {
+                region,
+                kms_key_id: opt_string(planned, "backup_replication_kms_key_id")?,
+            })
+        })
+        .transpose()?;
     Ok(o)
 }
 
@@ -404,6 +427,33 @@ pub fn state_values(info: Option<&DatabaseInfo>, base: Option<&Value>) -> BTreeM
         "apply_immediately",
         base.map(|b| b.get("apply_immediately").clone())
             .unwrap_or(Value::Null),
+    );
+    // Replication off reads back as the configuration said it (null, or "" for an explicit opt-out).
+    let off = base
+        .map(|b| b.get("backup_replication_region"))
+        .filter(|v| v.as_str() == Some(""))
+        .cloned()
+        .unwrap_or(Value::Null);
+    put(
+        "backup_replication_region",
+        o.backup_replication
+            .as_ref()
+            .map_or(off, |r| Value::string(&r.region)),
+    );
+    put(
+        "backup_replication_kms_key_id",
+        o.backup_replication
+            .as_ref()
+            .and_then(|r| r.kms_key_id.as_ref())
+            .map_or(Value::Null, Value::string),
+    );
+    put(
+        "region",
+        d.arn
+            .split(':')
+            .nth(3)
+            .filter(|r| !r.is_empty())
+            .map_or(Value::Null, Value::string),
     );
     put("arn", Value::string(&d.arn));
     put("address", Value::string(&i.endpoint));
