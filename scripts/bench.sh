@@ -334,21 +334,31 @@ TF
     (cd "$WORK/tf-db100" && TF_LOG_PROVIDER=debug TF_LOG_PATH="$WORK/tf-db100.debug.log" "$TF" plan -input=false -lock=false -no-color -refresh=false >/dev/null 2>&1) || true
     python3 - "$WORK/tf-db100.debug.log" <<'PY'
 import re, statistics, sys
-# Terraform re-renders the provider's JSON log lines as text: "...: guardrails evaluated: elapsed_us=812 ...".
-evals, plans = [], []
+# Terraform re-renders the provider's JSON log lines as text: "...: guardrails evaluated: cpu_us=640 elapsed_us=812 ...".
+# elapsed_us is wall time from the RPC's side, including waits for a core while Terraform plans ~10 resources at
+# once on 2 cores; cpu_us is the evaluation's own CPU time (the thread's), what a resource costs the machine.
+evals, cpus, plans = [], [], []
 for line in open(sys.argv[1], errors="replace"):
     us = re.search(r"\belapsed_us=(\d+)", line)
     if not us:
         continue
     if "guardrails evaluated" in line:
         evals.append(int(us.group(1)) / 1000)
+        cpu = re.search(r"\bcpu_us=(\d+)", line)
+        if cpu:
+            cpus.append(int(cpu.group(1)) / 1000)
     elif "rpc done" in line and "tf_rpc=PlanResourceChange" in line:
         plans.append(int(us.group(1)) / 1000)
 if evals:
     m = statistics.median(evals)
-    rpc = f"; PlanResourceChange RPC median {statistics.median(plans):.2f} ms" if plans else ""
-    print(f"policy evaluation per resource (provider debug log, {len(evals)} evaluations): median {m:.2f} ms "
-          f"(target <= 1 ms: {'MET' if m <= 1 else 'MISSED'}){rpc}")
+    rpc = f"; PlanResourceChange RPC median {statistics.median(plans):.2f} ms wall" if plans else ""
+    if cpus:
+        c = statistics.median(cpus)
+        print(f"policy evaluation per resource (provider debug log, {len(evals)} evaluations): median {c:.2f} ms CPU "
+              f"(target <= 1 ms: {'MET' if c <= 1 else 'MISSED'}), {m:.2f} ms wall incl. waits for a core{rpc}")
+    else:
+        print(f"policy evaluation per resource (provider debug log, {len(evals)} evaluations): median {m:.2f} ms wall "
+              f"(target <= 1 ms: {'MET' if m <= 1 else 'MISSED'}){rpc}")
 else:
     print("policy evaluation per resource: no 'guardrails evaluated' lines in the provider's debug log")
 PY
