@@ -10,7 +10,8 @@
 # 3. The provider (release build, stripped, as `make install` puts it): binary sizes; the plan-time overhead of one
 #    dbplatform_tier data source against a bare `terraform plan` (median of PLAN_RUNS=9); and the cost per planned
 #    resource: `terraform plan -refresh=false` of 100 tier-3 local dbplatform_database resources against 1
-#    (median of DB_PLAN_RUNS=5). BENCH_PLAN=0 skips this part.
+#    (median of DB_PLAN_RUNS=5); and the policy evaluation per resource from the provider's debug log (median CPU
+#    time of the evaluation, cpu_us, and its wall time, elapsed_us). BENCH_PLAN=0 skips this part.
 # 4. Restore tests against the raw PostgreSQL tools on a ~1 GB database (scripts/bench-restore.sh; BENCH_RESTORE=0
 #    skips it: it needs PostgreSQL, ~3 GB of scratch disk and a few minutes).
 # BENCH_RUNS=3 (best of) and the sizes can be overridden; AUDIT_N=0 skips the audit figures.
@@ -363,6 +364,10 @@ else:
     print("policy evaluation per resource: no 'guardrails evaluated' lines in the provider's debug log")
 PY
     fi
+    # The same evaluation without Terraform, gRPC or other processes around it: gate::decide on one planned
+    # database at a time in one process (policy/examples/gate_one.rs).
+    cargo build --release -q -p dbplatform-policy --example gate_one
+    echo "policy evaluation per resource in one process (gate_one): $("$TARGET_DIR/release/examples/gate_one" 2000 2>/dev/null)"
 fi
 
 # Restore tests against the raw tools: heavy (PostgreSQL, ~1 GB of data), BENCH_RESTORE=0 skips it.
