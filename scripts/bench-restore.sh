@@ -31,14 +31,61 @@ done
 W="$(mktemp -d "${TMPDIR:-/tmp}/dbplatform-restore-bench.XXXXXX")"
 chmod 755 "$W"
 as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-cleanup() {
-    # Stop every server started under $W (the database, the raw copy, a scratch restore left behind), then remove.
-    for pid in $(find "$W" -name postmaster.pid 2>/dev/null); do
+stop_servers_under() { # stop_servers_under DIR: every PostgreSQL server whose data directory is under DIR
+    local pid
+    for pid in $(find "$1" -name postmaster.pid 2>/dev/null); do
         as_pg "$PGBIN/pg_ctl" stop -D "$(dirname "$pid")" -m immediate >/dev/null 2>&1 || true
     done
+}
+# The databases the provider created (and the OS users it made for them) go through `terraform destroy`, never
+# through rm: removing a database directory by hand would leak its dbp_* OS user. This script never removes an OS
+# user itself; it only says which one is left when the provider could not remove it.
+destroy_through_terraform() {
+    [[ -f "$W/tf/terraform.tfstate" || -d "$W/data/databases" ]] || return 0
+    if ! compgen -G "$W/data/databases/*/metadata.json" >/dev/null \
+        && [[ -z "$("$TF" -chdir="$W/tf" state list 2>/dev/null)" ]]; then
+        return 0 # already destroyed (the normal end of the run)
+    fi
+    local attempt
+    for attempt in 1 2; do
+        if [[ $attempt == 2 ]]; then
+            # What an interrupted create leaves converges on the next apply (crash-safe steps), then goes.
+            "$TF" -chdir="$W/tf" apply -auto-approve -input=false -no-color -var restore_test=false \
+                >"$W/cleanup-apply.log" 2>&1 || true
+        fi
+        "$TF" -chdir="$W/tf" destroy -auto-approve -input=false -no-color >"$W/cleanup-destroy.log" 2>&1 || true
+        if ! compgen -G "$W/data/databases/*/metadata.json" >/dev/null; then
+            return 0
+        fi
+    done
+    return 1
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    # Every server first (the raw copy; a scratch restore an interrupted apply left running as the database's OS
+    # user, which would keep that user from being removed), then the database through Terraform (its destroy
+    # handles a stopped server).
+    stop_servers_under "$W"
+    if ! destroy_through_terraform; then
+        local left="" m
+        for m in "$W"/data/databases/*/metadata.json; do
+            left+="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("os_user") or "")' "$m" 2>/dev/null) "
+        done
+        echo "restore bench cleanup: terraform destroy did not remove the benchmark database (see" \
+            "$W/cleanup-destroy.log); $W is kept so it can be retried:" \
+            "TF_CLI_CONFIG_FILE=$W/terraformrc DBPLATFORM_PG_BINDIR=$PGBIN $TF -chdir=$W/tf destroy -auto-approve." \
+            "OS user(s) it created: ${left:-none recorded}" >&2
+        stop_servers_under "$W"
+        exit $(( rc == 0 ? 1 : rc ))
+    fi
+    stop_servers_under "$W"
     rm -rf "$W"
+    exit "$rc"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "restore bench: building the release provider..." >&2
 cargo build --release -q -p terraform-provider-dbplatform

@@ -100,3 +100,83 @@ fn a_mapped_plan_and_the_same_plan_on_stdin_give_the_same_reports() {
         assert!(m.contains("resources"), "{extra:?}: {m:.200}");
     }
 }
+
+/// The results of `dbpolicy check --format json`, as (rule id, status, address, message) rows.
+fn rows(report: &[u8]) -> Vec<(String, String, String, String)> {
+    let v: serde_json::Value = serde_json::from_slice(report).unwrap();
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let s = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+            (s("rule_id"), s("status"), s("address"), s("message"))
+        })
+        .collect()
+}
+
+/// conftest mode converts the plan for its rules while the adapter parses the same text on another thread: the
+/// conftest findings must be exactly what bare regorus gives for the same rules over the whole plan, and the
+/// dbplatform rules' results must be those of a run without conftest rules.
+#[test]
+fn conftest_rules_read_the_plan_converted_beside_the_adapter_as_regorus_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("plan.json");
+    let text = serde_json::to_string(&bench::generate(300, 11)).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    let file = path.to_str().unwrap();
+    let conftest = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/conftest8");
+
+    let mut regorus = regorus::Engine::new();
+    let rego = std::fs::read_to_string(format!("{conftest}/main.rego")).unwrap();
+    regorus.add_policy("main.rego".into(), rego).unwrap();
+    regorus.set_input(regorus::Value::from_json_str(&text).unwrap());
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for (rule, status) in [("deny", "fail"), ("warn", "warn")] {
+        let v = regorus.eval_rule(format!("data.main.{rule}")).unwrap();
+        let msgs = serde_json::to_value(&v).unwrap();
+        for m in msgs.as_array().unwrap() {
+            expected.push((status.into(), m.as_str().unwrap().to_string()));
+        }
+    }
+    expected.sort();
+    assert!(expected.len() > 50, "findings-heavy plan: {}", expected.len());
+
+    let both = run(
+        &[
+            "check",
+            file,
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--policy",
+            conftest,
+            "--namespace",
+            "main",
+        ],
+        None,
+    );
+    assert_eq!(
+        both.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&both.stderr)
+    );
+    let (conftest_rows, bundle_rows): (Vec<_>, Vec<_>) = rows(&both.stdout)
+        .into_iter()
+        .partition(|r| r.0.starts_with("main."));
+    let mut got: Vec<(String, String)> = conftest_rows
+        .into_iter()
+        .filter(|r| r.1 != "pass")
+        .map(|r| (r.1, r.3))
+        .collect();
+    got.sort();
+    assert_eq!(got, expected, "conftest findings differ from bare regorus");
+
+    let alone = run(
+        &["check", file, "--now", NOW, "--format", "json"],
+        None,
+    );
+    assert_eq!(rows(&alone.stdout), bundle_rows, "bundle results differ");
+}

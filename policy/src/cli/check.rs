@@ -287,14 +287,37 @@ pub(crate) fn evaluate(
         let (bytes, origin, dir) = read_plan(name)?;
         timing.phase("read plan");
         let done = |range: std::ops::Range<usize>| bytes.release(range);
-        // A plan error is reported first.
-        let mut plan = parse_plan_releasing(&bytes, &origin, parse_opts, &done)?;
-        timing.phase("parse plan");
         let mut raws = Vec::new();
-        if engine.has_conftest() {
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
+        let mut plan = if engine.has_conftest() && !a.combine {
+            // conftest rules read the whole plan: converted from the file's text on a second core while the
+            // adapter reads the same text, instead of one after the other. Neither gives pages back while the
+            // other may still read them; the file is unmapped once both are done.
+            let (parsed, converted) = std::thread::scope(|s| {
+                let convert = s.spawn(|| -> Result<regorus::Value, CliError> {
+                    let text = std::str::from_utf8(&bytes)
+                        .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
+                    Ok(engine.conftest_input(text, &origin, &|_| {})?)
+                });
+                let parsed = parse_plan_releasing(&bytes, &origin, parse_opts, &|_| {});
+                let converted = convert.join().unwrap_or_else(|_| {
+                    Err(CliError::usage(format!(
+                        "{origin}: converting the plan for conftest rules stopped unexpectedly"
+                    )))
+                });
+                (parsed, converted)
+            });
+            // A plan error is reported first.
+            let plan = parsed?;
+            raws.push((converted?, origin.clone()));
+            timing.phase("parse plan + conftest input");
+            plan
+        } else {
+            // A plan error is reported first.
+            let plan = parse_plan_releasing(&bytes, &origin, parse_opts, &done)?;
+            timing.phase("parse plan");
             if a.combine {
+                let text = std::str::from_utf8(&bytes)
+                    .map_err(|e| CliError::usage(format!("{origin}: not UTF-8: {e}")))?;
                 // conftest's --combine: `[{path, contents}, ...]`, every plan whole.
                 let contents = regorus::Value::from_json_str(text)
                     .map_err(|e| CliError::usage(format!("{origin}: not JSON: {e}")))?;
@@ -308,12 +331,10 @@ pub(crate) fn evaluate(
                 );
                 obj.insert(regorus::Value::from("contents"), contents);
                 combined.push(entry);
-            } else {
-                // conftest rules read the whole plan: converted from the file's text, then the file is unmapped.
-                raws.push((engine.conftest_input(text, &origin, &done)?, origin.clone()));
+                timing.phase("conftest input");
             }
-            timing.phase("conftest input");
-        }
+            plan
+        };
         drop(bytes);
         if want_locations {
             locations.add_plan(
