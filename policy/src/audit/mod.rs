@@ -14,6 +14,7 @@
 pub mod cli;
 pub mod config;
 pub mod decision;
+pub mod drill;
 pub mod error;
 pub mod hashing;
 pub mod keys;
@@ -26,6 +27,7 @@ pub mod verify;
 
 pub use config::AuditConfig;
 pub use decision::{decision_record, input_sha256, DecisionMeta};
+pub use drill::FailoverDrillRecord;
 pub use error::AuditError;
 pub use log::{AppendedRecord, AuditLog};
 pub use record::{

@@ -55,6 +55,8 @@ pub enum RecordBody {
     Apply(ApplyRecord),
     /// `dbpolicy audit repair` moved a torn tail away.
     Repair(RepairRecord),
+    /// A failover drill (RTO/RPO evidence), beside restore tests.
+    FailoverDrill(super::drill::FailoverDrillRecord),
 }
 
 impl RecordBody {
@@ -65,6 +67,7 @@ impl RecordBody {
             RecordBody::RestoreTest(_) => "restore_test",
             RecordBody::Apply(_) => "apply",
             RecordBody::Repair(_) => "repair",
+            RecordBody::FailoverDrill(_) => "failover_drill",
         }
     }
 }
