@@ -169,15 +169,35 @@ pub(in crate::backend::local) fn kill_cluster(pgdata: &Path) -> Result<(), Backe
     }
     // Wait until the postmaster is gone (at most 10 s).
     let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline && std::path::Path::new(&format!("/proc/{pid}")).exists() {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        // A zombie (state Z) is dead; its parent (pg_ctl's, long gone) reaps it.
-        if stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()) == Some("Z") {
-            break;
-        }
+    while Instant::now() < deadline && proc_state(pid).is_some_and(|s| s != 'Z') {
         std::thread::sleep(Duration::from_millis(20));
     }
+    clear_dead_postmaster(pgdata);
     Ok(())
+}
+
+/// The state letter of process `pid` (`R`, `S`, `Z` ...), `None` when there is no such process.
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rfind(')').and_then(|i| stat[i + 1..].split_whitespace().next()).and_then(|s| s.chars().next())
+}
+
+/// Removes the `postmaster.pid` of a server that is dead but not reaped. A killed postmaster is not our child:
+/// whoever it was reparented to may never reap it (a container's init often does not), and a zombie still answers
+/// `kill(pid, 0)`, which `pg_ctl status` and PostgreSQL's own lock-file check take for a live server, so the
+/// cluster could never be stopped, rewound or started again. Its processes are all gone, so nothing holds its
+/// shared memory.
+pub(in crate::backend::local) fn clear_dead_postmaster(pgdata: &Path) {
+    let pidfile = pgdata.join("postmaster.pid");
+    let Some(pid) = std::fs::read_to_string(&pidfile)
+        .ok()
+        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+    else {
+        return;
+    };
+    if matches!(proc_state(pid), None | Some('Z')) {
+        let _ = std::fs::remove_file(&pidfile);
+    }
 }
 
 /// The control file's view of a cluster (works on a stopped one).

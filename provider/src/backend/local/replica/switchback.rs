@@ -28,6 +28,15 @@ pub(in crate::backend::local) fn note(steps: &mut Vec<DrillStep>, what: impl Int
 
 const CATCH_UP: Duration = Duration::from_secs(120);
 
+/// CHECKPOINT on the server behind `conn` (the provider's admin role is its superuser).
+async fn checkpoint(conn: &crate::backend::ConnectionInfo, name: &str) -> Result<(), BackendError> {
+    conn.connect()
+        .await?
+        .batch_execute("CHECKPOINT")
+        .await
+        .map_err(|e| super::super::support::sql_err(name, e))
+}
+
 impl LocalBackend {
     /// Finishes a drill of `database` whose provider died: restores the original topology and removes the
     /// journal. Best effort (a failure is logged and retried by the next call); a live drill is left alone.
@@ -74,6 +83,9 @@ impl LocalBackend {
             name: replica.to_string(),
         })?;
         let bins = self.bins_for(&pm)?;
+        // A server killed in a drill may be an unreaped zombie that still looks alive (see clear_dead_postmaster).
+        clear_dead_postmaster(&pl.pgdata());
+        clear_dead_postmaster(&rl.pgdata());
         let p_admin = self.admin_conn(&pl, &pm, "postgres")?;
         let r_admin = Self::replica_admin(&rm);
         let p_running = self.is_running(&bins, &pl.pgdata()).await? == DatabaseStatus::Available;
@@ -142,6 +154,9 @@ impl LocalBackend {
         keep_certificate(&pl.root, &pl.pgdata())?;
         let pu = super::super::identity::owner_of(&pl.pgdata())?;
         let source = repl_conninfo(rm.port, &rm.role, &pw, Some("postgres"), "dbplatform-rewind");
+        // pg_rewind reads the source's timeline from its control file, which a just-promoted server updates only
+        // at its next checkpoint: without one, a diverged old primary could look like it needs no rewind.
+        checkpoint(&r_admin, &rm.id).await?;
         match self.rewind(&bins, &pl.pgdata(), &source).await {
             Ok(_) => note(steps, "pg_rewind of the old primary from the promoted replica"),
             Err(e) => {
@@ -290,6 +305,7 @@ impl LocalBackend {
         self.ensure_stopped(&bins, &rl.pgdata()).await?;
         if was_primary {
             let source = repl_conninfo(pm.port, &rm.role, &pw, Some("postgres"), "dbplatform-rewind");
+            checkpoint(&p_admin, &pm.id).await?;
             if let Err(e) = self.rewind(&bins, &rl.pgdata(), &source).await {
                 // The database holds everything the replica had (it caught up before its promotion).
                 std::fs::remove_dir_all(rl.pgdata()).map_err(BackendError::io("removing", rl.pgdata()))?;
