@@ -6,7 +6,7 @@
 //!
 //! One database and replica serve every case (a converged case leaves the original topology, which is what the
 //! next case starts from). The kill points are learned from the provider's trace of one clean drill; `make test`
-//! runs the first, middle and last, `make faults` (`DBPLATFORM_FAULTS=full`) every one.
+//! runs the middle one, `make faults` (`DBPLATFORM_FAULTS=full`) every one.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -129,7 +129,13 @@ fn a_drill_killed_at_any_step_converges_without_losing_data() {
     topology_ok(&wd).unwrap_or_else(|e| panic!("after the clean drill: {e}"));
 
     let mut campaign = Campaign::default();
-    for step in Extent::from_env().select(&steps) {
+    // The short form (make test) runs the middle step only: the replica promoted, the old primary killed and fenced,
+    // the case where a wrong move loses data. `make faults` runs every step.
+    let cases = match Extent::from_env() {
+        Extent::Full => steps.clone(),
+        Extent::Short => steps.get(steps.len() / 2).cloned().into_iter().collect(),
+    };
+    for step in cases {
         let started = Instant::now();
         let kill_trace = dd.join(format!("trace-{step}"));
         let env = vec![(KILL_ENV.to_string(), step.clone()), (TRACE_ENV.to_string(), kill_trace.display().to_string())];

@@ -128,6 +128,23 @@ impl AwsBackend {
         }
     }
 
+    /// Makes `target`'s region hold parameter group `name` with the user parameters it has here.
+    async fn copy_parameter_group(&self, target: &AwsBackend, name: &str, source: &DbInstance) -> Result<String, BackendError> {
+        let info = self
+            .read_parameter_group(name)
+            .await?
+            .ok_or_else(|| BackendError::NotFound { backend: "aws", name: name.to_string() })?;
+        let spec = super::parameter_group::ParameterGroupSpec {
+            name: name.to_string(),
+            family: info.family.clone(),
+            engine: source.engine().unwrap_or("postgres").to_string(),
+            description: info.description.clone(),
+            parameters: info.parameters.clone(),
+            tags: info.tags.clone(),
+        };
+        Ok(target.ensure_parameter_group(&spec).await?.name)
+    }
+
     async fn describe_in(&self, name: &str, region: Option<&str>) -> Result<Option<DbInstance>, BackendError> {
         self.in_region(region)
             .describe_raw(name)
@@ -176,6 +193,12 @@ impl ReplicaBackend for AwsBackend {
         let mut tags = spec.tags.clone();
         tags.insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
         tags.insert(SOURCE_TAG_KEY.into(), spec.source.clone());
+        // Parameter groups are regional: a cross-region replica gets a copy of the source's group in its region
+        // (TLS stays forced there), named like the source's.
+        let group = match (region, source.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name())) {
+            (Some(_), Some(name)) if !name.starts_with("default.") => Some(self.copy_parameter_group(&target, name, &source).await?),
+            _ => None,
+        };
         if target.describe_raw(&spec.name).await.map_err(|f| f.into_backend("reading RDS"))?.is_none() {
             let mut req = target
                 .client
@@ -187,6 +210,9 @@ impl ReplicaBackend for AwsBackend {
                 .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()));
             if let Some(k) = &spec.kms_key_id {
                 req = req.kms_key_id(k);
+            }
+            if let Some(g) = &group {
+                req = req.db_parameter_group_name(g);
             }
             req.send()
                 .await
