@@ -51,6 +51,8 @@ pub struct ReplicaInfo {
     pub replication_tls: Option<bool>,
     pub instance_class: String,
     pub region: Option<String>,
+    /// The storage encryption key (aws), for import.
+    pub kms_key_id: Option<String>,
     pub tags: BTreeMap<String, String>,
     pub deletion_protection: bool,
     /// Why the replica is not streaming, in words (status other than `streaming`).

@@ -123,6 +123,7 @@ impl AwsBackend {
             replication_tls: None,
             instance_class: db.db_instance_class().unwrap_or_default().to_string(),
             region: region.map(str::to_string),
+            kms_key_id: db.kms_key_id().map(str::to_string),
             tags,
             deletion_protection: db.deletion_protection().unwrap_or(false),
         }
@@ -293,14 +294,14 @@ impl ReplicaBackend for AwsBackend {
             return Err(BackendError::DeletionProtected { name: name.to_string() });
         }
         if db.db_instance_status() != Some("deleting") {
-            target
-                .client
-                .delete_db_instance()
-                .db_instance_identifier(name)
-                .skip_final_snapshot(true)
-                .send()
-                .await
-                .map_err(|e| ApiFailure::from_sdk(&e).into_backend(format!("DeleteDBInstance {name:?}")))?;
+            if let Err(e) = target.client.delete_db_instance().db_instance_identifier(name).skip_final_snapshot(true).send().await {
+                let f = ApiFailure::from_sdk(&e);
+                // Gone already: a retried call whose first attempt went through (the emulator answers a cross-region
+                // replica's delete with a 500 after deleting it, and the SDK's retry then finds nothing).
+                if f.code != "DBInstanceNotFound" && f.code != "DBInstanceNotFoundFault" {
+                    return Err(f.into_backend(format!("DeleteDBInstance {name:?}")));
+                }
+            }
         }
         crate::fault_points::reached("aws.replica.delete_requested");
         target.wait_gone(name, &self.timeouts.delete).await.map_err(|e| BackendError::Command {

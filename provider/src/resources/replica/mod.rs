@@ -304,6 +304,10 @@ impl Resource for ReplicaResource {
                 let mut s = state_from(&Value::Null, &info);
                 s.set("deletion_protection", Value::Bool(info.deletion_protection));
                 s.set("region", info.region.clone().map(Value::string).unwrap_or(Value::Null));
+                // The key is configuration only for a replica in another region (where it is required).
+                if info.region.is_some() {
+                    s.set("kms_key_id", info.kms_key_id.clone().map(Value::string).unwrap_or(Value::Null));
+                }
                 resp.imported.push(s);
             }
             Err(e) => resp.diagnostics.push(backend_error(&format!("Importing replica {id:?} failed"), e)),

@@ -33,6 +33,7 @@ impl LocalBackend {
             replication_tls: None,
             instance_class: meta.instance_class.clone(),
             region: None,
+            kms_key_id: None,
             tags: meta.tags.clone(),
             deletion_protection: meta.deletion_protection,
             problem: None,
