@@ -59,7 +59,11 @@ resource "dbplatform_failover_drill" "d" {{
 
 fn attr(st: &State, addr: &str, path: &str) -> String {
     st.attr(addr, path)
-        .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        })
         .unwrap_or_default()
 }
 
@@ -69,18 +73,29 @@ fn topology_ok(wd: &Workdir) -> Result<(), String> {
     let st = wd.show_state().map_err(|e| e.to_string())?;
     let primary = attr(&st, DB, "connection_string");
     let replica = attr(&st, RO, "connection_string");
-    let pw = std::fs::read_to_string(attr(&st, DB, "master_user_secret_path")).map_err(|e| e.to_string())?;
+    let pw = std::fs::read_to_string(attr(&st, DB, "master_user_secret_path"))
+        .map_err(|e| e.to_string())?;
     let n = psql(&primary, &pw, "SELECT count(*) FROM marker")?;
     if n != MARKER_ROWS.to_string() {
-        return Err(format!("{n} marker rows on the database, {MARKER_ROWS} written before the drill"));
+        return Err(format!(
+            "{n} marker rows on the database, {MARKER_ROWS} written before the drill"
+        ));
     }
     if psql(&replica, &pw, "SELECT pg_is_in_recovery()")? != "t" {
         return Err("the replica accepts writes: two writable primaries".into());
     }
-    psql(&primary, &pw, "INSERT INTO marker VALUES (-1); DELETE FROM marker WHERE id = -1")
-        .map_err(|e| format!("the database refuses writes: {e}"))?;
+    psql(
+        &primary,
+        &pw,
+        "INSERT INTO marker VALUES (-1); DELETE FROM marker WHERE id = -1",
+    )
+    .map_err(|e| format!("the database refuses writes: {e}"))?;
     let deadline = Instant::now() + Duration::from_secs(30);
-    psql(&primary, &pw, "CREATE TABLE IF NOT EXISTS ping (n int); INSERT INTO ping VALUES (1)")?;
+    psql(
+        &primary,
+        &pw,
+        "CREATE TABLE IF NOT EXISTS ping (n int); INSERT INTO ping VALUES (1)",
+    )?;
     loop {
         if psql(&replica, &pw, "SELECT count(*) > 0 FROM ping").as_deref() == Ok("t") {
             return Ok(());
@@ -92,7 +107,11 @@ fn topology_ok(wd: &Workdir) -> Result<(), String> {
     }
 }
 
-fn apply(wd: &Workdir, env: &[(String, String)], replace: bool) -> Result<acceptance_tests::TfOutput, String> {
+fn apply(
+    wd: &Workdir,
+    env: &[(String, String)],
+    replace: bool,
+) -> Result<acceptance_tests::TfOutput, String> {
     let mut args = vec!["apply", "-input=false", "-no-color", "-auto-approve"];
     let r = format!("-replace={DRILL}");
     if replace {
@@ -106,15 +125,23 @@ fn a_drill_killed_at_any_step_converges_without_losing_data() {
     let (_tmp, dd) = reachable_data_dir();
     let _stop = StopServersUnder(dd.clone());
     let wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
-    wd.write_config(&config(&dd)).unwrap_or_else(|e| panic!("{e}"));
+    wd.write_config(&config(&dd))
+        .unwrap_or_else(|e| panic!("{e}"));
     wd.init().unwrap_or_else(|e| panic!("{e}"));
     // Set-up without the drill, marker rows, then one clean drill traced to learn the kill points.
     let setup = wd
-        .run(&["apply", "-input=false", "-no-color", "-auto-approve", &format!("-target={RO}")])
+        .run(&[
+            "apply",
+            "-input=false",
+            "-no-color",
+            "-auto-approve",
+            &format!("-target={RO}"),
+        ])
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(setup.success(), "{setup}");
     let st = wd.show_state().unwrap_or_else(|e| panic!("{e}"));
-    let pw = std::fs::read_to_string(attr(&st, DB, "master_user_secret_path")).unwrap_or_else(|e| panic!("{e}"));
+    let pw = std::fs::read_to_string(attr(&st, DB, "master_user_secret_path"))
+        .unwrap_or_else(|e| panic!("{e}"));
     psql(
         &attr(&st, DB, "connection_string"),
         &pw,
@@ -122,9 +149,17 @@ fn a_drill_killed_at_any_step_converges_without_losing_data() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let trace = dd.join("clean-trace");
-    let clean = apply(&wd, &[(TRACE_ENV.into(), trace.display().to_string())], false).unwrap_or_else(|e| panic!("{e}"));
+    let clean = apply(
+        &wd,
+        &[(TRACE_ENV.into(), trace.display().to_string())],
+        false,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert!(clean.success(), "clean drill:\n{clean}");
-    let steps: Vec<String> = read_trace(&trace).into_iter().filter(|s| s.starts_with("local.drill.")).collect();
+    let steps: Vec<String> = read_trace(&trace)
+        .into_iter()
+        .filter(|s| s.starts_with("local.drill."))
+        .collect();
     assert!(steps.len() >= 8, "drill steps traced: {steps:?}");
     topology_ok(&wd).unwrap_or_else(|e| panic!("after the clean drill: {e}"));
 
@@ -138,7 +173,10 @@ fn a_drill_killed_at_any_step_converges_without_losing_data() {
     for step in cases {
         let started = Instant::now();
         let kill_trace = dd.join(format!("trace-{step}"));
-        let env = vec![(KILL_ENV.to_string(), step.clone()), (TRACE_ENV.to_string(), kill_trace.display().to_string())];
+        let env = vec![
+            (KILL_ENV.to_string(), step.clone()),
+            (TRACE_ENV.to_string(), kill_trace.display().to_string()),
+        ];
         let faulted = apply(&wd, &env, true);
         let killed = read_trace(&kill_trace).iter().any(|s| *s == step);
         let mut detail = String::new();
@@ -188,7 +226,12 @@ fn a_drill_killed_at_any_step_converges_without_losing_data() {
         });
     }
     let failed = campaign.finish("local backend: failover drill killed at each step");
-    assert!(failed.is_empty(), "{} case(s) failed:\n{}", failed.len(), campaign.report("failover drills"));
+    assert!(
+        failed.is_empty(),
+        "{} case(s) failed:\n{}",
+        failed.len(),
+        campaign.report("failover drills")
+    );
     let out = wd.destroy().unwrap_or_else(|e| panic!("{e}"));
     assert!(out.success(), "destroy:\n{out}");
 }

@@ -6,7 +6,15 @@ use policy::audit::cli::{run, AuditCommand, ReportFormat};
 use policy::audit::record::RestoreTestRecord;
 use policy::audit::{AuditLog, FailoverDrillRecord, RecordBody};
 
-fn drill(db: &str, failure: &str, ok: bool, rto: f64, rpo: f64, lost: u64, finished: &str) -> RecordBody {
+fn drill(
+    db: &str,
+    failure: &str,
+    ok: bool,
+    rto: f64,
+    rpo: f64,
+    lost: u64,
+    finished: &str,
+) -> RecordBody {
     RecordBody::FailoverDrill(FailoverDrillRecord {
         database: db.into(),
         replica: Some(format!("{db}-ro")),
@@ -47,11 +55,52 @@ fn drills_appear_beside_restore_tests_in_every_format() {
         t(1),
     )
     .unwrap();
-    w.append_at(drill("orders", "stop", true, 2.125, 0.0, 0, "2026-11-20T02:00:00Z"), t(2)).unwrap();
-    w.append_at(drill("orders", "crash", true, 3.5, 0.042, 2, "2026-11-20T03:00:00Z"), t(3)).unwrap();
-    w.append_at(drill("billing", "stop", false, 4.0, 0.0, 0, "2026-11-20T04:00:00Z"), t(4)).unwrap();
+    w.append_at(
+        drill(
+            "orders",
+            "stop",
+            true,
+            2.125,
+            0.0,
+            0,
+            "2026-11-20T02:00:00Z",
+        ),
+        t(2),
+    )
+    .unwrap();
+    w.append_at(
+        drill(
+            "orders",
+            "crash",
+            true,
+            3.5,
+            0.042,
+            2,
+            "2026-11-20T03:00:00Z",
+        ),
+        t(3),
+    )
+    .unwrap();
+    w.append_at(
+        drill(
+            "billing",
+            "stop",
+            false,
+            4.0,
+            0.0,
+            0,
+            "2026-11-20T04:00:00Z",
+        ),
+        t(4),
+    )
+    .unwrap();
     drop(w);
-    for (format, file) in [(ReportFormat::Md, "r.md"), (ReportFormat::Html, "r.html"), (ReportFormat::Csv, "r.csv"), (ReportFormat::Json, "r.json")] {
+    for (format, file) in [
+        (ReportFormat::Md, "r.md"),
+        (ReportFormat::Html, "r.html"),
+        (ReportFormat::Csv, "r.csv"),
+        (ReportFormat::Json, "r.json"),
+    ] {
         let out = dir.path().join(file);
         let code = run(AuditCommand::Report {
             log: Some(log.clone()),
@@ -71,11 +120,20 @@ fn drills_appear_beside_restore_tests_in_every_format() {
                     text.contains("| `orders` | orders-ro | crash | ok | 3.5 s / 14400.0 s | 0.0 s / 3600.0 s | 2 | yes |"),
                     "the last drill of orders, against its objectives:\n{text}"
                 );
-                assert!(text.contains("| `billing` | billing-ro | stop | FAILED |"), "{text}");
+                assert!(
+                    text.contains("| `billing` | billing-ro | stop | FAILED |"),
+                    "{text}"
+                );
                 assert!(text.find("## Restore tests") < text.find("## Failover drills"));
             }
-            ReportFormat::Html => assert!(text.contains("<h2>Failover drills</h2>") && text.contains("FAILED"), "{text}"),
-            ReportFormat::Csv => assert!(text.contains("drill_last,orders,rto_seconds,3.500"), "{text}"),
+            ReportFormat::Html => assert!(
+                text.contains("<h2>Failover drills</h2>") && text.contains("FAILED"),
+                "{text}"
+            ),
+            ReportFormat::Csv => assert!(
+                text.contains("drill_last,orders,rto_seconds,3.500"),
+                "{text}"
+            ),
             ReportFormat::Json => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(v["failover_drills"]["drills"], 3);

@@ -139,7 +139,11 @@ pub trait ReplicaBackend: Send + Sync {
     /// Creates a replica of `spec.source` and waits until it replicates.
     async fn create_replica(&self, spec: &ReplicaSpec) -> Result<ReplicaInfo, BackendError>;
     /// The replica as it is now (in `region` when it is a cross-region one); `None` when it no longer exists.
-    async fn read_replica(&self, name: &str, region: Option<&str>) -> Result<Option<ReplicaInfo>, BackendError>;
+    async fn read_replica(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<Option<ReplicaInfo>, BackendError>;
     /// Adopts an existing replica (terraform import of `NAME`, or `REGION/NAME` for a cross-region one on aws);
     /// an error naming what is missing otherwise.
     async fn import_replica(&self, id: &str) -> Result<ReplicaInfo, BackendError>;

@@ -105,8 +105,12 @@ impl Provider for DbPlatformProvider {
             Arc::new(RestoreTestResource::new(
                 Arc::clone(state) as Arc<dyn DatabaseEnv>
             )),
-            Arc::new(ReplicaResource::new(Arc::clone(state) as Arc<dyn DatabaseEnv>)),
-            Arc::new(FailoverDrillResource::new(Arc::clone(state) as Arc<dyn DatabaseEnv>)),
+            Arc::new(ReplicaResource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
+            Arc::new(FailoverDrillResource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
         ];
         let _ = state; // used by the lines above once resources are registered
         registered

@@ -48,7 +48,10 @@ fn num(v: &Value, k: &str) -> Option<f64> {
 }
 
 fn text(v: &Value, k: &str) -> String {
-    v.get(k).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The drill row of a `failover_drill` record's JSON.
@@ -72,7 +75,10 @@ pub fn row(v: &Value) -> DrillRow {
         max_rto_seconds: max_rto,
         max_rpo_seconds: max_rpo,
         within_objectives: within,
-        topology_restored: v.get("topology_restored").and_then(Value::as_bool).unwrap_or(false),
+        topology_restored: v
+            .get("topology_restored")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         simulated: v.get("simulated").and_then(Value::as_bool).unwrap_or(false),
         finished_at: text(v, "finished_at"),
         error: v.get("error").and_then(Value::as_str).map(str::to_string),
@@ -87,7 +93,9 @@ pub fn collect<'a>(records: impl Iterator<Item = &'a Value>) -> DrillReport {
         .collect();
     let mut last: BTreeMap<String, DrillRow> = BTreeMap::new();
     for r in &all {
-        let newer = last.get(&r.database).is_none_or(|l| r.finished_at >= l.finished_at);
+        let newer = last
+            .get(&r.database)
+            .is_none_or(|l| r.finished_at >= l.finished_at);
         if newer {
             last.insert(r.database.clone(), r.clone());
         }
@@ -155,7 +163,10 @@ pub fn markdown(d: &DrillReport) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The HTML section (a heading, the figures and a table of the last drill per database).
@@ -197,8 +208,18 @@ pub fn html(d: &DrillReport) -> String {
 pub fn csv_rows(d: &DrillReport) -> Vec<[String; 4]> {
     let f = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.3}"));
     let mut rows = vec![
-        ["drill".into(), String::new(), "drills".into(), d.drills.to_string()],
-        ["drill".into(), String::new(), "pass_rate".into(), d.pass_rate.map_or(String::new(), |v| format!("{v:.4}"))],
+        [
+            "drill".into(),
+            String::new(),
+            "drills".into(),
+            d.drills.to_string(),
+        ],
+        [
+            "drill".into(),
+            String::new(),
+            "pass_rate".into(),
+            d.pass_rate.map_or(String::new(), |v| format!("{v:.4}")),
+        ],
     ];
     for r in &d.last_per_database {
         for (m, v) in [
@@ -207,7 +228,10 @@ pub fn csv_rows(d: &DrillReport) -> Vec<[String; 4]> {
             ("max_rto_seconds", f(r.max_rto_seconds)),
             ("rpo_seconds", f(r.rpo_seconds)),
             ("max_rpo_seconds", f(r.max_rpo_seconds)),
-            ("rows_lost", r.rows_lost.map_or(String::new(), |n| n.to_string())),
+            (
+                "rows_lost",
+                r.rows_lost.map_or(String::new(), |n| n.to_string()),
+            ),
             ("finished_at", r.finished_at.clone()),
         ] {
             rows.push(["drill_last".into(), r.database.clone(), m.into(), v]);
@@ -241,9 +265,16 @@ mod tests {
         assert_eq!(last.within_objectives, Some(false));
         let md = markdown(&d);
         assert!(md.contains("2 drills, 1 succeeded (50.0%)"), "{md}");
-        assert!(md.contains("| `orders` | - | crash | FAILED | 90.0 s / 60.0 s | 1.5 s / 60.0 s | 3 | yes |"), "{md}");
+        assert!(
+            md.contains(
+                "| `orders` | - | crash | FAILED | 90.0 s / 60.0 s | 1.5 s / 60.0 s | 3 | yes |"
+            ),
+            "{md}"
+        );
         assert!(html(&d).contains("<h2>Failover drills</h2>"));
-        assert!(csv_rows(&d).iter().any(|r| r[2] == "rto_seconds" && r[3] == "90.000"));
+        assert!(csv_rows(&d)
+            .iter()
+            .any(|r| r[2] == "rto_seconds" && r[3] == "90.000"));
         assert!(markdown(&collect(std::iter::empty())).contains("No failover drills"));
     }
 }

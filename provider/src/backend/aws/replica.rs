@@ -37,7 +37,9 @@ fn invalid(field: &str, message: String) -> BackendError {
 /// The region of a KMS key ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`), `None` for key ids and aliases.
 fn key_region(key: &str) -> Option<&str> {
     let mut parts = key.split(':');
-    (parts.next() == Some("arn") && parts.nth(1) == Some("kms")).then(|| parts.next()).flatten()
+    (parts.next() == Some("arn") && parts.nth(1) == Some("kms"))
+        .then(|| parts.next())
+        .flatten()
 }
 
 /// The encryption problem of a cross-region replica, if any (`source_encrypted`: `None` when the source does not
@@ -70,14 +72,23 @@ pub(super) fn cross_region_key_problem(
 
 impl AwsBackend {
     fn own_region(&self) -> String {
-        self.client.config().region().map(|r| r.to_string()).unwrap_or_default()
+        self.client
+            .config()
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_default()
     }
 
     /// This backend, or one whose client talks to `region`.
     fn in_region(&self, region: Option<&str>) -> AwsBackend {
         match region {
             Some(r) if r != self.own_region() => {
-                let conf = self.client.config().to_builder().region(aws_sdk_rds::config::Region::new(r.to_string())).build();
+                let conf = self
+                    .client
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_rds::config::Region::new(r.to_string()))
+                    .build();
                 AwsBackend {
                     client: aws_sdk_rds::Client::from_conf(conf),
                     ..self.clone()
@@ -91,7 +102,12 @@ impl AwsBackend {
         let tags: BTreeMap<String, String> = db
             .tag_list()
             .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+            .filter_map(|t| {
+                Some((
+                    t.key()?.to_string(),
+                    t.value().unwrap_or_default().to_string(),
+                ))
+            })
             .filter(|(k, _)| !k.starts_with("dbplatform:"))
             .collect();
         let source = db
@@ -104,17 +120,28 @@ impl AwsBackend {
                     .and_then(|t| t.value().map(str::to_string))
             })
             .unwrap_or_default();
-        let endpoint = db.endpoint().and_then(|e| e.address()).unwrap_or_default().to_string();
-        let port = db.endpoint().and_then(|e| e.port()).and_then(|p| u16::try_from(p).ok()).unwrap_or(5432);
+        let endpoint = db
+            .endpoint()
+            .and_then(|e| e.address())
+            .unwrap_or_default()
+            .to_string();
+        let port = db
+            .endpoint()
+            .and_then(|e| e.port())
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or(5432);
         let status = db.db_instance_status().unwrap_or("unknown").to_string();
         let engine = db.engine().unwrap_or("postgres");
         let user = db.master_username().unwrap_or("postgres");
         let dbname = db.db_name().unwrap_or("postgres");
         ReplicaInfo {
             id: db.db_instance_identifier().unwrap_or_default().to_string(),
-            problem: (db.read_replica_source_db_instance_identifier().is_none()).then(|| "the instance is no longer a read replica (promoted)".to_string()),
+            problem: (db.read_replica_source_db_instance_identifier().is_none())
+                .then(|| "the instance is no longer a read replica (promoted)".to_string()),
             source,
-            connection_string: super::observe::connection_uri(engine, user, &endpoint, port, dbname),
+            connection_string: super::observe::connection_uri(
+                engine, user, &endpoint, port, dbname,
+            ),
             endpoint,
             port,
             status,
@@ -130,11 +157,19 @@ impl AwsBackend {
     }
 
     /// Makes `target`'s region hold parameter group `name` with the user parameters it has here.
-    async fn copy_parameter_group(&self, target: &AwsBackend, name: &str, source: &DbInstance) -> Result<String, BackendError> {
-        let info = self
-            .read_parameter_group(name)
-            .await?
-            .ok_or_else(|| BackendError::NotFound { backend: "aws", name: name.to_string() })?;
+    async fn copy_parameter_group(
+        &self,
+        target: &AwsBackend,
+        name: &str,
+        source: &DbInstance,
+    ) -> Result<String, BackendError> {
+        let info =
+            self.read_parameter_group(name)
+                .await?
+                .ok_or_else(|| BackendError::NotFound {
+                    backend: "aws",
+                    name: name.to_string(),
+                })?;
         let spec = super::parameter_group::ParameterGroupSpec {
             name: name.to_string(),
             family: info.family.clone(),
@@ -146,7 +181,11 @@ impl AwsBackend {
         Ok(target.ensure_parameter_group(&spec).await?.name)
     }
 
-    async fn describe_in(&self, name: &str, region: Option<&str>) -> Result<Option<DbInstance>, BackendError> {
+    async fn describe_in(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<Option<DbInstance>, BackendError> {
         self.in_region(region)
             .describe_raw(name)
             .await
@@ -172,7 +211,11 @@ impl ReplicaBackend for AwsBackend {
                 _ => None,
             }
         };
-        out.extend(cross_region_key_problem(spec, &self.own_region(), encrypted));
+        out.extend(cross_region_key_problem(
+            spec,
+            &self.own_region(),
+            encrypted,
+        ));
         out
     }
 
@@ -184,7 +227,10 @@ impl ReplicaBackend for AwsBackend {
             .describe_raw(&spec.source)
             .await
             .map_err(|f| f.into_backend(format!("reading source database {:?}", spec.source)))?
-            .ok_or_else(|| BackendError::NotFound { backend: "aws", name: spec.source.clone() })?;
+            .ok_or_else(|| BackendError::NotFound {
+                backend: "aws",
+                name: spec.source.clone(),
+            })?;
         let region = spec.region.as_deref().filter(|r| *r != self.own_region());
         let target = self.in_region(region);
         let source_id = match region {
@@ -196,11 +242,24 @@ impl ReplicaBackend for AwsBackend {
         tags.insert(SOURCE_TAG_KEY.into(), spec.source.clone());
         // Parameter groups are regional: a cross-region replica gets a copy of the source's group in its region
         // (TLS stays forced there), named like the source's.
-        let group = match (region, source.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name())) {
-            (Some(_), Some(name)) if !name.starts_with("default.") => Some(self.copy_parameter_group(&target, name, &source).await?),
+        let group = match (
+            region,
+            source
+                .db_parameter_groups()
+                .first()
+                .and_then(|g| g.db_parameter_group_name()),
+        ) {
+            (Some(_), Some(name)) if !name.starts_with("default.") => {
+                Some(self.copy_parameter_group(&target, name, &source).await?)
+            }
             _ => None,
         };
-        if target.describe_raw(&spec.name).await.map_err(|f| f.into_backend("reading RDS"))?.is_none() {
+        if target
+            .describe_raw(&spec.name)
+            .await
+            .map_err(|f| f.into_backend("reading RDS"))?
+            .is_none()
+        {
             let mut req = target
                 .client
                 .create_db_instance_read_replica()
@@ -208,33 +267,49 @@ impl ReplicaBackend for AwsBackend {
                 .source_db_instance_identifier(source_id)
                 .db_instance_class(&spec.instance_class)
                 .deletion_protection(spec.deletion_protection)
-                .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()));
+                .set_tags(Some(
+                    tags.iter()
+                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                        .collect(),
+                ));
             if let Some(k) = &spec.kms_key_id {
                 req = req.kms_key_id(k);
             }
             if let Some(g) = &group {
                 req = req.db_parameter_group_name(g);
             }
-            req.send()
-                .await
-                .map_err(|e| ApiFailure::from_sdk(&e).into_backend(format!("CreateDBInstanceReadReplica {:?}", spec.name)))?;
+            req.send().await.map_err(|e| {
+                ApiFailure::from_sdk(&e)
+                    .into_backend(format!("CreateDBInstanceReadReplica {:?}", spec.name))
+            })?;
         }
         crate::fault_points::reached("aws.replica.requested");
         let policy = match spec.timeouts.create {
             Some(t) => self.timeouts.create.with_timeout(t),
             None => self.timeouts.create,
         };
-        let db = target.wait_ready(&spec.name, &policy).await.map_err(|e| BackendError::Command {
-            what: format!("waiting for replica {:?} to become available", spec.name),
-            status: "not available".into(),
-            output: e.to_string(),
-        })?;
+        let db =
+            target
+                .wait_ready(&spec.name, &policy)
+                .await
+                .map_err(|e| BackendError::Command {
+                    what: format!("waiting for replica {:?} to become available", spec.name),
+                    status: "not available".into(),
+                    output: e.to_string(),
+                })?;
         Ok(self.replica_info_of(&db, region))
     }
 
-    async fn read_replica(&self, name: &str, region: Option<&str>) -> Result<Option<ReplicaInfo>, BackendError> {
+    async fn read_replica(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<Option<ReplicaInfo>, BackendError> {
         let region = region.filter(|r| *r != self.own_region());
-        Ok(self.describe_in(name, region).await?.map(|db| self.replica_info_of(&db, region)))
+        Ok(self
+            .describe_in(name, region)
+            .await?
+            .map(|db| self.replica_info_of(&db, region)))
     }
 
     async fn import_replica(&self, id: &str) -> Result<ReplicaInfo, BackendError> {
@@ -243,7 +318,13 @@ impl ReplicaBackend for AwsBackend {
             None => (None, id),
         };
         let region = region.filter(|r| *r != self.own_region());
-        let db = self.describe_in(name, region).await?.ok_or_else(|| BackendError::NotFound { backend: "aws", name: name.to_string() })?;
+        let db = self
+            .describe_in(name, region)
+            .await?
+            .ok_or_else(|| BackendError::NotFound {
+                backend: "aws",
+                name: name.to_string(),
+            })?;
         if db.read_replica_source_db_instance_identifier().is_none() {
             return Err(invalid(
                 "name",
@@ -265,9 +346,17 @@ impl ReplicaBackend for AwsBackend {
             .apply_immediately(true)
             .send()
             .await
-            .map_err(|e| ApiFailure::from_sdk(&e).into_backend(format!("ModifyDBInstance {:?}", spec.name)))?;
-        let db = target.describe_raw(&spec.name).await.map_err(|f| f.into_backend("reading RDS"))?;
-        let db = db.ok_or_else(|| BackendError::NotFound { backend: "aws", name: spec.name.clone() })?;
+            .map_err(|e| {
+                ApiFailure::from_sdk(&e).into_backend(format!("ModifyDBInstance {:?}", spec.name))
+            })?;
+        let db = target
+            .describe_raw(&spec.name)
+            .await
+            .map_err(|f| f.into_backend("reading RDS"))?;
+        let db = db.ok_or_else(|| BackendError::NotFound {
+            backend: "aws",
+            name: spec.name.clone(),
+        })?;
         if let Some(arn) = db.db_instance_arn() {
             let mut tags = spec.tags.clone();
             tags.insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
@@ -275,26 +364,50 @@ impl ReplicaBackend for AwsBackend {
             let have: BTreeMap<String, String> = db
                 .tag_list()
                 .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
                 .collect();
             target.sync_tags(arn, &have, &tags).await?;
         }
-        let db = target.describe_raw(&spec.name).await.map_err(|f| f.into_backend("reading RDS"))?;
-        let db = db.ok_or_else(|| BackendError::NotFound { backend: "aws", name: spec.name.clone() })?;
+        let db = target
+            .describe_raw(&spec.name)
+            .await
+            .map_err(|f| f.into_backend("reading RDS"))?;
+        let db = db.ok_or_else(|| BackendError::NotFound {
+            backend: "aws",
+            name: spec.name.clone(),
+        })?;
         Ok(self.replica_info_of(&db, region))
     }
 
     async fn delete_replica(&self, name: &str, region: Option<&str>) -> Result<(), BackendError> {
         let region = region.filter(|r| *r != self.own_region());
         let target = self.in_region(region);
-        let Some(db) = target.describe_raw(name).await.map_err(|f| f.into_backend("reading RDS"))? else {
+        let Some(db) = target
+            .describe_raw(name)
+            .await
+            .map_err(|f| f.into_backend("reading RDS"))?
+        else {
             return Ok(());
         };
         if db.deletion_protection() == Some(true) {
-            return Err(BackendError::DeletionProtected { name: name.to_string() });
+            return Err(BackendError::DeletionProtected {
+                name: name.to_string(),
+            });
         }
         if db.db_instance_status() != Some("deleting") {
-            if let Err(e) = target.client.delete_db_instance().db_instance_identifier(name).skip_final_snapshot(true).send().await {
+            if let Err(e) = target
+                .client
+                .delete_db_instance()
+                .db_instance_identifier(name)
+                .skip_final_snapshot(true)
+                .send()
+                .await
+            {
                 let f = ApiFailure::from_sdk(&e);
                 // Gone already: a retried call whose first attempt went through (the emulator answers a cross-region
                 // replica's delete with a 500 after deleting it, and the SDK's retry then finds nothing).
@@ -304,11 +417,14 @@ impl ReplicaBackend for AwsBackend {
             }
         }
         crate::fault_points::reached("aws.replica.delete_requested");
-        target.wait_gone(name, &self.timeouts.delete).await.map_err(|e| BackendError::Command {
-            what: format!("waiting for replica {name:?} to be deleted"),
-            status: "still there".into(),
-            output: e.to_string(),
-        })
+        target
+            .wait_gone(name, &self.timeouts.delete)
+            .await
+            .map_err(|e| BackendError::Command {
+                what: format!("waiting for replica {name:?} to be deleted"),
+                status: "still there".into(),
+                output: e.to_string(),
+            })
     }
 
     async fn failover_drill(&self, spec: &DrillSpec) -> Result<DrillOutcome, BackendError> {
@@ -316,14 +432,22 @@ impl ReplicaBackend for AwsBackend {
             started_at: Some(Utc::now()),
             ..Default::default()
         };
-        let step = |out: &mut DrillOutcome, what: String| out.steps.push(DrillStep { at: Utc::now(), what });
+        let step = |out: &mut DrillOutcome, what: String| {
+            out.steps.push(DrillStep {
+                at: Utc::now(),
+                what,
+            })
+        };
         match &spec.mode {
             DrillMode::MultiAz => {
                 let before = self
                     .describe_raw(&spec.database)
                     .await
                     .map_err(|f| f.into_backend("reading RDS"))?
-                    .ok_or_else(|| BackendError::NotFound { backend: "aws", name: spec.database.clone() })?;
+                    .ok_or_else(|| BackendError::NotFound {
+                        backend: "aws",
+                        name: spec.database.clone(),
+                    })?;
                 if before.multi_az() != Some(true) {
                     return Err(invalid(
                         "mode",
@@ -338,13 +462,27 @@ impl ReplicaBackend for AwsBackend {
                     .force_failover(true)
                     .send()
                     .await
-                    .map_err(|e| ApiFailure::from_sdk(&e).into_backend(format!("RebootDBInstance(ForceFailover) {:?}", spec.database)))?;
-                step(&mut out, format!("RebootDBInstance ForceFailover=true on {:?} (primary in {zone})", spec.database));
-                let after = self.wait_ready(&spec.database, &self.timeouts.update).await.map_err(|e| BackendError::Command {
-                    what: "waiting for the failover".into(),
-                    status: "not available".into(),
-                    output: e.to_string(),
-                })?;
+                    .map_err(|e| {
+                        ApiFailure::from_sdk(&e).into_backend(format!(
+                            "RebootDBInstance(ForceFailover) {:?}",
+                            spec.database
+                        ))
+                    })?;
+                step(
+                    &mut out,
+                    format!(
+                        "RebootDBInstance ForceFailover=true on {:?} (primary in {zone})",
+                        spec.database
+                    ),
+                );
+                let after = self
+                    .wait_ready(&spec.database, &self.timeouts.update)
+                    .await
+                    .map_err(|e| BackendError::Command {
+                        what: "waiting for the failover".into(),
+                        status: "not available".into(),
+                        output: e.to_string(),
+                    })?;
                 out.rto_seconds = Some((t0.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
                 let now_zone = after.availability_zone().unwrap_or_default().to_string();
                 out.simulated = now_zone == zone;
@@ -355,7 +493,11 @@ impl ReplicaBackend for AwsBackend {
                 };
                 step(&mut out, what);
                 out.topology_restored = true;
-                out.new_primary_endpoint = after.endpoint().and_then(|e| e.address()).unwrap_or_default().to_string();
+                out.new_primary_endpoint = after
+                    .endpoint()
+                    .and_then(|e| e.address())
+                    .unwrap_or_default()
+                    .to_string();
             }
             DrillMode::Promote { replica } => {
                 if !spec.keep_promoted {
@@ -368,9 +510,15 @@ impl ReplicaBackend for AwsBackend {
                     .describe_raw(replica)
                     .await
                     .map_err(|f| f.into_backend("reading RDS"))?
-                    .ok_or_else(|| BackendError::NotFound { backend: "aws", name: replica.clone() })?;
+                    .ok_or_else(|| BackendError::NotFound {
+                        backend: "aws",
+                        name: replica.clone(),
+                    })?;
                 if r.read_replica_source_db_instance_identifier().is_none() {
-                    return Err(invalid("replica_id", format!("RDS instance {replica:?} is not a read replica")));
+                    return Err(invalid(
+                        "replica_id",
+                        format!("RDS instance {replica:?} is not a read replica"),
+                    ));
                 }
                 let t0 = Instant::now();
                 self.client
@@ -378,13 +526,19 @@ impl ReplicaBackend for AwsBackend {
                     .db_instance_identifier(replica)
                     .send()
                     .await
-                    .map_err(|e| ApiFailure::from_sdk(&e).into_backend(format!("PromoteReadReplica {replica:?}")))?;
+                    .map_err(|e| {
+                        ApiFailure::from_sdk(&e)
+                            .into_backend(format!("PromoteReadReplica {replica:?}"))
+                    })?;
                 step(&mut out, format!("PromoteReadReplica {replica:?}"));
-                let after = self.wait_ready(replica, &self.timeouts.update).await.map_err(|e| BackendError::Command {
-                    what: "waiting for the promotion".into(),
-                    status: "not available".into(),
-                    output: e.to_string(),
-                })?;
+                let after = self
+                    .wait_ready(replica, &self.timeouts.update)
+                    .await
+                    .map_err(|e| BackendError::Command {
+                        what: "waiting for the promotion".into(),
+                        status: "not available".into(),
+                        output: e.to_string(),
+                    })?;
                 out.rto_seconds = Some((t0.elapsed().as_secs_f64() * 1000.0).round() / 1000.0);
                 out.simulated = after.read_replica_source_db_instance_identifier().is_some();
                 let what = if out.simulated {
@@ -393,7 +547,11 @@ impl ReplicaBackend for AwsBackend {
                     "available as a standalone primary".to_string()
                 };
                 step(&mut out, what);
-                out.new_primary_endpoint = after.endpoint().and_then(|e| e.address()).unwrap_or_default().to_string();
+                out.new_primary_endpoint = after
+                    .endpoint()
+                    .and_then(|e| e.address())
+                    .unwrap_or_default()
+                    .to_string();
             }
         }
         Ok(out)
@@ -419,18 +577,50 @@ mod tests {
 
     #[test]
     fn an_encrypted_cross_region_replica_needs_a_key_of_its_region() {
-        let e = cross_region_key_problem(&spec(Some("eu-west-1"), None), "us-east-1", Some(true)).unwrap();
-        assert!(e.to_string().contains("kms_key_id: the source database \"orders\" is encrypted"), "{e}");
+        let e = cross_region_key_problem(&spec(Some("eu-west-1"), None), "us-east-1", Some(true))
+            .unwrap();
+        assert!(
+            e.to_string()
+                .contains("kms_key_id: the source database \"orders\" is encrypted"),
+            "{e}"
+        );
         assert!(e.to_string().contains("a key of eu-west-1"), "{e}");
         // Not created yet: golden-path databases are encrypted, so the key is required.
-        assert!(cross_region_key_problem(&spec(Some("eu-west-1"), None), "us-east-1", None).is_some());
+        assert!(
+            cross_region_key_problem(&spec(Some("eu-west-1"), None), "us-east-1", None).is_some()
+        );
         // A key of another region is refused by name.
-        let wrong = cross_region_key_problem(&spec(Some("eu-west-1"), Some("arn:aws:kms:us-east-1:123456789012:key/abc")), "us-east-1", Some(true)).unwrap();
-        assert!(wrong.to_string().contains("is a key of us-east-1"), "{wrong}");
-        assert!(cross_region_key_problem(&spec(Some("eu-west-1"), Some("arn:aws:kms:eu-west-1:123456789012:key/abc")), "us-east-1", Some(true)).is_none());
+        let wrong = cross_region_key_problem(
+            &spec(
+                Some("eu-west-1"),
+                Some("arn:aws:kms:us-east-1:123456789012:key/abc"),
+            ),
+            "us-east-1",
+            Some(true),
+        )
+        .unwrap();
+        assert!(
+            wrong.to_string().contains("is a key of us-east-1"),
+            "{wrong}"
+        );
+        assert!(cross_region_key_problem(
+            &spec(
+                Some("eu-west-1"),
+                Some("arn:aws:kms:eu-west-1:123456789012:key/abc")
+            ),
+            "us-east-1",
+            Some(true)
+        )
+        .is_none());
         // Same region, or an unencrypted source: no key needed.
         assert!(cross_region_key_problem(&spec(None, None), "us-east-1", Some(true)).is_none());
-        assert!(cross_region_key_problem(&spec(Some("us-east-1"), None), "us-east-1", Some(true)).is_none());
-        assert!(cross_region_key_problem(&spec(Some("eu-west-1"), None), "us-east-1", Some(false)).is_none());
+        assert!(
+            cross_region_key_problem(&spec(Some("us-east-1"), None), "us-east-1", Some(true))
+                .is_none()
+        );
+        assert!(
+            cross_region_key_problem(&spec(Some("eu-west-1"), None), "us-east-1", Some(false))
+                .is_none()
+        );
     }
 }

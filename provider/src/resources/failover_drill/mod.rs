@@ -43,7 +43,10 @@ impl FailoverDrillResource {
         let info = backend.read(database).await.ok()??;
         let tiers = self.env.tiers().await.ok()?;
         let t = tiers.tiers.get(&info.spec.tier)?;
-        Some((f64::from(t.rto_minutes) * 60.0, f64::from(t.rpo_minutes) * 60.0))
+        Some((
+            f64::from(t.rto_minutes) * 60.0,
+            f64::from(t.rpo_minutes) * 60.0,
+        ))
     }
 }
 
@@ -52,7 +55,9 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 fn number(f: f64) -> Value {
-    Number::parse(&format!("{f:.3}")).map(Value::Number).unwrap_or(Value::Null)
+    Number::parse(&format!("{f:.3}"))
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 fn opt_number(f: Option<f64>) -> Value {
@@ -81,7 +86,11 @@ fn check_config(config: &Value) -> Diagnostics {
     }
     if let Ok(Field::Known(f)) = get_string(config, "failure") {
         if f != "stop" && f != "crash" {
-            d.error_at(AttributePath::attr("failure"), "Invalid failure", format!("failure = {f:?}: use \"stop\" (clean shutdown) or \"crash\" (SIGKILL)."));
+            d.error_at(
+                AttributePath::attr("failure"),
+                "Invalid failure",
+                format!("failure = {f:?}: use \"stop\" (clean shutdown) or \"crash\" (SIGKILL)."),
+            );
         }
     }
     let replica = config.get("replica_id");
@@ -104,13 +113,21 @@ fn check_config(config: &Value) -> Diagnostics {
                 );
             }
         }
-        Ok(Field::Known(m)) => d.error_at(AttributePath::attr("mode"), "Invalid mode", format!("mode = {m:?}: use \"replica\" or \"multi_az\".")),
+        Ok(Field::Known(m)) => d.error_at(
+            AttributePath::attr("mode"),
+            "Invalid mode",
+            format!("mode = {m:?}: use \"replica\" or \"multi_az\"."),
+        ),
         _ => {}
     }
     for a in ["max_rto_seconds", "max_rpo_seconds"] {
         if let Ok(Field::Known(n)) = get_number(config, a) {
             if n.as_f64().is_none_or(|x| x <= 0.0) {
-                d.error_at(AttributePath::attr(a), "Invalid objective", format!("{a} must be a number of seconds above 0."));
+                d.error_at(
+                    AttributePath::attr(a),
+                    "Invalid objective",
+                    format!("{a} must be a number of seconds above 0."),
+                );
             }
         }
     }
@@ -118,7 +135,11 @@ fn check_config(config: &Value) -> Diagnostics {
 }
 
 /// Whether the figures meet the objectives; the words for the error when not.
-fn objective_failures(out: &DrillOutcome, max_rto: Option<f64>, max_rpo: Option<f64>) -> Vec<String> {
+fn objective_failures(
+    out: &DrillOutcome,
+    max_rto: Option<f64>,
+    max_rpo: Option<f64>,
+) -> Vec<String> {
     let mut why = Vec::new();
     if let (Some(rto), Some(max)) = (out.rto_seconds, max_rto) {
         if rto > max {
@@ -127,7 +148,10 @@ fn objective_failures(out: &DrillOutcome, max_rto: Option<f64>, max_rpo: Option<
     }
     if let (Some(rpo), Some(max)) = (out.rpo_seconds, max_rpo) {
         if rpo > max {
-            why.push(format!("RPO {rpo:.3} s ({} rows lost) exceeds max_rpo_seconds {max:.0} s", out.rows_lost.unwrap_or(0)));
+            why.push(format!(
+                "RPO {rpo:.3} s ({} rows lost) exceeds max_rpo_seconds {max:.0} s",
+                out.rows_lost.unwrap_or(0)
+            ));
         }
     }
     why
@@ -161,13 +185,18 @@ impl Resource for FailoverDrillResource {
             }
         }
         // Objectives default to the tier's, known at plan time when the database exists.
-        let unset = ["max_rto_seconds", "max_rpo_seconds"].iter().any(|a| req.config.get(a).is_null());
+        let unset = ["max_rto_seconds", "max_rpo_seconds"]
+            .iter()
+            .any(|a| req.config.get(a).is_null());
         if unset && req.prior_state.is_null() {
             let objectives = match req.planned.get("database_id").as_str() {
                 Some(db) => self.tier_objectives(db).await,
                 None => None,
             };
-            for (a, v) in ["max_rto_seconds", "max_rpo_seconds"].iter().zip([objectives.map(|o| o.0), objectives.map(|o| o.1)]) {
+            for (a, v) in ["max_rto_seconds", "max_rpo_seconds"]
+                .iter()
+                .zip([objectives.map(|o| o.0), objectives.map(|o| o.1)])
+            {
                 if req.config.get(a).is_null() {
                     resp.planned.set(a, v.map(number).unwrap_or(Value::Unknown));
                 }
@@ -182,7 +211,10 @@ impl Resource for FailoverDrillResource {
         if req.prior_state.is_null() {
             return resp;
         }
-        let max_age = get_string(&req.config, "max_age").ok().and_then(Field::known).and_then(|m| parse_duration(&m));
+        let max_age = get_string(&req.config, "max_age")
+            .ok()
+            .and_then(Field::known)
+            .and_then(|m| parse_duration(&m));
         let finished = req
             .prior_state
             .get("finished_at")
@@ -191,7 +223,9 @@ impl Resource for FailoverDrillResource {
             .map(|f| f.with_timezone(&Utc));
         let failed = req.prior_state.get("succeeded").as_bool() == Some(false);
         let stale = match (max_age, finished) {
-            (Some(age), Some(f)) => Utc::now() - f > chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX),
+            (Some(age), Some(f)) => {
+                Utc::now() - f > chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
+            }
             _ => false,
         };
         if stale || failed {
@@ -199,7 +233,8 @@ impl Resource for FailoverDrillResource {
                 resp.planned.set(a, Value::Unknown);
             }
             resp.planned.set("id", Value::Unknown);
-            resp.requires_replace.push(AttributePath::attr("finished_at"));
+            resp.requires_replace
+                .push(AttributePath::attr("finished_at"));
             if stale {
                 resp.diagnostics.warning_at(
                     AttributePath::attr("max_age"),
@@ -223,7 +258,10 @@ impl Resource for FailoverDrillResource {
         if !req.prior.is_null() {
             // In-place change (max_age only): the evidence stays as it was.
             let mut s = req.planned.clone();
-            for a in RESULT_ATTRS.iter().chain(["id", "max_rto_seconds", "max_rpo_seconds"].iter()) {
+            for a in RESULT_ATTRS
+                .iter()
+                .chain(["id", "max_rto_seconds", "max_rpo_seconds"].iter())
+            {
                 s.set(a, req.prior.get(a).clone());
             }
             resp.new_state = s;
@@ -237,11 +275,24 @@ impl Resource for FailoverDrillResource {
             }
         };
         let Some(replicas) = backend.replicas() else {
-            resp.diagnostics.error("Failover drills are not available on this backend", format!("backend {:?} cannot run failover drills.", backend.kind()));
+            resp.diagnostics.error(
+                "Failover drills are not available on this backend",
+                format!("backend {:?} cannot run failover drills.", backend.kind()),
+            );
             return resp;
         };
-        let db = req.planned.get("database_id").as_str().unwrap_or_default().to_string();
-        let mode = req.planned.get("mode").as_str().unwrap_or("replica").to_string();
+        let db = req
+            .planned
+            .get("database_id")
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mode = req
+            .planned
+            .get("mode")
+            .as_str()
+            .unwrap_or("replica")
+            .to_string();
         let failure = match req.planned.get("failure").as_str().unwrap_or("stop") {
             "crash" => FailureKind::Crash,
             _ => FailureKind::Stop,
@@ -252,12 +303,23 @@ impl Resource for FailoverDrillResource {
                 DrillMode::MultiAz
             } else {
                 DrillMode::Promote {
-                    replica: req.planned.get("replica_id").as_str().unwrap_or_default().to_string(),
+                    replica: req
+                        .planned
+                        .get("replica_id")
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
                 }
             },
             failure,
-            write_probe: get_bool(&req.planned, "write_probe").ok().and_then(Field::known).unwrap_or(true),
-            keep_promoted: get_bool(&req.planned, "keep_promoted").ok().and_then(Field::known).unwrap_or(false),
+            write_probe: get_bool(&req.planned, "write_probe")
+                .ok()
+                .and_then(Field::known)
+                .unwrap_or(true),
+            keep_promoted: get_bool(&req.planned, "keep_promoted")
+                .ok()
+                .and_then(Field::known)
+                .unwrap_or(false),
         };
         let mut state = req.planned.clone();
         let tier = self.tier_objectives(&db).await;
@@ -268,7 +330,10 @@ impl Resource for FailoverDrillResource {
                 .and_then(|n| n.as_f64())
                 .or_else(|| tier.map(|t| if i == 0 { t.0 } else { t.1 }))
         };
-        let (max_rto, max_rpo) = (objective("max_rto_seconds", 0), objective("max_rpo_seconds", 1));
+        let (max_rto, max_rpo) = (
+            objective("max_rto_seconds", 0),
+            objective("max_rpo_seconds", 1),
+        );
         state.set("max_rto_seconds", opt_number(max_rto));
         state.set("max_rpo_seconds", opt_number(max_rpo));
         let started = Utc::now();
@@ -276,7 +341,11 @@ impl Resource for FailoverDrillResource {
             Ok(o) => o,
             Err(e) => {
                 // Nothing was failed over: no evidence to keep, the next apply tries again.
-                resp.diagnostics.push(crate::resources::replica::backend_error(&format!("Failover drill of {db:?} could not start"), e));
+                resp.diagnostics
+                    .push(crate::resources::replica::backend_error(
+                        &format!("Failover drill of {db:?} could not start"),
+                        e,
+                    ));
                 return resp;
             }
         };
@@ -287,17 +356,36 @@ impl Resource for FailoverDrillResource {
             errors.push("the original topology was not restored".into());
         }
         let succeeded = errors.is_empty();
-        state.set("id", Value::string(format!("{db}@{}", started.format("%Y%m%dT%H%M%SZ"))));
+        state.set(
+            "id",
+            Value::string(format!("{db}@{}", started.format("%Y%m%dT%H%M%SZ"))),
+        );
         state.set("succeeded", Value::Bool(succeeded));
-        state.set("started_at", Value::string(ts(out.started_at.unwrap_or(started))));
+        state.set(
+            "started_at",
+            Value::string(ts(out.started_at.unwrap_or(started))),
+        );
         state.set("finished_at", Value::string(ts(finished)));
         state.set("rto_seconds", opt_number(out.rto_seconds));
         state.set("rpo_seconds", opt_number(out.rpo_seconds));
-        state.set("rows_lost", out.rows_lost.map(|n| Value::int(i64::try_from(n).unwrap_or(i64::MAX))).unwrap_or(Value::Null));
-        state.set("new_primary_endpoint", Value::string(&out.new_primary_endpoint));
+        state.set(
+            "rows_lost",
+            out.rows_lost
+                .map(|n| Value::int(i64::try_from(n).unwrap_or(i64::MAX)))
+                .unwrap_or(Value::Null),
+        );
+        state.set(
+            "new_primary_endpoint",
+            Value::string(&out.new_primary_endpoint),
+        );
         state.set(
             "steps",
-            Value::List(out.steps.iter().map(|s| Value::string(format!("{} {}", ts(s.at), s.what))).collect()),
+            Value::List(
+                out.steps
+                    .iter()
+                    .map(|s| Value::string(format!("{} {}", ts(s.at), s.what)))
+                    .collect(),
+            ),
         );
         state.set("topology_restored", Value::Bool(out.topology_restored));
         state.set("simulated", Value::Bool(out.simulated));
@@ -308,7 +396,11 @@ impl Resource for FailoverDrillResource {
                 DrillMode::MultiAz => None,
             },
             mode: mode.clone(),
-            failure: if mode == "multi_az" { "reboot_failover".into() } else { spec.failure.as_str().into() },
+            failure: if mode == "multi_az" {
+                "reboot_failover".into()
+            } else {
+                spec.failure.as_str().into()
+            },
             succeeded,
             rto_seconds: out.rto_seconds,
             rpo_seconds: out.rpo_seconds,
@@ -359,16 +451,31 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
     fn a_replica_drill_needs_a_replica_and_multi_az_none() {
         let d = check_config(&cfg(&[("database_id", Value::string("orders"))]));
         assert!(d.iter().any(|x| x.summary == "Missing replica_id"), "{d:?}");
-        let d = check_config(&cfg(&[("mode", Value::string("multi_az")), ("replica_id", Value::string("ro"))]));
-        assert!(d.iter().any(|x| x.attribute == Some(AttributePath::attr("replica_id"))), "{d:?}");
-        let d = check_config(&cfg(&[("replica_id", Value::string("ro")), ("failure", Value::string("pull-the-plug"))]));
+        let d = check_config(&cfg(&[
+            ("mode", Value::string("multi_az")),
+            ("replica_id", Value::string("ro")),
+        ]));
+        assert!(
+            d.iter()
+                .any(|x| x.attribute == Some(AttributePath::attr("replica_id"))),
+            "{d:?}"
+        );
+        let d = check_config(&cfg(&[
+            ("replica_id", Value::string("ro")),
+            ("failure", Value::string("pull-the-plug")),
+        ]));
         assert!(d.iter().any(|x| x.summary == "Invalid failure"), "{d:?}");
         assert!(check_config(&cfg(&[("replica_id", Value::string("ro"))])).is_empty());
     }
@@ -382,9 +489,15 @@ mod tests {
             ..Default::default()
         };
         let why = objective_failures(&out, Some(10.0), Some(1.0));
-        assert_eq!(why, vec!["RTO 12.500 s exceeds max_rto_seconds 10 s".to_string()]);
+        assert_eq!(
+            why,
+            vec!["RTO 12.500 s exceeds max_rto_seconds 10 s".to_string()]
+        );
         let why = objective_failures(&out, Some(60.0), Some(0.1));
-        assert_eq!(why, vec!["RPO 0.250 s (4 rows lost) exceeds max_rpo_seconds 0 s".to_string()]);
+        assert_eq!(
+            why,
+            vec!["RPO 0.250 s (4 rows lost) exceeds max_rpo_seconds 0 s".to_string()]
+        );
         assert!(objective_failures(&out, None, None).is_empty());
     }
 }

@@ -38,16 +38,25 @@ impl ReplicaResource {
         if b.replicas().is_none() {
             return Err(Diagnostic::error(
                 "Replicas are not available on this backend",
-                format!("backend {:?} has no read replicas; use the local or aws backend.", b.kind()),
+                format!(
+                    "backend {:?} has no read replicas; use the local or aws backend.",
+                    b.kind()
+                ),
             ));
         }
         Ok(b)
     }
 
     /// The spec a known plan asks for; `instance_class` from the source's tier when unset.
-    async fn spec(&self, v: &Value, backend: &dyn DatabaseBackend) -> Result<ReplicaSpec, Diagnostic> {
+    async fn spec(
+        &self,
+        v: &Value,
+        backend: &dyn DatabaseBackend,
+    ) -> Result<ReplicaSpec, Diagnostic> {
         let name = get_string(v, "name")?.known().unwrap_or_default();
-        let source = get_string(v, "source_database_id")?.known().unwrap_or_default();
+        let source = get_string(v, "source_database_id")?
+            .known()
+            .unwrap_or_default();
         let instance_class = match get_string(v, "instance_class")? {
             Field::Known(c) => c,
             _ => self.default_class(&source, backend).await?,
@@ -66,7 +75,11 @@ impl ReplicaResource {
 
     /// The source's tier's default instance class (the source's own class when its tier is not in the
     /// catalogue); an error naming `source_database_id` when the source does not exist.
-    async fn default_class(&self, source: &str, backend: &dyn DatabaseBackend) -> Result<String, Diagnostic> {
+    async fn default_class(
+        &self,
+        source: &str,
+        backend: &dyn DatabaseBackend,
+    ) -> Result<String, Diagnostic> {
         let info = backend
             .read(source)
             .await
@@ -89,7 +102,11 @@ impl ReplicaResource {
 
 /// The state for an observed replica, on top of `base` (the plan or prior state).
 pub(crate) fn state_from(base: &Value, info: &ReplicaInfo) -> Value {
-    let mut s = if base.is_null() { Value::Object(Default::default()) } else { base.clone() };
+    let mut s = if base.is_null() {
+        Value::Object(Default::default())
+    } else {
+        base.clone()
+    };
     for a in schema::ALL_ATTRS.iter().chain(["timeouts"].iter()) {
         if s.get(a).is_unknown() || s.as_entries().is_some_and(|m| !m.contains_key(*a)) {
             s.set(a, Value::Null);
@@ -110,10 +127,21 @@ pub(crate) fn state_from(base: &Value, info: &ReplicaInfo) -> Value {
             .map(Value::Number)
             .unwrap_or(Value::Null),
     );
-    s.set("replication_tls", info.replication_tls.map(Value::Bool).unwrap_or(Value::Null));
+    s.set(
+        "replication_tls",
+        info.replication_tls.map(Value::Bool).unwrap_or(Value::Null),
+    );
     s.set("deletion_protection", Value::Bool(info.deletion_protection));
     if s.get("tags").is_null() && !info.tags.is_empty() {
-        s.set("tags", Value::Map(info.tags.iter().map(|(k, v)| (k.clone(), Value::string(v))).collect()));
+        s.set(
+            "tags",
+            Value::Map(
+                info.tags
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::string(v)))
+                    .collect(),
+            ),
+        );
     }
     s
 }
@@ -159,8 +187,18 @@ impl Resource for ReplicaResource {
         // Checks that need only the configuration (the source may not exist yet).
         if req.config.is_wholly_known() || req.config.get("name").as_str().is_some() {
             let partial = ReplicaSpec {
-                name: req.config.get("name").as_str().unwrap_or_default().to_string(),
-                source: req.config.get("source_database_id").as_str().unwrap_or_default().to_string(),
+                name: req
+                    .config
+                    .get("name")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                source: req
+                    .config
+                    .get("source_database_id")
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 instance_class: String::new(),
                 region: req.config.get("region").as_str().map(str::to_string),
                 kms_key_id: req.config.get("kms_key_id").as_str().map(str::to_string),
@@ -175,7 +213,12 @@ impl Resource for ReplicaResource {
         if req.prior_state.is_null() {
             return resp;
         }
-        let status = req.prior_state.get("status").as_str().unwrap_or("").to_string();
+        let status = req
+            .prior_state
+            .get("status")
+            .as_str()
+            .unwrap_or("")
+            .to_string();
         match status.as_str() {
             "stopped" => {
                 // Apply starts it; what it reads afterwards is known then.
@@ -221,11 +264,19 @@ impl Resource for ReplicaResource {
             return resp;
         };
         if req.planned.is_null() {
-            let name = req.prior.get("name").as_str().unwrap_or_default().to_string();
+            let name = req
+                .prior
+                .get("name")
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let region = req.prior.get("region").as_str();
             if let Err(e) = replicas.delete_replica(&name, region).await {
                 resp.new_state = req.prior.clone();
-                resp.diagnostics.push(backend_error(&format!("Destroying replica {name:?} failed"), e));
+                resp.diagnostics.push(backend_error(
+                    &format!("Destroying replica {name:?} failed"),
+                    e,
+                ));
             }
             return resp;
         }
@@ -252,11 +303,15 @@ impl Resource for ReplicaResource {
                 resp.new_state = req.prior.clone();
                 if req.prior.is_null() {
                     // A create that failed may have left a replica behind on RDS: record it (tainted).
-                    if let Ok(Some(info)) = replicas.read_replica(&spec.name, spec.region.as_deref()).await {
+                    if let Ok(Some(info)) = replicas
+                        .read_replica(&spec.name, spec.region.as_deref())
+                        .await
+                    {
                         resp.new_state = state_from(&req.planned, &info);
                     }
                 }
-                resp.diagnostics.push(backend_error(&format!("Replica {:?} failed", spec.name), e));
+                resp.diagnostics
+                    .push(backend_error(&format!("Replica {:?} failed", spec.name), e));
             }
         }
         resp
@@ -278,11 +333,23 @@ impl Resource for ReplicaResource {
         let Some(replicas) = backend.replicas() else {
             return resp;
         };
-        let name = req.current.get("name").as_str().or(req.current.get("id").as_str()).unwrap_or_default().to_string();
-        match replicas.read_replica(&name, req.current.get("region").as_str()).await {
+        let name = req
+            .current
+            .get("name")
+            .as_str()
+            .or(req.current.get("id").as_str())
+            .unwrap_or_default()
+            .to_string();
+        match replicas
+            .read_replica(&name, req.current.get("region").as_str())
+            .await
+        {
             Ok(Some(info)) => resp.new_state = state_from(&req.current, &info),
             Ok(None) => resp.new_state = Value::Null,
-            Err(e) => resp.diagnostics.push(backend_error(&format!("Reading replica {name:?} failed"), e)),
+            Err(e) => resp.diagnostics.push(backend_error(
+                &format!("Reading replica {name:?} failed"),
+                e,
+            )),
         }
         resp
     }
@@ -303,14 +370,29 @@ impl Resource for ReplicaResource {
             Ok(info) => {
                 let mut s = state_from(&Value::Null, &info);
                 s.set("deletion_protection", Value::Bool(info.deletion_protection));
-                s.set("region", info.region.clone().map(Value::string).unwrap_or(Value::Null));
+                s.set(
+                    "region",
+                    info.region
+                        .clone()
+                        .map(Value::string)
+                        .unwrap_or(Value::Null),
+                );
                 // The key is configuration only for a replica in another region (where it is required).
                 if info.region.is_some() {
-                    s.set("kms_key_id", info.kms_key_id.clone().map(Value::string).unwrap_or(Value::Null));
+                    s.set(
+                        "kms_key_id",
+                        info.kms_key_id
+                            .clone()
+                            .map(Value::string)
+                            .unwrap_or(Value::Null),
+                    );
                 }
                 resp.imported.push(s);
             }
-            Err(e) => resp.diagnostics.push(backend_error(&format!("Importing replica {id:?} failed"), e)),
+            Err(e) => resp.diagnostics.push(backend_error(
+                &format!("Importing replica {id:?} failed"),
+                e,
+            )),
         }
         resp
     }
@@ -321,13 +403,23 @@ mod tests {
     use super::*;
 
     fn obj(pairs: &[(&str, Value)]) -> Value {
-        Value::Object(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     async fn plan_with(status: &str, config_extra: &[(&str, Value)]) -> PlanResponse {
-        let env = Arc::new(crate::resources::database::env::StaticEnv::local("/nonexistent"));
+        let env = Arc::new(crate::resources::database::env::StaticEnv::local(
+            "/nonexistent",
+        ));
         let r = ReplicaResource::new(env);
-        let mut cfg = vec![("name", Value::string("orders-ro")), ("source_database_id", Value::string("orders"))];
+        let mut cfg = vec![
+            ("name", Value::string("orders-ro")),
+            ("source_database_id", Value::string("orders")),
+        ];
         cfg.extend_from_slice(config_extra);
         let config = obj(&cfg);
         let mut prior_pairs = cfg.clone();
@@ -348,9 +440,14 @@ mod tests {
         let stopped = plan_with("stopped", &[]).await;
         assert!(stopped.planned.get("status").is_unknown());
         assert!(stopped.requires_replace.is_empty());
-        assert!(stopped.diagnostics.iter().any(|d| d.summary == "Replica is stopped"));
+        assert!(stopped
+            .diagnostics
+            .iter()
+            .any(|d| d.summary == "Replica is stopped"));
         let broken = plan_with("broken", &[]).await;
-        assert!(broken.requires_replace.contains(&AttributePath::attr("status")));
+        assert!(broken
+            .requires_replace
+            .contains(&AttributePath::attr("status")));
         let fine = plan_with("streaming", &[]).await;
         assert!(fine.requires_replace.is_empty() && fine.diagnostics.iter().next().is_none());
         assert_eq!(fine.planned.get("status").as_str(), Some("streaming"));
@@ -358,15 +455,41 @@ mod tests {
 
     #[tokio::test]
     async fn the_local_backend_refuses_regions_and_kms_keys_on_their_attributes() {
-        let p = plan_with("streaming", &[("region", Value::string("eu-west-1")), ("kms_key_id", Value::string("k"))]).await;
-        let at: Vec<_> = p.diagnostics.iter().filter_map(|d| d.attribute.clone()).collect();
-        assert!(at.contains(&AttributePath::attr("region")), "{:?}", p.diagnostics);
-        assert!(at.contains(&AttributePath::attr("kms_key_id")), "{:?}", p.diagnostics);
+        let p = plan_with(
+            "streaming",
+            &[
+                ("region", Value::string("eu-west-1")),
+                ("kms_key_id", Value::string("k")),
+            ],
+        )
+        .await;
+        let at: Vec<_> = p
+            .diagnostics
+            .iter()
+            .filter_map(|d| d.attribute.clone())
+            .collect();
+        assert!(
+            at.contains(&AttributePath::attr("region")),
+            "{:?}",
+            p.diagnostics
+        );
+        assert!(
+            at.contains(&AttributePath::attr("kms_key_id")),
+            "{:?}",
+            p.diagnostics
+        );
     }
 
     #[test]
     fn the_schema_is_valid() {
-        assert!(crate::framework::planning::schema_problems(&schema::schema().block).is_empty(), "{:?}", crate::framework::planning::schema_problems(&schema::schema().block));
-        assert!(crate::framework::planning::schema_problems(&crate::resources::failover_drill::schema::schema().block).is_empty());
+        assert!(
+            crate::framework::planning::schema_problems(&schema::schema().block).is_empty(),
+            "{:?}",
+            crate::framework::planning::schema_problems(&schema::schema().block)
+        );
+        assert!(crate::framework::planning::schema_problems(
+            &crate::resources::failover_drill::schema::schema().block
+        )
+        .is_empty());
     }
 }

@@ -29,7 +29,12 @@ const REWIND_FUNCTIONS: &[&str] = &[
     "pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)",
 ];
 
-fn step_done(b: &LocalBackend, layout: &Layout, meta: &mut ReplicaMeta, step: &str) -> Result<(), BackendError> {
+fn step_done(
+    b: &LocalBackend,
+    layout: &Layout,
+    meta: &mut ReplicaMeta,
+    step: &str,
+) -> Result<(), BackendError> {
     meta.step = step.to_string();
     b.save_replica(layout, meta)?;
     crate::fault_points::reached(&format!("local.replica.{step}"));
@@ -38,7 +43,10 @@ fn step_done(b: &LocalBackend, layout: &Layout, meta: &mut ReplicaMeta, step: &s
 
 impl LocalBackend {
     /// The source database of a replica: complete and running (a replica streams from a live server).
-    pub(in crate::backend::local) async fn replica_source(&self, source: &str) -> Result<(Layout, Metadata), BackendError> {
+    pub(in crate::backend::local) async fn replica_source(
+        &self,
+        source: &str,
+    ) -> Result<(Layout, Metadata), BackendError> {
         let (layout, meta) = self.load(source)?.ok_or_else(|| BackendError::NotFound {
             backend: BACKEND,
             name: source.to_string(),
@@ -46,13 +54,19 @@ impl LocalBackend {
         if meta.phase != Phase::Ready {
             return Err(BackendError::Invalid {
                 field: "source_database_id".into(),
-                message: format!("database {source:?} is not completely created (phase {:?}); apply it first", meta.phase),
+                message: format!(
+                    "database {source:?} is not completely created (phase {:?}); apply it first",
+                    meta.phase
+                ),
             });
         }
         Ok((layout, meta))
     }
 
-    pub(in crate::backend::local) async fn create_replica_local(&self, spec: &ReplicaSpec) -> Result<ReplicaInfo, BackendError> {
+    pub(in crate::backend::local) async fn create_replica_local(
+        &self,
+        spec: &ReplicaSpec,
+    ) -> Result<ReplicaInfo, BackendError> {
         if let Some(e) = self.replica_problems_now(spec).await {
             return Err(e);
         }
@@ -67,7 +81,8 @@ impl LocalBackend {
         }
         let layout = self.replica_layout(&spec.name);
         let parent = self.data_dir.join("replicas");
-        std::fs::create_dir_all(&parent).map_err(BackendError::io("creating directory", &parent))?;
+        std::fs::create_dir_all(&parent)
+            .map_err(BackendError::io("creating directory", &parent))?;
         pg::chmod(&parent, 0o711)?;
         if let Some((_, old)) = self.load_replica(&spec.name)? {
             match old.phase {
@@ -115,12 +130,18 @@ impl LocalBackend {
         };
         let user = self.replica_os_user(&spec.name)?;
         meta.os_user = user.as_ref().map(|u| u.name.clone());
-        match self.create_replica_steps(spec, &layout, &mut meta, &slayout, &smeta, user.as_ref()).await {
+        match self
+            .create_replica_steps(spec, &layout, &mut meta, &slayout, &smeta, user.as_ref())
+            .await
+        {
             Ok(info) => Ok(info),
             Err(e) => {
                 if let Ok(Some((_, m))) = self.load_replica(&spec.name) {
                     if let Err(d) = self.discard_replica(&layout, &m).await {
-                        tracing::warn!("cleaning up the failed replica create of {}: {d}", spec.name);
+                        tracing::warn!(
+                            "cleaning up the failed replica create of {}: {d}",
+                            spec.name
+                        );
                     }
                 }
                 let _ = std::fs::remove_dir_all(layout.sibling("creating"));
@@ -144,22 +165,30 @@ impl LocalBackend {
         if staging.exists() {
             std::fs::remove_dir_all(&staging).map_err(BackendError::io("removing", &staging))?;
         }
-        std::fs::create_dir_all(&staging).map_err(BackendError::io("creating directory", &staging))?;
+        std::fs::create_dir_all(&staging)
+            .map_err(BackendError::io("creating directory", &staging))?;
         pg::chmod(&staging, 0o711)?;
         let password: String = rand::thread_rng()
             .sample_iter(&rand::distributions::Alphanumeric)
             .take(32)
             .map(char::from)
             .collect();
-        let staged = Layout { root: staging.clone() };
+        let staged = Layout {
+            root: staging.clone(),
+        };
         write_private(&Self::replication_password_file(&staged), &password)?;
         self.save_replica(&staged, meta)?;
-        std::fs::rename(&staging, &layout.root).map_err(BackendError::io("moving into place", &staging))?;
+        std::fs::rename(&staging, &layout.root)
+            .map_err(BackendError::io("moving into place", &staging))?;
         crate::fault_points::reached("local.replica.marker");
 
         // Step "role": its own login with REPLICATION only (plus what pg_rewind reads), and a physical slot.
-        let client = self.admin_conn(slayout, smeta, "postgres")?.connect().await?;
-        let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes()).replace('\'', "''");
+        let client = self
+            .admin_conn(slayout, smeta, "postgres")?
+            .connect()
+            .await?;
+        let verifier =
+            postgres_protocol::password::scram_sha_256(password.as_bytes()).replace('\'', "''");
         let role = quote_ident(&meta.role);
         let exists = client
             .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&meta.role])
@@ -174,7 +203,10 @@ impl LocalBackend {
         for f in REWIND_FUNCTIONS {
             sql.push_str(&format!("GRANT EXECUTE ON FUNCTION {f} TO {role};"));
         }
-        client.batch_execute(&sql).await.map_err(|e| sql_err(&spec.source, e))?;
+        client
+            .batch_execute(&sql)
+            .await
+            .map_err(|e| sql_err(&spec.source, e))?;
         client
             .execute(
                 "SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)",
@@ -207,29 +239,49 @@ impl LocalBackend {
                 .arg(layout.pgdata())
                 .args(["-X", "stream", "-c", "fast", "--no-password", "-S"])
                 .arg(&meta.slot),
-            &format!("pg_basebackup of {:?} for replica {:?}", spec.source, spec.name),
+            &format!(
+                "pg_basebackup of {:?} for replica {:?}",
+                spec.source, spec.name
+            ),
         )
         .await?;
         step_done(self, layout, meta, "basebackup")?;
 
         // Step "config".
         let pem = new_certificate(&layout.root, &layout.pgdata(), u)?;
-        std::fs::write(layout.ca_cert(), pem).map_err(BackendError::io("writing", layout.ca_cert()))?;
+        std::fs::write(layout.ca_cert(), pem)
+            .map_err(BackendError::io("writing", layout.ca_cert()))?;
         self.write_replica_config(layout, meta, smeta)?;
         let conninfo = repl_conninfo(smeta.port, &meta.role, &password, None, &spec.name);
         configure_standby(&layout.pgdata(), u, &conninfo, Some(&meta.slot))?;
         step_done(self, layout, meta, "config")?;
 
         // Step "start" (another port once when the chosen one was taken meanwhile).
-        let bins = self.bins(Some(super::super::support::major_of(&meta.engine_version_actual)))?;
-        if let Err(e) = self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), "starting the replica").await {
+        let bins = self.bins(Some(super::super::support::major_of(
+            &meta.engine_version_actual,
+        )))?;
+        if let Err(e) = self
+            .pg_ctl_start(
+                &bins,
+                &layout.pgdata(),
+                &layout.log(),
+                "starting the replica",
+            )
+            .await
+        {
             if !pg::log_tail(&layout.log(), 20).contains("could not bind") {
                 return Err(e);
             }
             meta.port = free_port()?;
             self.save_replica(layout, meta)?;
             self.write_replica_config(layout, meta, smeta)?;
-            self.pg_ctl_start(&bins, &layout.pgdata(), &layout.log(), "starting the replica").await?;
+            self.pg_ctl_start(
+                &bins,
+                &layout.pgdata(),
+                &layout.log(),
+                "starting the replica",
+            )
+            .await?;
         }
         step_done(self, layout, meta, "start")?;
 
@@ -238,7 +290,10 @@ impl LocalBackend {
         let streaming = wait_until(std::time::Duration::from_secs(60), || async {
             match admin.connect().await {
                 Ok(c) => c
-                    .query_opt("SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'", &[])
+                    .query_opt(
+                        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                        &[],
+                    )
                     .await
                     .ok()
                     .flatten()
@@ -249,7 +304,10 @@ impl LocalBackend {
         .await;
         if !streaming {
             return Err(BackendError::Command {
-                what: format!("waiting for replica {:?} to stream from {:?}", spec.name, spec.source),
+                what: format!(
+                    "waiting for replica {:?} to stream from {:?}",
+                    spec.name, spec.source
+                ),
                 status: "not streaming after 60 s".into(),
                 output: pg::log_tail(&layout.log(), 15),
             });

@@ -23,11 +23,17 @@ use crate::backend::{BackendError, DatabaseStatus};
 const WARM_UP: Duration = Duration::from_millis(1500);
 
 impl LocalBackend {
-    pub(in crate::backend::local) async fn drill_local(&self, spec: &DrillSpec, replica: &str) -> Result<DrillOutcome, BackendError> {
-        let (_, rm) = self.load_replica(replica)?.ok_or_else(|| BackendError::NotFound {
-            backend: "local",
-            name: replica.to_string(),
-        })?;
+    pub(in crate::backend::local) async fn drill_local(
+        &self,
+        spec: &DrillSpec,
+        replica: &str,
+    ) -> Result<DrillOutcome, BackendError> {
+        let (_, rm) = self
+            .load_replica(replica)?
+            .ok_or_else(|| BackendError::NotFound {
+                backend: "local",
+                name: replica.to_string(),
+            })?;
         if rm.source != spec.database {
             return Err(BackendError::Invalid {
                 field: "replica_id".into(),
@@ -49,14 +55,17 @@ impl LocalBackend {
             ..Default::default()
         };
         let (pl, pm) = self.replica_source(&spec.database).await?;
-        let (rl, rm) = self.load_replica(replica)?.ok_or_else(|| BackendError::NotFound {
-            backend: "local",
-            name: replica.to_string(),
-        })?;
+        let (rl, rm) = self
+            .load_replica(replica)?
+            .ok_or_else(|| BackendError::NotFound {
+                backend: "local",
+                name: replica.to_string(),
+            })?;
         let info = self.replica_info(&rl, &rm).await?;
         if info.status == "promoted" {
             note(&mut out.steps, "the replica is the primary since a drill that kept it promoted: switching back first");
-            self.restore_topology(&spec.database, replica, &mut out.steps).await?;
+            self.restore_topology(&spec.database, replica, &mut out.steps)
+                .await?;
         } else if info.status != "streaming" {
             return Err(BackendError::Invalid {
                 field: "replica_id".into(),
@@ -71,10 +80,17 @@ impl LocalBackend {
         if self.is_running(&bins, &pl.pgdata()).await? != DatabaseStatus::Available {
             return Err(BackendError::Invalid {
                 field: "database_id".into(),
-                message: format!("database {:?} is not running; start it (terraform apply) before a drill", spec.database),
+                message: format!(
+                    "database {:?} is not running; start it (terraform apply) before a drill",
+                    spec.database
+                ),
             });
         }
-        let drill = format!("{}-{}", spec.database, Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+        let drill = format!(
+            "{}-{}",
+            spec.database,
+            Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+        );
         let mut journal = Journal {
             drill: drill.clone(),
             database: spec.database.clone(),
@@ -87,16 +103,20 @@ impl LocalBackend {
         crate::fault_points::reached("local.drill.journal");
         let p_admin = self.admin_conn(&pl, &pm, "postgres")?;
         let r_admin = Self::replica_admin(&rm);
-        let result = self.drill_steps(spec, &drill, &mut journal, &mut out, [p_admin, r_admin]).await;
+        let result = self
+            .drill_steps(spec, &drill, &mut journal, &mut out, [p_admin, r_admin])
+            .await;
         if let Err(e) = &result {
             note(&mut out.steps, format!("drill failed: {e}"));
             out.error = Some(e.to_string());
         }
         // Whatever happened, the original topology comes back unless the promoted replica is to be kept.
         let restore = if spec.keep_promoted && result.is_ok() {
-            self.rebuild_as_standby(&pl, &pm, &rl, &rm, &mut out.steps).await
+            self.rebuild_as_standby(&pl, &pm, &rl, &rm, &mut out.steps)
+                .await
         } else {
-            self.restore_topology(&spec.database, replica, &mut out.steps).await
+            self.restore_topology(&spec.database, replica, &mut out.steps)
+                .await
         };
         match restore {
             Ok(()) => {
@@ -104,7 +124,10 @@ impl LocalBackend {
                 self.remove_journal(&spec.database)?;
             }
             Err(e) => {
-                note(&mut out.steps, format!("restoring the topology failed: {e}"));
+                note(
+                    &mut out.steps,
+                    format!("restoring the topology failed: {e}"),
+                );
                 out.error = Some(match out.error.take() {
                     Some(prev) => format!("{prev}; restoring the topology failed: {e}"),
                     None => format!("restoring the topology failed: {e}"),
@@ -117,7 +140,8 @@ impl LocalBackend {
             format!("127.0.0.1:{}", pm.port)
         };
         if out.error.is_none() && spec.write_probe {
-            self.verify_probe_rows(&pl, &pm, &rm, spec.keep_promoted, &drill, &mut out).await;
+            self.verify_probe_rows(&pl, &pm, &rm, spec.keep_promoted, &drill, &mut out)
+                .await;
         }
         crate::fault_points::reached("local.drill.done");
         Ok(out)
@@ -143,7 +167,13 @@ impl LocalBackend {
             probe::prepare(&p_admin, drill).await?;
             let p = Probe::start([p_admin.clone(), r_admin.clone()], drill.to_string());
             tokio::time::sleep(WARM_UP).await;
-            note(&mut out.steps, format!("write probe: {} rows committed on the primary", p.acks().len()));
+            note(
+                &mut out.steps,
+                format!(
+                    "write probe: {} rows committed on the primary",
+                    p.acks().len()
+                ),
+            );
             Some(p)
         } else {
             None
@@ -154,7 +184,10 @@ impl LocalBackend {
         // The fence goes first: a standby.signal is read only when a server starts, so it changes nothing for the
         // running primary and closes every window in which it could come back writable.
         fence(&pl.pgdata(), pu.as_ref())?;
-        note(&mut out.steps, "fenced the primary (standby.signal: it can only restart read-only)");
+        note(
+            &mut out.steps,
+            "fenced the primary (standby.signal: it can only restart read-only)",
+        );
         step(self, journal, "fenced")?;
         let t_fail = Instant::now();
         match spec.failure {
@@ -163,14 +196,20 @@ impl LocalBackend {
                 self.pg_ctl_stop(&bins, &pl.pgdata(), "fast").await?;
             }
             FailureKind::Crash => {
-                note(&mut out.steps, "killing every process of the primary (SIGKILL)");
+                note(
+                    &mut out.steps,
+                    "killing every process of the primary (SIGKILL)",
+                );
                 kill_cluster(&pl.pgdata())?;
             }
         }
         if let Some(p) = &probe {
             p.switch();
         }
-        note(&mut out.steps, format!("primary down ({})", spec.failure.as_str()));
+        note(
+            &mut out.steps,
+            format!("primary down ({})", spec.failure.as_str()),
+        );
         step(self, journal, "failed")?;
 
         promote(&r_admin, &journal.replica.clone()).await?;
@@ -178,7 +217,10 @@ impl LocalBackend {
         step(self, journal, "promoted")?;
 
         let first = match &probe {
-            Some(p) => p.first_on_new(Duration::from_secs(60)).await.map(|a| a.instant),
+            Some(p) => p
+                .first_on_new(Duration::from_secs(60))
+                .await
+                .map(|a| a.instant),
             None => {
                 let c = r_admin.connect().await?;
                 c.batch_execute("SELECT txid_current()")
@@ -195,7 +237,13 @@ impl LocalBackend {
             });
         };
         out.rto_seconds = Some(round3(first.duration_since(t_fail).as_secs_f64()));
-        note(&mut out.steps, format!("first committed write on the new primary ({:.3} s after the failure)", out.rto_seconds.unwrap_or(0.0)));
+        note(
+            &mut out.steps,
+            format!(
+                "first committed write on the new primary ({:.3} s after the failure)",
+                out.rto_seconds.unwrap_or(0.0)
+            ),
+        );
         step(self, journal, "first_write")?;
 
         if let Some(p) = probe {
@@ -203,7 +251,10 @@ impl LocalBackend {
             let acks = p.finish().await;
             let c = r_admin.connect().await?;
             let rows = c
-                .query(&format!("SELECT seq FROM {PROBE_TABLE} WHERE drill = $1"), &[&drill])
+                .query(
+                    &format!("SELECT seq FROM {PROBE_TABLE} WHERE drill = $1"),
+                    &[&drill],
+                )
                 .await
                 .map_err(|e| super::super::support::sql_err(&journal.replica, e))?;
             let present: BTreeSet<i64> = rows.iter().map(|r| r.get(0)).collect();
@@ -245,13 +296,19 @@ impl LocalBackend {
         let count: Result<i64, String> = async {
             let c = conn.connect().await.map_err(|e| e.to_string())?;
             let r = c
-                .query_one(&format!("SELECT count(*) FROM {PROBE_TABLE} WHERE drill = $1"), &[&drill])
+                .query_one(
+                    &format!("SELECT count(*) FROM {PROBE_TABLE} WHERE drill = $1"),
+                    &[&drill],
+                )
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(r.get(0))
         }
         .await;
-        let expected = out.rows_before.unwrap_or(0).saturating_sub(out.rows_lost.unwrap_or(0));
+        let expected = out
+            .rows_before
+            .unwrap_or(0)
+            .saturating_sub(out.rows_lost.unwrap_or(0));
         match count {
             Ok(n) if n as u64 >= expected => note(
                 &mut out.steps,

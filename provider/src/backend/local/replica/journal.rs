@@ -25,7 +25,9 @@ pub(in crate::backend::local) struct Journal {
 
 impl LocalBackend {
     fn journal_path(&self, database: &str) -> PathBuf {
-        self.data_dir.join("drills").join(format!("{database}.json"))
+        self.data_dir
+            .join("drills")
+            .join(format!("{database}.json"))
     }
 
     pub(in crate::backend::local) fn write_journal(&self, j: &Journal) -> Result<(), BackendError> {
@@ -46,7 +48,10 @@ impl LocalBackend {
         serde_json::from_str(&text).ok()
     }
 
-    pub(in crate::backend::local) fn remove_journal(&self, database: &str) -> Result<(), BackendError> {
+    pub(in crate::backend::local) fn remove_journal(
+        &self,
+        database: &str,
+    ) -> Result<(), BackendError> {
         let path = self.journal_path(database);
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),

@@ -117,7 +117,10 @@ impl LocalBackend {
         let p = Self::replication_password_file(layout);
         std::fs::read_to_string(&p)
             .map(|s| s.trim().to_string())
-            .map_err(BackendError::io("reading the replication password file", &p))
+            .map_err(BackendError::io(
+                "reading the replication password file",
+                &p,
+            ))
     }
 }
 

@@ -26,7 +26,9 @@ pub mod switchback;
 use async_trait::async_trait;
 
 use super::backend::LocalBackend;
-use crate::backend::replica::{DrillMode, DrillOutcome, DrillSpec, ReplicaBackend, ReplicaInfo, ReplicaSpec};
+use crate::backend::replica::{
+    DrillMode, DrillOutcome, DrillSpec, ReplicaBackend, ReplicaInfo, ReplicaSpec,
+};
 use crate::backend::BackendError;
 
 #[async_trait]
@@ -63,7 +65,11 @@ impl ReplicaBackend for LocalBackend {
         self.create_replica_local(spec).await
     }
 
-    async fn read_replica(&self, name: &str, _region: Option<&str>) -> Result<Option<ReplicaInfo>, BackendError> {
+    async fn read_replica(
+        &self,
+        name: &str,
+        _region: Option<&str>,
+    ) -> Result<Option<ReplicaInfo>, BackendError> {
         self.read_replica_local(name).await
     }
 

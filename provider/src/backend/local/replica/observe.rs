@@ -49,7 +49,9 @@ impl LocalBackend {
             info.problem = Some(format!("{} holds no cluster", layout.pgdata().display()));
             return Ok(info);
         }
-        let bins = self.bins(Some(super::super::support::major_of(&meta.engine_version_actual)))?;
+        let bins = self.bins(Some(super::super::support::major_of(
+            &meta.engine_version_actual,
+        )))?;
         match self.is_running(&bins, &layout.pgdata()).await? {
             DatabaseStatus::Available => {}
             DatabaseStatus::Stopped => {
@@ -75,10 +77,14 @@ impl LocalBackend {
             .map_err(|e| super::super::support::sql_err(&meta.id, e))?;
         let in_recovery: bool = row.get(0);
         let receiver: Option<String> = row.get(1);
-        info.replication_lag_seconds = row.get::<_, Option<f64>>(2).map(|l| (l * 1000.0).round() / 1000.0);
+        info.replication_lag_seconds = row
+            .get::<_, Option<f64>>(2)
+            .map(|l| (l * 1000.0).round() / 1000.0);
         if !in_recovery {
             info.status = "promoted".into();
-            info.problem = Some("the replica was promoted and accepts writes (a drill with keep_promoted)".into());
+            info.problem = Some(
+                "the replica was promoted and accepts writes (a drill with keep_promoted)".into(),
+            );
         } else if receiver.as_deref() == Some("streaming") {
             info.status = "streaming".into();
         } else {
@@ -95,7 +101,12 @@ impl LocalBackend {
     /// Whether the source's WAL sender to `replica` uses TLS, as the source sees it.
     async fn replication_tls(&self, source: &str, replica: &str) -> Option<bool> {
         let (sl, sm) = self.load(source).ok()??;
-        let client = self.admin_conn(&sl, &sm, "postgres").ok()?.connect().await.ok()?;
+        let client = self
+            .admin_conn(&sl, &sm, "postgres")
+            .ok()?
+            .connect()
+            .await
+            .ok()?;
         client
             .query_opt(
                 "SELECT s.ssl FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE r.application_name = $1 LIMIT 1",
@@ -107,7 +118,10 @@ impl LocalBackend {
             .map(|r| r.get(0))
     }
 
-    pub(in crate::backend::local) async fn read_replica_local(&self, name: &str) -> Result<Option<ReplicaInfo>, BackendError> {
+    pub(in crate::backend::local) async fn read_replica_local(
+        &self,
+        name: &str,
+    ) -> Result<Option<ReplicaInfo>, BackendError> {
         let Some((_, meta)) = self.load_replica(name)? else {
             return Ok(None);
         };
@@ -121,7 +135,10 @@ impl LocalBackend {
         self.replica_info(&layout, &meta).await.map(Some)
     }
 
-    pub(in crate::backend::local) async fn import_replica_local(&self, name: &str) -> Result<ReplicaInfo, BackendError> {
+    pub(in crate::backend::local) async fn import_replica_local(
+        &self,
+        name: &str,
+    ) -> Result<ReplicaInfo, BackendError> {
         let Some((layout, meta)) = self.load_replica(name)? else {
             return Err(BackendError::NotFound {
                 backend: BACKEND,
@@ -146,19 +163,31 @@ impl LocalBackend {
                 })
             }
         }
-        let bins = self.bins(Some(super::super::support::major_of(&meta.engine_version_actual)))?;
-        self.ensure_started(&bins, &layout, &format!("starting replica {name:?} to import it")).await?;
+        let bins = self.bins(Some(super::super::support::major_of(
+            &meta.engine_version_actual,
+        )))?;
+        self.ensure_started(
+            &bins,
+            &layout,
+            &format!("starting replica {name:?} to import it"),
+        )
+        .await?;
         self.replica_info(&layout, &meta).await
     }
 
-    pub(in crate::backend::local) async fn update_replica_local(&self, spec: &ReplicaSpec) -> Result<ReplicaInfo, BackendError> {
+    pub(in crate::backend::local) async fn update_replica_local(
+        &self,
+        spec: &ReplicaSpec,
+    ) -> Result<ReplicaInfo, BackendError> {
         let Some((layout, mut meta)) = self.load_replica(&spec.name)? else {
             return Err(BackendError::NotFound {
                 backend: BACKEND,
                 name: spec.name.clone(),
             });
         };
-        let bins = self.bins(Some(super::super::support::major_of(&meta.engine_version_actual)))?;
+        let bins = self.bins(Some(super::super::support::major_of(
+            &meta.engine_version_actual,
+        )))?;
         let restart = meta.instance_class != spec.instance_class;
         meta.tags = spec.tags.clone();
         meta.deletion_protection = spec.deletion_protection;
@@ -169,7 +198,8 @@ impl LocalBackend {
             self.write_replica_config(&layout, &meta, &smeta)?;
             self.ensure_stopped(&bins, &layout.pgdata()).await?;
         }
-        self.ensure_started(&bins, &layout, &format!("starting replica {:?}", spec.name)).await?;
+        self.ensure_started(&bins, &layout, &format!("starting replica {:?}", spec.name))
+            .await?;
         self.replica_info(&layout, &meta).await
     }
 }

@@ -33,7 +33,10 @@ pub(in crate::backend::local) struct Probe {
 }
 
 /// Creates the probe table on the primary, keeping only this drill's rows.
-pub(in crate::backend::local) async fn prepare(primary: &ConnectionInfo, drill: &str) -> Result<(), BackendError> {
+pub(in crate::backend::local) async fn prepare(
+    primary: &ConnectionInfo,
+    drill: &str,
+) -> Result<(), BackendError> {
     let client = primary.connect().await?;
     client
         .batch_execute(&format!(
@@ -44,7 +47,10 @@ pub(in crate::backend::local) async fn prepare(primary: &ConnectionInfo, drill: 
         .await
         .map_err(|e| super::super::support::sql_err("postgres", e))?;
     client
-        .execute(&format!("DELETE FROM {PROBE_TABLE} WHERE drill <> $1"), &[&drill])
+        .execute(
+            &format!("DELETE FROM {PROBE_TABLE} WHERE drill <> $1"),
+            &[&drill],
+        )
         .await
         .map_err(|e| super::super::support::sql_err("postgres", e))?;
     Ok(())
@@ -64,17 +70,25 @@ impl Probe {
             while !s.load(Ordering::SeqCst) {
                 let want = t.load(Ordering::SeqCst);
                 if client.as_ref().map(|c| c.0) != Some(want) {
-                    client = match tokio::time::timeout(Duration::from_secs(2), targets[want].connect()).await {
-                        Ok(Ok(c)) => Some((want, c)),
-                        _ => {
-                            tokio::time::sleep(Duration::from_millis(10)).await;
-                            continue;
-                        }
-                    };
+                    client =
+                        match tokio::time::timeout(Duration::from_secs(2), targets[want].connect())
+                            .await
+                        {
+                            Ok(Ok(c)) => Some((want, c)),
+                            _ => {
+                                tokio::time::sleep(Duration::from_millis(10)).await;
+                                continue;
+                            }
+                        };
                 }
                 let Some((_, c)) = &client else { continue };
                 seq += 1;
-                match tokio::time::timeout(Duration::from_secs(2), c.execute(sql.as_str(), &[&drill, &seq])).await {
+                match tokio::time::timeout(
+                    Duration::from_secs(2),
+                    c.execute(sql.as_str(), &[&drill, &seq]),
+                )
+                .await
+                {
                     Ok(Ok(_)) => {
                         if let Ok(mut g) = a.lock() {
                             g.push(Ack {
@@ -96,7 +110,12 @@ impl Probe {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         });
-        Self { acks, target, stop, task }
+        Self {
+            acks,
+            target,
+            stop,
+            task,
+        }
     }
 
     /// Points the probe at the new primary.
@@ -132,14 +151,23 @@ impl Probe {
 
 /// Rows lost and RPO: the acknowledged commits on the old primary that `present` (sequence numbers found on the
 /// new primary) lacks, and the commit-time span from the last one kept to the last one lost (0 when none is lost).
-pub(in crate::backend::local) fn losses(acks: &[Ack], present: &std::collections::BTreeSet<i64>) -> (u64, f64) {
+pub(in crate::backend::local) fn losses(
+    acks: &[Ack],
+    present: &std::collections::BTreeSet<i64>,
+) -> (u64, f64) {
     let old: Vec<&Ack> = acks.iter().filter(|a| a.target == 0).collect();
     let lost: Vec<&&Ack> = old.iter().filter(|a| !present.contains(&a.seq)).collect();
     let Some(last_lost) = lost.iter().map(|a| a.at).max() else {
         return (0, 0.0);
     };
-    let kept = old.iter().filter(|a| present.contains(&a.seq)).map(|a| a.at).max();
-    let from = kept.or_else(|| lost.iter().map(|a| a.at).min()).unwrap_or(last_lost);
+    let kept = old
+        .iter()
+        .filter(|a| present.contains(&a.seq))
+        .map(|a| a.at)
+        .max();
+    let from = kept
+        .or_else(|| lost.iter().map(|a| a.at).min())
+        .unwrap_or(last_lost);
     let rpo = (last_lost - from).num_microseconds().unwrap_or(0) as f64 / 1e6;
     (lost.len() as u64, rpo.max(0.0))
 }
@@ -159,7 +187,13 @@ mod tests {
 
     #[test]
     fn rows_lost_are_acknowledged_on_the_old_primary_and_absent_after() {
-        let acks = vec![ack(1, 0, 0), ack(2, 10, 0), ack(3, 25, 0), ack(4, 40, 0), ack(9, 900, 1)];
+        let acks = vec![
+            ack(1, 0, 0),
+            ack(2, 10, 0),
+            ack(3, 25, 0),
+            ack(4, 40, 0),
+            ack(9, 900, 1),
+        ];
         let present: std::collections::BTreeSet<i64> = [1, 2, 9].into_iter().collect();
         let (lost, rpo) = losses(&acks, &present);
         assert_eq!(lost, 2);

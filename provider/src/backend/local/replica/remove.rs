@@ -10,7 +10,10 @@ use super::meta::ReplicaMeta;
 use crate::backend::{BackendError, DatabaseStatus};
 
 impl LocalBackend {
-    pub(in crate::backend::local) async fn delete_replica_local(&self, name: &str) -> Result<(), BackendError> {
+    pub(in crate::backend::local) async fn delete_replica_local(
+        &self,
+        name: &str,
+    ) -> Result<(), BackendError> {
         let Some((_, meta)) = self.load_replica(name)? else {
             return Ok(());
         };
@@ -20,7 +23,9 @@ impl LocalBackend {
         };
         if meta.phase == Phase::Ready {
             if meta.deletion_protection {
-                return Err(BackendError::DeletionProtected { name: name.to_string() });
+                return Err(BackendError::DeletionProtected {
+                    name: name.to_string(),
+                });
             }
             let info = self.replica_info(&layout, &meta).await?;
             if info.status == "promoted" {
@@ -42,9 +47,15 @@ impl LocalBackend {
     }
 
     /// Stops a replica's server, drops its slot and role on the source and removes its directory and OS user.
-    pub(in crate::backend::local) async fn discard_replica(&self, layout: &Layout, meta: &ReplicaMeta) -> Result<(), BackendError> {
+    pub(in crate::backend::local) async fn discard_replica(
+        &self,
+        layout: &Layout,
+        meta: &ReplicaMeta,
+    ) -> Result<(), BackendError> {
         let bins = self
-            .bins(Some(super::super::support::major_of(&meta.engine_version_actual)))
+            .bins(Some(super::super::support::major_of(
+                &meta.engine_version_actual,
+            )))
             .or_else(|_| self.bins(None))?;
         if layout.pgdata().join("postmaster.pid").exists()
             && self.is_running(&bins, &layout.pgdata()).await? == DatabaseStatus::Available
@@ -55,7 +66,8 @@ impl LocalBackend {
         self.drop_replication_objects(meta).await?;
         crate::fault_points::reached("local.replica.delete.slot_dropped");
         let aside = layout.sibling("deleting");
-        std::fs::rename(&layout.root, &aside).map_err(BackendError::io("moving aside", &layout.root))?;
+        std::fs::rename(&layout.root, &aside)
+            .map_err(BackendError::io("moving aside", &layout.root))?;
         crate::fault_points::reached("local.replica.delete.detached");
         std::fs::remove_dir_all(&aside).map_err(BackendError::io("removing", &aside))?;
         if meta.socket_dir != layout.run() {
@@ -85,7 +97,10 @@ impl LocalBackend {
         // The WAL sender of a just-stopped standby may take a moment to exit and release the slot.
         for _ in 0..50 {
             let row = client
-                .query_opt("SELECT active FROM pg_replication_slots WHERE slot_name = $1", &[&meta.slot])
+                .query_opt(
+                    "SELECT active FROM pg_replication_slots WHERE slot_name = $1",
+                    &[&meta.slot],
+                )
                 .await
                 .map_err(|e| sql_err(&meta.source, e))?;
             match row.map(|r| r.get::<_, bool>(0)) {

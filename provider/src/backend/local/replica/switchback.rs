@@ -23,7 +23,10 @@ use crate::backend::{BackendError, DatabaseStatus};
 pub(in crate::backend::local) fn note(steps: &mut Vec<DrillStep>, what: impl Into<String>) {
     let what = what.into();
     tracing::info!("failover drill: {what}");
-    steps.push(DrillStep { at: Utc::now(), what });
+    steps.push(DrillStep {
+        at: Utc::now(),
+        what,
+    });
 }
 
 const CATCH_UP: Duration = Duration::from_secs(120);
@@ -60,13 +63,18 @@ impl LocalBackend {
             j.step
         );
         let mut steps = Vec::new();
-        match self.restore_topology(database, &j.replica, &mut steps).await {
+        match self
+            .restore_topology(database, &j.replica, &mut steps)
+            .await
+        {
             Ok(()) => {
                 if let Err(e) = self.remove_journal(database) {
                     tracing::warn!("removing the drill journal of {database:?}: {e}");
                 }
             }
-            Err(e) => tracing::warn!("restoring the topology of {database:?} after an interrupted drill failed: {e}"),
+            Err(e) => tracing::warn!(
+                "restoring the topology of {database:?} after an interrupted drill failed: {e}"
+            ),
         }
     }
 
@@ -78,10 +86,12 @@ impl LocalBackend {
         steps: &mut Vec<DrillStep>,
     ) -> Result<(), BackendError> {
         let (pl, pm) = self.load_existing(database)?;
-        let (rl, rm) = self.load_replica(replica)?.ok_or_else(|| BackendError::NotFound {
-            backend: "local",
-            name: replica.to_string(),
-        })?;
+        let (rl, rm) = self
+            .load_replica(replica)?
+            .ok_or_else(|| BackendError::NotFound {
+                backend: "local",
+                name: replica.to_string(),
+            })?;
         let bins = self.bins_for(&pm)?;
         // A server killed in a drill may be an unreaped zombie that still looks alive (see clear_dead_postmaster).
         clear_dead_postmaster(&pl.pgdata());
@@ -102,7 +112,10 @@ impl LocalBackend {
             let pu = super::super::identity::owner_of(&pl.pgdata())?;
             if p_running && !p_primary {
                 self.pg_ctl_stop(&bins, &pl.pgdata(), "fast").await?;
-                note(steps, "stopped the database, which had been started while fenced");
+                note(
+                    steps,
+                    "stopped the database, which had been started while fenced",
+                );
             }
             if !p_primary {
                 self.write_config(&pl, &pm)?;
@@ -110,8 +123,16 @@ impl LocalBackend {
                     restore_certificate(&pl.root, &pl.pgdata(), pu.as_ref())?;
                 }
                 clear_standby(&pl.pgdata(), pu.as_ref())?;
-                self.ensure_started(&bins, &pl, &format!("starting database {database:?} as the primary")).await?;
-                note(steps, "removed the fence and started the database as the primary");
+                self.ensure_started(
+                    &bins,
+                    &pl,
+                    &format!("starting database {database:?} as the primary"),
+                )
+                .await?;
+                note(
+                    steps,
+                    "removed the fence and started the database as the primary",
+                );
             } else if is_fenced(&pl.pgdata()) {
                 unfence(&pl.pgdata())?;
                 note(steps, "removed the fence from the running primary");
@@ -127,7 +148,10 @@ impl LocalBackend {
         self.follow_again(&pl, &pm, &rl, &rm, steps).await?;
         // The old base backups are on the timeline before the drill: a restore test needs one on this one.
         self.take_base_backup(&pl, &pm, &pl.backups(), None).await?;
-        note(steps, "took a fresh base backup of the database on its new timeline");
+        note(
+            steps,
+            "took a fresh base backup of the database on its new timeline",
+        );
         Ok(())
     }
 
@@ -147,22 +171,39 @@ impl LocalBackend {
             // The replica was fenced and stopped for a switch-back that did not finish: it is still the newest.
             let ru = super::super::identity::owner_of(&rl.pgdata())?;
             clear_standby(&rl.pgdata(), ru.as_ref())?;
-            self.ensure_started(&bins, rl, "starting the promoted replica").await?;
-            note(steps, "started the promoted replica again (an interrupted switch-back had stopped it)");
+            self.ensure_started(&bins, rl, "starting the promoted replica")
+                .await?;
+            note(
+                steps,
+                "started the promoted replica again (an interrupted switch-back had stopped it)",
+            );
         }
         self.ensure_stopped(&bins, &pl.pgdata()).await?;
         keep_certificate(&pl.root, &pl.pgdata())?;
         let pu = super::super::identity::owner_of(&pl.pgdata())?;
-        let source = repl_conninfo(rm.port, &rm.role, &pw, Some("postgres"), "dbplatform-rewind");
+        let source = repl_conninfo(
+            rm.port,
+            &rm.role,
+            &pw,
+            Some("postgres"),
+            "dbplatform-rewind",
+        );
         // pg_rewind reads the source's timeline from its control file, which a just-promoted server updates only
         // at its next checkpoint: without one, a diverged old primary could look like it needs no rewind.
         checkpoint(&r_admin, &rm.id).await?;
         match self.rewind(&bins, &pl.pgdata(), &source).await {
-            Ok(_) => note(steps, "pg_rewind of the old primary from the promoted replica"),
+            Ok(_) => note(
+                steps,
+                "pg_rewind of the old primary from the promoted replica",
+            ),
             Err(e) => {
                 // Keep the old data directory aside; a fresh base backup from the replica replaces it.
-                let aside = pl.root.join(format!("pgdata.pre-drill-{}", Utc::now().format("%Y%m%dT%H%M%SZ")));
-                std::fs::rename(pl.pgdata(), &aside).map_err(BackendError::io("moving aside", pl.pgdata()))?;
+                let aside = pl.root.join(format!(
+                    "pgdata.pre-drill-{}",
+                    Utc::now().format("%Y%m%dT%H%M%SZ")
+                ));
+                std::fs::rename(pl.pgdata(), &aside)
+                    .map_err(BackendError::io("moving aside", pl.pgdata()))?;
                 pg::server_dir(&pl.pgdata(), pu.as_ref(), 0o700)?;
                 pg::run(
                     pg::command(&bins.tool("pg_basebackup"), pu.as_ref())
@@ -188,7 +229,13 @@ impl LocalBackend {
         restore_certificate(&pl.root, &pl.pgdata(), pu.as_ref())?;
         let conninfo = repl_conninfo(rm.port, &rm.role, &pw, None, &pm.id);
         configure_standby(&pl.pgdata(), pu.as_ref(), &conninfo, None)?;
-        self.pg_ctl_start(&bins, &pl.pgdata(), &pl.log(), "starting the old primary as a standby").await?;
+        self.pg_ctl_start(
+            &bins,
+            &pl.pgdata(),
+            &pl.log(),
+            "starting the old primary as a standby",
+        )
+        .await?;
         crate::fault_points::reached("local.drill.switchback.standby");
         let p_admin = self.admin_conn(pl, pm, "postgres")?;
         let caught_up = wait_until(CATCH_UP, || async {
@@ -211,7 +258,10 @@ impl LocalBackend {
                 output: pg::log_tail(&pl.log(), 15),
             });
         }
-        note(steps, "the old primary streams from the promoted replica and has caught up");
+        note(
+            steps,
+            "the old primary streams from the promoted replica and has caught up",
+        );
         Ok(())
     }
 
@@ -229,11 +279,16 @@ impl LocalBackend {
         fence(&rl.pgdata(), ru.as_ref())?;
         self.ensure_stopped(&bins, &rl.pgdata()).await?;
         crate::fault_points::reached("local.drill.switchback.stopped");
-        note(steps, "fenced and stopped the promoted replica (clean shutdown: all its WAL sent)");
+        note(
+            steps,
+            "fenced and stopped the promoted replica (clean shutdown: all its WAL sent)",
+        );
         let target = lsn(&control(&bins, &rl.pgdata()).await?.checkpoint_lsn);
         let p_admin = self.admin_conn(pl, pm, "postgres")?;
         let caught_up = wait_until(CATCH_UP, || async {
-            let Ok(p) = p_admin.connect().await else { return false };
+            let Ok(p) = p_admin.connect().await else {
+                return false;
+            };
             let have = p
                 .query_one("SELECT pg_last_wal_replay_lsn()::text", &[])
                 .await
@@ -244,7 +299,8 @@ impl LocalBackend {
         .await;
         if !caught_up {
             clear_standby(&rl.pgdata(), ru.as_ref())?;
-            self.ensure_started(&bins, rl, "starting the promoted replica again").await?;
+            self.ensure_started(&bins, rl, "starting the promoted replica again")
+                .await?;
             return Err(BackendError::Command {
                 what: "switching back to the database".into(),
                 status: "the database did not replay the replica's last WAL".into(),
@@ -276,7 +332,10 @@ impl LocalBackend {
         let streaming = r_running
             && match r_admin.connect().await {
                 Ok(c) => c
-                    .query_opt("SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'", &[])
+                    .query_opt(
+                        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                        &[],
+                    )
                     .await
                     .ok()
                     .flatten()
@@ -304,11 +363,18 @@ impl LocalBackend {
         };
         self.ensure_stopped(&bins, &rl.pgdata()).await?;
         if was_primary {
-            let source = repl_conninfo(pm.port, &rm.role, &pw, Some("postgres"), "dbplatform-rewind");
+            let source = repl_conninfo(
+                pm.port,
+                &rm.role,
+                &pw,
+                Some("postgres"),
+                "dbplatform-rewind",
+            );
             checkpoint(&p_admin, &pm.id).await?;
             if let Err(e) = self.rewind(&bins, &rl.pgdata(), &source).await {
                 // The database holds everything the replica had (it caught up before its promotion).
-                std::fs::remove_dir_all(rl.pgdata()).map_err(BackendError::io("removing", rl.pgdata()))?;
+                std::fs::remove_dir_all(rl.pgdata())
+                    .map_err(BackendError::io("removing", rl.pgdata()))?;
                 pg::server_dir(&rl.pgdata(), ru.as_ref(), 0o700)?;
                 pg::run(
                     pg::command(&bins.tool("pg_basebackup"), ru.as_ref())
@@ -333,11 +399,20 @@ impl LocalBackend {
         self.write_replica_config(rl, rm, pm)?;
         let conninfo = repl_conninfo(pm.port, &rm.role, &pw, None, &rm.id);
         configure_standby(&rl.pgdata(), ru.as_ref(), &conninfo, Some(&rm.slot))?;
-        self.pg_ctl_start(&bins, &rl.pgdata(), &rl.log(), "starting the replica as a standby").await?;
+        self.pg_ctl_start(
+            &bins,
+            &rl.pgdata(),
+            &rl.log(),
+            "starting the replica as a standby",
+        )
+        .await?;
         let ok = wait_until(CATCH_UP, || async {
             match r_admin.connect().await {
                 Ok(c) => c
-                    .query_opt("SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'", &[])
+                    .query_opt(
+                        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                        &[],
+                    )
                     .await
                     .ok()
                     .flatten()
