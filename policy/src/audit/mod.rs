@@ -14,7 +14,6 @@
 pub mod cli;
 pub mod config;
 pub mod decision;
-pub mod drill;
 pub mod error;
 pub mod hashing;
 pub mod keys;
@@ -27,12 +26,11 @@ pub mod verify;
 
 pub use config::AuditConfig;
 pub use decision::{decision_record, input_sha256, DecisionMeta};
-pub use drill::FailoverDrillRecord;
 pub use error::AuditError;
 pub use log::{AppendedRecord, AuditLog};
 pub use record::{
-    ApplyRecord, DecisionRecord, Record, RecordBody, RepairRecord, RestoreTestRecord, SourceInfo,
-    RECORD_SCHEMA,
+    ApplyRecord, DecisionRecord, FailoverDrillRecord, Record, RecordBody, RepairRecord,
+    RestoreTestRecord, SourceInfo, RECORD_SCHEMA,
 };
 pub use verify::{verify_log, Damage, DamageKind, VerifyOptions, VerifyReport};
 
