@@ -4,7 +4,9 @@
 #   2. puts the provider into a filesystem mirror under .tools/demo and points a CLI config at it (no network);
 #   3. applies examples/quickstart: a tier-3 PostgreSQL database, seeds 1000 rows with psql, then a second apply
 #      adds a restore test that restores the backups into a scratch copy and verifies the rows;
-#   4. plans examples/guardrail-refused, which the guardrails refuse with the rule id, attribute and fix.
+#   4. applies examples/failover-drill: a database, its streaming replica, and a failover drill (kill -9 of the
+#      primary, promotion, switch-back) whose measured RTO and RPO are printed;
+#   5. plans examples/guardrail-refused, which the guardrails refuse with the rule id, attribute and fix.
 # `make demo-destroy` (`scripts/demo.sh destroy`) destroys the database (a final backup is kept) and the demo files.
 # Full Terraform output of every step is in .tools/demo/logs/.
 set -euo pipefail
@@ -36,6 +38,10 @@ tf() {
 destroy() {
   [ -x "${TF}" ] || die "${TF} is missing; nothing was deployed by the demo (run 'make demo' first)"
   mkdir -p "${LOGS}"
+  if [ -f "${WORK}/failover-drill/terraform.tfstate" ]; then
+    step "terraform destroy examples/failover-drill"
+    tf destroy-drill "${WORK}/failover-drill" destroy -auto-approve
+  fi
   if [ -f "${WORK}/quickstart/terraform.tfstate" ]; then
     step "terraform destroy examples/quickstart (a final backup is taken)"
     tf destroy "${WORK}/quickstart" destroy -auto-approve
@@ -43,7 +49,7 @@ destroy() {
   else
     log "no quickstart state in ${WORK}/quickstart; nothing to destroy"
   fi
-  rm -rf "${WORK}" "${MIRROR}" "${DATA_DIR}/restores" "${DATA_DIR}/databases"
+  rm -rf "${WORK}" "${MIRROR}" "${DATA_DIR}/restores" "${DATA_DIR}/databases" "${DATA_DIR}/replicas" "${DATA_DIR}/drills"
   if [ -d "${DATA_DIR}/final-backups" ]; then
     printf 'final backups kept in %s (remove with: rm -rf %s)\n' "${DATA_DIR}/final-backups" "${DEMO_DIR}"
   fi
@@ -87,7 +93,7 @@ provider_installation {
   }
 }
 EOF
-for ex in quickstart guardrail-refused; do
+for ex in quickstart guardrail-refused failover-drill; do
   mkdir -p "${WORK}/${ex}"
   cp "${REPO_ROOT}/examples/${ex}/"*.tf "${WORK}/${ex}/"
 done
@@ -114,6 +120,14 @@ grep -E "^(Apply complete)" "${LOGS}/apply-restore-test.log" || true
 step "connect"
 printf 'connection string: %s\n' "${conn}"
 printf 'psql:              %s\n' "$("${TF}" -chdir="${WORK}/quickstart" output -raw psql_command)"
+
+step "terraform apply examples/failover-drill: a database, its streaming replica, and a failover drill"
+tf init-drill "${WORK}/failover-drill" init -input=false
+tf apply-replica "${WORK}/failover-drill" apply -auto-approve -var drill=false
+"${TF}" -chdir="${WORK}/failover-drill" output -no-color replica
+tf apply-drill "${WORK}/failover-drill" apply -auto-approve
+printf 'drill (kill -9 of the primary, promotion, switch-back; full steps in %s):\n' "${LOGS}/apply-drill.log"
+"${TF}" -chdir="${WORK}/failover-drill" output -no-color drill
 
 step "terraform plan examples/guardrail-refused: a tier-1 database on the local backend"
 tf init-guardrail "${WORK}/guardrail-refused" init -input=false

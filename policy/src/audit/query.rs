@@ -44,7 +44,7 @@ impl StoredRecord {
                         .collect()
                 })
                 .unwrap_or_default(),
-            "restore_test" => v
+            "restore_test" | "failover_drill" => v
                 .get("database")
                 .and_then(Value::as_str)
                 .into_iter()
@@ -66,7 +66,7 @@ impl StoredRecord {
                 .get("outcome")
                 .and_then(Value::as_str)
                 .unwrap_or(""),
-            "restore_test" | "apply" => {
+            "restore_test" | "apply" | "failover_drill" => {
                 if self
                     .value
                     .get("succeeded")

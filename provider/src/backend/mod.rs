@@ -13,6 +13,7 @@ pub mod engine_params;
 pub mod error;
 pub mod instance;
 pub mod local;
+pub mod replica;
 pub mod types;
 pub mod version;
 
@@ -145,4 +146,9 @@ pub trait DatabaseBackend: Send + Sync {
 
     /// Stops and removes a scratch copy.
     async fn discard_restored(&self, restored: &RestoredInstance) -> Result<(), BackendError>;
+
+    /// Read replicas and failover drills on this backend; `None` when it has neither.
+    fn replicas(&self) -> Option<&dyn replica::ReplicaBackend> {
+        None
+    }
 }

@@ -16,7 +16,9 @@ use crate::framework::{
 use crate::resources::database::env_trait::DatabaseEnv;
 use crate::resources::database::DatabaseResource;
 use crate::resources::database_data_source::DatabaseDataSource;
+use crate::resources::failover_drill::FailoverDrillResource;
 use crate::resources::parameter_group::ParameterGroupResource;
+use crate::resources::replica::ReplicaResource;
 use crate::resources::restore_test::RestoreTestResource;
 use crate::resources::tier_data_source::TierDataSource;
 
@@ -101,6 +103,12 @@ impl Provider for DbPlatformProvider {
             )),
             Arc::new(ParameterGroupResource::new(Arc::clone(state))),
             Arc::new(RestoreTestResource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
+            Arc::new(ReplicaResource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
+            Arc::new(FailoverDrillResource::new(
                 Arc::clone(state) as Arc<dyn DatabaseEnv>
             )),
         ];

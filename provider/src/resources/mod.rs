@@ -3,6 +3,8 @@
 
 pub mod database;
 pub mod database_data_source;
+pub mod failover_drill;
 pub mod parameter_group;
+pub mod replica;
 pub mod restore_test;
 pub mod tier_data_source;

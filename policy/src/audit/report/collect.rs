@@ -229,6 +229,12 @@ pub fn build(
         overrides,
         restore,
         restore_tests: restores,
+        failover_drills: super::drills::collect(
+            records
+                .iter()
+                .filter(|r| filter.matches(r))
+                .map(|r| &r.value),
+        ),
         repairs,
     }
 }

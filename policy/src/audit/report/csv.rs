@@ -99,6 +99,7 @@ pub fn to_csv(d: &ReportData) -> String {
         "latest_recovery_point",
         opt(&r.latest_recovery_point),
     );
+    rows.extend(super::drills::csv_rows(&d.failover_drills));
     let mut o = String::from("section,key,metric,value\n");
     for row in rows {
         let _ = writeln!(

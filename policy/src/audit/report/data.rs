@@ -103,5 +103,7 @@ pub struct ReportData {
     pub overrides: Vec<OverrideRow>,
     pub restore: RestoreStats,
     pub restore_tests: Vec<RestoreRow>,
+    /// Failover drills (last per database, pass rate), beside restore tests.
+    pub failover_drills: super::drills::DrillReport,
     pub repairs: u64,
 }

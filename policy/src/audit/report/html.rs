@@ -327,6 +327,7 @@ pub fn to_html(d: &ReportData) -> String {
             .collect(),
         "No restore tests in this period.",
     ));
+    o.push_str(&super::drills::html(&d.failover_drills));
     if d.repairs > 0 {
         let _ = write!(
             o,

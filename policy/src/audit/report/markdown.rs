@@ -144,5 +144,6 @@ pub fn to_markdown(d: &ReportData) -> String {
             md_cell(&opt(&t.error))
         );
     }
+    o.push_str(&super::drills::markdown(&d.failover_drills));
     o
 }

@@ -9,6 +9,7 @@ mod cells;
 pub mod collect;
 pub mod csv;
 pub mod data;
+pub mod drills;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -430,4 +430,8 @@ impl DatabaseBackend for AwsBackend {
     async fn discard_restored(&self, _restored: &RestoredInstance) -> Result<(), BackendError> {
         Err(unsupported_restore())
     }
+
+    fn replicas(&self) -> Option<&dyn crate::backend::replica::ReplicaBackend> {
+        Some(self)
+    }
 }

@@ -23,6 +23,7 @@ pub mod modify;
 pub mod observe;
 pub mod parameter_group;
 pub mod parameters;
+pub mod replica;
 pub mod spec;
 pub mod waiter;
 

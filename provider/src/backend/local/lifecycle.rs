@@ -148,6 +148,8 @@ impl DatabaseBackend for LocalBackend {
 
     async fn read(&self, name: &str) -> Result<Option<DatabaseInfo>, BackendError> {
         self.sweep(name).await;
+        // A failover drill killed midway is finished first, so what is read is the original topology.
+        self.finish_interrupted_drill(name).await;
         let Some((layout, meta)) = self.load(name)? else {
             return Ok(None);
         };
@@ -244,5 +246,9 @@ impl DatabaseBackend for LocalBackend {
 
     async fn discard_restored(&self, restored: &RestoredInstance) -> Result<(), BackendError> {
         self.discard_copy(restored).await
+    }
+
+    fn replicas(&self) -> Option<&dyn crate::backend::replica::ReplicaBackend> {
+        Some(self)
     }
 }

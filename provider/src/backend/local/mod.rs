@@ -27,6 +27,7 @@ pub mod layout;
 pub mod lifecycle;
 pub mod pg;
 pub mod recover;
+pub mod replica;
 pub mod restore;
 pub mod server;
 pub mod support;

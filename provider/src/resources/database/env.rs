@@ -96,6 +96,20 @@ impl DatabaseEnv for StaticEnv {
         .await
         .map_err(|why| restore_record_failed(path, &why))
     }
+    async fn record_failover_drill(
+        &self,
+        record: policy::audit::FailoverDrillRecord,
+    ) -> Result<(), Diagnostic> {
+        let Some(path) = &self.audit_log else {
+            return Ok(());
+        };
+        append_record(
+            AuditConfig::at(path.clone()),
+            RecordBody::FailoverDrill(record),
+        )
+        .await
+        .map_err(|why| restore_record_failed(path, &why))
+    }
 }
 
 /// Runs the gate off the async runtime (evaluation is CPU work, and recording blocks on a file lock, fsync and
@@ -320,6 +334,19 @@ impl DatabaseEnv for ProviderState {
         };
         let path = audit.path.clone();
         append_record(audit, RecordBody::RestoreTest(record))
+            .await
+            .map_err(|why| restore_record_failed(&path, &why))
+    }
+    async fn record_failover_drill(
+        &self,
+        record: policy::audit::FailoverDrillRecord,
+    ) -> Result<(), Diagnostic> {
+        let cfg = self.config().await?;
+        let Some(audit) = provider_audit_config(&cfg)? else {
+            return Ok(());
+        };
+        let path = audit.path.clone();
+        append_record(audit, RecordBody::FailoverDrill(record))
             .await
             .map_err(|why| restore_record_failed(&path, &why))
     }

@@ -34,4 +34,9 @@ pub trait DatabaseEnv: Send + Sync {
         &self,
         record: policy::audit::RestoreTestRecord,
     ) -> Result<(), Diagnostic>;
+    /// Appends a failover-drill result to the same audit log (no-op when no audit log is configured).
+    async fn record_failover_drill(
+        &self,
+        record: policy::audit::FailoverDrillRecord,
+    ) -> Result<(), Diagnostic>;
 }
