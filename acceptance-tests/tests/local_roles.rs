@@ -1,7 +1,7 @@
 //! `dbplatform_role` on the local backend through the real Terraform CLI (1.0.3 by default): a readonly and a
 //! readwrite role on one database; logins made members of them can do exactly what the template says; neither
 //! is superuser; a grant made by hand shows as drift in the next plan and apply takes it away; import by
-//! `database/role` reads the same role back.
+//! `database/role` reads the same role back; `password_wo` is refused by a Terraform without write-only support.
 
 use std::path::Path;
 use std::process::Command;
@@ -181,6 +181,25 @@ fn local_roles_templates_drift_and_import() {
                     }
                     expect_denied(as_user(s, "t_rw", "pw-rw", "SELECT pg_read_file('PG_VERSION')"), "pg_read_file as readwrite")
                 })),
+        )
+        // 1b. a write-only password with a Terraform that cannot keep it out of state is refused
+        .step(
+            Step::plan_only(format!(
+                "{cfg}\n{}",
+                r#"
+resource "dbplatform_role" "static" {
+  database_id         = dbplatform_database.db.id
+  name                = "acc_static"
+  template            = "readonly"
+  login               = true
+  password_wo         = "never-in-state"
+  password_wo_version = 1
+}
+"#
+            ))
+            .expect(ExpectPlan::error(
+                "password_wo is write-only: only Terraform 1.11 and later keep it out of the plan",
+            )),
         )
         // 2. a grant made by hand behind Terraform's back: the next plan is not empty
         .step(

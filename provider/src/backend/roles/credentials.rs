@@ -98,8 +98,9 @@ pub async fn open_login(
     let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
     let user = quote_ident(&username);
     let sql = format!(
-        "CREATE ROLE {user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT \
-         PASSWORD {} VALID UNTIL {} IN ROLE {}; COMMENT ON ROLE {user} IS {}",
+        "BEGIN; SELECT pg_advisory_xact_lock({}); CREATE ROLE {user} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT \
+         PASSWORD {} VALID UNTIL {} IN ROLE {}; COMMENT ON ROLE {user} IS {}; COMMIT",
+        super::reconcile::ROLE_LOCK,
         quote_literal(&verifier),
         quote_literal(&ts(expires_at)),
         quote_ident(role),
@@ -164,7 +165,8 @@ pub async fn drop_login(
     let user = quote_ident(username);
     client
         .batch_execute(&format!(
-            "BEGIN; REASSIGN OWNED BY {user} TO {}; DROP OWNED BY {user}; DROP ROLE {user}; COMMIT",
+            "BEGIN; SELECT pg_advisory_xact_lock({}); REASSIGN OWNED BY {user} TO {}; DROP OWNED BY {user}; DROP ROLE {user}; COMMIT",
+            super::reconcile::ROLE_LOCK,
             quote_ident(role)
         ))
         .await

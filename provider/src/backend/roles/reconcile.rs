@@ -11,6 +11,9 @@ use super::observe::{observe, RoleFacts};
 use super::template::Template;
 use crate::backend::BackendError;
 
+/// The advisory lock key serializing role changes on one server ("dbp-role" in ASCII).
+pub const ROLE_LOCK: i64 = 0x6462_702d_726f_6c65;
+
 /// What a managed role should be.
 #[derive(Clone)]
 pub struct RoleSpec {
@@ -145,6 +148,14 @@ async fn converge_in_tx(
     db: &str,
     spec: &RoleSpec,
 ) -> Result<RoleFacts, BackendError> {
+    // Grants on the database row and role changes of concurrent applies (Terraform creates roles in parallel)
+    // would fail with "tuple concurrently updated": one role change at a time per server.
+    exec(
+        client,
+        db,
+        &format!("SELECT pg_advisory_xact_lock({ROLE_LOCK})"),
+    )
+    .await?;
     let owner = owner_of_current_db(client, db).await?;
     let role = quote_ident(&spec.name);
     let exists = client
@@ -236,6 +247,12 @@ pub async fn drop_role(client: &Client, db: &str, name: &str) -> Result<(), Back
         .await
         .map_err(|e| sql_error(db, &e))?;
     let result = async {
+        exec(
+            client,
+            db,
+            &format!("SELECT pg_advisory_xact_lock({ROLE_LOCK})"),
+        )
+        .await?;
         exec(
             client,
             db,
