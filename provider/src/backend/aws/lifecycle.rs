@@ -359,6 +359,36 @@ impl DatabaseBackend for AwsBackend {
         )))
     }
 
+    async fn open_login(
+        &self,
+        name: &str,
+        role: &str,
+        ttl: std::time::Duration,
+    ) -> Result<crate::backend::roles::credentials::Login, BackendError> {
+        self.iam_login(name, role, ttl).await
+    }
+
+    async fn renew_login(
+        &self,
+        _name: &str,
+        username: &str,
+        _ttl: std::time::Duration,
+    ) -> Result<chrono::DateTime<chrono::Utc>, BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "IAM tokens cannot be extended (login {username:?}): connections opened with the token stay open; run Terraform again for a new one"
+        )))
+    }
+
+    async fn close_login(
+        &self,
+        _name: &str,
+        _username: &str,
+        _role: &str,
+    ) -> Result<(), BackendError> {
+        // Nothing was created in the database: the token simply expires.
+        Ok(())
+    }
+
     async fn restore(
         &self,
         _name: &str,
