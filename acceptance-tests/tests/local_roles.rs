@@ -1,7 +1,7 @@
 //! `dbplatform_role` on the local backend through the real Terraform CLI (1.0.3 by default): a readonly and a
 //! readwrite role on one database; logins made members of them can do exactly what the template says; neither
 //! is superuser; a grant made by hand shows as drift in the next plan and apply takes it away; import by
-//! `database/role` reads the same role back; `password_wo` is refused by a Terraform without write-only support.
+//! `database/role` reads the same role back; `dbplatform_access_review` lists roles, templates and members; `password_wo` is refused by a Terraform without write-only support.
 
 use std::path::Path;
 use std::process::Command;
@@ -45,6 +45,10 @@ resource "dbplatform_role" "rw" {{
   name             = "acc_rw"
   template         = "readwrite"
   connection_limit = 20
+}}
+
+data "dbplatform_access_review" "all" {{
+  database_id = dbplatform_database.db.id
 }}
 "#,
         dd = data_dir.display()
@@ -230,6 +234,22 @@ resource "dbplatform_role" "static" {
                     Ok(())
                 })
                 .check(Check::attr_equals(RO, "grants", ro_grants()))
+                .check(Check::custom("the access review lists roles, templates and members", |s| {
+                    let roles = s.attr("data.dbplatform_access_review.all", "roles").map_err(|e| e.to_string())?;
+                    let find = |n: &str| roles.as_array().and_then(|a| a.iter().find(|r| r["name"] == n)).cloned();
+                    let ro = find("acc_ro").ok_or(format!("acc_ro not in the review: {roles}"))?;
+                    if ro["template"] != "readonly" || ro["members"] != serde_json::json!(["t_ro"]) || ro["login"] != false {
+                        return Err(format!("acc_ro reviewed as {ro}"));
+                    }
+                    let t_ro = find("t_ro").ok_or("the test login t_ro is not in the review")?;
+                    if !t_ro["grants"].to_string().contains("MEMBER OF acc_ro") || t_ro["template"] != Value::Null {
+                        return Err(format!("t_ro reviewed as {t_ro}"));
+                    }
+                    if find("dbplatform_admin").is_some() || find("acc_access_admin").is_none() {
+                        return Err(format!("admin role shown or master user missing: {roles}"));
+                    }
+                    Ok(())
+                }))
                 .check(Check::custom("readonly cannot insert again", |s| {
                     expect_denied(as_user(s, "t_ro", "pw-ro", "INSERT INTO items VALUES (5, 'e')"), "INSERT as readonly after apply")
                 })),

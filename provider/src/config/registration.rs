@@ -14,6 +14,7 @@ use crate::framework::{
     AttributePath, DataSource, Diagnostic, Diagnostics, EphemeralResource, Provider, Resource,
     Schema, Value,
 };
+use crate::resources::access_review::AccessReviewDataSource;
 use crate::resources::credentials::CredentialsResource;
 use crate::resources::database::env_trait::DatabaseEnv;
 use crate::resources::database::DatabaseResource;
@@ -126,6 +127,9 @@ impl Provider for DbPlatformProvider {
                 Arc::clone(state) as Arc<dyn DatabaseEnv>
             )),
             Arc::new(TierDataSource::new(Arc::clone(state))),
+            Arc::new(AccessReviewDataSource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
         ]
     }
 }

@@ -1,6 +1,7 @@
 //! The dbplatform resources and data sources, one file or folder per type. The provider configuration they share
 //! lives in [`crate::config`]; they reach backends only through [`crate::backend::DatabaseBackend`].
 
+pub mod access_review;
 pub mod credentials;
 pub mod database;
 pub mod database_data_source;

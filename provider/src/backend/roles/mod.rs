@@ -4,7 +4,7 @@
 //! ([`crate::backend::DatabaseBackend::admin_connection`]).
 //!
 //! Files: [`grant`] (one privilege, its canonical text and its GRANT/REVOKE), [`template`] (the four templates),
-//! [`observe`] (the catalogue queries), [`reconcile`] (create, converge, drop), [`credentials`] (short-lived logins), [`ident`] (quoting,
+//! [`observe`] (the catalogue queries), [`reconcile`] (create, converge, drop), [`credentials`] (short-lived logins), [`review`] (access review evidence), [`ident`] (quoting,
 //! names).
 
 pub mod credentials;
@@ -12,6 +12,7 @@ pub mod grant;
 pub mod ident;
 pub mod observe;
 pub mod reconcile;
+pub mod review;
 pub mod template;
 
 pub use grant::{Grant, ObjectKind};
