@@ -43,6 +43,8 @@ pub enum DocsError {
 pub enum PageKind {
     Resource,
     DataSource,
+    /// An ephemeral resource (Terraform 1.10+).
+    Ephemeral,
 }
 
 /// One reference page: where it lives and the schema block it documents.
@@ -61,6 +63,7 @@ impl DocPage {
         let dir = match kind {
             PageKind::Resource => "resources",
             PageKind::DataSource => "data-sources",
+            PageKind::Ephemeral => "ephemeral-resources",
         };
         let short = type_name.strip_prefix(TYPE_PREFIX).unwrap_or(type_name);
         Self {
@@ -85,6 +88,7 @@ impl DocPage {
         let (what, kw) = match self.kind {
             PageKind::Resource => ("Resource", "resource"),
             PageKind::DataSource => ("Data Source", "data"),
+            PageKind::Ephemeral => ("Ephemeral Resource", "ephemeral"),
         };
         let mut ex = format!("{kw} \"{}\" \"example\" {{\n", self.type_name);
         let req: Vec<&Attribute> = self
@@ -135,6 +139,12 @@ pub fn pages_of(provider: &dyn Provider) -> Vec<DocPage> {
     out.extend(ds.iter().map(|d: &std::sync::Arc<dyn DataSource>| {
         DocPage::new(d.type_name(), PageKind::DataSource, d.schema().block)
     }));
+    out.extend(
+        provider
+            .ephemeral_resources()
+            .iter()
+            .map(|e| DocPage::new(e.type_name(), PageKind::Ephemeral, e.schema().block)),
+    );
     out
 }
 
@@ -322,6 +332,9 @@ fn attribute_line(a: &Attribute, kind: PageKind) -> String {
     }
     if a.deprecated.is_some() {
         tags.push("Deprecated".into());
+    }
+    if a.write_only {
+        tags.push("Write-only".into());
     }
     let mut text = escape(a.description.trim());
     let mut add = |s: String| {
@@ -603,6 +616,8 @@ mod tests {
             "resources/restore_test.md",
             "data-sources/database.md",
             "data-sources/tier.md",
+            "resources/role.md",
+            "ephemeral-resources/credentials.md",
         ] {
             assert!(
                 paths.iter().any(|p| p == want),

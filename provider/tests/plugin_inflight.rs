@@ -119,6 +119,7 @@ async fn shutdown_lets_in_flight_rpcs_finish() {
             type_name: "slow_wait".into(),
             config: None,
             provider_meta: None,
+            ..Default::default()
         })
         .await
     });

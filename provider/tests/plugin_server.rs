@@ -220,6 +220,7 @@ async fn malformed_msgpack_is_an_error_diagnostic() {
         .validate_resource_config(Request::new(pb::validate_resource_config::Request {
             type_name: "test_thing".into(),
             config: garbage(),
+            ..Default::default()
         }))
         .await
         .expect("not a gRPC error")
@@ -266,6 +267,7 @@ async fn undefined_attribute_points_at_its_path() {
                 msgpack: bytes,
                 json: vec![],
             }),
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -282,6 +284,7 @@ async fn resource_validation_diagnostic_keeps_its_path() {
         .validate_resource_config(Request::new(pb::validate_resource_config::Request {
             type_name: "test_thing".into(),
             config: dv(&obj(&[("name", Value::string(""))]), &thing_type()),
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -300,6 +303,7 @@ async fn unknown_type_names_the_valid_ones() {
         .validate_resource_config(Request::new(pb::validate_resource_config::Request {
             type_name: "test_thingy".into(),
             config: None,
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -506,6 +510,7 @@ async fn import_read_data_configure_and_stop() {
         .import_resource_state(Request::new(pb::import_resource_state::Request {
             type_name: "test_thing".into(),
             id: "db-1".into(),
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -524,6 +529,7 @@ async fn import_read_data_configure_and_stop() {
             current_state: dv(&current, &ty),
             private: b"keep".to_vec(),
             provider_meta: None,
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -538,6 +544,7 @@ async fn import_read_data_configure_and_stop() {
             type_name: "test_echo".into(),
             config: dv(&config, &echo_ty),
             provider_meta: None,
+            ..Default::default()
         }))
         .await
         .unwrap()
@@ -553,6 +560,7 @@ async fn import_read_data_configure_and_stop() {
         .configure_provider(Request::new(pb::configure_provider::Request {
             terraform_version: "1.0.3".into(),
             config: dv(&cfg, &pty),
+            ..Default::default()
         }))
         .await
         .unwrap()

@@ -14,6 +14,7 @@ pub mod error;
 pub mod instance;
 pub mod local;
 pub mod replica;
+pub mod roles;
 pub mod types;
 pub mod version;
 
@@ -150,5 +151,52 @@ pub trait DatabaseBackend: Send + Sync {
     /// Read replicas and failover drills on this backend; `None` when it has neither.
     fn replicas(&self) -> Option<&dyn replica::ReplicaBackend> {
         None
+    }
+
+    /// How the provider connects with administrative rights to database `name`'s application database, for
+    /// roles and grants ([`roles`]). The default says the backend cannot.
+    async fn admin_connection(&self, name: &str) -> Result<ConnectionInfo, BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "the {} backend has no administrative SQL access to database {name:?} for roles and grants",
+            self.kind()
+        )))
+    }
+
+    /// Opens a short-lived login for `role` on database `name`, valid for `ttl` (the `dbplatform_credentials`
+    /// ephemeral resource). The default is a `VALID UNTIL` login member of the role, over
+    /// [`DatabaseBackend::admin_connection`].
+    async fn open_login(
+        &self,
+        name: &str,
+        role: &str,
+        ttl: std::time::Duration,
+    ) -> Result<roles::credentials::Login, BackendError> {
+        let conn = self.admin_connection(name).await?;
+        let client = conn.connect().await?;
+        roles::credentials::open_login(&client, &conn.dbname, role, ttl).await
+    }
+
+    /// Moves a login's expiry to now + `ttl`; returns the new expiry.
+    async fn renew_login(
+        &self,
+        name: &str,
+        username: &str,
+        ttl: std::time::Duration,
+    ) -> Result<chrono::DateTime<chrono::Utc>, BackendError> {
+        let conn = self.admin_connection(name).await?;
+        let client = conn.connect().await?;
+        roles::credentials::renew_login(&client, &conn.dbname, username, ttl).await
+    }
+
+    /// Ends a login (its sessions too); a login already gone is fine.
+    async fn close_login(
+        &self,
+        name: &str,
+        username: &str,
+        role: &str,
+    ) -> Result<(), BackendError> {
+        let conn = self.admin_connection(name).await?;
+        let client = conn.connect().await?;
+        roles::credentials::drop_login(&client, &conn.dbname, username, role).await
     }
 }

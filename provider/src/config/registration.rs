@@ -11,8 +11,11 @@ use super::parse::parse;
 use super::schema::provider_block;
 use super::state::ProviderState;
 use crate::framework::{
-    AttributePath, DataSource, Diagnostic, Diagnostics, Provider, Resource, Schema, Value,
+    AttributePath, DataSource, Diagnostic, Diagnostics, EphemeralResource, Provider, Resource,
+    Schema, Value,
 };
+use crate::resources::access_review::AccessReviewDataSource;
+use crate::resources::credentials::CredentialsResource;
 use crate::resources::database::env_trait::DatabaseEnv;
 use crate::resources::database::DatabaseResource;
 use crate::resources::database_data_source::DatabaseDataSource;
@@ -20,6 +23,7 @@ use crate::resources::failover_drill::FailoverDrillResource;
 use crate::resources::parameter_group::ParameterGroupResource;
 use crate::resources::replica::ReplicaResource;
 use crate::resources::restore_test::RestoreTestResource;
+use crate::resources::role::RoleResource;
 use crate::resources::tier_data_source::TierDataSource;
 
 /// The dbplatform provider.
@@ -111,9 +115,16 @@ impl Provider for DbPlatformProvider {
             Arc::new(FailoverDrillResource::new(
                 Arc::clone(state) as Arc<dyn DatabaseEnv>
             )),
+            Arc::new(RoleResource::new(Arc::clone(state) as Arc<dyn DatabaseEnv>)),
         ];
         let _ = state; // used by the lines above once resources are registered
         registered
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource>> {
+        vec![Arc::new(CredentialsResource::new(
+            Arc::clone(&self.state) as Arc<dyn DatabaseEnv>
+        ))]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
@@ -124,6 +135,9 @@ impl Provider for DbPlatformProvider {
                 Arc::clone(state) as Arc<dyn DatabaseEnv>
             )),
             Arc::new(TierDataSource::new(Arc::clone(state))),
+            Arc::new(AccessReviewDataSource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
         ]
     }
 }

@@ -46,6 +46,7 @@ pub fn attribute_to_proto(a: &Attribute) -> pb::schema::Attribute {
         sensitive: a.sensitive,
         description_kind: pb::StringKind::Plain as i32,
         deprecated: a.deprecated.is_some(),
+        write_only: a.write_only,
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod diagnostics;
 pub mod duration;
+pub mod ephemeral;
 pub mod path;
 pub mod planning;
 pub mod schema;
@@ -14,6 +15,7 @@ pub mod types;
 pub mod value;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use ephemeral::{EphemeralResource, OpenResponse, RenewResponse};
 pub use path::{AttributePath, Step};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, PlanModifier, Schema};
 pub use traits::{

@@ -28,6 +28,8 @@ pub struct Attribute {
     pub sensitive: bool,
     pub deprecated: Option<String>,
     pub plan_modifiers: Vec<PlanModifier>,
+    /// Write-only (protocol 6.8, Terraform 1.11+): read from configuration at apply, never in plan or state.
+    pub write_only: bool,
 }
 
 impl Attribute {
@@ -42,6 +44,7 @@ impl Attribute {
             sensitive: false,
             deprecated: None,
             plan_modifiers: Vec::new(),
+            write_only: false,
         }
     }
 
@@ -85,6 +88,12 @@ impl Attribute {
 
     pub fn deprecated(mut self, message: &str) -> Self {
         self.deprecated = Some(message.to_string());
+        self
+    }
+
+    /// Marks the attribute write-only: Terraform 1.11+ never stores it; older clients are refused at validate.
+    pub fn write_only(mut self) -> Self {
+        self.write_only = true;
         self
     }
 
@@ -164,6 +173,15 @@ impl Block {
 
     pub fn find_attribute(&self, name: &str) -> Option<&Attribute> {
         self.attributes.iter().find(|a| a.name == name)
+    }
+
+    /// Names of the top-level write-only attributes.
+    pub fn write_only_attributes(&self) -> Vec<&str> {
+        self.attributes
+            .iter()
+            .filter(|a| a.write_only)
+            .map(|a| a.name.as_str())
+            .collect()
     }
 
     pub fn find_block(&self, name: &str) -> Option<&NestedBlock> {

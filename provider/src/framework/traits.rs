@@ -21,6 +21,10 @@ pub trait Provider: Send + Sync {
     async fn configure(&self, config: &Value, terraform_version: &str) -> Diagnostics;
     fn resources(&self) -> Vec<std::sync::Arc<dyn Resource>>;
     fn data_sources(&self) -> Vec<std::sync::Arc<dyn DataSource>>;
+    /// Ephemeral resource types (Terraform 1.10+); none by default.
+    fn ephemeral_resources(&self) -> Vec<std::sync::Arc<dyn super::ephemeral::EphemeralResource>> {
+        Vec::new()
+    }
     /// Called on StopProvider: cancel in-flight work.
     async fn stop(&self) {}
 }

@@ -6,12 +6,16 @@
 //! diagnostic in the response, never as a gRPC error, so Terraform shows it next to the configuration.
 //! Logs carry RPC and type names only, never values (they may be sensitive).
 
+mod ephemeral;
 mod rpc;
+mod write_only;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::framework::{DataSource, Diagnostics, Provider, Resource, Schema, Type};
+use crate::framework::{
+    DataSource, Diagnostics, EphemeralResource, Provider, Resource, Schema, Type,
+};
 
 /// A resource type with its schema computed once.
 pub(crate) struct ResourceEntry {
@@ -27,6 +31,13 @@ pub(crate) struct DataSourceEntry {
     pub(crate) ty: Type,
 }
 
+/// An ephemeral resource type with its schema computed once.
+pub(crate) struct EphemeralEntry {
+    pub(crate) ephemeral: Arc<dyn EphemeralResource>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
+}
+
 /// Implements `tfplugin6.Provider` for one framework provider. Wrap it in
 /// `proto::tfplugin6::provider_server::ProviderServer` to serve it.
 pub struct ProviderService {
@@ -35,6 +46,7 @@ pub struct ProviderService {
     provider_type: Type,
     resources: BTreeMap<String, ResourceEntry>,
     data_sources: BTreeMap<String, DataSourceEntry>,
+    ephemerals: BTreeMap<String, EphemeralEntry>,
 }
 
 impl ProviderService {
@@ -74,12 +86,29 @@ impl ProviderService {
                 )
             })
             .collect();
+        let ephemerals = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| {
+                let schema = e.schema();
+                let ty = schema.block.implied_type();
+                (
+                    e.type_name().to_string(),
+                    EphemeralEntry {
+                        ephemeral: e,
+                        schema,
+                        ty,
+                    },
+                )
+            })
+            .collect();
         let service = Self {
             provider,
             provider_schema,
             provider_type,
             resources,
             data_sources,
+            ephemerals,
         };
         service.warn_about_schema_problems();
         service
@@ -105,6 +134,12 @@ impl ProviderService {
         self.resources
             .get(type_name)
             .ok_or_else(|| unknown_type("resource", type_name, self.resources.keys()))
+    }
+
+    pub(crate) fn ephemeral(&self, type_name: &str) -> Result<&EphemeralEntry, Diagnostics> {
+        self.ephemerals
+            .get(type_name)
+            .ok_or_else(|| unknown_type("ephemeral resource", type_name, self.ephemerals.keys()))
     }
 
     pub(crate) fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry, Diagnostics> {

@@ -15,7 +15,7 @@ use crate::proto::tfplugin6::provider_server::Provider as ProviderRpc;
 type RpcResult<T> = Result<Response<T>, Status>;
 
 /// Decodes `dv` or records an "Invalid value from Terraform" diagnostic and yields `None`.
-fn decode_or_diag(
+pub(super) fn decode_or_diag(
     dv: Option<&pb::DynamicValue>,
     ty: &Type,
     what: &str,
@@ -32,7 +32,7 @@ fn decode_or_diag(
 }
 
 /// Encodes `v`, or records a provider-bug diagnostic and yields no value.
-fn encode_or_diag(
+pub(super) fn encode_or_diag(
     v: &Value,
     ty: &Type,
     what: &str,
@@ -82,6 +82,13 @@ impl ProviderRpc for ProviderService {
                 })
                 .collect(),
             functions: vec![],
+            ephemeral_resources: self
+                .ephemerals
+                .keys()
+                .map(|t| pb::get_metadata::EphemeralMetadata {
+                    type_name: t.clone(),
+                })
+                .collect(),
         }))
     }
 
@@ -107,6 +114,11 @@ impl ProviderRpc for ProviderService {
             provider_meta: None,
             server_capabilities: Some(capabilities()),
             functions: Default::default(),
+            ephemeral_resource_schemas: self
+                .ephemerals
+                .iter()
+                .map(|(k, e)| (k.clone(), schema_to_proto(&e.schema)))
+                .collect(),
         }))
     }
 
@@ -151,6 +163,11 @@ impl ProviderRpc for ProviderService {
                     &req.type_name,
                     &mut diags,
                 ) {
+                    diags.extend(super::write_only::refuse_without_client_support(
+                        &e.schema,
+                        &config,
+                        req.client_capabilities.as_ref(),
+                    ));
                     diags.extend(e.resource.validate(&config).await);
                 }
                 diags
@@ -245,6 +262,7 @@ impl ProviderRpc for ProviderService {
                     new_state: req.current_state,
                     diagnostics: diagnostics_to_proto(&d),
                     private: req.private,
+                    deferred: None,
                 }))
             }
         };
@@ -260,6 +278,7 @@ impl ProviderRpc for ProviderService {
                 new_state: req.current_state,
                 diagnostics: diagnostics_to_proto(&diags),
                 private: req.private,
+                deferred: None,
             }));
         };
         let resp = e
@@ -270,8 +289,10 @@ impl ProviderRpc for ProviderService {
             })
             .await;
         diags.extend(resp.diagnostics);
+        let mut refreshed = resp.new_state;
+        super::write_only::clear(&e.schema, &mut refreshed);
         let new_state = encode_or_diag(
-            &resp.new_state,
+            &refreshed,
             &e.ty,
             "refreshed state",
             &req.type_name,
@@ -281,6 +302,7 @@ impl ProviderRpc for ProviderService {
             new_state,
             diagnostics: diagnostics_to_proto(&diags),
             private: resp.private,
+            deferred: None,
         }))
     }
 
@@ -346,7 +368,10 @@ impl ProviderRpc for ProviderService {
                 replace.push(p);
             }
         }
-        let planned_state = encode_or_diag(&resp.planned, &e.ty, "planned state", t, &mut diags);
+        // Write-only values are read from the configuration at apply; the plan never holds them.
+        let mut planned = resp.planned;
+        super::write_only::clear(&e.schema, &mut planned);
+        let planned_state = encode_or_diag(&planned, &e.ty, "planned state", t, &mut diags);
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state,
             requires_replace: replace
@@ -356,6 +381,7 @@ impl ProviderRpc for ProviderService {
             planned_private: resp.planned_private,
             diagnostics: diagnostics_to_proto(&diags),
             legacy_type_system: false,
+            deferred: None,
         }))
     }
 
@@ -412,7 +438,9 @@ impl ProviderRpc for ProviderService {
             .await;
         diags.extend(resp.diagnostics);
         // Encoded even when there are errors: a partially created object must stay in state.
-        let new_state = encode_or_diag(&resp.new_state, &e.ty, "new state", t, &mut diags);
+        let mut after = resp.new_state;
+        super::write_only::clear(&e.schema, &mut after);
+        let new_state = encode_or_diag(&after, &e.ty, "new state", t, &mut diags);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state,
             private: resp.private,
@@ -434,6 +462,7 @@ impl ProviderRpc for ProviderService {
                 return Ok(Response::new(pb::import_resource_state::Response {
                     imported_resources: vec![],
                     diagnostics: diagnostics_to_proto(&d),
+                    deferred: None,
                 }))
             }
         };
@@ -454,6 +483,7 @@ impl ProviderRpc for ProviderService {
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: imported,
             diagnostics: diagnostics_to_proto(&diags),
+            deferred: None,
         }))
     }
 
@@ -493,6 +523,7 @@ impl ProviderRpc for ProviderService {
                 return Ok(Response::new(pb::read_data_source::Response {
                     state: None,
                     diagnostics: diagnostics_to_proto(&d),
+                    deferred: None,
                 }))
             }
         };
@@ -507,6 +538,7 @@ impl ProviderRpc for ProviderService {
             return Ok(Response::new(pb::read_data_source::Response {
                 state: None,
                 diagnostics: diagnostics_to_proto(&diags),
+                deferred: None,
             }));
         };
         let resp = e.data_source.read(ReadDataRequest { config }).await;
@@ -521,6 +553,7 @@ impl ProviderRpc for ProviderService {
         Ok(Response::new(pb::read_data_source::Response {
             state,
             diagnostics: diagnostics_to_proto(&diags),
+            deferred: None,
         }))
     }
 
@@ -553,6 +586,36 @@ impl ProviderRpc for ProviderService {
                 function_argument: None,
             }),
         }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
+        Ok(Response::new(
+            self.validate_ephemeral(req.into_inner()).await,
+        ))
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::open_ephemeral_resource::Response> {
+        Ok(Response::new(self.open_ephemeral(req.into_inner()).await))
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
+        Ok(Response::new(self.renew_ephemeral(req.into_inner()).await))
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::close_ephemeral_resource::Response> {
+        Ok(Response::new(self.close_ephemeral(req.into_inner()).await))
     }
 
     async fn stop_provider(

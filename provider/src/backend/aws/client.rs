@@ -71,6 +71,9 @@ pub struct AwsBackend {
     pub(super) clock: Clock,
     /// Fixed jitter seed for deterministic tests; `None` in production.
     pub(super) jitter_seed: Option<u64>,
+    /// The credential chain the client signs with, kept to sign IAM database tokens (the SDK's config does not
+    /// hand it back); `None` for a client built elsewhere ([`AwsBackend::from_client`]).
+    pub(super) credentials: Option<aws_sdk_rds::config::SharedCredentialsProvider>,
 }
 
 impl std::fmt::Debug for AwsBackend {
@@ -118,16 +121,19 @@ impl AwsBackend {
             "Ec2InstanceMetadata",
             aws_config::imds::credentials::ImdsCredentialsProvider::builder().build(),
         );
+        let credentials = aws_sdk_rds::config::SharedCredentialsProvider::new(credentials);
         let mut conf = aws_sdk_rds::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(cfg.region.clone()))
             .retry_config(retry)
             .timeout_config(timeouts)
-            .credentials_provider(credentials);
+            .credentials_provider(credentials.clone());
         if let Some(e) = &cfg.endpoint {
             conf = conf.endpoint_url(e);
         }
-        Self::from_client(aws_sdk_rds::Client::from_conf(conf.build()))
+        let mut backend = Self::from_client(aws_sdk_rds::Client::from_conf(conf.build()));
+        backend.credentials = Some(credentials);
+        backend
     }
 
     /// Same as [`AwsBackend::new`], for callers already in async code.
@@ -142,6 +148,7 @@ impl AwsBackend {
             timeouts: Timeouts::default(),
             clock: Arc::new(Utc::now),
             jitter_seed: None,
+            credentials: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub mod client;
 pub mod create;
 pub mod delete;
 pub mod error;
+pub mod iam_login;
 pub mod instance;
 pub mod lifecycle;
 pub mod modify;

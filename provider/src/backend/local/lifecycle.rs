@@ -229,6 +229,16 @@ impl DatabaseBackend for LocalBackend {
         self.conn(&layout, &meta, &meta.spec.db_name)
     }
 
+    async fn admin_connection(&self, name: &str) -> Result<ConnectionInfo, BackendError> {
+        let (layout, meta) = self.load_existing(name)?;
+        if meta.admin_role.is_none() {
+            return Err(BackendError::Unsupported(format!(
+                "database {name:?} was made before this provider had an administrative role (its master user cannot create roles); recreate it, or restore it into a new database, to manage roles on it"
+            )));
+        }
+        self.admin_conn(&layout, &meta, &meta.spec.db_name)
+    }
+
     async fn restore(
         &self,
         name: &str,
