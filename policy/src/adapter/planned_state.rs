@@ -154,6 +154,7 @@ fn unreachable_input(
         sensitive: Vec::new(),
         paths: Default::default(),
         related: Related::default(),
+        migration: None,
         context,
     }
 }

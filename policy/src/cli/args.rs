@@ -19,6 +19,10 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate plan JSON files (`terraform show -json PLANFILE`); exit 0 pass, 1 fail, 2 bad input.
     Check(CheckArgs),
+    /// SQL migrations: `check` them against the DBP-MIG rules, or `dry-run` them on a copy of the database to
+    /// measure locks, rewrites and durations.
+    #[command(subcommand)]
+    Migration(crate::cli::migration_args::MigrationCommand),
     /// Baseline files for `check --baseline`: the findings accepted for now, so CI fails only on new ones.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -248,4 +252,6 @@ pub enum SchemaKind {
     Exceptions,
     /// One line of the audit log (`dbplatform.audit-record/v1`), for SIEM ingestion and log consumers.
     AuditRecord,
+    /// The migration document rules see as `input.migration` (`dbplatform.migration/v1`).
+    Migration,
 }

@@ -177,6 +177,9 @@ pub fn schema(which: SchemaKind) -> Result<u8, CliError> {
         SchemaKind::Decision => Decision::json_schema(),
         SchemaKind::Exceptions => ExceptionsFile::json_schema(),
         SchemaKind::AuditRecord => crate::audit::record_schema(),
+        SchemaKind::Migration => {
+            serde_json::to_value(crate::migration::migration_schema()).unwrap_or_default()
+        }
     };
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');

@@ -10,6 +10,8 @@ mod check;
 mod docs;
 pub mod exit;
 mod info;
+mod migration;
+pub mod migration_args;
 mod output;
 mod output_spec;
 mod outputs;
@@ -51,6 +53,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Check(a) => check::run(&a),
+        Command::Migration(cmd) => migration::run(cmd),
         Command::Baseline(BaselineCommand::Create(a)) => baseline::create(&a),
         Command::Rules(a) => info::rules(&a),
         Command::Explain(a) => info::explain(&a),

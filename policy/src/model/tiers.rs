@@ -51,6 +51,10 @@ pub struct Tier {
     pub max_exception_days: u32,
     /// Whether destroying or replacing a database of this tier needs a recorded override.
     pub override_required_for_destroy: bool,
+    /// How `DBP-MIG-*` findings count for a migration of a database of this tier (hard-mandatory for critical
+    /// tiers, advisory for development); unset: each rule's own enforcement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_enforcement: Option<crate::model::decision::Enforcement>,
 }
 
 impl Tier {
