@@ -7,7 +7,9 @@ use serde::Serialize;
 use crate::cli::check::{
     audit_config, audit_configured, engine_options, overrides, parse_now, provenance, skips,
 };
-use crate::cli::migration_args::{DryRunArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs};
+use crate::cli::migration_args::{
+    DryRunArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs,
+};
 use crate::cli::{CheckArgs, CliError, EXIT_FAIL};
 use crate::engine::PolicyEngine;
 use crate::gate::{self, DecisionSink, GateRequest};
@@ -123,7 +125,11 @@ fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Res
     request.skip_rules = skips(a);
     request.baseline = baseline;
     let audit = if record { audit_config(a)? } else { None };
-    let decision = gate::decide(&engine, request, audit.as_ref().map(|c| c as &dyn DecisionSink))?;
+    let decision = gate::decide(
+        &engine,
+        request,
+        audit.as_ref().map(|c| c as &dyn DecisionSink),
+    )?;
     let mut locations = Locations::empty();
     for m in &kept {
         locations.add_file(&m.file);
@@ -140,8 +146,15 @@ fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Res
         .cloned()
         .partition(|s| s.format == Format::Json && dry_run.is_some());
     if !others.is_empty() {
-        let outputs = super::outputs::Outputs::new(&others, a.output.as_deref(), a.max_annotations, &[])?;
-        outputs.write(&decision, engine.rules(), &mut locations, a.on_unknown, code)?;
+        let outputs =
+            super::outputs::Outputs::new(&others, a.output.as_deref(), a.max_annotations, &[])?;
+        outputs.write(
+            &decision,
+            engine.rules(),
+            &mut locations,
+            a.on_unknown,
+            code,
+        )?;
     }
     for spec in json {
         let statements = kept
@@ -170,7 +183,8 @@ fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Res
             statements,
             decision: &decision,
         };
-        let text = serde_json::to_string_pretty(&doc).map_err(|e| CliError::usage(e.to_string()))? + "\n";
+        let text =
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::usage(e.to_string()))? + "\n";
         let dest = spec.file.as_deref().or(a.output.as_deref());
         crate::cli::emit(dest, &text)?;
     }

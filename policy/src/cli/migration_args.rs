@@ -52,7 +52,12 @@ pub struct DryRunArgs {
     pub run: MigrationRunArgs,
     /// The database to run against (`postgresql://user@host:port/db` or `host=... dbname=...`): a scratch
     /// database or a restored copy of the real one, never production.
-    #[arg(long, value_name = "URL", env = "DBPOLICY_DATABASE_URL", required = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "DBPOLICY_DATABASE_URL",
+        required = true
+    )]
     pub database_url: String,
     /// Restore the named database's latest backup to a scratch cluster and run there (not available yet).
     #[arg(long, value_name = "NAME")]

@@ -30,7 +30,10 @@ pub fn needs_scratch_copy(s: &Statement) -> Option<String> {
             s.node
         ));
     }
-    if NO_TRANSACTION_KINDS.contains(&s.kind.as_str()) || s.node == "CreatedbStmt" || s.node == "AlterSystemStmt" {
+    if NO_TRANSACTION_KINDS.contains(&s.kind.as_str())
+        || s.node == "CreatedbStmt"
+        || s.node == "AlterSystemStmt"
+    {
         return Some(format!(
             "{} cannot run inside a transaction, so a dry run could not roll it back",
             s.node
@@ -55,7 +58,11 @@ pub fn statement_texts(sql: &str) -> Result<Vec<String>, MigrationError> {
         .map(|r| {
             let start = usize::try_from(r.stmt_location).unwrap_or(0).min(sql.len());
             let len = usize::try_from(r.stmt_len).unwrap_or(0);
-            let end = if len == 0 { sql.len() } else { (start + len).min(sql.len()) };
+            let end = if len == 0 {
+                sql.len()
+            } else {
+                (start + len).min(sql.len())
+            };
             sql.get(start..end).unwrap_or("").to_string()
         })
         .collect())
@@ -63,7 +70,8 @@ pub fn statement_texts(sql: &str) -> Result<Vec<String>, MigrationError> {
 
 /// Connects to `url` (libpq-style URL or key=value string).
 pub fn connect(url: &str) -> Result<Client, MigrationError> {
-    Client::connect(url, NoTls).map_err(|e| MigrationError::Database(format!("cannot connect with --database-url: {e}")))
+    Client::connect(url, NoTls)
+        .map_err(|e| MigrationError::Database(format!("cannot connect with --database-url: {e}")))
 }
 
 /// A relation lock the backend holds: relation name -> strongest mode.
@@ -96,7 +104,11 @@ pub fn run(client: &mut Client, m: &mut Migration, sql: &str) -> Result<(), Migr
     Ok(())
 }
 
-fn run_in_transaction(client: &mut Client, m: &mut Migration, texts: &[String]) -> Result<(), MigrationError> {
+fn run_in_transaction(
+    client: &mut Client,
+    m: &mut Migration,
+    texts: &[String],
+) -> Result<(), MigrationError> {
     let file = m.file.clone();
     let single = m.single_transaction;
     // Statements whose lock is held until the enclosing transaction block ends: (statement, its start).
@@ -107,7 +119,9 @@ fn run_in_transaction(client: &mut Client, m: &mut Migration, texts: &[String]) 
         let fail = |e: postgres::Error| MigrationError::Statement {
             file: file.clone(),
             line,
-            message: e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string()),
+            message: e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.message().to_string()),
         };
         match s.kind.as_str() {
             // The block structure is the executor's: BEGIN opens nothing new (all runs in the outer
@@ -119,7 +133,9 @@ fn run_in_transaction(client: &mut Client, m: &mut Migration, texts: &[String]) 
             }
             _ => {}
         }
-        let Some(text) = texts.get(s.index) else { continue };
+        let Some(text) = texts.get(s.index) else {
+            continue;
+        };
         let before = held_locks(client).map_err(fail)?;
         let filenodes_before = filenodes(client).map_err(fail)?;
         let target_rows = match &s.relation {
@@ -143,7 +159,11 @@ fn run_in_transaction(client: &mut Client, m: &mut Migration, texts: &[String]) 
         let mut taken: Option<(String, String)> = None;
         for (rel, mode) in &after {
             let had = before.get(rel).map_or(0, |m| locks::rank(m));
-            if locks::rank(mode) > had && taken.as_ref().is_none_or(|(_, m)| locks::rank(mode) > locks::rank(m)) {
+            if locks::rank(mode) > had
+                && taken
+                    .as_ref()
+                    .is_none_or(|(_, m)| locks::rank(mode) > locks::rank(m))
+            {
                 taken = Some((rel.clone(), mode.clone()));
             }
         }
@@ -193,7 +213,13 @@ fn ms(d: std::time::Duration) -> f64 {
 
 /// `orders` and `public.orders` name the same relation as far as a report is concerned.
 fn same_relation(a: &str, b: &str) -> bool {
-    let strip = |s: &str| s.rsplit('.').next().unwrap_or(s).trim_matches('"').to_string();
+    let strip = |s: &str| {
+        s.rsplit('.')
+            .next()
+            .unwrap_or(s)
+            .trim_matches('"')
+            .to_string()
+    };
     strip(a) == strip(b)
 }
 
@@ -208,7 +234,9 @@ fn held_locks(client: &mut Client) -> Result<HeldLocks, postgres::Error> {
     let mut out = HeldLocks::new();
     for r in rows {
         let (rel, mode): (String, String) = (r.get(0), r.get(1));
-        let keep = out.get(&rel).is_none_or(|m| locks::rank(&mode) > locks::rank(m));
+        let keep = out
+            .get(&rel)
+            .is_none_or(|m| locks::rank(&mode) > locks::rank(m));
         if keep {
             out.insert(rel, mode);
         }
@@ -222,7 +250,10 @@ fn filenodes(client: &mut Client) -> Result<BTreeMap<u32, (String, u32)>, postgr
         "SELECT oid, relname::text, relfilenode FROM pg_class WHERE oid >= 16384 AND relkind IN ('r', 'm')",
         &[],
     )?;
-    Ok(rows.into_iter().map(|r| (r.get(0), (r.get(1), r.get(2)))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect())
 }
 
 /// Rows of a relation: the planner's estimate, counted when the table was never analyzed; `None` when it does

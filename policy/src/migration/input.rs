@@ -46,7 +46,12 @@ pub fn to_input(m: Migration) -> Input {
         paths: Default::default(),
         related: Related::default(),
         context: PlanContext {
-            source: if m.dry_run { "migration-dry-run" } else { "migration" }.into(),
+            source: if m.dry_run {
+                "migration-dry-run"
+            } else {
+                "migration"
+            }
+            .into(),
             terraform_version: None,
             format_version: None,
         },

@@ -65,8 +65,14 @@ mod tests {
 
     #[test]
     fn order_and_lock_statement_modes() {
-        assert_eq!(stronger(Some(SHARE.into()), Some(ACCESS_EXCLUSIVE)).as_deref(), Some(ACCESS_EXCLUSIVE));
-        assert_eq!(stronger(Some(ACCESS_EXCLUSIVE.into()), Some(SHARE)).as_deref(), Some(ACCESS_EXCLUSIVE));
+        assert_eq!(
+            stronger(Some(SHARE.into()), Some(ACCESS_EXCLUSIVE)).as_deref(),
+            Some(ACCESS_EXCLUSIVE)
+        );
+        assert_eq!(
+            stronger(Some(ACCESS_EXCLUSIVE.into()), Some(SHARE)).as_deref(),
+            Some(ACCESS_EXCLUSIVE)
+        );
         assert_eq!(lock_stmt_mode(8), Some(ACCESS_EXCLUSIVE));
         assert_eq!(lock_stmt_mode(1), Some(ACCESS_SHARE));
         assert_eq!(lock_stmt_mode(0), None);

@@ -69,7 +69,10 @@ fn syntax_error(file: &str, sql: &str, e: pg_query::Error) -> MigrationError {
     if let Ok(parts) = pg_query::split_with_scanner(sql) {
         let mut offset = 0;
         for part in parts {
-            let at = sql[offset..].find(part).map(|i| i + offset).unwrap_or(offset);
+            let at = sql[offset..]
+                .find(part)
+                .map(|i| i + offset)
+                .unwrap_or(offset);
             offset = at + part.len();
             if pg_query::parse(part, pg_query::ParserOptions::DEFAULT).is_err() {
                 line = lines.line_of(first_token(sql, at));
@@ -166,7 +169,11 @@ impl State {
                 begin_line: self.begin_line,
             },
             settings: SessionSettings {
-                lock_timeout: self.local.lock_timeout.clone().or(self.session.lock_timeout.clone()),
+                lock_timeout: self
+                    .local
+                    .lock_timeout
+                    .clone()
+                    .or(self.session.lock_timeout.clone()),
                 statement_timeout: self
                     .local
                     .statement_timeout
@@ -194,7 +201,12 @@ impl State {
         s
     }
 
-    fn transaction(&mut self, s: &mut Statement, t: &pg_query::protobuf::TransactionStmt, line: usize) {
+    fn transaction(
+        &mut self,
+        s: &mut Statement,
+        t: &pg_query::protobuf::TransactionStmt,
+        line: usize,
+    ) {
         match TransactionStmtKind::try_from(t.kind).unwrap_or(TransactionStmtKind::Undefined) {
             TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
                 s.kind = "begin".into();
@@ -229,7 +241,9 @@ impl State {
             return;
         }
         let value = match kind {
-            VariableSetKind::VarSetValue => v.args.first().and_then(const_text).filter(|t| !is_zero(t)),
+            VariableSetKind::VarSetValue => {
+                v.args.first().and_then(const_text).filter(|t| !is_zero(t))
+            }
             _ => None,
         };
         match v.name.as_str() {
@@ -242,7 +256,10 @@ impl State {
 
 /// `0`, `'0'`, `0ms`, `0s`: the timeout is disabled.
 fn is_zero(t: &str) -> bool {
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let digits: String = t
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
     !digits.is_empty() && digits.chars().all(|c| c == '0' || c == '.')
 }
 
@@ -264,7 +281,14 @@ fn describe(s: &mut Statement, node: &NodeEnum) {
                     _ => None,
                 })
                 .collect();
-            s.expected_lock = Some(if i.concurrent { locks::SHARE_UPDATE_EXCLUSIVE } else { locks::SHARE }.into());
+            s.expected_lock = Some(
+                if i.concurrent {
+                    locks::SHARE_UPDATE_EXCLUSIVE
+                } else {
+                    locks::SHARE
+                }
+                .into(),
+            );
         }
         NodeEnum::DropStmt(d) => {
             let ty = ObjectType::try_from(d.remove_type).unwrap_or(ObjectType::Undefined);
@@ -274,7 +298,11 @@ fn describe(s: &mut Statement, node: &NodeEnum) {
                 _ => "drop",
             }
             .into();
-            s.relation = d.objects.first().map(qualified_name).filter(|n| !n.is_empty());
+            s.relation = d
+                .objects
+                .first()
+                .map(qualified_name)
+                .filter(|n| !n.is_empty());
             s.options.concurrently = d.concurrent;
             s.options.if_exists = d.missing_ok;
             s.options.cascade = d.behavior == 2;
@@ -315,11 +343,24 @@ fn describe(s: &mut Statement, node: &NodeEnum) {
             let action = match ty {
                 ObjectType::ObjectColumn => {
                     s.columns.push(r.subname.clone());
-                    AlterAction { action: "rename_column".into(), column: Some(r.subname.clone()), ..Default::default() }
+                    AlterAction {
+                        action: "rename_column".into(),
+                        column: Some(r.subname.clone()),
+                        ..Default::default()
+                    }
                 }
-                ObjectType::ObjectTable => AlterAction { action: "rename_table".into(), ..Default::default() },
-                ObjectType::ObjectTabconstraint => AlterAction { action: "rename_constraint".into(), ..Default::default() },
-                _ => AlterAction { action: "rename_other".into(), ..Default::default() },
+                ObjectType::ObjectTable => AlterAction {
+                    action: "rename_table".into(),
+                    ..Default::default()
+                },
+                ObjectType::ObjectTabconstraint => AlterAction {
+                    action: "rename_constraint".into(),
+                    ..Default::default()
+                },
+                _ => AlterAction {
+                    action: "rename_other".into(),
+                    ..Default::default()
+                },
             };
             s.actions.push(action);
             s.expected_lock = Some(locks::ACCESS_EXCLUSIVE.into());
@@ -376,7 +417,10 @@ fn describe(s: &mut Statement, node: &NodeEnum) {
         }
         NodeEnum::VariableSetStmt(v) => {
             let kind = VariableSetKind::try_from(v.kind).unwrap_or(VariableSetKind::Undefined);
-            s.kind = if matches!(kind, VariableSetKind::VarReset | VariableSetKind::VarResetAll) {
+            s.kind = if matches!(
+                kind,
+                VariableSetKind::VarReset | VariableSetKind::VarResetAll
+            ) {
                 "reset"
             } else {
                 "set"
@@ -384,7 +428,9 @@ fn describe(s: &mut Statement, node: &NodeEnum) {
             .into();
             s.object_name = Some(v.name.clone());
         }
-        NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) => s.kind = "dml".into(),
+        NodeEnum::InsertStmt(_) | NodeEnum::UpdateStmt(_) | NodeEnum::DeleteStmt(_) => {
+            s.kind = "dml".into()
+        }
         NodeEnum::SelectStmt(_) => s.kind = "select".into(),
         _ => {}
     }
@@ -395,7 +441,10 @@ fn alter_action(c: &pg_query::protobuf::AlterTableCmd, opts: &mut StatementOptio
     let subtype = AlterTableType::try_from(c.subtype).unwrap_or(AlterTableType::Undefined);
     let column = (!c.name.is_empty()).then(|| c.name.clone());
     let def = c.def.as_ref().and_then(|d| d.node.as_ref());
-    let mut a = AlterAction { column, ..Default::default() };
+    let mut a = AlterAction {
+        column,
+        ..Default::default()
+    };
     match subtype {
         AlterTableType::AtAddColumn => {
             a.action = "add_column".into();
@@ -418,7 +467,12 @@ fn alter_action(c: &pg_query::protobuf::AlterTableCmd, opts: &mut StatementOptio
         AlterTableType::AtSetNotNull => a.action = "set_not_null".into(),
         AlterTableType::AtDropNotNull => a.action = "drop_not_null".into(),
         AlterTableType::AtColumnDefault => {
-            a.action = if def.is_some() { "set_default" } else { "drop_default" }.into();
+            a.action = if def.is_some() {
+                "set_default"
+            } else {
+                "drop_default"
+            }
+            .into();
         }
         AlterTableType::AtAddConstraint => {
             a.action = "add_constraint".into();
@@ -437,7 +491,10 @@ fn alter_action(c: &pg_query::protobuf::AlterTableCmd, opts: &mut StatementOptio
             opts.if_exists |= c.missing_ok;
         }
         other => {
-            a.action = other.as_str_name().trim_start_matches("AT_").to_ascii_lowercase();
+            a.action = other
+                .as_str_name()
+                .trim_start_matches("AT_")
+                .to_ascii_lowercase();
         }
     }
     a
@@ -459,7 +516,10 @@ fn create_table_actions(s: &mut Statement, elts: &[Node]) {
                 s.actions.push(a);
             }
             Some(NodeEnum::Constraint(k)) => {
-                let mut a = AlterAction { action: "add_constraint".into(), ..Default::default() };
+                let mut a = AlterAction {
+                    action: "add_constraint".into(),
+                    ..Default::default()
+                };
                 constraint(&mut a, k);
                 if a.constraint.as_deref() == Some("primary_key") {
                     pk_columns.extend(k.keys.iter().filter_map(string_value));
@@ -486,7 +546,9 @@ fn column_def(a: &mut AlterAction, cd: &pg_query::protobuf::ColumnDef) {
         set_default(a, d);
     }
     for k in &cd.constraints {
-        let Some(NodeEnum::Constraint(k)) = &k.node else { continue };
+        let Some(NodeEnum::Constraint(k)) = &k.node else {
+            continue;
+        };
         match ConstrType::try_from(k.contype).unwrap_or(ConstrType::Undefined) {
             ConstrType::ConstrNotnull => a.not_null = true,
             ConstrType::ConstrPrimary => {
@@ -520,17 +582,46 @@ fn column_def(a: &mut AlterAction, cd: &pg_query::protobuf::ColumnDef) {
 fn set_default(a: &mut AlterAction, d: &Node) {
     a.has_default = true;
     a.default_functions = functions_called(d);
-    a.default_volatile = a.default_functions.iter().any(|f| !NON_VOLATILE.contains(&f.as_str()));
+    a.default_volatile = a
+        .default_functions
+        .iter()
+        .any(|f| !NON_VOLATILE.contains(&f.as_str()));
 }
 
 /// Functions a column default may call without PostgreSQL rewriting the table (stable or immutable: evaluated
 /// once when the column is added). Any other function is taken as volatile, which is the safe side: PostgreSQL
 /// rewrites the table to fill a volatile default.
 const NON_VOLATILE: &[&str] = &[
-    "now", "transaction_timestamp", "statement_timestamp", "current_date", "current_timestamp", "localtimestamp",
-    "lower", "upper", "coalesce", "concat", "length", "jsonb_build_object", "json_build_object",
-    "jsonb_build_array", "json_build_array", "to_jsonb", "to_json", "make_interval", "make_date",
-    "date_trunc", "array_fill", "nullif", "greatest", "least", "abs", "round", "md5", "int4", "int8", "text",
+    "now",
+    "transaction_timestamp",
+    "statement_timestamp",
+    "current_date",
+    "current_timestamp",
+    "localtimestamp",
+    "lower",
+    "upper",
+    "coalesce",
+    "concat",
+    "length",
+    "jsonb_build_object",
+    "json_build_object",
+    "jsonb_build_array",
+    "json_build_array",
+    "to_jsonb",
+    "to_json",
+    "make_interval",
+    "make_date",
+    "date_trunc",
+    "array_fill",
+    "nullif",
+    "greatest",
+    "least",
+    "abs",
+    "round",
+    "md5",
+    "int4",
+    "int8",
+    "text",
 ];
 
 /// The names of every function a default expression calls (through the parse tree as JSON: the tree has
@@ -582,7 +673,12 @@ fn constraint(a: &mut AlterAction, k: &pg_query::protobuf::Constraint) {
     a.not_valid = k.skip_validation;
     a.using_index = (!k.indexname.is_empty()).then(|| k.indexname.clone());
     a.references = k.pktable.as_ref().map(range_var);
-    let cols: Vec<String> = k.keys.iter().chain(&k.fk_attrs).filter_map(string_value).collect();
+    let cols: Vec<String> = k
+        .keys
+        .iter()
+        .chain(&k.fk_attrs)
+        .filter_map(string_value)
+        .collect();
     if cols.len() == 1 {
         a.column = cols.into_iter().next();
     }
@@ -607,7 +703,12 @@ fn node_range_var(n: &Node) -> Option<String> {
 /// A dotted name from a `List` of `String` nodes (what `DROP` names its objects with).
 fn qualified_name(n: &Node) -> String {
     match &n.node {
-        Some(NodeEnum::List(l)) => l.items.iter().filter_map(string_value).collect::<Vec<_>>().join("."),
+        Some(NodeEnum::List(l)) => l
+            .items
+            .iter()
+            .filter_map(string_value)
+            .collect::<Vec<_>>()
+            .join("."),
         Some(NodeEnum::String(s)) => s.sval.clone(),
         _ => String::new(),
     }
