@@ -34,7 +34,7 @@ fn orders_state(c: &mut Client) -> (String, u32, i64) {
     (r.get(0), r.get(1), r.get(2))
 }
 
-fn statement<'a>(report: &'a serde_json::Value, line: u64) -> &'a serde_json::Value {
+fn statement(report: &serde_json::Value, line: u64) -> &serde_json::Value {
     report["statements"]
         .as_array()
         .unwrap()

@@ -4,13 +4,13 @@
 
 use serde::Serialize;
 
+use crate::cli::args::{
+    CheckArgs, DryRunArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs,
+};
 use crate::cli::check::{
     audit_config, audit_configured, engine_options, overrides, parse_now, provenance, skips,
 };
-use crate::cli::migration_args::{
-    DryRunArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs,
-};
-use crate::cli::{CheckArgs, CliError, EXIT_FAIL};
+use crate::cli::{CliError, EXIT_FAIL};
 use crate::engine::PolicyEngine;
 use crate::gate::{self, DecisionSink, GateRequest};
 use crate::migration::files::{read_all, SqlFile};

@@ -11,7 +11,6 @@ mod docs;
 pub mod exit;
 mod info;
 mod migration;
-pub mod migration_args;
 mod output;
 mod output_spec;
 mod outputs;
@@ -23,7 +22,8 @@ use clap::{CommandFactory, Parser};
 
 pub use args::{
     BaselineCommand, BaselineCreateArgs, BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command,
-    ExplainArgs, RulesArgs, RulesFormat, SchemaKind, TestArgs,
+    DryRunArgs, ExplainArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs, RulesArgs,
+    RulesFormat, SchemaKind, TestArgs,
 };
 pub use exit::{CliError, EXIT_FAIL, EXIT_USAGE};
 pub(crate) use output::emit;

@@ -8,6 +8,7 @@ pub mod header;
 pub mod input;
 pub mod locks;
 pub mod model;
+mod nodes;
 pub mod parse;
 
 #[cfg(test)]
