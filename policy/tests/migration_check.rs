@@ -358,3 +358,69 @@ fn the_decision_is_recorded_in_the_audit_log() {
         String::from_utf8_lossy(&v.stderr)
     );
 }
+
+#[test]
+fn tier_2_findings_can_be_overridden_on_record() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("decisions.jsonl");
+    let file = migration("bad_3_constraints.sql");
+    let mut args = vec![
+        "migration",
+        "check",
+        file.as_str(),
+        "--tier",
+        "tier-2",
+        "--now",
+        NOW,
+        "-o",
+        "json",
+        "--audit-log",
+        log.to_str().unwrap(),
+    ];
+    for rule in ["DBP-MIG-004", "DBP-MIG-005", "DBP-MIG-007"] {
+        args.extend_from_slice(&[
+            "--override",
+            rule,
+            "--reason",
+            "off-peak window, table has 200 rows",
+            "--by",
+            "jane",
+        ]);
+    }
+    let o = dbpolicy(d.path(), &args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = findings(&v);
+    assert_eq!(f.len(), 3, "{f:?}");
+    assert!(f.iter().all(|(_, _, s)| s == "overridden"), "{f:?}");
+    // Tier-1 keeps them hard-mandatory: the same override is refused.
+    let o = dbpolicy(
+        d.path(),
+        &[
+            "migration",
+            "check",
+            file.as_str(),
+            "--tier",
+            "tier-1",
+            "--override",
+            "DBP-MIG-007",
+            "--reason",
+            "x",
+            "--by",
+            "jane",
+            "--audit-log",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
