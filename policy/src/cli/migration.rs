@@ -45,12 +45,36 @@ fn refuse_plan_only_flags(a: &CheckArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Parses every file, on all cores (files are independent); the first error in file order is reported.
 fn parse_all(files: &[SqlFile], r: &MigrationRunArgs) -> Result<Vec<Migration>, CliError> {
     let opts = parse_options(r);
-    files
-        .iter()
-        .map(|f| parse_migration(&f.name, &f.text, &opts).map_err(CliError::from))
-        .collect()
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().div_ceil(16))
+        .max(1);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Vec<Result<Migration, CliError>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let opts = &opts;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|f| parse_migration(&f.name, &f.text, opts).map_err(CliError::from))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(CliError::usage("a parser thread panicked"))])
+            })
+            .collect()
+    });
+    parts.into_iter().flatten().collect()
 }
 
 fn check(a: &MigrationCheckArgs) -> Result<u8, CliError> {
@@ -114,8 +138,13 @@ fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Res
         .as_deref()
         .map(crate::model::baseline::Baseline::from_file)
         .transpose()?;
-    // Kept for the dry-run report and for the lines of findings; the inputs own their copies.
-    let kept = migrations.clone();
+    // The dry-run report lists the measurements; the inputs own the documents, so keep a copy only then.
+    let files: Vec<String> = migrations.iter().map(|m| m.file.clone()).collect();
+    let kept = if dry_run.is_some() {
+        migrations.clone()
+    } else {
+        vec![]
+    };
     let inputs = migrations.into_iter().map(to_input).collect();
     let mut request = GateRequest::new(inputs, now, provenance(a, None));
     request.overrides = overrides(a)?;
@@ -131,8 +160,8 @@ fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Res
         audit.as_ref().map(|c| c as &dyn DecisionSink),
     )?;
     let mut locations = Locations::empty();
-    for m in &kept {
-        locations.add_file(&m.file);
+    for f in &files {
+        locations.add_file(f);
     }
     for r in &decision.results {
         if let Some(n) = r.path.strip_prefix("line:").and_then(|n| n.parse().ok()) {
