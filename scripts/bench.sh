@@ -375,3 +375,10 @@ if [[ "${BENCH_RESTORE:-1}" != 0 ]]; then
     echo
     scripts/bench-restore.sh
 fi
+
+# Migrations: dbpolicy migration check against squawk (problem kinds, speed on 20,000 statements);
+# BENCH_MIGRATIONS=0 skips it.
+if [[ "${BENCH_MIGRATIONS:-1}" != 0 ]]; then
+    echo
+    scripts/bench-migrations.sh
+fi

@@ -6,7 +6,9 @@
 #      adds a restore test that restores the backups into a scratch copy and verifies the rows;
 #   4. applies examples/failover-drill: a database, its streaming replica, and a failover drill (kill -9 of the
 #      primary, promotion, switch-back) whose measured RTO and RPO are printed;
-#   5. plans examples/guardrail-refused, which the guardrails refuse with the rule id, attribute and fix.
+#   5. plans examples/guardrail-refused, which the guardrails refuse with the rule id, attribute and fix;
+#   6. checks examples/migrations with `dbpolicy migration check`: the unsafe migration is refused on its lines,
+#      the safe version of the same change passes.
 # `make demo-destroy` (`scripts/demo.sh destroy`) destroys the database (a final backup is kept) and the demo files.
 # Full Terraform output of every step is in .tools/demo/logs/.
 set -euo pipefail
@@ -63,13 +65,13 @@ fi
 started=$(date +%s)
 mkdir -p "${LOGS}"
 step "build the provider (cargo build, dev profile) and install Terraform 1.0.3"
-if ! (cd "${REPO_ROOT}" && cargo build -p terraform-provider-dbplatform --bin terraform-provider-dbplatform) >"${LOGS}/build.log" 2>&1; then
-  tail -n 30 "${LOGS}/build.log" >&2
-  die "cargo build failed (full output: ${LOGS}/build.log)"
-fi
 if ! "${REPO_ROOT}/scripts/install-tools.sh" >"${LOGS}/install-tools.log" 2>&1; then
   cat "${LOGS}/install-tools.log" >&2
   die "scripts/install-tools.sh failed (output above)"
+fi
+if ! (cd "${REPO_ROOT}" && cargo build -p terraform-provider-dbplatform --bin terraform-provider-dbplatform -p dbplatform-policy --bin dbpolicy) >"${LOGS}/build.log" 2>&1; then
+  tail -n 30 "${LOGS}/build.log" >&2
+  die "cargo build failed (full output: ${LOGS}/build.log)"
 fi
 need_cmd psql "install the PostgreSQL client (apt-get install postgresql-client)"
 after_build=$(date +%s)
@@ -138,6 +140,20 @@ fi
 # The refusal as Terraform prints it: summary, attribute, detail with the fix.
 sed -n '/^Error:/,$p' "${LOGS}/plan-guardrail.log" | head -n 60
 printf '(plan refused as expected: exit code 1; full output in %s)\n' "${LOGS}/plan-guardrail.log"
+
+step "dbpolicy migration check examples/migrations: an unsafe migration and its safe version"
+DBPOLICY="${REPO_ROOT}/target/debug/dbpolicy"
+if "${DBPOLICY}" migration check "${REPO_ROOT}/examples/migrations/0001_bad_orders.sql" >"${LOGS}/migration-bad.log" 2>&1; then
+  cat "${LOGS}/migration-bad.log"
+  die "examples/migrations/0001_bad_orders.sql was expected to be refused, but the check passed"
+fi
+grep -E '^  FAIL' "${LOGS}/migration-bad.log" | cut -c1-160
+printf '(refused as expected: exit code 1; full output with the fixes in %s)\n' "${LOGS}/migration-bad.log"
+if ! "${DBPOLICY}" migration check "${REPO_ROOT}/examples/migrations/0002_good_orders.sql" >"${LOGS}/migration-good.log" 2>&1; then
+  cat "${LOGS}/migration-good.log"
+  die "examples/migrations/0002_good_orders.sql was expected to pass"
+fi
+tail -n 2 "${LOGS}/migration-good.log"
 
 ended=$(date +%s)
 step "done in $((ended - started)) s ($((ended - after_build)) s after the build). Tear down with: make demo-destroy"

@@ -4,6 +4,9 @@
 #     (the only allowed network is package registries), verified against a pinned sha256;
 #   - PostgreSQL server binaries (initdb, pg_ctl, ...) from apt when absent;
 #   - moto[server] 5.2.5 into .tools/venv for the AWS acceptance tests (scripts/install-moto.sh);
+#   - libclang with its headers (libclang-dev) from apt: the `pg_query` crate (PostgreSQL's own parser, used by
+#     `dbpolicy migration`) generates its bindings with bindgen, which needs libclang and clang's stddef/stdbool
+#     headers (with only libclang1: "'stdbool.h' file not found"), so the workspace does not build without it;
 #   - xmllint (libxml2-utils) from apt: policy/tests/report_schemas.rs validates the JUnit report against the
 #     Jenkins xunit schema with it, and fails (never skips) without it.
 # Called by `make tools` (and so by `make test` / `make testacc`).
@@ -93,6 +96,23 @@ install_xmllint() {
   command -v xmllint >/dev/null 2>&1 || die "apt installed libxml2-utils but xmllint is not on PATH"
 }
 
+install_libclang() {
+  # bindgen finds libclang through llvm-config or /usr/lib/llvm-*; it also needs clang's resource headers.
+  if compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null \
+    && compgen -G '/usr/lib/llvm-*/lib/clang/*/include/stdbool.h' >/dev/null; then
+    log "libclang and its headers found (for pg_query's bindgen)"
+    return 0
+  fi
+  need_cmd apt-get "install libclang and clang's headers (Debian: libclang-dev) with your package manager"
+  log "installing libclang-dev with apt-get (pg_query's bindgen needs it)"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q || die "apt-get update failed (output above); check access to the Debian mirrors"
+  as_root apt-get install -y -q --no-install-recommends libclang-dev \
+    || die "apt-get install libclang-dev failed (output above)"
+  compgen -G '/usr/lib/llvm-*/lib/clang/*/include/stdbool.h' >/dev/null \
+    || die "apt installed libclang-dev but no /usr/lib/llvm-*/lib/clang/*/include/stdbool.h exists"
+}
+
 install_cargo_deny() {
   # Opt-in while its build time (several minutes) is weighed against CI's budget: DBPLATFORM_CARGO_DENY=1.
   if [ "${DBPLATFORM_CARGO_DENY:-0}" != "1" ]; then
@@ -113,6 +133,7 @@ install_moto() {
 
 install_terraform
 install_postgresql
+install_libclang
 install_xmllint
 install_cargo_deny
 install_moto

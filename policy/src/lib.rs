@@ -7,6 +7,7 @@ pub mod cli;
 pub mod engine;
 pub mod gate;
 pub mod hex;
+pub mod migration;
 pub mod model;
 pub mod report;
 pub mod yaml;

@@ -2,12 +2,10 @@
 //! unix socket in a temp dir, free port), stopped at the end even when an assertion fails.
 
 mod audit_support;
-
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod pg_support;
 
 use audit_support::decision_body;
+use pg_support::start;
 use policy::audit::cli::{run, AuditCommand, VerifyFormat};
 use policy::audit::pg::{self, PgSink};
 use policy::audit::record::{ApplyRecord, RestoreTestRecord};
@@ -15,100 +13,6 @@ use policy::audit::{AuditConfig, AuditLog, RecordBody};
 use policy::engine::{EngineOptions, PolicyEngine};
 use policy::gate::{self, DecisionSink, GateRequest, Provenance, Source};
 use postgres::{Client, NoTls};
-
-struct Server {
-    bin: PathBuf,
-    data: PathBuf,
-    conn: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(self.bin.join("pg_ctl"))
-            .args(["-D"])
-            .arg(&self.data)
-            .args(["-m", "immediate", "-w", "stop"])
-            .status();
-    }
-}
-
-fn pg_bin() -> PathBuf {
-    let debian = PathBuf::from("/usr/lib/postgresql/15/bin");
-    if debian.join("initdb").exists() {
-        return debian;
-    }
-    let out = Command::new("sh")
-        .args(["-c", "command -v initdb"])
-        .output()
-        .unwrap();
-    let p = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(
-        !p.is_empty(),
-        "PostgreSQL server binaries not found (apt-get install postgresql-15)"
-    );
-    Path::new(&p).parent().unwrap().to_path_buf()
-}
-
-fn run_as_postgres(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn start() -> Server {
-    let bin = pg_bin();
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
-    let data = root.join("data");
-    let sock = root.join("sock");
-    std::fs::create_dir_all(&sock).unwrap();
-    run_as_postgres(Command::new("chmod").arg("755").arg(&root));
-    run_as_postgres(Command::new("chown").arg("postgres:").arg(&root).arg(&sock));
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = Server {
-        bin: bin.clone(),
-        data: data.clone(),
-        conn: format!(
-            "host={} port={port} user=postgres dbname=postgres",
-            sock.display()
-        ),
-        _dir: dir,
-    };
-    run_as_postgres(
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(bin.join("initdb"))
-            .args(["-A", "trust", "-U", "postgres", "--no-sync", "-D"])
-            .arg(&data),
-    );
-    run_as_postgres(
-        Command::new("runuser")
-            .args(["-u", "postgres", "--"])
-            .arg(bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(root.join("server.log"))
-            .arg("-o")
-            .arg(format!(
-                "-p {port} -k {} -c listen_addresses=''",
-                sock.display()
-            ))
-            .args(["-w", "start"]),
-    );
-    server
-}
 
 fn err_text(r: Result<u64, postgres::Error>) -> String {
     let e = r.expect_err("the statement must be refused");

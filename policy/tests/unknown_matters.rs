@@ -348,7 +348,13 @@ fn statuses(pe: &PolicyEngine, input: &Input, rule: &str) -> Vec<(Status, String
 #[test]
 fn the_table_covers_every_rule() {
     let pe = engine();
-    let ids: BTreeSet<&str> = pe.rules().iter().map(|r| r.id.as_str()).collect();
+    // Migration rules (DBP-MIG-*) judge SQL, which has no values unknown until apply.
+    let ids: BTreeSet<&str> = pe
+        .rules()
+        .iter()
+        .filter(|r| r.applies_to != ["migration"])
+        .map(|r| r.id.as_str())
+        .collect();
     let table: BTreeSet<&str> = TABLE.iter().map(|(id, _, _)| *id).collect();
     assert_eq!(
         ids, table,

@@ -155,6 +155,7 @@ fn unreachable_input(
         sensitive: Vec::new(),
         paths: Default::default(),
         related: Related::default(),
+        migration: None,
         context,
     }
 }

@@ -45,7 +45,7 @@ pub(crate) fn engine_options(b: &BundleArgs) -> Result<EngineOptions, CliError> 
     })
 }
 
-fn parse_now(s: &Option<String>) -> Result<DateTime<Utc>, CliError> {
+pub(crate) fn parse_now(s: &Option<String>) -> Result<DateTime<Utc>, CliError> {
     match s {
         None => Ok(Utc::now()),
         Some(s) => DateTime::parse_from_rfc3339(s)
@@ -59,7 +59,7 @@ fn parse_now(s: &Option<String>) -> Result<DateTime<Utc>, CliError> {
 }
 
 /// Who asks, for the audit record.
-fn provenance(a: &CheckArgs, terraform_version: Option<String>) -> Provenance {
+pub(crate) fn provenance(a: &CheckArgs, terraform_version: Option<String>) -> Provenance {
     Provenance {
         terraform_workspace: a.workspace.clone(),
         terraform_version,
@@ -68,7 +68,7 @@ fn provenance(a: &CheckArgs, terraform_version: Option<String>) -> Provenance {
 }
 
 /// The `--override`/`--reason`/`--by` triples, paired in order.
-fn overrides(a: &CheckArgs) -> Result<Vec<RequestedOverride>, CliError> {
+pub(crate) fn overrides(a: &CheckArgs) -> Result<Vec<RequestedOverride>, CliError> {
     if a.overrides.len() != a.reason.len() || a.overrides.len() != a.by.len() {
         return Err(CliError::usage(format!(
             "--override needs one --reason and one --by each: got {} --override, {} --reason, {} --by",
@@ -137,7 +137,7 @@ impl PlanBytes {
 }
 
 /// Whether the decision is to be recorded in an audit log (`--audit-log` or `$DBPOLICY_AUDIT_LOG`).
-fn audit_configured(a: &CheckArgs) -> bool {
+pub(crate) fn audit_configured(a: &CheckArgs) -> bool {
     a.audit_log.is_some()
         || std::env::var_os(crate::audit::config::ENV_LOG).is_some_and(|v| !v.is_empty())
 }
@@ -182,7 +182,7 @@ fn read_plan(name: &str) -> Result<(PlanBytes, String, PathBuf), CliError> {
 }
 
 /// The audit log to record the decision in, when one is configured (`--audit-log` or `$DBPOLICY_AUDIT_LOG`).
-fn audit_config(a: &CheckArgs) -> Result<Option<crate::audit::AuditConfig>, CliError> {
+pub(crate) fn audit_config(a: &CheckArgs) -> Result<Option<crate::audit::AuditConfig>, CliError> {
     if !audit_configured(a) {
         return Ok(None);
     }
@@ -231,7 +231,7 @@ impl Timing {
 }
 
 /// The `--skip-rule` flags for the gate.
-fn skips(a: &CheckArgs) -> Vec<RequestedSkip> {
+pub(crate) fn skips(a: &CheckArgs) -> Vec<RequestedSkip> {
     a.skip_rules
         .iter()
         .map(|id| RequestedSkip {

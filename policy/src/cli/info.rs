@@ -181,6 +181,9 @@ pub fn schema(which: SchemaKind) -> Result<u8, CliError> {
             serde_json::to_value(schemars::schema_for!(crate::model::TierCatalogue))
                 .unwrap_or_default()
         }
+        SchemaKind::Migration => {
+            serde_json::to_value(crate::migration::migration_schema()).unwrap_or_default()
+        }
     };
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');

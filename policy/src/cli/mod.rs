@@ -10,6 +10,7 @@ mod check;
 mod docs;
 pub mod exit;
 mod info;
+mod migration;
 mod output;
 mod output_spec;
 mod outputs;
@@ -21,7 +22,8 @@ use clap::{CommandFactory, Parser};
 
 pub use args::{
     BaselineCommand, BaselineCreateArgs, BundleArgs, CapabilitiesArgs, CheckArgs, Cli, Command,
-    ExplainArgs, RulesArgs, RulesFormat, SchemaKind, TestArgs,
+    DryRunArgs, ExplainArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs, RulesArgs,
+    RulesFormat, SchemaKind, TestArgs,
 };
 pub use exit::{CliError, EXIT_FAIL, EXIT_USAGE};
 pub(crate) use output::emit;
@@ -51,6 +53,7 @@ pub fn main() -> ExitCode {
 pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Check(a) => check::run(&a),
+        Command::Migration(cmd) => migration::run(cmd),
         Command::Baseline(BaselineCommand::Create(a)) => baseline::create(&a),
         Command::Rules(a) => info::rules(&a),
         Command::Explain(a) => info::explain(&a),

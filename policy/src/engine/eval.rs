@@ -15,7 +15,7 @@ use crate::model::decision::{
     SharedStr, Status, Summary, DECISION_SCHEMA,
 };
 use crate::model::exception::Applicability;
-use crate::model::input::Input;
+use crate::model::input::{Input, Kind};
 
 /// Inputs per thread below which a second thread is not worth starting.
 const MIN_CHUNK: usize = 32;
@@ -185,7 +185,13 @@ fn input_value(input: &Input, selection: &Selection) -> Result<regorus::Value, E
 
 /// Whether the rule's METADATA filters select this input.
 pub(crate) fn applies(rule: &RuleMeta, input: &Input) -> bool {
-    (rule.applies_to.is_empty() || rule.applies_to.iter().any(|k| k == input.kind.as_str()))
+    // Migrations are seen only by rules that name them: a rule for "every resource" means every resource.
+    let kind_ok = if rule.applies_to.is_empty() {
+        input.kind != Kind::Migration
+    } else {
+        rule.applies_to.iter().any(|k| k == input.kind.as_str())
+    };
+    kind_ok
         && rule.actions.iter().any(|a| a == input.action.as_str())
         && (rule.backends.is_empty() || rule.backends.contains(&input.backend))
 }
@@ -379,6 +385,13 @@ fn eval_one(
             out.push(finish_result(pe, rule, input, r, ctx));
         }
     }
+    if input.kind == Kind::Migration {
+        for r in out[first..].iter_mut().filter(|r| r.status == Status::Pass) {
+            if let Some(meta) = pe.rules.iter().find(|m| *m.id == *r.rule_id) {
+                r.enforcement = effective_enforcement(pe, meta, input);
+            }
+        }
+    }
     if !on_assumed_tier.is_empty() {
         let note = format!(
             "assumed {}: no tier declared",
@@ -416,6 +429,22 @@ pub fn unknown_fails(enforcement: Enforcement, on_unknown: Option<OnUnknown>) ->
     }
 }
 
+/// The enforcement a rule's result has for this input: for a migration, the tier's `migration_enforcement`
+/// when the catalogue sets one (tier-0/1 hard-mandatory, tier-3 advisory), else the rule's own.
+fn effective_enforcement(pe: &PolicyEngine, rule: &RuleMeta, input: &Input) -> Enforcement {
+    if input.kind == Kind::Migration {
+        if let Some(e) = input
+            .tier
+            .as_deref()
+            .and_then(|t| pe.tiers.get(t))
+            .and_then(|t| t.migration_enforcement)
+        {
+            return e;
+        }
+    }
+    rule.enforcement
+}
+
 /// Applies enforcement, exceptions and overrides to a non-pass result, and fills remediation/references.
 fn finish_result(
     pe: &PolicyEngine,
@@ -425,14 +454,17 @@ fn finish_result(
     ctx: &EvalContext,
 ) -> RuleResult {
     let rule = shared.meta;
+    let enforcement = effective_enforcement(pe, rule, input);
+    r.enforcement = enforcement;
     r.remediation = shared.remediation.clone();
     r.references = shared.references.clone();
-    if r.status == Status::Fail && rule.enforcement == Enforcement::Advisory {
+    if r.status == Status::Fail && enforcement == Enforcement::Advisory {
         r.status = Status::Warn;
     }
     let today = ctx.now.date_naive();
     if let Some(e) = pe.exceptions.iter().find(|e| {
         e.matches_input(&rule.id, input)
+            && e.matches_path(&r.path)
             && e.applicability(today, input.tier.as_deref(), &pe.tiers) == Applicability::Applies
     }) {
         r.status = Status::Exempted;
@@ -447,8 +479,8 @@ fn finish_result(
         return r;
     }
     let would_fail = r.status == Status::Fail
-        || (r.status == Status::Unknown && unknown_fails(rule.enforcement, ctx.on_unknown));
-    if would_fail && rule.enforcement == Enforcement::SoftMandatory {
+        || (r.status == Status::Unknown && unknown_fails(enforcement, ctx.on_unknown));
+    if would_fail && enforcement == Enforcement::SoftMandatory {
         if let Some(o) = ctx.overrides.iter().find(|o| o.rule_id == rule.id) {
             r.status = Status::Overridden;
             r.override_ = Some(Box::new(o.clone()));

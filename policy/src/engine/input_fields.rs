@@ -142,6 +142,8 @@ fn member_json(input: &Input, key: &str) -> MemberJson {
         "unknown" => j(&input.unknown),
         "sensitive" => j(&input.sensitive),
         "paths" => j(&*input.paths),
+        "migration" if input.migration.is_none() => Some(Ok(None)),
+        "migration" => j(&input.migration),
         "related" => j(&input.related),
         "context" => j(&input.context),
         _ => None,

@@ -19,6 +19,7 @@ pub const KINDS: &[&str] = &[
     "cluster_parameter_group",
     "subnet_group",
     "other",
+    "migration",
 ];
 /// Actions a rule may name in `actions`.
 pub const ACTIONS: &[&str] = &["create", "update", "replace", "delete", "no-op", "read"];

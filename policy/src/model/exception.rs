@@ -50,6 +50,10 @@ pub struct Exception {
     pub created: NaiveDate,
     /// Last day it applies (`YYYY-MM-DD`), inclusive.
     pub expires: NaiveDate,
+    /// For migrations: only the finding on this line of the file (`resource` is the file glob); unset: every
+    /// finding of the rule in matching files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
 }
 
 /// The file form: a list, or an object with an `exceptions` list.
@@ -93,6 +97,12 @@ pub enum Applicability {
 }
 
 impl Exception {
+    /// Whether a finding at `path` is covered: any, unless `line` names one (migration findings' paths are
+    /// `line:N`).
+    pub fn matches_path(&self, path: &str) -> bool {
+        self.line.is_none_or(|n| path == format!("line:{n}"))
+    }
+
     /// Whether `address` matches the resource glob.
     pub fn matches(&self, rule_id: &str, address: &str) -> bool {
         self.rule == rule_id && glob_match(self.resource.as_bytes(), address.as_bytes())
@@ -280,7 +290,7 @@ impl ExceptionsFile {
 }
 
 /// The fields of an exception, in file order.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 10] = [
     "id",
     "rule",
     "resource",
@@ -290,6 +300,7 @@ pub const FIELDS: [&str; 9] = [
     "approved_by",
     "created",
     "expires",
+    "line",
 ];
 
 fn kind(v: &serde_json::Value) -> &'static str {
@@ -393,6 +404,20 @@ fn entry_from(
         approved_by: text("approved_by", false)?,
         created: date("created")?,
         expires: date("expires")?,
+        line: match m.get("line") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(v) => Some(
+                v.as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        bad(format!(
+                            "field `line`: expected {}, got {v}",
+                            expected("line")
+                        ))
+                    })?,
+            ),
+        },
     })
 }
 
@@ -403,6 +428,7 @@ fn expected(field: &str) -> &'static str {
         "resource" => "a resource pattern: a Terraform address glob (module.db.aws_db_instance.*) or, for \
                        dbplatform resources, the type and name as the provider shows them ('dbplatform_database \"orders\"')",
         "created" | "expires" => "a date YYYY-MM-DD",
+        "line" => "a line number (1, 2, ...) of the migration file the resource glob names",
         _ => "a non-empty string",
     }
 }

@@ -34,6 +34,8 @@ pub enum Kind {
     SubnetGroup,
     /// Any other `dbplatform_*` resource.
     Other,
+    /// A SQL migration file (`dbpolicy migration check`); only rules that name it in `applies_to` see it.
+    Migration,
 }
 
 impl Kind {
@@ -48,6 +50,7 @@ impl Kind {
             Kind::ClusterParameterGroup => "cluster_parameter_group",
             Kind::SubnetGroup => "subnet_group",
             Kind::Other => "other",
+            Kind::Migration => "migration",
         }
     }
 }
@@ -333,6 +336,9 @@ pub struct Input {
     pub paths: std::sync::Arc<BTreeMap<String, String>>,
     pub related: Related,
     pub context: PlanContext,
+    /// For `kind: migration`: the migration document (`dbplatform.migration/v1`); absent for resources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<Box<crate::migration::Migration>>,
 }
 
 impl Input {

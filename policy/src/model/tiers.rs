@@ -63,6 +63,10 @@ pub struct Tier {
     /// a replica further behind would lose more than the RPO when promoted. Unset: no objective.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_lag_objective_seconds: Option<u32>,
+    /// How `DBP-MIG-*` findings count for a migration of a database of this tier (hard-mandatory for critical
+    /// tiers, advisory for development); unset: each rule's own enforcement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_enforcement: Option<crate::model::decision::Enforcement>,
 }
 
 impl Tier {

@@ -47,6 +47,9 @@ pub struct Locations {
     files: BTreeMap<String, Location>,
     /// The repository root as a `file://` URI ending in `/`, once [`Locations::relative_to`] ran.
     root_uri: Option<String>,
+    /// `ADDRESS\0PATH` -> place, for results that each have a line of their own (migration findings, whose
+    /// address is the `.sql` file and whose path is `line:N`).
+    lines: BTreeMap<String, Location>,
 }
 
 impl Locations {
@@ -69,6 +72,11 @@ impl Locations {
     /// Where a result is: [`physical`](Self::physical) of its address, looked up in its own plan file when the
     /// check read several (`r.input`), else the plan file itself.
     pub fn of_result(&self, r: &RuleResult) -> Option<&Location> {
+        if !self.lines.is_empty() {
+            if let Some(l) = self.lines.get(&format!("{}\0{}", r.address, r.path)) {
+                return Some(l);
+            }
+        }
         match &r.input {
             None => self
                 .physical(&r.address)
@@ -86,6 +94,31 @@ impl Locations {
     /// The `.tf` declaration of a result's resource, when found (in its own plan's configuration).
     pub fn declaration_of(&self, r: &RuleResult) -> Option<&Location> {
         self.map.get(&key(r.input.as_deref(), &r.address))
+    }
+
+    /// Places the results of `address` whose path is `path` on `line` of `file` (a finding in a migration).
+    pub fn add_line(&mut self, address: &str, path: &str, file: &str, line: usize) {
+        self.lines.insert(
+            format!("{address}\0{path}"),
+            Location {
+                file: file.to_string(),
+                line,
+                end_line: line,
+                columns: None,
+                uri: None,
+            },
+        );
+    }
+
+    /// Places results of `file` (used as their address) with no line of their own on its first line.
+    pub fn add_file(&mut self, file: &str) {
+        self.files.entry(file.to_string()).or_insert(Location {
+            file: file.to_string(),
+            line: 1,
+            end_line: 1,
+            columns: None,
+            uri: None,
+        });
     }
 
     /// Adds the `resource_changes` entries of one plan file (`text`, named `plan_file`) as fallback locations;
@@ -120,6 +153,7 @@ impl Locations {
             .values_mut()
             .chain(self.plan.values_mut())
             .chain(self.files.values_mut())
+            .chain(self.lines.values_mut())
         {
             l.uri = Some(crate::report::uri::repo_relative(
                 Path::new(&l.file),

@@ -190,6 +190,7 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         sensitive: sorted(sensitive),
         paths: std::sync::Arc::new(paths),
         related: Related::default(),
+        migration: None,
         context,
     })
 }

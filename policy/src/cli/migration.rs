@@ -1,0 +1,221 @@
+//! `dbpolicy migration check` and `dbpolicy migration dry-run`: SQL migrations into `migration` inputs, through
+//! the same gate as plans (exceptions, overrides, enforcement modes, CI flags, audit record), into the same
+//! reports, with each finding on its `.sql` file and line.
+
+use serde::Serialize;
+
+use crate::cli::args::{
+    CheckArgs, DryRunArgs, MigrationCheckArgs, MigrationCommand, MigrationRunArgs,
+};
+use crate::cli::check::{
+    audit_config, audit_configured, engine_options, overrides, parse_now, provenance, skips,
+};
+use crate::cli::{CliError, EXIT_FAIL};
+use crate::engine::PolicyEngine;
+use crate::gate::{self, DecisionSink, GateRequest};
+use crate::migration::files::{read_all, SqlFile};
+use crate::migration::{dry_run, parse_migration, to_input, Migration, ParseOptions};
+use crate::model::decision::Decision;
+use crate::report::{Format, Locations};
+
+/// Runs a `dbpolicy migration` command.
+pub fn run(cmd: MigrationCommand) -> Result<u8, CliError> {
+    match cmd {
+        MigrationCommand::Check(a) => check(&a),
+        MigrationCommand::DryRun(a) => dry_run_command(&a),
+    }
+}
+
+fn parse_options(r: &MigrationRunArgs) -> ParseOptions {
+    ParseOptions {
+        database: r.database.clone(),
+        tier: r.tier.clone(),
+        single_transaction: r.single_transaction,
+    }
+}
+
+/// conftest flags read a plan's raw JSON: they mean nothing for SQL.
+fn refuse_plan_only_flags(a: &CheckArgs) -> Result<(), CliError> {
+    if !a.namespaces.is_empty() || a.all_namespaces || a.combine {
+        return Err(CliError::usage(
+            "--namespace, --all-namespaces and --combine run conftest rules on plan JSON; migrations are checked by \
+             DBP-MIG rules (applies_to: [migration]): drop those flags",
+        ));
+    }
+    Ok(())
+}
+
+/// Parses every file, on all cores (files are independent); the first error in file order is reported.
+fn parse_all(files: &[SqlFile], r: &MigrationRunArgs) -> Result<Vec<Migration>, CliError> {
+    let opts = parse_options(r);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len().div_ceil(16))
+        .max(1);
+    let chunk = files.len().div_ceil(threads).max(1);
+    let parts: Vec<Vec<Result<Migration, CliError>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let opts = &opts;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|f| parse_migration(&f.name, &f.text, opts).map_err(CliError::from))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| vec![Err(CliError::usage("a parser thread panicked"))])
+            })
+            .collect()
+    });
+    parts.into_iter().flatten().collect()
+}
+
+fn check(a: &MigrationCheckArgs) -> Result<u8, CliError> {
+    refuse_plan_only_flags(&a.check)?;
+    let files = read_all(&a.check.plans)?;
+    let migrations = parse_all(&files, &a.run)?;
+    report(&a.check, migrations, None)
+}
+
+fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
+    refuse_plan_only_flags(&a.check)?;
+    if let Some(name) = &a.scratch_copy {
+        return Err(CliError::usage(format!(
+            "--scratch-copy {name}: not available yet (the local backend's restore machinery is still inside the \
+             provider); restore a copy of the database yourself and pass its URL with --database-url"
+        )));
+    }
+    let files = read_all(&a.check.plans)?;
+    let mut migrations = parse_all(&files, &a.run)?;
+    let mut client = dry_run::connect(&a.database_url)?;
+    for (m, f) in migrations.iter_mut().zip(&files) {
+        dry_run::run(&mut client, m, &f.text)?;
+    }
+    report(&a.check, migrations, Some(()))
+}
+
+/// One statement of a dry run, as the JSON report lists it.
+#[derive(Serialize)]
+struct DryRunStatement<'a> {
+    file: &'a str,
+    line: usize,
+    kind: &'a str,
+    relation: Option<&'a str>,
+    duration_ms: f64,
+    lock_mode: Option<&'a str>,
+    lock_relation: Option<&'a str>,
+    lock_held_ms: Option<f64>,
+    rewrite: bool,
+    rows_affected: u64,
+    relation_rows: Option<i64>,
+}
+
+/// `dbpolicy migration dry-run --format json`: the measurements and the decision on them.
+#[derive(Serialize)]
+struct DryRunReport<'a> {
+    schema: &'static str,
+    statements: Vec<DryRunStatement<'a>>,
+    decision: &'a Decision,
+}
+
+/// Evaluates the migrations through the gate and writes the reports; `dry_run`: the JSON report is the
+/// measurements with the decision.
+fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Result<u8, CliError> {
+    let record = audit_configured(a);
+    let now = parse_now(&a.now)?;
+    let mut opts = engine_options(&a.bundle)?;
+    opts.exceptions_file = a.exceptions.clone();
+    let engine = PolicyEngine::load(&opts)?;
+    let baseline = a
+        .baseline
+        .as_deref()
+        .map(crate::model::baseline::Baseline::from_file)
+        .transpose()?;
+    // The dry-run report lists the measurements; the inputs own the documents, so keep a copy only then.
+    let files: Vec<String> = migrations.iter().map(|m| m.file.clone()).collect();
+    let kept = if dry_run.is_some() {
+        migrations.clone()
+    } else {
+        vec![]
+    };
+    let inputs = migrations.into_iter().map(to_input).collect();
+    let mut request = GateRequest::new(inputs, now, provenance(a, None));
+    request.overrides = overrides(a)?;
+    request.mode = a.enforcement;
+    request.on_unknown = a.on_unknown;
+    request.soft_fail = a.soft_fail;
+    request.skip_rules = skips(a);
+    request.baseline = baseline;
+    let audit = if record { audit_config(a)? } else { None };
+    let decision = gate::decide(
+        &engine,
+        request,
+        audit.as_ref().map(|c| c as &dyn DecisionSink),
+    )?;
+    let mut locations = Locations::empty();
+    for f in &files {
+        locations.add_file(f);
+    }
+    for r in &decision.results {
+        if let Some(n) = r.path.strip_prefix("line:").and_then(|n| n.parse().ok()) {
+            locations.add_line(&r.address, &r.path, &r.address, n);
+        }
+    }
+    let code = if decision.blocks() { EXIT_FAIL } else { 0 };
+    let (json, others): (Vec<_>, Vec<_>) = a
+        .format
+        .iter()
+        .cloned()
+        .partition(|s| s.format == Format::Json && dry_run.is_some());
+    if !others.is_empty() {
+        let outputs =
+            super::outputs::Outputs::new(&others, a.output.as_deref(), a.max_annotations, &[])?;
+        outputs.write(
+            &decision,
+            engine.rules(),
+            &mut locations,
+            a.on_unknown,
+            code,
+        )?;
+    }
+    for spec in json {
+        let statements = kept
+            .iter()
+            .flat_map(|m| {
+                m.statements.iter().filter_map(move |s| {
+                    let x = s.measured.as_ref()?;
+                    Some(DryRunStatement {
+                        file: &m.file,
+                        line: s.line,
+                        kind: &s.kind,
+                        relation: s.relation.as_deref(),
+                        duration_ms: x.duration_ms,
+                        lock_mode: x.lock_mode.as_deref(),
+                        lock_relation: x.relation.as_deref(),
+                        lock_held_ms: x.lock_held_ms,
+                        rewrite: x.rewrite,
+                        rows_affected: x.rows_affected,
+                        relation_rows: x.relation_rows,
+                    })
+                })
+            })
+            .collect();
+        let doc = DryRunReport {
+            schema: "dbplatform.dry-run/v1",
+            statements,
+            decision: &decision,
+        };
+        let text =
+            serde_json::to_string_pretty(&doc).map_err(|e| CliError::usage(e.to_string()))? + "\n";
+        let dest = spec.file.as_deref().or(a.output.as_deref());
+        crate::cli::emit(dest, &text)?;
+    }
+    Ok(code)
+}
