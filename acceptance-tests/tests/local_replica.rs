@@ -227,7 +227,7 @@ fn tier_2_replica_streams_and_drills_fail_over_and_back() {
     assert_eq!(
         s(&st, RO, "instance_class"),
         "db.t4g.medium",
-        "tier-2's default class"
+        "the source's class (tier-2's default)"
     );
     assert_eq!(
         s(&st, RO, "replication_tls"),

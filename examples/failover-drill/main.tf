@@ -57,6 +57,13 @@ resource "dbplatform_database" "app" {
 resource "dbplatform_replica" "app" {
   name               = "drill-demo-ro"
   source_database_id = dbplatform_database.app.id
+  # Checked like the database (dbpolicy check in CI): the required tags, and a tier tag matching its source's tier.
+  tags = {
+    owner               = "demo-team"
+    cost_center         = "cc-1234"
+    data_classification = "internal"
+    tier                = "tier-3"
+  }
 }
 
 resource "dbplatform_failover_drill" "app" {

@@ -335,6 +335,74 @@ fn dbplatform_replica_is_a_replica_of_its_database_and_holds_its_tier() {
     );
 }
 
+/// A `dbplatform_replica` without an instance class of its own gets its source's from the provider, so a
+/// whole-plan check decides DBP-CLS-001 on the source's class instead of calling it unknown; when the source's
+/// class is itself unknown until apply, so is the replica's.
+#[test]
+fn dbplatform_replica_without_a_class_is_checked_with_its_sources() {
+    let mut inputs = dbplatform(json!("us-west-2"), Value::Null, Value::Null);
+    let class_of = |inputs: &[Input]| {
+        let r = inputs
+            .iter()
+            .find(|i| i.address == "dbplatform_replica.r")
+            .unwrap();
+        (
+            r.settings.as_ref().and_then(|s| s.instance_class.clone()),
+            r.unknown.iter().any(|u| u == "settings.instance_class"),
+        )
+    };
+    // The helper's database has no class in the plan (unknown to the adapter): the replica's stays unknown.
+    assert_eq!(class_of(&inputs).0.flatten(), None);
+
+    let with_class = |class: Value| {
+        let db = json!({
+            "address": "dbplatform_database.db", "mode": "managed", "type": "dbplatform_database", "name": "db",
+            "change": {"actions": ["create"], "before": null, "after": {
+                "name": "orders", "engine": "postgres", "tier": "tier-2", "backend": "local",
+                "instance_class": class, "tags": tags("tier-2")
+            }, "after_unknown": {"id": true, "instance_class": class.is_null()}}
+        });
+        let rep = json!({
+            "address": "dbplatform_replica.r", "mode": "managed", "type": "dbplatform_replica", "name": "r",
+            "change": {"actions": ["create"], "before": null, "after": {
+                "name": "orders-r", "deletion_protection": false, "tags": tags("tier-2")
+            }, "after_unknown": {"id": true, "source_database_id": true, "instance_class": true}}
+        });
+        let p = json!({
+            "format_version": "1.2", "terraform_version": "1.11.4",
+            "resource_changes": [db, rep],
+            "configuration": {"root_module": {"resources": [
+                {"address": "dbplatform_database.db", "mode": "managed", "type": "dbplatform_database", "name": "db",
+                 "expressions": {}},
+                {"address": "dbplatform_replica.r", "mode": "managed", "type": "dbplatform_replica", "name": "r",
+                 "expressions": {"source_database_id": {"references": ["dbplatform_database.db.id", "dbplatform_database.db"]}}}
+            ]}}
+        });
+        parse_plan(&serde_json::to_vec(&p).unwrap(), "plan.json")
+            .unwrap()
+            .inputs
+    };
+    inputs = with_class(json!("db.t4g.medium"));
+    assert_eq!(
+        class_of(&inputs),
+        (Some(Some("db.t4g.medium".to_string())), false),
+        "the source's class, no longer unknown"
+    );
+    let rs = results(inputs);
+    assert_eq!(
+        status(&rs, "DBP-CLS-001", "dbplatform_replica.r"),
+        vec![Status::Pass]
+    );
+
+    let inputs = with_class(Value::Null);
+    assert!(class_of(&inputs).1, "unknown like its source's");
+    let rs = results(inputs);
+    assert_eq!(
+        status(&rs, "DBP-CLS-001", "dbplatform_replica.r"),
+        vec![Status::Unknown]
+    );
+}
+
 #[test]
 fn the_tier_catalogue_schema_documents_the_dr_fields() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_dbpolicy"))

@@ -246,6 +246,10 @@ pub struct RelatedSource {
     /// is held to its source's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// The source's instance class, when known (absent when not): a `dbplatform_replica` without one of its own
+    /// gets its source's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_class: Option<String>,
 }
 
 /// A copy of an instance's data in the same plan, in this or another region: a read replica

@@ -54,6 +54,21 @@ pub fn finish_related(input: &mut Input, related: Related) {
     {
         input.tier = related.source.as_ref().and_then(|s| s.tier.clone());
     }
+    // Nor, unless set, an instance class of its own: the provider gives it its source's.
+    if input.resource_type == "dbplatform_replica"
+        && unk.iter().any(|u| u == "settings.instance_class")
+    {
+        if let (Some(class), Some(settings)) = (
+            related
+                .source
+                .as_ref()
+                .and_then(|s| s.instance_class.clone()),
+            input.settings.as_mut(),
+        ) {
+            settings.instance_class = Some(Some(class));
+            unk.retain(|u| u != "settings.instance_class");
+        }
+    }
     input.unknown = sorted(unk);
     input.related = related;
 }

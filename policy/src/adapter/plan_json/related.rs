@@ -198,6 +198,11 @@ fn source_of(inp: &Input) -> RelatedSource {
         kms_key_id: s.and_then(|s| s.kms_key_id.clone()).flatten(),
         region: s.and_then(|s| s.region.clone()).flatten(),
         tier: inp.tier.clone(),
+        instance_class: if inp.unknown.iter().any(|u| u == "settings.instance_class") {
+            None
+        } else {
+            s.and_then(|s| s.instance_class.clone()).flatten()
+        },
     }
 }
 

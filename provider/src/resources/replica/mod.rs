@@ -47,7 +47,7 @@ impl ReplicaResource {
         Ok(b)
     }
 
-    /// The spec a known plan asks for; `instance_class` from the source's tier when unset.
+    /// The spec a known plan asks for; `instance_class` the source's when unset.
     async fn spec(
         &self,
         v: &Value,
@@ -73,8 +73,9 @@ impl ReplicaResource {
         })
     }
 
-    /// The source's tier's default instance class (the source's own class when its tier is not in the
-    /// catalogue); an error naming `source_database_id` when the source does not exist.
+    /// The source's own instance class (a replica that can keep up with its source's writes, and what
+    /// `dbpolicy check` assumes for a replica without one); an error naming `source_database_id` when the source
+    /// does not exist.
     async fn default_class(
         &self,
         source: &str,
@@ -91,12 +92,7 @@ impl ReplicaResource {
                 )
                 .at(AttributePath::attr("source_database_id"))
             })?;
-        let tiers = self.env.tiers().await?;
-        Ok(tiers
-            .tiers
-            .get(&info.spec.tier)
-            .map(|t| t.default_instance_class.clone())
-            .unwrap_or(info.spec.instance_class))
+        Ok(info.spec.instance_class)
     }
 }
 

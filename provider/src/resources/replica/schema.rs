@@ -28,7 +28,7 @@ pub fn schema() -> Schema {
         .attribute(Attribute::required("name", s.clone(), "Name of the replica (an RDS instance identifier on aws).").requires_replace())
         .attribute(Attribute::required("source_database_id", s.clone(), "id of the dbplatform_database to replicate.").requires_replace())
         .attribute(
-            Attribute::optional_computed("instance_class", s.clone(), "Instance class; default: the source tier's default class.")
+            Attribute::optional_computed("instance_class", s.clone(), "Instance class; default: the source database's instance class.")
                 .use_state_for_unknown(),
         )
         .attribute(

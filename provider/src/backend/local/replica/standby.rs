@@ -206,18 +206,31 @@ fn proc_state(pid: i32) -> Option<char> {
 /// whoever it was reparented to may never reap it (a container's init often does not), and a zombie still answers
 /// `kill(pid, 0)`, which `pg_ctl status` and PostgreSQL's own lock-file check take for a live server, so the
 /// cluster could never be stopped, rewound or started again. Its processes are all gone, so nothing holds its
-/// shared memory.
+/// shared memory. The same goes for its Unix socket's lock file (`.s.PGSQL.PORT.lock` in the socket directory the
+/// pid file names), which PostgreSQL checks the same way at start ("Is another postmaster using socket file?").
 pub(in crate::backend::local) fn clear_dead_postmaster(pgdata: &Path) {
     let pidfile = pgdata.join("postmaster.pid");
-    let Some(pid) = std::fs::read_to_string(&pidfile)
-        .ok()
-        .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
-    else {
+    let Ok(text) = std::fs::read_to_string(&pidfile) else {
         return;
     };
-    if matches!(proc_state(pid), None | Some('Z')) {
-        let _ = std::fs::remove_file(&pidfile);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    let Some(pid) = lines.first().and_then(|l| l.parse::<i32>().ok()) else {
+        return;
+    };
+    if !matches!(proc_state(pid), None | Some('Z')) {
+        return;
     }
+    // postmaster.pid: pid, data directory, start time, port, first socket directory, ...
+    if let (Some(port), Some(dir)) = (lines.get(3), lines.get(4).filter(|d| !d.is_empty())) {
+        let lock = Path::new(dir).join(format!(".s.PGSQL.{port}.lock"));
+        let owner = std::fs::read_to_string(&lock)
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()));
+        if owner == Some(pid) {
+            let _ = std::fs::remove_file(&lock);
+        }
+    }
+    let _ = std::fs::remove_file(&pidfile);
 }
 
 /// The control file's view of a cluster (works on a stopped one).
@@ -427,6 +440,54 @@ mod tests {
         assert!(lsn("1/0").unwrap() > lsn("0/FFFFFFFF").unwrap());
         assert_eq!(lsn("0/16B3748"), Some(0x16B3748));
         assert_eq!(lsn("garbage"), None);
+    }
+
+    /// A killed postmaster leaves its pid file and its socket's lock file; both must go once it is dead, or the
+    /// next start fails with "lock file ... already exists". A live server's files, and a lock file another
+    /// server owns, are left alone.
+    #[test]
+    fn a_dead_postmasters_pid_and_socket_lock_files_are_cleared() {
+        let d = tempfile::tempdir().unwrap();
+        let (pgdata, run) = (d.path().join("pgdata"), d.path().join("run"));
+        std::fs::create_dir_all(&pgdata).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id() as i32;
+        child.wait().unwrap();
+        let write = |pid: i32, lock_owner: i32| {
+            std::fs::write(
+                pgdata.join("postmaster.pid"),
+                format!(
+                    "{pid}\n{}\n1700000000\n5433\n{}\n127.0.0.1\n",
+                    pgdata.display(),
+                    run.display()
+                ),
+            )
+            .unwrap();
+            std::fs::write(run.join(".s.PGSQL.5433.lock"), format!("{lock_owner}\n")).unwrap();
+        };
+
+        write(dead, dead);
+        clear_dead_postmaster(&pgdata);
+        assert!(!pgdata.join("postmaster.pid").exists());
+        assert!(!run.join(".s.PGSQL.5433.lock").exists());
+
+        let live = std::process::id() as i32;
+        write(live, live);
+        clear_dead_postmaster(&pgdata);
+        assert!(
+            pgdata.join("postmaster.pid").exists(),
+            "a live server keeps its pid file"
+        );
+        assert!(run.join(".s.PGSQL.5433.lock").exists());
+
+        write(dead, live);
+        clear_dead_postmaster(&pgdata);
+        assert!(!pgdata.join("postmaster.pid").exists());
+        assert!(
+            run.join(".s.PGSQL.5433.lock").exists(),
+            "another server's lock file stays"
+        );
     }
 
     #[test]
