@@ -140,7 +140,11 @@ fn conftest_rules_read_the_plan_converted_beside_the_adapter_as_regorus_reads_it
         }
     }
     expected.sort();
-    assert!(expected.len() > 50, "findings-heavy plan: {}", expected.len());
+    assert!(
+        expected.len() > 50,
+        "findings-heavy plan: {}",
+        expected.len()
+    );
 
     let both = run(
         &[
@@ -174,9 +178,6 @@ fn conftest_rules_read_the_plan_converted_beside_the_adapter_as_regorus_reads_it
     got.sort();
     assert_eq!(got, expected, "conftest findings differ from bare regorus");
 
-    let alone = run(
-        &["check", file, "--now", NOW, "--format", "json"],
-        None,
-    );
+    let alone = run(&["check", file, "--now", NOW, "--format", "json"], None);
     assert_eq!(rows(&alone.stdout), bundle_rows, "bundle results differ");
 }

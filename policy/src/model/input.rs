@@ -32,6 +32,12 @@ pub enum Kind {
     ClusterParameterGroup,
     /// A DB subnet group (`aws_db_subnet_group`).
     SubnetGroup,
+    /// A database role (`dbplatform_role`, and the community PostgreSQL provider's `postgresql_role`).
+    Role,
+    /// A grant to a database role (`postgresql_grant`, `postgresql_grant_role`).
+    Grant,
+    /// Time-bounded access of a named person to a role (`dbplatform_break_glass`).
+    BreakGlass,
     /// Any other `dbplatform_*` resource.
     Other,
     /// A SQL migration file (`dbpolicy migration check`); only rules that name it in `applies_to` see it.
@@ -49,6 +55,9 @@ impl Kind {
             Kind::ParameterGroup => "parameter_group",
             Kind::ClusterParameterGroup => "cluster_parameter_group",
             Kind::SubnetGroup => "subnet_group",
+            Kind::Role => "role",
+            Kind::Grant => "grant",
+            Kind::BreakGlass => "break_glass",
             Kind::Other => "other",
             Kind::Migration => "migration",
         }
