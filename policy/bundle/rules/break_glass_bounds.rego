@@ -13,7 +13,10 @@ package dbplatform.rules.break_glass_bounds
 import rego.v1
 
 # A revocation (active turning false) is never held back.
-granting if input.after.active != false
+granting if {
+	input.kind == "break_glass"
+	input.after.active != false
+}
 
 violation contains {"msg": msg, "path": field} if {
 	granting

@@ -15,6 +15,7 @@ import rego.v1
 bounded := {"monitoring", "readonly", "readwrite"}
 
 violation contains {"msg": msg, "path": "role"} if {
+	input.kind == "break_glass"
 	input.after.active != false
 	not "role_template" in input.unknown
 	not input.after.role_template in bounded

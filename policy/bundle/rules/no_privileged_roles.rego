@@ -62,3 +62,9 @@ violation contains {"msg": msg, "path": "template"} if {
 	not t in templates
 	msg := sprintf("%s uses template %v, which is none of readonly, readwrite, migrator, monitoring", [input.address, t])
 }
+
+# A dbplatform_role's template settles it: its attributes and memberships come from the template.
+not_applicable if {
+	input.type == "dbplatform_role"
+	input.after.template in templates
+}

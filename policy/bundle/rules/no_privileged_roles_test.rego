@@ -60,3 +60,16 @@ test_dbplatform_role_templates_pass if {
 		count(no_privileged_roles.violation) == 0 with input as inp
 	}
 }
+
+# Unknown only when it matters.
+
+test_unknown_attributes_cannot_matter_for_a_template_role if {
+	inp := {"type": "dbplatform_role", "kind": "role", "address": "dbplatform_role.x", "after": {"template": "readonly"}, "unknown": ["superuser"]}
+	no_privileged_roles.not_applicable with input as inp
+}
+
+test_unknown_superuser_matters_for_a_community_role if {
+	inp := object.union(object.remove(testlib.postgresql_role, ["after", "unknown"]), {"after": {"name": "app"}, "unknown": ["superuser"]})
+	count(no_privileged_roles.violation) == 0 with input as inp
+	not no_privileged_roles.not_applicable with input as inp
+}

@@ -12,7 +12,9 @@ package dbplatform.rules.static_role_password
 
 import rego.v1
 
+# Instances and clusters have their own rule for a master password (DBP-SEC-001).
 violation contains {"msg": msg, "path": "plaintext_password_set"} if {
+	input.kind == "role"
 	input.settings.plaintext_password_set == true
 	msg := sprintf("%s sets a role password in configuration, so it is stored in plan files and state", [input.address])
 }
