@@ -178,7 +178,7 @@ fn a_drill_killed_at_any_step_converges_without_losing_data() {
             (TRACE_ENV.to_string(), kill_trace.display().to_string()),
         ];
         let faulted = apply(&wd, &env, true);
-        let killed = read_trace(&kill_trace).iter().any(|s| *s == step);
+        let killed = read_trace(&kill_trace).contains(&step);
         let mut detail = String::new();
         if !killed {
             detail = format!("the step was not reached ({faulted:?}); ");

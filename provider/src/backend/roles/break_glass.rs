@@ -10,7 +10,6 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-use super::credentials::LOGIN_COMMENT_PREFIX;
 use super::ident::{quote_ident, quote_literal};
 use super::reconcile::{parse_comment, ROLE_LOCK};
 use super::Template;
@@ -112,14 +111,13 @@ pub async fn grant(
     password: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<(), BackendError> {
-    match role_kind(client, db, role).await? {
-        None => {
-            return Err(BackendError::Invalid {
-                field: "role".into(),
-                message: format!("there is no role {role:?} in database {db:?}; create it with a dbplatform_role first"),
-            })
-        }
-        Some(_) => {}
+    if role_kind(client, db, role).await?.is_none() {
+        return Err(BackendError::Invalid {
+            field: "role".into(),
+            message: format!(
+                "there is no role {role:?} in database {db:?}; create it with a dbplatform_role first"
+            ),
+        });
     }
     let exists = client
         .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&username])
@@ -235,11 +233,6 @@ pub async fn revoke(
         .map_err(|e| sql_error(db, &format!("revoking and dropping login {username:?}"), &e))
 }
 
-/// Whether a role comment marks a short-lived or break-glass login (never a role to grant).
-pub fn is_login_comment(comment: &str) -> bool {
-    comment.starts_with(BREAK_GLASS_COMMENT_PREFIX) || comment.starts_with(LOGIN_COMMENT_PREFIX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,18 +249,5 @@ mod tests {
             super::super::ident::role_name_problem(&long).is_none(),
             "{long}"
         );
-    }
-
-    #[test]
-    fn comments_of_logins_are_recognised() {
-        assert!(is_login_comment(
-            "dbplatform break-glass of bob to app_rw until 2026-01-01T00:00:00Z"
-        ));
-        assert!(is_login_comment(
-            "dbplatform credential of app_ro until 2026-01-01T00:00:00Z"
-        ));
-        assert!(!is_login_comment(
-            "dbplatform template=readonly schemas=public"
-        ));
     }
 }

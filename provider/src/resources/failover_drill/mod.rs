@@ -95,24 +95,18 @@ fn check_config(config: &Value) -> Diagnostics {
     }
     let replica = config.get("replica_id");
     match mode_of(config) {
-        Ok(Field::Known(m)) if m == "replica" => {
-            if replica.is_null() {
-                d.error_at(
-                    AttributePath::attr("replica_id"),
-                    "Missing replica_id",
-                    "a replica drill promotes a dbplatform_replica: set replica_id = dbplatform_replica.NAME.id, or mode = \"multi_az\" on aws.",
-                );
-            }
-        }
-        Ok(Field::Known(m)) if m == "multi_az" => {
-            if !replica.is_null() {
-                d.error_at(
-                    AttributePath::attr("replica_id"),
-                    "replica_id with mode = \"multi_az\"",
-                    "a Multi-AZ drill reboots the instance with failover and promotes no replica: remove replica_id, or remove mode to promote the replica.",
-                );
-            }
-        }
+        Ok(Field::Known(m)) if m == "replica" && replica.is_null() => d.error_at(
+            AttributePath::attr("replica_id"),
+            "Missing replica_id",
+            "a replica drill promotes a dbplatform_replica: set replica_id = dbplatform_replica.NAME.id, or mode = \"multi_az\" on aws.",
+        ),
+        Ok(Field::Known(m)) if m == "multi_az" && !replica.is_null() => d.error_at(
+            AttributePath::attr("replica_id"),
+            "replica_id with mode = \"multi_az\"",
+            "a Multi-AZ drill reboots the instance with failover and promotes no replica: remove replica_id, or remove mode to promote the replica.",
+        ),
+        // Valid modes with a matching replica_id.
+        Ok(Field::Known(m)) if m == "replica" || m == "multi_az" => {}
         Ok(Field::Known(m)) => d.error_at(
             AttributePath::attr("mode"),
             "Invalid mode",
