@@ -44,7 +44,7 @@ impl StoredRecord {
                         .collect()
                 })
                 .unwrap_or_default(),
-            "restore_test" | "failover_drill" | "break_glass" => v
+            "restore_test" | "failover_drill" | "break_glass" | "password_rotation" => v
                 .get("database")
                 .and_then(Value::as_str)
                 .into_iter()
@@ -59,7 +59,7 @@ impl StoredRecord {
     }
 
     /// `pass`/`fail` for decisions, `succeeded`/`failed` for restore tests and applies, `repaired` for repairs,
-    /// `granted`/`renewed`/`revoked` for break-glass events.
+    /// `granted`/`renewed`/`revoked` for break-glass events, `rotated` for password rotations.
     pub fn outcome(&self) -> &str {
         match self.kind() {
             "decision" => self
@@ -87,6 +87,7 @@ impl StoredRecord {
                 Some("revoke") => "revoked",
                 _ => "",
             },
+            "password_rotation" => "rotated",
             _ => "",
         }
     }

@@ -59,6 +59,8 @@ pub enum RecordBody {
     FailoverDrill(FailoverDrillRecord),
     /// A break-glass grant, renewal or revocation (access review evidence).
     BreakGlass(BreakGlassRecord),
+    /// A rotation of a database's master password.
+    PasswordRotation(PasswordRotationRecord),
 }
 
 impl RecordBody {
@@ -71,6 +73,7 @@ impl RecordBody {
             RecordBody::Repair(_) => "repair",
             RecordBody::FailoverDrill(_) => "failover_drill",
             RecordBody::BreakGlass(_) => "break_glass",
+            RecordBody::PasswordRotation(_) => "password_rotation",
         }
     }
 }
@@ -291,6 +294,25 @@ pub struct BreakGlassRecord {
     /// When the access was taken away (revoke events), RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
+}
+
+/// A master password rotation (`kind = "password_rotation"`): when the password of a database's master user was
+/// replaced, and how old the one it replaced was, so a review can show rotation kept to its schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PasswordRotationRecord {
+    /// The database (identifier).
+    pub database: String,
+    /// The master user whose password was replaced.
+    pub username: String,
+    /// When the new password was set, RFC 3339.
+    pub rotated_at: String,
+    /// When the password it replaced was set, RFC 3339, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_rotated_at: Option<String>,
+    /// The rotation period the database asked for (`master_password_rotation_days`).
+    pub max_age_days: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceInfo>,
 }

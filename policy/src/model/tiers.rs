@@ -72,6 +72,11 @@ pub struct Tier {
     /// access to the tier's databases is refused. At most a week (168).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_break_glass_hours: Option<u32>,
+    /// Days after which a `dbplatform_database`'s master password is rotated (its
+    /// `master_password_rotation_days` default): the plan after that shows a rotation, which apply carries out.
+    /// Unset: no rotation unless the database asks for one. 1 to 3650.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_password_rotation_days: Option<u32>,
 }
 
 impl Tier {
@@ -200,6 +205,17 @@ impl TierCatalogue {
                     path: origin.into(),
                     message: format!(
                         "tier {name}: max_break_glass_hours {h} is out of range; use 1 to 168 hours (a week), or leave it out to refuse break-glass access to the tier"
+                    ),
+                });
+            }
+            if let Some(d) = t
+                .master_password_rotation_days
+                .filter(|d| *d == 0 || *d > 3650)
+            {
+                return Err(TierError::Invalid {
+                    path: origin.into(),
+                    message: format!(
+                        "tier {name}: master_password_rotation_days {d} is out of range; use 1 to 3650 days, or leave it out for no scheduled rotation"
                     ),
                 });
             }

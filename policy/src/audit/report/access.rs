@@ -1,7 +1,8 @@
 //! The access section of the audit report (`dbpolicy audit report --section access`): every break-glass access
 //! in the period, one row per grant with who, which role of which database, since and until when, approved by
-//! whom on which ticket, how often it was renewed and when it was revoked. Built from the `break_glass` records
-//! the provider appends at every grant, renewal and revocation, so auditors need no database access to review it.
+//! whom on which ticket, how often it was renewed and when it was revoked; and every master password rotation.
+//! Built from the `break_glass` and `password_rotation` records the provider appends, so auditors need no
+//! database access to review it.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,6 +41,18 @@ pub struct AccessReport {
     pub revocations: u64,
     /// Every access, oldest grant first.
     pub break_glass: Vec<BreakGlassRow>,
+    /// Every master password rotation, oldest first.
+    pub rotations: Vec<RotationRow>,
+}
+
+/// One master password rotation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RotationRow {
+    pub database: String,
+    pub username: String,
+    pub rotated_at: String,
+    pub previous_rotated_at: Option<String>,
+    pub max_age_days: u64,
 }
 
 fn text(v: &Value, k: &str) -> String {
@@ -75,7 +88,32 @@ pub fn collect<'a>(records: impl Iterator<Item = &'a Value>) -> AccessReport {
     let mut out = AccessReport::default();
     // The open row of each login (database, username), as an index into `out.break_glass`.
     let mut open: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for v in records.filter(|v| v.get("kind").and_then(Value::as_str) == Some("break_glass")) {
+    for v in records {
+        match v.get("kind").and_then(Value::as_str) {
+            Some("break_glass") => break_glass_event(&mut out, &mut open, v),
+            Some("password_rotation") => out.rotations.push(RotationRow {
+                database: text(v, "database"),
+                username: text(v, "username"),
+                rotated_at: text(v, "rotated_at"),
+                previous_rotated_at: v
+                    .get("previous_rotated_at")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                max_age_days: v.get("max_age_days").and_then(Value::as_u64).unwrap_or(0),
+            }),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Adds one break-glass event: a grant opens a row for its login, a renewal or revocation updates the open one.
+fn break_glass_event(
+    out: &mut AccessReport,
+    open: &mut BTreeMap<(String, String), usize>,
+    v: &Value,
+) {
+    {
         let key = (text(v, "database"), text(v, "username"));
         let event = text(v, "event");
         let idx = match (event.as_str(), open.get(&key)) {
@@ -109,7 +147,6 @@ pub fn collect<'a>(records: impl Iterator<Item = &'a Value>) -> AccessReport {
             _ => {}
         }
     }
-    out
 }
 
 fn role_cell(r: &BreakGlassRow) -> String {
@@ -133,8 +170,37 @@ pub fn markdown(d: &AccessReport) -> String {
     );
     if d.break_glass.is_empty() {
         o.push_str("No break-glass access in this period.\n");
+    } else {
+        markdown_break_glass(d, &mut o);
+    }
+    let _ = writeln!(
+        o,
+        "\n## Access: master password rotations\n\n{} rotations.\n",
+        d.rotations.len()
+    );
+    if d.rotations.is_empty() {
+        o.push_str("No master password rotation in this period.\n");
         return o;
     }
+    let _ = writeln!(
+        o,
+        "| database | user | rotated | previous | period (days) |\n|---|---|---|---|---|"
+    );
+    for r in &d.rotations {
+        let _ = writeln!(
+            o,
+            "| `{}` | {} | {} | {} | {} |",
+            md(&r.database),
+            md(&r.username),
+            r.rotated_at,
+            opt(&r.previous_rotated_at),
+            r.max_age_days
+        );
+    }
+    o
+}
+
+fn markdown_break_glass(d: &AccessReport, o: &mut String) {
     let _ = writeln!(
         o,
         "| person | database | role | since | until | approved by | ticket | reason | renewals | revoked |\n|---|---|---|---|---|---|---|---|---|---|"
@@ -155,7 +221,6 @@ pub fn markdown(d: &AccessReport) -> String {
             opt(&r.revoked_at)
         );
     }
-    o
 }
 
 fn esc(s: &str) -> String {
@@ -175,8 +240,35 @@ pub fn html(d: &AccessReport) -> String {
     );
     if d.break_glass.is_empty() {
         o.push_str("<p class=\"muted\">No break-glass access in this period.</p>");
+    } else {
+        html_break_glass(d, &mut o);
+    }
+    let _ = write!(
+        o,
+        "<h2>Access: master password rotations</h2><p>{} rotations.</p>",
+        d.rotations.len()
+    );
+    if d.rotations.is_empty() {
+        o.push_str("<p class=\"muted\">No master password rotation in this period.</p>");
         return o;
     }
+    o.push_str("<table><thead><tr><th>database</th><th>user</th><th>rotated</th><th>previous</th><th>period (days)</th></tr></thead><tbody>");
+    for r in &d.rotations {
+        let _ = write!(
+            o,
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.database),
+            esc(&r.username),
+            esc(&r.rotated_at),
+            esc(&opt(&r.previous_rotated_at)),
+            r.max_age_days
+        );
+    }
+    o.push_str("</tbody></table>");
+    o
+}
+
+fn html_break_glass(d: &AccessReport, o: &mut String) {
     o.push_str("<table><thead><tr><th>person</th><th>database</th><th>role</th><th>since</th><th>until</th><th>approved by</th><th>ticket</th><th>reason</th><th>renewals</th><th>revoked</th></tr></thead><tbody>");
     for r in &d.break_glass {
         let revoked = match &r.revoked_at {
@@ -199,7 +291,6 @@ pub fn html(d: &AccessReport) -> String {
         );
     }
     o.push_str("</tbody></table>");
-    o
 }
 
 /// CSV rows `section,key,metric,value`: one group per access, keyed `database/username@since`.
@@ -232,6 +323,19 @@ pub fn csv_rows(d: &AccessReport) -> Vec<[String; 4]> {
             ("revoked_at", r.revoked_at.clone().unwrap_or_default()),
         ] {
             rows.push(["break_glass_access".into(), key.clone(), m.into(), v]);
+        }
+    }
+    for r in &d.rotations {
+        let key = format!("{}@{}", r.database, r.rotated_at);
+        for (m, v) in [
+            ("username", r.username.clone()),
+            (
+                "previous_rotated_at",
+                r.previous_rotated_at.clone().unwrap_or_default(),
+            ),
+            ("max_age_days", r.max_age_days.to_string()),
+        ] {
+            rows.push(["password_rotation".into(), key.clone(), m.into(), v]);
         }
     }
     rows
@@ -391,5 +495,28 @@ mod tests {
                 && r[2] == "renewals"
                 && r[3] == "1"));
         assert!(markdown(&collect(std::iter::empty())).contains("No break-glass access"));
+    }
+
+    #[test]
+    fn rotations_are_listed_with_the_age_of_the_password_they_replaced() {
+        let recs = [
+            json!({"kind": "password_rotation", "database": "orders", "username": "orders_admin",
+                           "rotated_at": "2026-03-01T00:00:00Z", "previous_rotated_at": "2026-01-01T00:00:00Z",
+                           "max_age_days": 30}),
+        ];
+        let d = collect(recs.iter());
+        assert_eq!(d.rotations.len(), 1);
+        let md = markdown(&d);
+        assert!(
+            md.contains(
+                "| `orders` | orders_admin | 2026-03-01T00:00:00Z | 2026-01-01T00:00:00Z | 30 |"
+            ),
+            "{md}"
+        );
+        assert!(html(&d).contains("<td>orders_admin</td>"));
+        assert!(csv_rows(&d)
+            .iter()
+            .any(|r| r[0] == "password_rotation" && r[2] == "max_age_days" && r[3] == "30"));
+        assert!(markdown(&collect(std::iter::empty())).contains("No master password rotation"));
     }
 }
