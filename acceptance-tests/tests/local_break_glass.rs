@@ -1,8 +1,9 @@
 //! `dbplatform_break_glass` on the local backend through the real Terraform CLI (1.0.3 by default): a person gets
-//! a readwrite role for 20 seconds; their login works while the window is open; once it is over the database
-//! itself refuses the login (VALID UNTIL), the next plan shows the revocation, apply carries it out (login dropped,
-//! password file removed); the grant and the revocation are in the audit log and in the access section of
-//! `dbpolicy audit report`. A ttl beyond the tier's bound is refused at plan time by DBP-ACC-001.
+//! a readwrite role for 20 seconds; their login works while the window is open; a change of ticket renews it (a
+//! later expiry, a new password); once the window is over the database itself refuses the login (VALID UNTIL),
+//! the next plan shows the revocation and apply carries it out (login dropped, password file removed); the grant,
+//! the renewal and the revocation are in the audit log and in the access section of `dbpolicy audit report`. A
+//! ttl beyond the tier's bound is refused at plan time by DBP-ACC-001.
 
 use std::path::Path;
 use std::process::Command;
@@ -16,7 +17,7 @@ const DB: &str = "dbplatform_database.db";
 const BG: &str = "dbplatform_break_glass.oncall";
 const TTL_SECONDS: i64 = 20;
 
-fn config(data_dir: &Path, ttl: &str) -> String {
+fn config(data_dir: &Path, ttl: &str, ticket: &str) -> String {
     format!(
         r#"
 provider "dbplatform" {{
@@ -51,7 +52,7 @@ resource "dbplatform_break_glass" "oncall" {{
   person      = "alice@example.com"
   ttl         = "{ttl}"
   reason      = "INC-42: stuck batch job"
-  ticket      = "INC-42"
+  ticket      = "{ticket}"
   approved_by = "bob@example.com"
 }}
 "#,
@@ -118,7 +119,11 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
     let (_tmp, dd) = reachable_data_dir();
     let _stop = StopServersUnder(dd.clone());
     let log = dd.join("audit.jsonl");
-    let cfg = config(&dd, &format!("{TTL_SECONDS}s"));
+    let cfg = config(&dd, &format!("{TTL_SECONDS}s"), "INC-42");
+    // The renewal: a new approval on another ticket, a new window from its apply.
+    let renewed = config(&dd, &format!("{TTL_SECONDS}s"), "INC-43");
+    let first_window = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (window_w, window_r) = (first_window.clone(), first_window.clone());
     let log_for_check = log.clone();
     let log_for_report = log.clone();
     TestCase::new()
@@ -138,7 +143,7 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
                 ))
                 .check(Check::custom(
                     "alice's login works and holds the role's rights",
-                    |s| {
+                    move |s| {
                         let (user, pw) = login(s)?;
                         let file = attr_str(s, BG, "password_file")?;
                         let mode = std::os::unix::fs::PermissionsExt::mode(
@@ -152,14 +157,37 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
                         master(s, "CREATE TABLE incidents (id int PRIMARY KEY)")?;
                         as_user(s, &user, &pw, "INSERT INTO incidents VALUES (1)")?;
                         let n = as_user(s, &user, &pw, "SELECT count(*) FROM incidents")?;
+                        *window_w.lock().map_err(|e| e.to_string())? =
+                            attr_str(s, BG, "expires_at")?;
                         (n == "1")
                             .then_some(())
                             .ok_or(format!("alice read {n:?} rows, want 1"))
                     },
                 )),
         )
+        // 1b. a renewal (another ticket): the same login, a later expiry, a new password that works
+        .step(
+            Step::apply(renewed.clone())
+                .expect(ExpectPlan::Changes {
+                    create: 0,
+                    update: 1,
+                    replace: 0,
+                    destroy: 0,
+                })
+                .check(Check::attr_equals(BG, "ticket", "INC-43"))
+                .check(Check::attr_equals(BG, "active", true))
+                .check(Check::custom("the window moved and the new password works", move |s| {
+                    let first = window_r.lock().map_err(|e| e.to_string())?.clone();
+                    let now = attr_str(s, BG, "expires_at")?;
+                    if now <= first {
+                        return Err(format!("expires_at {now} is not after the first window's {first}"));
+                    }
+                    let (user, pw) = login(s)?;
+                    as_user(s, &user, &pw, "SELECT count(*) FROM incidents").map(|_| ())
+                })),
+        )
         // 2. the window closes: the database refuses the login by itself, before any Terraform run
-        .step(Step::plan_only(cfg.clone()).check(Check::custom(
+        .step(Step::plan_only(renewed.clone()).check(Check::custom(
             "after expires_at the database refuses the login",
             |s| {
                 // Poll until the window is over (at most ttl + 15 s): the login works until then.
@@ -186,7 +214,7 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
         )))
         // 3. the next plan shows the revocation, and apply carries it out
         .step(
-            Step::apply(cfg.clone())
+            Step::apply(renewed.clone())
                 .expect(ExpectPlan::Changes {
                     create: 0,
                     update: 1,
@@ -233,15 +261,20 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
                     },
                 ))
                 .check(Check::custom(
-                    "the grant and the revocation are in the audit log",
+                    "the grant, the renewal and the revocation are in the audit log",
                     move |_| {
                         let recs = break_glass_records(&log_for_check);
                         let events: Vec<&str> =
                             recs.iter().filter_map(|r| r["event"].as_str()).collect();
-                        if events != ["grant", "revoke"] {
+                        if events != ["grant", "renew", "revoke"] {
                             return Err(format!(
-                                "break-glass events {events:?}, want [grant, revoke]: {recs:?}"
+                                "break-glass events {events:?}, want [grant, renew, revoke]: {recs:?}"
                             ));
+                        }
+                        if recs[1]["ticket"] != "INC-43"
+                            || recs[1]["expires_at"].as_str() <= recs[0]["expires_at"].as_str()
+                        {
+                            return Err(format!("the renewal record: {}", recs[1]));
                         }
                         let g = &recs[0];
                         for (k, want) in [
@@ -260,7 +293,7 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
                             }
                         }
                         if g["ttl_seconds"] != TTL_SECONDS
-                            || recs[1]["revoked_at"].as_str().is_none()
+                            || recs[2]["revoked_at"].as_str().is_none()
                         {
                             return Err(format!("ttl or revoked_at missing: {recs:?}"));
                         }
@@ -280,8 +313,7 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
                         let row = "| alice@example.com | `acc-bg` | acc_bg_rw (readwrite) |";
                         if !out.status.success()
                             || !text.contains(row)
-                            || !text.contains("bob@example.com")
-                            || !text.contains("INC-42")
+                            || !text.contains("| bob@example.com | INC-43 | INC-42: stuck batch job | 1 |")
                         {
                             return Err(format!(
                                 "no row {row:?} in:\n{text}\n{}",
@@ -294,11 +326,11 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
         )
         // 4. a ttl beyond the tier's bound is refused before anything is granted
         .step(
-            Step::plan_only(config(&dd, "100h")).expect(ExpectPlan::error(
+            Step::plan_only(config(&dd, "100h", "INC-43")).expect(ExpectPlan::error(
                 "DBP-ACC-001.*tier-3 allows at most 72 hours",
             )),
         )
         // 5. back to the applied configuration: nothing to do (destroy plans with the configuration too)
-        .step(Step::apply(cfg).expect(ExpectPlan::NoOp))
+        .step(Step::apply(renewed).expect(ExpectPlan::NoOp))
         .run();
 }
