@@ -1,7 +1,8 @@
 //! Master password rotation of `dbplatform_database` on the local backend through the real Terraform CLI (1.0.3
 //! by default): the period comes from the tier (tier-3: 180 days); once the password is older (its file's age,
 //! set back here), the next plan shows the rotation and apply carries it out: a new password in the 0600 file,
-//! the old one refused, the rotation in the audit log and in the access section of `dbpolicy audit report`.
+//! the old one refused, the rotation in the audit log and in the access section of `dbpolicy audit report`. A
+//! period longer than the tier's is refused by DBP-ACC-005.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,7 +14,7 @@ use serde_json::Value;
 
 const DB: &str = "dbplatform_database.db";
 
-fn config(data_dir: &Path) -> String {
+fn config(data_dir: &Path, extra: &str) -> String {
     format!(
         r#"
 provider "dbplatform" {{
@@ -34,6 +35,7 @@ resource "dbplatform_database" "db" {{
   name = "acc-rot"
   tier = "tier-3"
   tags = {{ owner = "acceptance" }}
+  {extra}
 }}
 "#,
         dd = data_dir.display()
@@ -81,7 +83,7 @@ fn password(state: &State) -> Result<String, String> {
 fn local_master_password_is_rotated_once_older_than_the_tier_allows() {
     let (_tmp, dd) = reachable_data_dir();
     let _stop = StopServersUnder(dd.clone());
-    let cfg = config(&dd);
+    let cfg = config(&dd, "");
     let log = dd.join("audit.jsonl");
     let old = Arc::new(Mutex::new(String::new()));
     let (old_w, old_r) = (Arc::clone(&old), Arc::clone(&old));
@@ -196,5 +198,15 @@ fn local_master_password_is_rotated_once_older_than_the_tier_allows() {
                     },
                 )),
         )
+        // 3. a period longer than the tier's is refused at plan time (soft-mandatory: an override could allow it)
+        .step(
+            Step::plan_only(config(&dd, "master_password_rotation_days = 365")).expect(
+                ExpectPlan::error(
+                    "DBP-ACC-005.*every 365 days; tier-3 requires at least every 180",
+                ),
+            ),
+        )
+        // 4. back to the applied configuration: nothing to do (destroy plans with the configuration too)
+        .step(Step::apply(cfg).expect(ExpectPlan::NoOp))
         .run();
 }

@@ -171,6 +171,18 @@ const TABLE: &[(&str, &[P], &[P])] = &[
         ],
     ),
     (
+        "DBP-ACC-005",
+        &[
+            Set("type", "dbplatform_database"),
+            Set("settings.master_password_rotation_days", "30"),
+            Unknown("tier"),
+        ],
+        &[
+            Set("type", "dbplatform_database"),
+            Unknown("settings.master_password_rotation_days"),
+        ],
+    ),
+    (
         "DBP-BAK-001",
         &[Unknown("tier"), Set("settings.backup_retention_days", "35")],
         &[Unknown("settings.backup_retention_days")],

@@ -35,7 +35,8 @@ tiers := {
 		"cross_region_dr": true,
 		"dr_region": "us-west-2",
 		"replica_lag_objective_seconds": 60,
-		"max_break_glass_hours": 4
+		"max_break_glass_hours": 4,
+		"master_password_rotation_days": 30
 	},
 	"tier-1": {
 		"description": "Business critical: customer-facing. Multi-AZ, 14-day PITR, customer-managed KMS key.",
@@ -65,7 +66,8 @@ tiers := {
 		"override_required_for_destroy": true,
 		"cross_region_dr": false,
 		"replica_lag_objective_seconds": 300,
-		"max_break_glass_hours": 8
+		"max_break_glass_hours": 8,
+		"master_password_rotation_days": 60
 	},
 	"tier-2": {
 		"description": "Internal services: single-AZ allowed, 7-day backups, deletion protection.",
@@ -95,7 +97,8 @@ tiers := {
 		"override_required_for_destroy": false,
 		"cross_region_dr": false,
 		"replica_lag_objective_seconds": 900,
-		"max_break_glass_hours": 24
+		"max_break_glass_hours": 24,
+		"master_password_rotation_days": 90
 	},
 	"tier-3": {
 		"description": "Dev/test and sandboxes: smallest footprint, daily backups kept 1 day.",
@@ -123,7 +126,8 @@ tiers := {
 		"override_required_for_destroy": false,
 		"cross_region_dr": false,
 		"replica_lag_objective_seconds": 3600,
-		"max_break_glass_hours": 72
+		"max_break_glass_hours": 72,
+		"master_password_rotation_days": 180
 	}
 }
 

@@ -72,6 +72,8 @@ pub fn default_files() -> Vec<BundleFile> {
         file!("rules/log_exports_test.rego"),
         file!("rules/managed_master_password.rego"),
         file!("rules/managed_master_password_test.rego"),
+        file!("rules/master_password_rotation.rego"),
+        file!("rules/master_password_rotation_test.rego"),
         file!("rules/migration_bigint_primary_key.rego"),
         file!("rules/migration_bigint_primary_key_test.rego"),
         file!("rules/migration_column_type_change.rego"),

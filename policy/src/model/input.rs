@@ -224,6 +224,13 @@ pub struct Settings {
         skip_serializing_if = "Option::is_none"
     )]
     pub backup_replication_kms_key_id: Option<Option<String>>,
+    /// `dbplatform_database`: days after which the master password is rotated; null when never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub master_password_rotation_days: Option<Option<i64>>,
 }
 
 /// A parameter group that applies to the resource, found in the same plan.
