@@ -37,6 +37,7 @@ fn main() {
             format: None,
             output: Some(out),
             public_key: None,
+            section: policy::audit::report::Section::All,
         }));
     }
 }

@@ -190,6 +190,7 @@ fn html_report_is_self_contained_printable_and_escaped() {
         format: None,
         output: Some(out.clone()),
         public_key: None,
+        section: policy::audit::report::Section::All,
     });
     assert_eq!(code, 0);
     let html = std::fs::read_to_string(&out).unwrap();
@@ -247,6 +248,7 @@ fn markdown_csv_and_json_reports_carry_the_same_figures() {
             format: Some(format),
             output: Some(out.clone()),
             public_key: None,
+            section: policy::audit::report::Section::All,
         });
         assert_eq!(code, 0);
         let text = std::fs::read_to_string(&out).unwrap();
@@ -277,6 +279,7 @@ fn markdown_csv_and_json_reports_carry_the_same_figures() {
         format: None,
         output: None,
         public_key: None,
+        section: policy::audit::report::Section::All,
     });
     assert_eq!(bad, 2, "a bad date is a usage error");
 }

@@ -109,6 +109,7 @@ fn drills_appear_beside_restore_tests_in_every_format() {
             format: Some(format),
             output: Some(out.clone()),
             public_key: None,
+            section: policy::audit::report::Section::All,
         });
         assert_eq!(code, 0);
         let text = std::fs::read_to_string(&out).unwrap();

@@ -416,6 +416,7 @@ fn the_tier_catalogue_schema_documents_the_dr_fields() {
         "cross_region_dr",
         "dr_region",
         "replica_lag_objective_seconds",
+        "max_break_glass_hours",
     ] {
         assert!(
             tier[field]["description"]

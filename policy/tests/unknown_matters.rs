@@ -112,6 +112,77 @@ fn apply(mut v: Value, patch: &[P]) -> Input {
 /// (rule, an unknown that cannot matter -> pass, an unknown that matters -> unknown)
 const TABLE: &[(&str, &[P], &[P])] = &[
     (
+        "DBP-ACC-001",
+        &[
+            Set("kind", "break_glass"),
+            Set("type", "dbplatform_break_glass"),
+            Set(
+                "after",
+                r#"{"ttl": "1h", "ttl_seconds": 3600, "reason": "INC", "ticket": "T-1", "approved_by": "bob", "active": true}"#,
+            ),
+            Unknown("tier"),
+        ],
+        &[
+            Set("kind", "break_glass"),
+            Set("type", "dbplatform_break_glass"),
+            Set(
+                "after",
+                r#"{"ttl": "6h", "ttl_seconds": 21600, "reason": "INC", "ticket": "T-1", "approved_by": "bob", "active": true}"#,
+            ),
+            Unknown("tier"),
+        ],
+    ),
+    (
+        "DBP-ACC-002",
+        &[
+            Set("kind", "break_glass"),
+            Set("type", "dbplatform_break_glass"),
+            Set("after", r#"{"role_name": "orders_x", "active": false}"#),
+            Set("unknown", r#"["role_template"]"#),
+        ],
+        &[
+            Set("kind", "break_glass"),
+            Set("type", "dbplatform_break_glass"),
+            Set("after", r#"{"role_name": "orders_x", "active": true}"#),
+            Set("unknown", r#"["role_template"]"#),
+        ],
+    ),
+    (
+        "DBP-ACC-003",
+        &[
+            Set("kind", "role"),
+            Set("type", "dbplatform_role"),
+            Set("after", r#"{"template": "readonly"}"#),
+            Set("unknown", r#"["superuser"]"#),
+        ],
+        &[
+            Set("kind", "role"),
+            Set("type", "postgresql_role"),
+            Set("after", r#"{"name": "app"}"#),
+            Set("unknown", r#"["superuser"]"#),
+        ],
+    ),
+    (
+        "DBP-ACC-004",
+        &[Set("kind", "role"), Unknown("tier")],
+        &[
+            Set("kind", "role"),
+            Unknown("settings.plaintext_password_set"),
+        ],
+    ),
+    (
+        "DBP-ACC-005",
+        &[
+            Set("type", "dbplatform_database"),
+            Set("settings.master_password_rotation_days", "30"),
+            Unknown("tier"),
+        ],
+        &[
+            Set("type", "dbplatform_database"),
+            Unknown("settings.master_password_rotation_days"),
+        ],
+    ),
+    (
         "DBP-BAK-001",
         &[Unknown("tier"), Set("settings.backup_retention_days", "35")],
         &[Unknown("settings.backup_retention_days")],

@@ -34,7 +34,9 @@ tiers := {
 		"override_required_for_destroy": true,
 		"cross_region_dr": true,
 		"dr_region": "us-west-2",
-		"replica_lag_objective_seconds": 60
+		"replica_lag_objective_seconds": 60,
+		"max_break_glass_hours": 4,
+		"master_password_rotation_days": 30
 	},
 	"tier-1": {
 		"description": "Business critical: customer-facing. Multi-AZ, 14-day PITR, customer-managed KMS key.",
@@ -63,7 +65,9 @@ tiers := {
 		"max_exception_days": 60,
 		"override_required_for_destroy": true,
 		"cross_region_dr": false,
-		"replica_lag_objective_seconds": 300
+		"replica_lag_objective_seconds": 300,
+		"max_break_glass_hours": 8,
+		"master_password_rotation_days": 60
 	},
 	"tier-2": {
 		"description": "Internal services: single-AZ allowed, 7-day backups, deletion protection.",
@@ -92,7 +96,9 @@ tiers := {
 		"max_exception_days": 90,
 		"override_required_for_destroy": false,
 		"cross_region_dr": false,
-		"replica_lag_objective_seconds": 900
+		"replica_lag_objective_seconds": 900,
+		"max_break_glass_hours": 24,
+		"master_password_rotation_days": 90
 	},
 	"tier-3": {
 		"description": "Dev/test and sandboxes: smallest footprint, daily backups kept 1 day.",
@@ -119,7 +125,9 @@ tiers := {
 		"max_exception_days": 180,
 		"override_required_for_destroy": false,
 		"cross_region_dr": false,
-		"replica_lag_objective_seconds": 3600
+		"replica_lag_objective_seconds": 3600,
+		"max_break_glass_hours": 72,
+		"master_password_rotation_days": 180
 	}
 }
 
@@ -182,3 +190,48 @@ with_fields(patch) := object.union(instance, patch)
 
 # The instance with one top-level field replaced as a whole (object.union would merge nested objects).
 with_field(key, value) := object.union(object.remove(instance, [key]), {key: value})
+
+# A break-glass grant on a tier-1 database that passes every rule: a readwrite role for 2 hours, with reason,
+# ticket and approver.
+break_glass := {
+	"schema": "dbplatform.input/v1",
+	"address": "dbplatform_break_glass.oncall",
+	"type": "dbplatform_break_glass",
+	"kind": "break_glass",
+	"action": "create",
+	"backend": "local",
+	"tier": "tier-1",
+	"tags": {},
+	"unknown": [],
+	"after": {
+		"database_id": "orders",
+		"person": "alice@example.com",
+		"role_id": "orders/orders_rw",
+		"role_name": "orders_rw",
+		"role_template": "readwrite",
+		"ttl": "2h",
+		"ttl_seconds": 7200,
+		"reason": "INC-42: stuck batch job",
+		"ticket": "INC-42",
+		"approved_by": "bob@example.com",
+		"active": true,
+	},
+}
+
+# The break-glass grant with some attributes changed.
+break_glass_with(patch) := object.union(break_glass, {"after": object.union(break_glass.after, patch)})
+
+# A role of the community PostgreSQL provider that passes every rule.
+postgresql_role := {
+	"schema": "dbplatform.input/v1",
+	"address": "postgresql_role.app",
+	"type": "postgresql_role",
+	"kind": "role",
+	"action": "create",
+	"backend": "aws",
+	"tier": null,
+	"tags": {},
+	"unknown": [],
+	"settings": {"plaintext_password_set": false},
+	"after": {"name": "app", "login": true, "superuser": false, "create_role": false, "replication": false, "bypass_row_level_security": false, "roles": ["app_readonly"]},
+}

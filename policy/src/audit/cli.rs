@@ -75,6 +75,9 @@ pub enum AuditCommand {
         /// Check signatures with this public key for the chain status.
         #[arg(long, value_name = "FILE")]
         public_key: Option<PathBuf>,
+        /// Print only one section: `access` (break-glass grants, renewals and revocations, with the chain status).
+        #[arg(long, value_enum, default_value = "all")]
+        section: report::Section,
     },
     /// Print the records that match every filter, as JSONL (the exact stored lines).
     Query {
@@ -205,6 +208,7 @@ fn run_inner(cmd: AuditCommand) -> Result<i32, AuditError> {
             format,
             output,
             public_key,
+            section,
         } => {
             let path = log_path(log)?;
             let filter = Filter {
@@ -239,11 +243,20 @@ fn run_inner(cmd: AuditCommand) -> Result<i32, AuditError> {
                     _ => ReportFormat::Md,
                 }
             });
-            let text = match format {
-                ReportFormat::Html => report::to_html(&data),
-                ReportFormat::Md => report::to_markdown(&data),
-                ReportFormat::Csv => report::to_csv(&data),
-                ReportFormat::Json => report::to_json(&data),
+            let text = match (section, format) {
+                (report::Section::Access, f) => report::section_only(
+                    &data,
+                    match f {
+                        ReportFormat::Html => "html",
+                        ReportFormat::Md => "md",
+                        ReportFormat::Csv => "csv",
+                        ReportFormat::Json => "json",
+                    },
+                ),
+                (_, ReportFormat::Html) => report::to_html(&data),
+                (_, ReportFormat::Md) => report::to_markdown(&data),
+                (_, ReportFormat::Csv) => report::to_csv(&data),
+                (_, ReportFormat::Json) => report::to_json(&data),
             };
             write_out(output.as_deref(), &text)?;
             if let Some(p) = &output {

@@ -29,8 +29,8 @@ pub use decision::{decision_record, input_sha256, DecisionMeta};
 pub use error::AuditError;
 pub use log::{AppendedRecord, AuditLog};
 pub use record::{
-    ApplyRecord, DecisionRecord, FailoverDrillRecord, Record, RecordBody, RepairRecord,
-    RestoreTestRecord, SourceInfo, RECORD_SCHEMA,
+    ApplyRecord, BreakGlassRecord, DecisionRecord, FailoverDrillRecord, PasswordRotationRecord,
+    Record, RecordBody, RepairRecord, RestoreTestRecord, SourceInfo, RECORD_SCHEMA,
 };
 pub use verify::{verify_log, Damage, DamageKind, VerifyOptions, VerifyReport};
 

@@ -44,7 +44,7 @@ impl StoredRecord {
                         .collect()
                 })
                 .unwrap_or_default(),
-            "restore_test" | "failover_drill" => v
+            "restore_test" | "failover_drill" | "break_glass" | "password_rotation" => v
                 .get("database")
                 .and_then(Value::as_str)
                 .into_iter()
@@ -58,7 +58,8 @@ impl StoredRecord {
         }
     }
 
-    /// `pass`/`fail` for decisions, `succeeded`/`failed` for restore tests and applies, `repaired` for repairs.
+    /// `pass`/`fail` for decisions, `succeeded`/`failed` for restore tests and applies, `repaired` for repairs,
+    /// `granted`/`renewed`/`revoked` for break-glass events, `rotated` for password rotations.
     pub fn outcome(&self) -> &str {
         match self.kind() {
             "decision" => self
@@ -79,6 +80,14 @@ impl StoredRecord {
                 }
             }
             "repair" => "repaired",
+            // What happened to the access: granted, renewed or revoked.
+            "break_glass" => match self.value.get("event").and_then(Value::as_str) {
+                Some("grant") => "granted",
+                Some("renew") => "renewed",
+                Some("revoke") => "revoked",
+                _ => "",
+            },
+            "password_rotation" => "rotated",
             _ => "",
         }
     }

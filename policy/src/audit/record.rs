@@ -57,6 +57,10 @@ pub enum RecordBody {
     Repair(RepairRecord),
     /// A failover drill (RTO/RPO evidence), beside restore tests.
     FailoverDrill(FailoverDrillRecord),
+    /// A break-glass grant, renewal or revocation (access review evidence).
+    BreakGlass(BreakGlassRecord),
+    /// A rotation of a database's master password.
+    PasswordRotation(PasswordRotationRecord),
 }
 
 impl RecordBody {
@@ -68,6 +72,8 @@ impl RecordBody {
             RecordBody::Apply(_) => "apply",
             RecordBody::Repair(_) => "repair",
             RecordBody::FailoverDrill(_) => "failover_drill",
+            RecordBody::BreakGlass(_) => "break_glass",
+            RecordBody::PasswordRotation(_) => "password_rotation",
         }
     }
 }
@@ -258,6 +264,59 @@ pub struct FailoverDrillRecord {
     pub source: Option<SourceInfo>,
 }
 
+/// A break-glass event (`kind = "break_glass"`): a named person given a role for a bounded time, the window
+/// renewed, or the access revoked. Auditors read who had what, since when, until when, approved by whom, on which
+/// ticket, and when it was taken away (`dbpolicy audit report --section access`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BreakGlassRecord {
+    /// `grant`, `renew` or `revoke`.
+    pub event: String,
+    /// The database (identifier).
+    pub database: String,
+    /// The person given access, as configured (`alice@example.com`).
+    pub person: String,
+    /// The database login made for the person.
+    pub username: String,
+    /// The role granted.
+    pub role: String,
+    /// The template of the role when a `dbplatform_role` made it (`readonly` ...); absent for other roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_template: Option<String>,
+    pub reason: String,
+    pub ticket: String,
+    pub approved_by: String,
+    /// The approved time to live, in seconds.
+    pub ttl_seconds: u64,
+    /// Start of the window (grant or renewal), RFC 3339.
+    pub granted_at: String,
+    /// When the database stops accepting the login (`VALID UNTIL`), RFC 3339.
+    pub expires_at: String,
+    /// When the access was taken away (revoke events), RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
+}
+
+/// A master password rotation (`kind = "password_rotation"`): when the password of a database's master user was
+/// replaced, and how old the one it replaced was, so a review can show rotation kept to its schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PasswordRotationRecord {
+    /// The database (identifier).
+    pub database: String,
+    /// The master user whose password was replaced.
+    pub username: String,
+    /// When the new password was set, RFC 3339.
+    pub rotated_at: String,
+    /// When the password it replaced was set, RFC 3339, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_rotated_at: Option<String>,
+    /// The rotation period the database asked for (`master_password_rotation_days`).
+    pub max_age_days: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceInfo>,
+}
+
 /// The result of applying one planned change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ApplyRecord {
@@ -331,6 +390,33 @@ mod tests {
     fn seconds_are_rounded_to_millis() {
         assert_eq!(round_seconds(9.01234), 9.012);
         assert_eq!(round_seconds(f64::NAN), 0.0);
+    }
+
+    #[test]
+    fn a_break_glass_event_is_its_own_kind_of_record() {
+        let body = RecordBody::BreakGlass(BreakGlassRecord {
+            event: "grant".into(),
+            database: "orders".into(),
+            person: "alice@example.com".into(),
+            username: "bg_alice_example_com_0a1b2c3d".into(),
+            role: "orders_rw".into(),
+            role_template: Some("readwrite".into()),
+            reason: "INC-42 stuck batch".into(),
+            ticket: "INC-42".into(),
+            approved_by: "bob@example.com".into(),
+            ttl_seconds: 3600,
+            granted_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: "2026-01-01T01:00:00Z".into(),
+            revoked_at: None,
+            source: None,
+        });
+        assert_eq!(body.kind(), "break_glass");
+        let v = serde_json::to_value(&body).unwrap();
+        assert_eq!(v["kind"], "break_glass");
+        assert_eq!(v["approved_by"], "bob@example.com");
+        assert!(v.get("revoked_at").is_none(), "absent until revoked: {v}");
+        let back: RecordBody = serde_json::from_value(v).unwrap();
+        assert_eq!(back, body);
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub const KINDS: &[&str] = &[
     "parameter_group",
     "cluster_parameter_group",
     "subnet_group",
+    "role",
+    "grant",
+    "break_glass",
     "other",
     "migration",
 ];

@@ -32,6 +32,12 @@ pub enum Kind {
     ClusterParameterGroup,
     /// A DB subnet group (`aws_db_subnet_group`).
     SubnetGroup,
+    /// A database role (`dbplatform_role`, and the community PostgreSQL provider's `postgresql_role`).
+    Role,
+    /// A grant to a database role (`postgresql_grant`, `postgresql_grant_role`).
+    Grant,
+    /// Time-bounded access of a named person to a role (`dbplatform_break_glass`).
+    BreakGlass,
     /// Any other `dbplatform_*` resource.
     Other,
     /// A SQL migration file (`dbpolicy migration check`); only rules that name it in `applies_to` see it.
@@ -49,6 +55,9 @@ impl Kind {
             Kind::ParameterGroup => "parameter_group",
             Kind::ClusterParameterGroup => "cluster_parameter_group",
             Kind::SubnetGroup => "subnet_group",
+            Kind::Role => "role",
+            Kind::Grant => "grant",
+            Kind::BreakGlass => "break_glass",
             Kind::Other => "other",
             Kind::Migration => "migration",
         }
@@ -215,6 +224,13 @@ pub struct Settings {
         skip_serializing_if = "Option::is_none"
     )]
     pub backup_replication_kms_key_id: Option<Option<String>>,
+    /// `dbplatform_database`: days after which the master password is rotated; null when never.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub master_password_rotation_days: Option<Option<i64>>,
 }
 
 /// A parameter group that applies to the resource, found in the same plan.

@@ -67,6 +67,16 @@ pub struct Tier {
     /// tiers, advisory for development); unset: each rule's own enforcement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration_enforcement: Option<crate::model::decision::Enforcement>,
+    /// Longest break-glass access (`dbplatform_break_glass` ttl) to a database of this tier, in hours
+    /// (DBP-ACC-001): the more critical the data, the shorter an emergency login may live. Unset: break-glass
+    /// access to the tier's databases is refused. At most a week (168).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_break_glass_hours: Option<u32>,
+    /// Days after which a `dbplatform_database`'s master password is rotated (its
+    /// `master_password_rotation_days` default): the plan after that shows a rotation, which apply carries out.
+    /// Unset: no rotation unless the database asks for one. 1 to 3650.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_password_rotation_days: Option<u32>,
 }
 
 impl Tier {
@@ -187,6 +197,25 @@ impl TierCatalogue {
                     message: format!(
                         "tier {name}: default_instance_class {:?} is not matched by allowed_instance_classes",
                         t.default_instance_class
+                    ),
+                });
+            }
+            if let Some(h) = t.max_break_glass_hours.filter(|h| *h == 0 || *h > 168) {
+                return Err(TierError::Invalid {
+                    path: origin.into(),
+                    message: format!(
+                        "tier {name}: max_break_glass_hours {h} is out of range; use 1 to 168 hours (a week), or leave it out to refuse break-glass access to the tier"
+                    ),
+                });
+            }
+            if let Some(d) = t
+                .master_password_rotation_days
+                .filter(|d| *d == 0 || *d > 3650)
+            {
+                return Err(TierError::Invalid {
+                    path: origin.into(),
+                    message: format!(
+                        "tier {name}: master_password_rotation_days {d} is out of range; use 1 to 3650 days, or leave it out for no scheduled rotation"
                     ),
                 });
             }
@@ -329,6 +358,32 @@ mod tests {
             assert!(u64::from(lag) <= u64::from(t.rpo_minutes) * 60, "{name}");
             assert_eq!(t.cross_region_dr, name == "tier-0", "{name}");
         }
+    }
+
+    #[test]
+    fn break_glass_bounds_shrink_with_criticality_and_are_checked() {
+        let c = TierCatalogue::embedded();
+        let hours: Vec<u32> = ["tier-0", "tier-1", "tier-2", "tier-3"]
+            .iter()
+            .map(|n| {
+                c.get(n)
+                    .and_then(|t| t.max_break_glass_hours)
+                    .unwrap_or_else(|| panic!("{n}"))
+            })
+            .collect();
+        assert!(hours.windows(2).all(|w| w[0] < w[1]), "{hours:?}");
+        let e = TierCatalogue::from_toml_str(
+            &EMBEDDED_TIERS_TOML
+                .replace("max_break_glass_hours = 4\n", "max_break_glass_hours = 0\n"),
+            "t.toml",
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "tier tier-0: max_break_glass_hours 0 is out of range; use 1 to 168 hours"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -162,6 +162,15 @@ pub trait DatabaseBackend: Send + Sync {
         )))
     }
 
+    /// Replaces the master user's password with a new random one and returns the database as it is then
+    /// (`dbplatform_database`'s `master_password_rotation_days`). The default says the backend cannot.
+    async fn rotate_master_password(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
+        Err(BackendError::Unsupported(format!(
+            "the {} backend does not rotate the master password of database {name:?} itself; on aws Secrets Manager rotates the managed password (turn rotation on for its secret)",
+            self.kind()
+        )))
+    }
+
     /// Opens a short-lived login for `role` on database `name`, valid for `ttl` (the `dbplatform_credentials`
     /// ephemeral resource). The default is a `VALID UNTIL` login member of the role, over
     /// [`DatabaseBackend::admin_connection`].

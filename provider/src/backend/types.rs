@@ -80,6 +80,8 @@ pub struct DatabaseInfo {
     pub master_user_secret: String,
     /// The database's directory on this machine (local backend only).
     pub data_dir: Option<PathBuf>,
+    /// When the master password was last set, when the backend can tell (local: its file's modification time).
+    pub master_password_rotated_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// What a managed service reports beyond the neutral view (ARN, observed settings, pending changes).
     pub details: Option<InstanceDetails>,

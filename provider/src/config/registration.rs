@@ -15,6 +15,7 @@ use crate::framework::{
     Schema, Value,
 };
 use crate::resources::access_review::AccessReviewDataSource;
+use crate::resources::break_glass::BreakGlassResource;
 use crate::resources::credentials::CredentialsResource;
 use crate::resources::database::env_trait::DatabaseEnv;
 use crate::resources::database::DatabaseResource;
@@ -116,6 +117,9 @@ impl Provider for DbPlatformProvider {
                 Arc::clone(state) as Arc<dyn DatabaseEnv>
             )),
             Arc::new(RoleResource::new(Arc::clone(state) as Arc<dyn DatabaseEnv>)),
+            Arc::new(BreakGlassResource::new(
+                Arc::clone(state) as Arc<dyn DatabaseEnv>
+            )),
         ];
         let _ = state; // used by the lines above once resources are registered
         registered

@@ -2,6 +2,7 @@
 //! lives in [`crate::config`]; they reach backends only through [`crate::backend::DatabaseBackend`].
 
 pub mod access_review;
+pub mod break_glass;
 pub mod credentials;
 pub mod database;
 pub mod database_data_source;

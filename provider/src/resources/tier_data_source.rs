@@ -112,6 +112,11 @@ pub fn tier_block() -> Block {
             Type::Number,
             "Longest replication lag a replica of this tier may show (DBP-DR-003); null when the tier sets none.",
         ))
+        .attribute(Attribute::computed(
+            "max_break_glass_hours",
+            Type::Number,
+            "Longest dbplatform_break_glass ttl for databases of this tier, in hours (DBP-ACC-001); null when the tier allows no break-glass access.",
+        ))
 }
 
 /// The error diagnostic for a name not in `catalogue`, on the `name` attribute.
@@ -181,6 +186,11 @@ pub fn tier_value(name: &str, t: &Tier) -> Value {
         "replica_lag_objective_seconds",
         t.replica_lag_objective_seconds
             .map_or(Value::Null, |s| Value::int(i64::from(s))),
+    );
+    o.set(
+        "max_break_glass_hours",
+        t.max_break_glass_hours
+            .map_or(Value::Null, |h| Value::int(i64::from(h))),
     );
     o
 }
@@ -313,6 +323,7 @@ mod tests {
             s.get("allowed_backends"),
             &Value::List(vec![Value::string("aws")])
         );
+        assert_eq!(s.get("max_break_glass_hours"), &Value::int(8));
         // The state has exactly the schema's attributes and encodes with its type.
         let ty = tier_block().implied_type();
         let bytes = msgpack::encode(s, &ty).unwrap();

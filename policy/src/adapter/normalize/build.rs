@@ -125,6 +125,17 @@ pub fn build(raw: RawResource) -> Result<Input, String> {
         tags.get("tier").cloned()
     };
 
+    // Access resources (roles, grants, break-glass) have few settings: rules read their attributes in `after`
+    // directly, so the attributes unknown until apply are listed under the same names.
+    if matches!(base, Kind::Role | Kind::Grant | Kind::BreakGlass) {
+        unk.extend(
+            state_unknown
+                .iter()
+                .filter(|p| !p.starts_with("tags") && p.as_str() != "tier")
+                .cloned(),
+        );
+    }
+
     let (mut engine, mut major) = (None, None);
     if matches!(base, Kind::ParameterGroup | Kind::ClusterParameterGroup) {
         paths.insert("engine".into(), "family".into());

@@ -80,6 +80,11 @@ pub(super) const DBPLATFORM_DATABASE: &[Spec] = &[
         Ty::Str,
         Src::Attr("backup_replication_kms_key_id"),
     ),
+    (
+        "master_password_rotation_days",
+        Ty::Int,
+        Src::Attr("master_password_rotation_days"),
+    ),
 ];
 
 /// `dbplatform_replica`: a read replica of a `dbplatform_database`, encrypted like its source (always on aws,

@@ -7,11 +7,12 @@
 //! - [`raw`]: the resource as an adapter found it, and the kind its type has;
 //! - [`build`](build()): raw resource -> input (kind, backend, tier, engine, tags, redaction), the one entry point;
 //! - settings, read per resource family from one table each (`aws_instance`, `aws_cluster`,
-//!   `dbplatform_database`, `parameter_group`), with the table language in `spec` and the reading in `settings`;
+//!   `dbplatform_database`, `parameter_group`, `access`), with the table language in `spec` and the reading in `settings`;
 //! - `tags` and `engine_version`: the merged tags and the engine's major version;
 //! - [`paths`]: raw attribute paths (unknown, sensitive, cleared);
 //! - [`related`]: the related-resource part of an input, filled in once the adapter has looked for them.
 
+mod access;
 mod aws_cluster;
 mod aws_instance;
 mod build;

@@ -45,6 +45,11 @@ pub fn base_kind(resource_type: &str) -> Option<Kind> {
         "aws_rds_cluster_parameter_group" => Kind::ClusterParameterGroup,
         "aws_db_subnet_group" => Kind::SubnetGroup,
         "dbplatform_replica" => Kind::Replica,
+        // Access: roles and grants (also the community PostgreSQL provider's, which bypass the templates) and
+        // break-glass grants.
+        "dbplatform_role" | "postgresql_role" => Kind::Role,
+        "postgresql_grant" | "postgresql_grant_role" => Kind::Grant,
+        "dbplatform_break_glass" => Kind::BreakGlass,
         // Read for disaster recovery (a copy of an instance's backups in another region); no rule applies to it.
         "aws_db_instance_automated_backups_replication" => Kind::Other,
         t if t.starts_with("dbplatform_") => Kind::Other,

@@ -69,6 +69,14 @@ pub fn finish_related(input: &mut Input, related: Related) {
             unk.retain(|u| u != "settings.instance_class");
         }
     }
+    // A break-glass grant's tier is its database's: read by the provider at plan time, or, while that database is
+    // created in the same plan, taken from it here.
+    if input.resource_type == "dbplatform_break_glass" && input.tier.is_none() {
+        if let Some(t) = related.source.as_ref().and_then(|s| s.tier.clone()) {
+            input.tier = Some(t);
+            unk.retain(|u| u != "tier");
+        }
+    }
     input.unknown = sorted(unk);
     input.related = related;
 }

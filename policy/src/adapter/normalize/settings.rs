@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::access::{DBPLATFORM_ROLE, POSTGRESQL_ROLE};
 use super::aws_cluster::{CLUSTER_INSTANCE, RDS_CLUSTER};
 use super::aws_instance::{BACKUPS_REPLICATION, DB_INSTANCE};
 use super::dbplatform_database::{DBPLATFORM_DATABASE, DBPLATFORM_REPLICA};
@@ -20,6 +21,8 @@ fn specs(resource_type: &str) -> &'static [Spec] {
         "aws_rds_cluster_instance" => CLUSTER_INSTANCE,
         "dbplatform_database" => DBPLATFORM_DATABASE,
         "dbplatform_replica" => DBPLATFORM_REPLICA,
+        "dbplatform_role" => DBPLATFORM_ROLE,
+        "postgresql_role" => POSTGRESQL_ROLE,
         "aws_db_instance_automated_backups_replication" => BACKUPS_REPLICATION,
         "aws_db_parameter_group"
         | "aws_rds_cluster_parameter_group"

@@ -228,6 +228,8 @@ fn source_ref(inp: &Input) -> Option<(&'static str, &'static str, &'static [&'st
         (Kind::ClusterMember, _) => {
             Some(("cluster_identifier", "cluster", &["aws_rds_cluster"][..]))
         }
+        // A break-glass grant is held to its database's tier (DBP-ACC-001).
+        (Kind::BreakGlass, _) => Some(("database_id", "database", &["dbplatform_database"][..])),
         (_, "aws_db_instance_automated_backups_replication") => Some((
             "source_db_instance_arn",
             "instance",
@@ -305,7 +307,7 @@ fn related_of(
             RefLookup::Refs(refs) => find_ref(inputs, &refs, inp, types, t),
             _ => None,
         });
-        if inp.kind == Kind::ClusterMember {
+        if matches!(inp.kind, Kind::ClusterMember | Kind::BreakGlass) {
             rel.source = found.map(|j| source_of(&inputs[j]));
         } else if let Some(j) = found {
             copy_of = Some((j, inp.kind == Kind::Replica));

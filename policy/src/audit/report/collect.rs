@@ -235,6 +235,12 @@ pub fn build(
                 .filter(|r| filter.matches(r))
                 .map(|r| &r.value),
         ),
+        access: super::access::collect(
+            records
+                .iter()
+                .filter(|r| filter.matches(r))
+                .map(|r| &r.value),
+        ),
         repairs,
     }
 }

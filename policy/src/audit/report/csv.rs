@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::cells::opt;
 use super::data::ReportData;
 
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
@@ -100,6 +100,7 @@ pub fn to_csv(d: &ReportData) -> String {
         opt(&r.latest_recovery_point),
     );
     rows.extend(super::drills::csv_rows(&d.failover_drills));
+    rows.extend(super::access::csv_rows(&d.access));
     let mut o = String::from("section,key,metric,value\n");
     for row in rows {
         let _ = writeln!(

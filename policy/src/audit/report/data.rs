@@ -105,5 +105,7 @@ pub struct ReportData {
     pub restore_tests: Vec<RestoreRow>,
     /// Failover drills (last per database, pass rate), beside restore tests.
     pub failover_drills: super::drills::DrillReport,
+    /// Break-glass access (grants, renewals, revocations), for access reviews.
+    pub access: super::access::AccessReport,
     pub repairs: u64,
 }

@@ -129,7 +129,7 @@ fn table(head: &[&str], rows: Vec<Vec<String>>, empty: &str) -> String {
     s
 }
 
-const CSS: &str = "body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111;margin:24px auto;max-width:1000px;padding:0 16px}\
+pub(super) const CSS: &str = "body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#111;margin:24px auto;max-width:1000px;padding:0 16px}\
 h1{font-size:22px;margin-bottom:4px}h2{font-size:17px;border-bottom:1px solid #ccc;padding-bottom:3px;margin-top:28px}\
 .muted{color:#666}.ok{background:#e8f5e9;border-left:6px solid #2e7d32;padding:8px 12px}\
 .bad{background:#ffebee;border-left:6px solid #c62828;padding:8px 12px}\
@@ -328,6 +328,7 @@ pub fn to_html(d: &ReportData) -> String {
         "No restore tests in this period.",
     ));
     o.push_str(&super::drills::html(&d.failover_drills));
+    o.push_str(&super::access::html(&d.access));
     if d.repairs > 0 {
         let _ = write!(
             o,

@@ -145,5 +145,6 @@ pub fn to_markdown(d: &ReportData) -> String {
         );
     }
     o.push_str(&super::drills::markdown(&d.failover_drills));
+    o.push_str(&super::access::markdown(&d.access));
     o
 }

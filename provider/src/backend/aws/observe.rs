@@ -382,6 +382,7 @@ impl AwsBackend {
                 .unwrap_or_default()
                 .to_string(),
             data_dir: None,
+            master_password_rotated_at: None,
             created_at: to_chrono(db.instance_create_time()).unwrap_or_else(|| (self.clock)()),
             details: None,
         };

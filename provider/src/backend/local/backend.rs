@@ -11,6 +11,7 @@ use super::layout::{Layout, Metadata, BACKEND};
 use super::pg::{OsUser, PgBinaries, PgEnv};
 use super::support::major_of;
 use crate::backend::{BackendError, ConnectionInfo, DatabaseInfo};
+use chrono::{DateTime, Utc};
 
 /// The local PostgreSQL backend. Cheap to construct; all state is on disk under `data_dir`.
 #[derive(Debug)]
@@ -220,6 +221,11 @@ impl LocalBackend {
             connection_string: connection_string(&meta.spec, meta.port),
             master_user_secret: layout.secret().display().to_string(),
             data_dir: Some(layout.root.clone()),
+            // The password file is only ever written whole (create, rotation), so its age is the password's.
+            master_password_rotated_at: std::fs::metadata(layout.secret())
+                .and_then(|m| m.modified())
+                .ok()
+                .map(DateTime::<Utc>::from),
             created_at: meta.created_at,
             details: None,
         })

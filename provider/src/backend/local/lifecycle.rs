@@ -229,6 +229,30 @@ impl DatabaseBackend for LocalBackend {
         self.conn(&layout, &meta, &meta.spec.db_name)
     }
 
+    async fn rotate_master_password(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
+        let (layout, meta) = self.load_existing(name)?;
+        // The master user changes its own password (always allowed), over its current login. The new password
+        // is written beside the old file first, so a crash between the two steps leaves it on disk.
+        let client = self
+            .conn(&layout, &meta, &meta.spec.db_name)?
+            .connect()
+            .await?;
+        let password = crate::backend::roles::credentials::random_password();
+        let staged = layout.root.join("master-password.new");
+        super::support::write_private(&staged, &password)?;
+        let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
+        client
+            .batch_execute(&format!(
+                "ALTER ROLE CURRENT_USER PASSWORD '{}'",
+                verifier.replace('\'', "''")
+            ))
+            .await
+            .map_err(|e| super::support::sql_err(name, e))?;
+        std::fs::rename(&staged, layout.secret())
+            .map_err(BackendError::io("replacing", layout.secret()))?;
+        self.info(&layout, &meta).await
+    }
+
     async fn admin_connection(&self, name: &str) -> Result<ConnectionInfo, BackendError> {
         let (layout, meta) = self.load_existing(name)?;
         if meta.admin_role.is_none() {

@@ -4,9 +4,10 @@
 //! ([`crate::backend::DatabaseBackend::admin_connection`]).
 //!
 //! Files: [`grant`] (one privilege, its canonical text and its GRANT/REVOKE), [`template`] (the four templates),
-//! [`observe`] (the catalogue queries), [`reconcile`] (create, converge, drop), [`credentials`] (short-lived logins), [`review`] (access review evidence), [`ident`] (quoting,
+//! [`observe`] (the catalogue queries), [`reconcile`] (create, converge, drop), [`credentials`] (short-lived logins), [`break_glass`] (a person's time-bounded login), [`review`] (access review evidence), [`ident`] (quoting,
 //! names).
 
+pub mod break_glass;
 pub mod credentials;
 pub mod grant;
 pub mod ident;

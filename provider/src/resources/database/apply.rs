@@ -5,6 +5,7 @@
 use super::guardrails;
 use super::rds;
 use super::resource::DatabaseResource;
+use super::rotation;
 use super::spec::{backend_diagnostic, spec_from};
 use super::state::{merge_instance, state_from, unknowns_to_null};
 use policy::model::tiers::TierCatalogue;
@@ -75,6 +76,24 @@ impl DatabaseResource {
             }
         } else {
             match backend.update(&spec.name, &spec).await {
+                Ok(out) if rotation::wanted(&req.prior, &req.planned) => {
+                    match backend.rotate_master_password(&spec.name).await {
+                        Ok(info) => {
+                            finish(&mut resp, &info);
+                            if let Err(d) = self.record_rotation(&req.prior, &info).await {
+                                resp.diagnostics.push(d);
+                            }
+                        }
+                        Err(e) => {
+                            finish(&mut resp, &out.info);
+                            // State keeps the old time, so the next plan shows the rotation again.
+                            resp.diagnostics.push(backend_diagnostic(
+                                &format!("Could not rotate the master password of {:?}", spec.name),
+                                &e,
+                            ));
+                        }
+                    }
+                }
                 Ok(out) => finish(&mut resp, &out.info),
                 Err(e) => {
                     resp.new_state = req.prior.clone();
@@ -86,6 +105,22 @@ impl DatabaseResource {
             }
         }
         resp
+    }
+}
+
+impl DatabaseResource {
+    /// Puts a rotation on record when an audit log is configured (like restore tests, rotation works without one).
+    async fn record_rotation(
+        &self,
+        prior: &Value,
+        info: &DatabaseInfo,
+    ) -> Result<(), crate::framework::Diagnostic> {
+        if self.env.audit_configured().await? {
+            self.env
+                .record_access(rotation::record(prior, info))
+                .await?;
+        }
+        Ok(())
     }
 }
 

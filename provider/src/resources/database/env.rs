@@ -110,6 +110,17 @@ impl DatabaseEnv for StaticEnv {
         .await
         .map_err(|why| restore_record_failed(path, &why))
     }
+    async fn audit_configured(&self) -> Result<bool, Diagnostic> {
+        Ok(self.audit_log.is_some())
+    }
+    async fn record_access(&self, body: RecordBody) -> Result<(), Diagnostic> {
+        let Some(path) = &self.audit_log else {
+            return Err(no_access_log());
+        };
+        append_record(AuditConfig::at(path.clone()), body)
+            .await
+            .map_err(|why| access_record_failed(path, &why))
+    }
 }
 
 /// Runs the gate off the async runtime (evaluation is CPU work, and recording blocks on a file lock, fsync and
@@ -350,6 +361,41 @@ impl DatabaseEnv for ProviderState {
             .await
             .map_err(|why| restore_record_failed(&path, &why))
     }
+    async fn audit_configured(&self) -> Result<bool, Diagnostic> {
+        let cfg = self.config().await?;
+        Ok(provider_audit_config(&cfg)?.is_some())
+    }
+    async fn record_access(&self, body: RecordBody) -> Result<(), Diagnostic> {
+        let cfg = self.config().await?;
+        let Some(audit) = provider_audit_config(&cfg)? else {
+            return Err(no_access_log());
+        };
+        let path = audit.path.clone();
+        append_record(audit, body)
+            .await
+            .map_err(|why| access_record_failed(&path, &why))
+    }
+}
+
+/// The error of an access event when no audit log is configured.
+fn no_access_log() -> Diagnostic {
+    Diagnostic::error(
+        "No audit log for access events",
+        "Break-glass grants, renewals and revocations must be on record: set policy { audit_log = \"...\" } in \
+         the provider block (or DBPOLICY_AUDIT_LOG).",
+    )
+}
+
+/// The error of an access event that could not be appended.
+fn access_record_failed(path: &std::path::Path, why: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Audit log write failed",
+        format!(
+            "Cannot append the access event to {}: {why}. Make the file writable (its directory must exist) or \
+             point policy.audit_log / DBPOLICY_AUDIT_LOG elsewhere.",
+            path.display()
+        ),
+    )
 }
 
 /// The error a restore test gets when its result cannot be put on record.

@@ -39,4 +39,9 @@ pub trait DatabaseEnv: Send + Sync {
         &self,
         record: policy::audit::FailoverDrillRecord,
     ) -> Result<(), Diagnostic>;
+    /// Whether an audit log is configured: break-glass access is only granted when it can be put on record.
+    async fn audit_configured(&self) -> Result<bool, Diagnostic>;
+    /// Appends an access event (break-glass grant, renewal, revocation) to the audit log; an error when none is
+    /// configured or it cannot be written, since access nobody can audit must not pass silently.
+    async fn record_access(&self, body: policy::audit::RecordBody) -> Result<(), Diagnostic>;
 }

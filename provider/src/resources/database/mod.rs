@@ -5,7 +5,7 @@
 //!
 //! Files: [`resource`] (the type and read/import), [`schema`], [`plan`], [`apply`], [`spec`] (plan values ↔
 //! spec), [`state`] (state from what the backend reports), [`rds`] (managed-instance attributes),
-//! [`guardrails`] (decisions as diagnostics), `inputs` (plan-time input checks), [`env_trait`] (what the resource needs from the provider) and [`env`] (its implementations).
+//! [`guardrails`] (decisions as diagnostics), [`rotation`] (master password rotation), `inputs` (plan-time input checks), [`env_trait`] (what the resource needs from the provider) and [`env`] (its implementations).
 
 pub mod apply;
 pub mod env;
@@ -15,6 +15,7 @@ mod inputs;
 pub mod plan;
 pub mod rds;
 pub mod resource;
+pub mod rotation;
 pub mod schema;
 pub mod spec;
 pub mod state;

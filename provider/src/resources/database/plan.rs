@@ -8,6 +8,7 @@ use super::guardrails;
 use super::inputs;
 use super::rds;
 use super::resource::DatabaseResource;
+use super::rotation;
 use super::schema::{CONFIGURABLE, TYPE_NAME};
 use super::spec::{backend_diagnostic, expand, field_path, spec_from, string_map, tier_of};
 use super::state::{json_unknown_paths, log_exports_value, substance};
@@ -118,6 +119,20 @@ impl DatabaseResource {
                 None => Value::Unknown,
             },
         );
+        // Master password rotation: the tier's period unless configured; due when the password refresh read is
+        // older than that, which shows as master_password_rotated_at known after apply.
+        if let Some(d) = rotation::check(&req.config) {
+            resp.diagnostics.push(d);
+        }
+        if req.config.get(rotation::DAYS).is_null() {
+            planned.set(rotation::DAYS, rotation::default_days(&tier));
+        }
+        let rotated_at = rotation::planned_rotated_at(
+            &req.prior_state,
+            planned.get(rotation::DAYS),
+            chrono::Utc::now(),
+        );
+        planned.set(rotation::ROTATED_AT, rotated_at);
         if let Some(endpoint) = capabilities
             .fixed_endpoint
             .filter(|_| req.prior_state.is_null())

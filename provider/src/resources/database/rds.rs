@@ -614,6 +614,7 @@ mod tests {
             connection_string: String::new(),
             master_user_secret: "arn:aws:secretsmanager:us-east-1:1:secret:x".into(),
             data_dir: None,
+            master_password_rotated_at: None,
             created_at: chrono::DateTime::from_timestamp(0, 0).unwrap_or_default(),
             details: Some(InstanceDetails {
                 settings: InstanceSettings {

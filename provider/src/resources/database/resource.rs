@@ -122,6 +122,12 @@ impl Resource for DatabaseResource {
                 let default_tags = self.env.default_tags().await;
                 let mut state = state_from(&info, None, &*backend, &default_tags);
                 merge_instance(&mut state, &info, None);
+                // No configuration on import: the tier's rotation period, as a plan without one would set.
+                if let Ok(tiers) = self.env.tiers().await {
+                    if let Some(t) = tiers.get(&info.spec.tier) {
+                        state.set(super::rotation::DAYS, super::rotation::default_days(t));
+                    }
+                }
                 resp.imported.push(state);
             }
             Err(e) => resp.diagnostics.push(Diagnostic::error(

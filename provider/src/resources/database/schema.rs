@@ -100,6 +100,16 @@ pub fn schema() -> Schema {
                 Attribute::computed("engine_version_actual", s.clone(), "Full version running, e.g. 15.13.").use_state_for_unknown(),
             )
             .attribute(Attribute::computed("backend", s.clone(), "Backend the database runs on: local or aws.").use_state_for_unknown())
+            .attribute(Attribute::optional_computed(
+                "master_password_rotation_days",
+                n.clone(),
+                "Rotate the master password when it is older than this many days (the plan shows the rotation, apply carries it out and records it in the audit log); defaults to the tier's master_password_rotation_days. Local backend; on aws Secrets Manager rotates the managed password.",
+            ))
+            .attribute(Attribute::computed(
+                "master_password_rotated_at",
+                s.clone(),
+                "When the master password was last set, RFC 3339, read at refresh (local: its file's modification time); null where the backend cannot tell.",
+            ))
             .attribute(Attribute::computed(
                 "policy_decision",
                 map,
@@ -126,4 +136,5 @@ pub(crate) const CONFIGURABLE: &[&str] = &[
     "final_snapshot_identifier",
     "parameters",
     "tags",
+    "master_password_rotation_days",
 ];

@@ -169,6 +169,15 @@ pub(crate) fn state_from(
     );
     m.insert("backend".into(), Value::string(backend.kind()));
     m.insert(
+        super::rotation::DAYS.into(),
+        base.map(|b| b.get(super::rotation::DAYS).clone())
+            .unwrap_or(Value::Null),
+    );
+    m.insert(
+        super::rotation::ROTATED_AT.into(),
+        super::rotation::rotated_at_value(info),
+    );
+    m.insert(
         "policy_decision".into(),
         match base.map(|b| b.get("policy_decision")) {
             Some(v) if !v.is_unknown() => v.clone(),

@@ -105,6 +105,7 @@ fn check_config(config: &Value) -> Diagnostics {
             "replica_id with mode = \"multi_az\"",
             "a Multi-AZ drill reboots the instance with failover and promotes no replica: remove replica_id, or remove mode to promote the replica.",
         ),
+        // Valid modes with a matching replica_id.
         Ok(Field::Known(m)) if m == "replica" || m == "multi_az" => {}
         Ok(Field::Known(m)) => d.error_at(
             AttributePath::attr("mode"),
