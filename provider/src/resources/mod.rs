@@ -6,6 +6,7 @@ pub mod break_glass;
 pub mod credentials;
 pub mod database;
 pub mod database_data_source;
+mod evidence;
 pub mod failover_drill;
 pub mod parameter_group;
 pub mod replica;

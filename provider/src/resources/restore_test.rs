@@ -12,12 +12,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::backend::{ConnectionInfo, RestoreTarget};
 use crate::framework::access::{get_bool, get_string, Field};
-use crate::framework::duration::parse_duration;
 use crate::framework::{
     ApplyRequest, ApplyResponse, Attribute, AttributePath, Block, Diagnostic, Diagnostics, Nesting,
-    Number, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
+    PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Type, Value,
 };
 use crate::resources::database::env_trait::DatabaseEnv;
+use crate::resources::evidence;
 
 /// Terraform type name.
 pub const TYPE_NAME: &str = "dbplatform_restore_test";
@@ -175,12 +175,6 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn number(f: f64) -> Value {
-    Number::parse(&format!("{f:.3}"))
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
-}
-
 #[async_trait]
 impl Resource for RestoreTestResource {
     fn type_name(&self) -> &'static str {
@@ -202,15 +196,7 @@ impl Resource for RestoreTestResource {
                 );
             }
         }
-        if let Ok(Field::Known(m)) = get_string(config, "max_age") {
-            if parse_duration(&m).is_none_or(|d| d.is_zero()) {
-                d.error_at(
-                    AttributePath::attr("max_age"),
-                    "Invalid max_age",
-                    format!("{m:?} is not a duration; use e.g. \"24h\", \"7d\" or \"1h30m\"."),
-                );
-            }
-        }
+        evidence::check_max_age(config, "24h", &mut d);
         if config.get("verify").is_wholly_known() {
             if let Err(e) = checks(config) {
                 d.push(e);
@@ -231,40 +217,13 @@ impl Resource for RestoreTestResource {
         if req.planned.get("verify") != req.prior_state.get("verify") {
             resp.requires_replace.push(AttributePath::attr("verify"));
         }
-        let max_age = get_string(&req.config, "max_age")
-            .ok()
-            .and_then(Field::known)
-            .and_then(|m| parse_duration(&m));
-        let finished = req
-            .prior_state
-            .get("finished_at")
-            .as_str()
-            .and_then(|f| DateTime::parse_from_rfc3339(f).ok())
-            .map(|f| f.with_timezone(&Utc));
-        let failed = req.prior_state.get("succeeded").as_bool() == Some(false);
-        let stale = match (max_age, finished) {
-            (Some(age), Some(f)) => {
-                Utc::now() - f > chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
-            }
-            _ => false,
-        };
-        if stale || failed {
-            for a in RESULT_ATTRS {
-                resp.planned.set(a, Value::Unknown);
-            }
-            resp.requires_replace
-                .push(AttributePath::attr("finished_at"));
-            if stale {
-                resp.diagnostics.warning_at(
-                    AttributePath::attr("max_age"),
-                    "Restore test evidence is older than max_age",
-                    format!(
-                        "The last restore test finished at {}; apply runs it again.",
-                        req.prior_state.get("finished_at").as_str().unwrap_or("?")
-                    ),
-                );
-            }
-        }
+        evidence::plan_rerun(
+            &req,
+            &mut resp,
+            RESULT_ATTRS,
+            "Restore test",
+            "apply runs the restore test again.",
+        );
         resp
     }
 
@@ -363,12 +322,18 @@ impl Resource for RestoreTestResource {
         match backend.restore(&db, target).await {
             Err(e) => {
                 errors.push(format!("restore failed: {e}"));
-                state.set("restore_seconds", number(started.elapsed().as_secs_f64()));
+                state.set(
+                    "restore_seconds",
+                    evidence::seconds(started.elapsed().as_secs_f64()),
+                );
                 state.set("base_backup", Value::Null);
                 state.set("integrity_check", Value::string("not run (restore failed)"));
             }
             Ok(restored) => {
-                state.set("restore_seconds", number(started.elapsed().as_secs_f64()));
+                state.set(
+                    "restore_seconds",
+                    evidence::seconds(started.elapsed().as_secs_f64()),
+                );
                 recovery_point = Some(restored.recovery_point);
                 state.set("base_backup", Value::string(&restored.base_backup.id));
                 let mut source_error = None;
@@ -530,12 +495,7 @@ impl Resource for RestoreTestResource {
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
-        // A restore test is evidence of a moment: nothing to refresh.
-        ReadResponse {
-            new_state: req.current,
-            private: req.private,
-            diagnostics: Diagnostics::new(),
-        }
+        evidence::read_unchanged(req)
     }
 }
 

@@ -15,12 +15,12 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::backend::replica::{DrillMode, DrillOutcome, DrillSpec, FailureKind};
 use crate::framework::access::{get_bool, get_number, get_string, Field};
-use crate::framework::duration::parse_duration;
 use crate::framework::{
-    ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Diagnostics, Number, PlanRequest,
-    PlanResponse, ReadRequest, ReadResponse, Resource, Schema, Value,
+    ApplyRequest, ApplyResponse, AttributePath, Diagnostic, Diagnostics, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, Resource, Schema, Value,
 };
 use crate::resources::database::env_trait::DatabaseEnv;
+use crate::resources::evidence;
 use schema::RESULT_ATTRS;
 
 /// Terraform type name.
@@ -54,14 +54,8 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn number(f: f64) -> Value {
-    Number::parse(&format!("{f:.3}"))
-        .map(Value::Number)
-        .unwrap_or(Value::Null)
-}
-
 fn opt_number(f: Option<f64>) -> Value {
-    f.map(number).unwrap_or(Value::Null)
+    f.map(evidence::seconds).unwrap_or(Value::Null)
 }
 
 /// The `mode` a configuration asks for ("replica" when unset), or an error diagnostic.
@@ -75,15 +69,7 @@ fn mode_of(v: &Value) -> Result<Field<String>, Diagnostic> {
 /// Checks of the configuration that need no backend.
 fn check_config(config: &Value) -> Diagnostics {
     let mut d = Diagnostics::new();
-    if let Ok(Field::Known(m)) = get_string(config, "max_age") {
-        if parse_duration(&m).is_none_or(|x| x.is_zero()) {
-            d.error_at(
-                AttributePath::attr("max_age"),
-                "Invalid max_age",
-                format!("{m:?} is not a duration; use e.g. \"168h\", \"30d\" or \"1h30m\"."),
-            );
-        }
-    }
+    evidence::check_max_age(config, "168h", &mut d);
     if let Ok(Field::Known(f)) = get_string(config, "failure") {
         if f != "stop" && f != "crash" {
             d.error_at(
@@ -192,7 +178,8 @@ impl Resource for FailoverDrillResource {
                 .zip([objectives.map(|o| o.0), objectives.map(|o| o.1)])
             {
                 if req.config.get(a).is_null() {
-                    resp.planned.set(a, v.map(number).unwrap_or(Value::Unknown));
+                    resp.planned
+                        .set(a, v.map(evidence::seconds).unwrap_or(Value::Unknown));
                 }
             }
         } else if unset {
@@ -205,40 +192,14 @@ impl Resource for FailoverDrillResource {
         if req.prior_state.is_null() {
             return resp;
         }
-        let max_age = get_string(&req.config, "max_age")
-            .ok()
-            .and_then(Field::known)
-            .and_then(|m| parse_duration(&m));
-        let finished = req
-            .prior_state
-            .get("finished_at")
-            .as_str()
-            .and_then(|f| DateTime::parse_from_rfc3339(f).ok())
-            .map(|f| f.with_timezone(&Utc));
-        let failed = req.prior_state.get("succeeded").as_bool() == Some(false);
-        let stale = match (max_age, finished) {
-            (Some(age), Some(f)) => {
-                Utc::now() - f > chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
-            }
-            _ => false,
-        };
-        if stale || failed {
-            for a in RESULT_ATTRS {
-                resp.planned.set(a, Value::Unknown);
-            }
+        if evidence::plan_rerun(
+            &req,
+            &mut resp,
+            RESULT_ATTRS,
+            "Failover drill",
+            "apply runs the drill again (the database fails over and back).",
+        ) {
             resp.planned.set("id", Value::Unknown);
-            resp.requires_replace
-                .push(AttributePath::attr("finished_at"));
-            if stale {
-                resp.diagnostics.warning_at(
-                    AttributePath::attr("max_age"),
-                    "Failover drill evidence is older than max_age",
-                    format!(
-                        "The last drill finished at {}; apply runs it again (the database fails over and back).",
-                        req.prior_state.get("finished_at").as_str().unwrap_or("?")
-                    ),
-                );
-            }
         }
         resp
     }
@@ -431,12 +392,7 @@ impl Resource for FailoverDrillResource {
     }
 
     async fn read(&self, req: ReadRequest) -> ReadResponse {
-        // A drill is evidence of a moment: nothing to refresh.
-        ReadResponse {
-            new_state: req.current,
-            private: req.private,
-            diagnostics: Diagnostics::new(),
-        }
+        evidence::read_unchanged(req)
     }
 }
 

@@ -16,7 +16,7 @@ use super::super::pg;
 use super::super::server::{free_port, socket_dir_for};
 use super::super::support::{quote_ident, sql_err, write_private};
 use super::meta::{name_hash, repl_conninfo, ReplicaMeta};
-use super::standby::{configure_standby, new_certificate, wait_until};
+use super::standby::{base_backup, configure_standby, new_certificate, wait_streaming};
 use crate::backend::replica::{ReplicaInfo, ReplicaSpec};
 use crate::backend::{BackendError, DatabaseStatus};
 
@@ -227,18 +227,16 @@ impl LocalBackend {
             pg::server_dir(&meta.socket_dir, u, 0o755)?;
         }
         pg::run(
-            pg::command(&sbins.tool("pg_basebackup"), u)
-                .env("PGPASSWORD", &password)
-                .env("PGSSLMODE", "require")
-                .env("PGAPPNAME", &spec.name)
-                .args(["-h", "127.0.0.1", "-p"])
-                .arg(smeta.port.to_string())
-                .arg("-U")
-                .arg(&meta.role)
-                .arg("-D")
-                .arg(layout.pgdata())
-                .args(["-X", "stream", "-c", "fast", "--no-password", "-S"])
-                .arg(&meta.slot),
+            base_backup(
+                &sbins,
+                u,
+                &password,
+                smeta.port,
+                &meta.role,
+                &layout.pgdata(),
+                Some(&meta.slot),
+            )
+            .env("PGAPPNAME", &spec.name),
             &format!(
                 "pg_basebackup of {:?} for replica {:?}",
                 spec.source, spec.name
@@ -287,21 +285,7 @@ impl LocalBackend {
 
         // Step "streaming".
         let admin = Self::replica_admin(meta);
-        let streaming = wait_until(std::time::Duration::from_secs(60), || async {
-            match admin.connect().await {
-                Ok(c) => c
-                    .query_opt(
-                        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-                        &[],
-                    )
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some(),
-                Err(_) => false,
-            }
-        })
-        .await;
+        let streaming = wait_streaming(&admin, std::time::Duration::from_secs(60)).await;
         if !streaming {
             return Err(BackendError::Command {
                 what: format!(

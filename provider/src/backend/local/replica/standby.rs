@@ -297,6 +297,58 @@ pub(in crate::backend::local) async fn in_recovery(conn: &ConnectionInfo) -> Opt
 }
 
 /// Polls `check` every 100 ms until it returns true or `timeout` passes.
+/// Whether the standby behind `admin` streams from its upstream right now (its WAL receiver says so).
+pub(in crate::backend::local) async fn is_streaming(admin: &ConnectionInfo) -> bool {
+    match admin.connect().await {
+        Ok(c) => c
+            .query_opt(
+                "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+                &[],
+            )
+            .await
+            .ok()
+            .flatten()
+            .is_some(),
+        Err(_) => false,
+    }
+}
+
+/// Waits up to `timeout` for the standby behind `admin` to stream; whether it does.
+pub(in crate::backend::local) async fn wait_streaming(
+    admin: &ConnectionInfo,
+    timeout: Duration,
+) -> bool {
+    wait_until(timeout, || is_streaming(admin)).await
+}
+
+/// `pg_basebackup` of the server on 127.0.0.1:`port` into `pgdata` as replication role `role` over TLS, run as
+/// `user`, streaming the WAL it needs (and holding replication slot `slot`, when given): how a standby gets its
+/// copy, at create and when a drill rebuilds either side.
+pub(in crate::backend::local) fn base_backup(
+    bins: &PgBinaries,
+    user: Option<&OsUser>,
+    password: &str,
+    port: u16,
+    role: &str,
+    pgdata: &Path,
+    slot: Option<&str>,
+) -> tokio::process::Command {
+    let mut c = pg::command(&bins.tool("pg_basebackup"), user);
+    c.env("PGPASSWORD", password)
+        .env("PGSSLMODE", "require")
+        .args(["-h", "127.0.0.1", "-p"])
+        .arg(port.to_string())
+        .arg("-U")
+        .arg(role)
+        .arg("-D")
+        .arg(pgdata)
+        .args(["-X", "stream", "-c", "fast", "--no-password"]);
+    if let Some(slot) = slot {
+        c.arg("-S").arg(slot);
+    }
+    c
+}
+
 pub(in crate::backend::local) async fn wait_until<F, Fut>(timeout: Duration, mut check: F) -> bool
 where
     F: FnMut() -> Fut,

@@ -206,16 +206,15 @@ impl LocalBackend {
                     .map_err(BackendError::io("moving aside", pl.pgdata()))?;
                 pg::server_dir(&pl.pgdata(), pu.as_ref(), 0o700)?;
                 pg::run(
-                    pg::command(&bins.tool("pg_basebackup"), pu.as_ref())
-                        .env("PGPASSWORD", &pw)
-                        .env("PGSSLMODE", "require")
-                        .args(["-h", "127.0.0.1", "-p"])
-                        .arg(rm.port.to_string())
-                        .arg("-U")
-                        .arg(&rm.role)
-                        .arg("-D")
-                        .arg(pl.pgdata())
-                        .args(["-X", "stream", "-c", "fast", "--no-password"]),
+                    &mut base_backup(
+                        &bins,
+                        pu.as_ref(),
+                        &pw,
+                        rm.port,
+                        &rm.role,
+                        &pl.pgdata(),
+                        None,
+                    ),
                     "fresh base backup of the promoted replica for the old primary",
                 )
                 .await?;
@@ -329,19 +328,7 @@ impl LocalBackend {
         let pw = Self::replication_password(rl)?;
         let r_admin = Self::replica_admin(rm);
         let r_running = self.is_running(&bins, &rl.pgdata()).await? == DatabaseStatus::Available;
-        let streaming = r_running
-            && match r_admin.connect().await {
-                Ok(c) => c
-                    .query_opt(
-                        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-                        &[],
-                    )
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some(),
-                Err(_) => false,
-            };
+        let streaming = r_running && is_streaming(&r_admin).await;
         if streaming {
             return Ok(());
         }
@@ -377,17 +364,15 @@ impl LocalBackend {
                     .map_err(BackendError::io("removing", rl.pgdata()))?;
                 pg::server_dir(&rl.pgdata(), ru.as_ref(), 0o700)?;
                 pg::run(
-                    pg::command(&bins.tool("pg_basebackup"), ru.as_ref())
-                        .env("PGPASSWORD", &pw)
-                        .env("PGSSLMODE", "require")
-                        .args(["-h", "127.0.0.1", "-p"])
-                        .arg(pm.port.to_string())
-                        .arg("-U")
-                        .arg(&rm.role)
-                        .arg("-D")
-                        .arg(rl.pgdata())
-                        .args(["-X", "stream", "-c", "fast", "--no-password", "-S"])
-                        .arg(&rm.slot),
+                    &mut base_backup(
+                        &bins,
+                        ru.as_ref(),
+                        &pw,
+                        pm.port,
+                        &rm.role,
+                        &rl.pgdata(),
+                        Some(&rm.slot),
+                    ),
                     "fresh base backup of the database for the replica",
                 )
                 .await?;
@@ -406,21 +391,7 @@ impl LocalBackend {
             "starting the replica as a standby",
         )
         .await?;
-        let ok = wait_until(CATCH_UP, || async {
-            match r_admin.connect().await {
-                Ok(c) => c
-                    .query_opt(
-                        "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-                        &[],
-                    )
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some(),
-                Err(_) => false,
-            }
-        })
-        .await;
+        let ok = wait_streaming(&r_admin, CATCH_UP).await;
         if !ok {
             return Err(BackendError::Command {
                 what: "waiting for the replica to stream from the database again".into(),
