@@ -15,6 +15,7 @@ use super::cells::opt;
 /// One break-glass access, from its grant to its revocation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BreakGlassRow {
+    /// Who had access, their login, and which role of which database (with its template when it has one).
     pub person: String,
     pub database: String,
     pub username: String,
@@ -35,6 +36,7 @@ pub struct BreakGlassRow {
 /// The access section's figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AccessReport {
+    /// Counts of events in the period.
     pub grants: u64,
     pub renewals: u64,
     pub revocations: u64,
@@ -47,6 +49,7 @@ pub struct AccessReport {
 /// One master password rotation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RotationRow {
+    /// The database and its master user; when the password was set, when the one it replaced was, the period.
     pub database: String,
     pub username: String,
     pub rotated_at: String,
