@@ -2,12 +2,14 @@
 //! by default): the period comes from the tier (tier-3: 180 days); once the password is older (its file's age,
 //! set back here), the next plan shows the rotation and apply carries it out: a new password in the 0600 file,
 //! the old one refused, the rotation in the audit log and in the access section of `dbpolicy audit report`. A
-//! period longer than the tier's is refused by DBP-ACC-005.
+//! provider killed between setting the new password and replacing its file leaves it staged, and the next apply
+//! finishes that rotation and converges. A period longer than the tier's is refused by DBP-ACC-005.
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use acceptance_tests::faults::KILL_ENV;
 use acceptance_tests::local::{pg_tool, reachable_data_dir, StopServersUnder};
 use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
 use serde_json::Value;
@@ -72,6 +74,19 @@ fn login(state: &State, password: &str) -> Result<String, String> {
     }
 }
 
+/// Sets the password file's modification time 200 days back: what refresh reads as the password's age.
+fn age_password(state: &State) -> Result<(), String> {
+    let file = attr_str(state, "master_user_secret_path")?;
+    let out = Command::new("touch")
+        .args(["-d", "200 days ago", &file])
+        .output()
+        .map_err(|e| format!("touch: {e}"))?;
+    out.status
+        .success()
+        .then_some(())
+        .ok_or(format!("touch -d failed: {out:?}"))
+}
+
 fn password(state: &State) -> Result<String, String> {
     let file = attr_str(state, "master_user_secret_path")?;
     std::fs::read_to_string(&file)
@@ -104,15 +119,7 @@ fn local_master_password_is_rotated_once_older_than_the_tier_allows() {
                         let pw = password(s)?;
                         login(s, &pw)?;
                         *old_w.lock().map_err(|e| e.to_string())? = pw;
-                        let file = attr_str(s, "master_user_secret_path")?;
-                        let out = Command::new("touch")
-                            .args(["-d", "200 days ago", &file])
-                            .output()
-                            .map_err(|e| format!("touch: {e}"))?;
-                        out.status
-                            .success()
-                            .then_some(())
-                            .ok_or(format!("touch -d failed: {out:?}"))
+                        age_password(s)
                     },
                 ))
                 .expect_non_empty_plan_after_apply(),
@@ -195,6 +202,40 @@ fn local_master_password_is_rotated_once_older_than_the_tier_allows() {
                             return Err(format!("no rotation row in:\n{text}"));
                         }
                         Ok(())
+                    },
+                ))
+                .check(Check::custom(
+                    "the new password is made 200 days old too",
+                    age_password,
+                ))
+                .expect_non_empty_plan_after_apply(),
+        )
+        // 2b. the provider is killed after the server took a new password and before its file was replaced
+        .step(
+            Step::apply(cfg.clone())
+                .env(KILL_ENV, "local.rotate.password_set")
+                .expect(ExpectPlan::error(
+                    "Plugin did not respond|ApplyResourceChange request was cancelled",
+                )),
+        )
+        // 2c. the next apply finishes that rotation from the staged file, then rotates again, and converges
+        .step(
+            Step::apply(cfg.clone())
+                .expect(ExpectPlan::Changes {
+                    create: 0,
+                    update: 1,
+                    replace: 0,
+                    destroy: 0,
+                })
+                .check(Check::custom(
+                    "the file's password logs in; nothing is left staged",
+                    |s| {
+                        login(s, &password(s)?)?;
+                        let dir = attr_str(s, "data_dir")?;
+                        let staged = Path::new(&dir).join("master-password.new");
+                        (!staged.exists())
+                            .then_some(())
+                            .ok_or(format!("{} is left behind", staged.display()))
                     },
                 )),
         )

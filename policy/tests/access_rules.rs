@@ -315,3 +315,45 @@ fn community_roles_with_superuser_file_access_or_passwords_fail() {
         .unwrap();
     assert!(!admin_input.contains("hunter2"), "{admin_input}");
 }
+
+#[test]
+fn a_role_created_in_the_same_plan_gives_the_break_glass_its_template() {
+    // The provider could not read the template (the role does not exist yet): unknown in the plan.
+    let mut grant = break_glass("ddl", json!({"role_name": null}));
+    if let Some(a) = grant["change"]["after"].as_object_mut() {
+        a.remove("role_template");
+    }
+    grant["change"]["after_unknown"]["role_template"] = json!(true);
+    grant["change"]["after_unknown"]["role_id"] = json!(true);
+    let role = change(
+        "dbplatform_role",
+        "ddl",
+        json!({"name": "orders_ddl", "template": "migrator", "login": false}),
+        json!({"id": true, "database_id": true, "grants": true}),
+    );
+    let mut cfg = config(&[
+        ("dbplatform_database", "db"),
+        ("dbplatform_break_glass", "ddl"),
+        ("dbplatform_role", "ddl"),
+    ]);
+    cfg["root_module"]["resources"][1]["expressions"]["role_id"] =
+        json!({"references": ["dbplatform_role.ddl.id", "dbplatform_role.ddl"]});
+    let inputs = plan(vec![database(), grant, role], cfg);
+    let bg = inputs
+        .iter()
+        .find(|i| i.address == "dbplatform_break_glass.ddl")
+        .unwrap();
+    assert!(
+        !bg.unknown.iter().any(|u| u == "role_template"),
+        "{:?}",
+        bg.unknown
+    );
+    let rs = results(inputs);
+    let r = find(&rs, "DBP-ACC-002", "dbplatform_break_glass.ddl");
+    assert_eq!(r[0].2, Status::Fail, "{}", r[0].3);
+    assert!(
+        r[0].3.contains("a migrator role (above readwrite)"),
+        "{}",
+        r[0].3
+    );
+}

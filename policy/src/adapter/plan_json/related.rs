@@ -1,6 +1,6 @@
-//! Related resources inside one plan: the parameter group an instance or cluster uses and the source of a replica
-//! or cluster member, found by name, or through the `configuration` references when a name is unknown until
-//! apply.
+//! Related resources inside one plan: the parameter group an instance or cluster uses, the source of a replica
+//! or cluster member, and the database and role template of a break-glass grant, found by name, or through the
+//! `configuration` references when a name is unknown until apply.
 
 use std::collections::HashMap;
 
@@ -164,6 +164,34 @@ pub(super) fn resolve_related(inputs: &mut [Input], metas: &mut [Meta]) {
     }
     for (inp, rel) in inputs.iter_mut().zip(related) {
         finish_related(inp, rel);
+    }
+    role_templates(inputs, metas, &t);
+}
+
+/// A break-glass grant of a `dbplatform_role` created in the same plan: the provider could not read the role's
+/// template at plan time (the role does not exist yet), but the plan has it, so DBP-ACC-002 decides in CI too.
+fn role_templates(inputs: &mut [Input], metas: &[Meta], t: &Tables) {
+    for i in 0..inputs.len() {
+        let inp = &inputs[i];
+        if inp.kind != Kind::BreakGlass || !inp.unknown.iter().any(|u| u == "role_template") {
+            continue;
+        }
+        let RefLookup::Refs(refs) = config_ref(&metas[i], "role_id") else {
+            continue;
+        };
+        let Some(j) = find_ref(inputs, &refs, inp, &["dbplatform_role"], t) else {
+            continue;
+        };
+        let Some(template) = inputs[j].after.as_ref().and_then(|a| a.get_str("template")) else {
+            continue;
+        };
+        let inp = &mut inputs[i];
+        if let Some(after) = inp.after.as_ref() {
+            let mut v = after.to_value();
+            v["role_template"] = Value::String(template);
+            inp.after = Some(crate::model::input::RawJson::from_value(&v));
+            inp.unknown.retain(|u| u != "role_template");
+        }
     }
 }
 

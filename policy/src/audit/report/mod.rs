@@ -15,8 +15,8 @@ pub mod drills;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod section;
 
-pub use access::{section_only, Section};
 pub use collect::build;
 pub use csv::to_csv;
 pub use data::{
@@ -25,3 +25,4 @@ pub use data::{
 pub use html::to_html;
 pub use json::to_json;
 pub use markdown::to_markdown;
+pub use section::{section_only, Section};

@@ -231,6 +231,20 @@ impl DatabaseBackend for LocalBackend {
 
     async fn rotate_master_password(&self, name: &str) -> Result<DatabaseInfo, BackendError> {
         let (layout, meta) = self.load_existing(name)?;
+        let staged = layout.root.join("master-password.new");
+        // A rotation killed between setting the password and replacing the file left the new password staged:
+        // when it is the one the server has, finish that rotation first, else drop the stale file.
+        if let Ok(pending) = std::fs::read_to_string(&staged) {
+            let mut conn = self.conn(&layout, &meta, &meta.spec.db_name)?;
+            conn.password = pending.trim().to_string();
+            if conn.connect().await.is_ok() {
+                std::fs::rename(&staged, layout.secret())
+                    .map_err(BackendError::io("replacing", layout.secret()))?;
+            } else {
+                std::fs::remove_file(&staged)
+                    .map_err(BackendError::io("removing", staged.clone()))?;
+            }
+        }
         // The master user changes its own password (always allowed), over its current login. The new password
         // is written beside the old file first, so a crash between the two steps leaves it on disk.
         let client = self
@@ -238,8 +252,8 @@ impl DatabaseBackend for LocalBackend {
             .connect()
             .await?;
         let password = crate::backend::roles::credentials::random_password();
-        let staged = layout.root.join("master-password.new");
         super::support::write_private(&staged, &password)?;
+        crate::fault_points::reached("local.rotate.staged");
         let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
         client
             .batch_execute(&format!(
@@ -248,8 +262,10 @@ impl DatabaseBackend for LocalBackend {
             ))
             .await
             .map_err(|e| super::support::sql_err(name, e))?;
+        crate::fault_points::reached("local.rotate.password_set");
         std::fs::rename(&staged, layout.secret())
             .map_err(BackendError::io("replacing", layout.secret()))?;
+        crate::fault_points::reached("local.rotate.file_replaced");
         self.info(&layout, &meta).await
     }
 

@@ -85,6 +85,8 @@ fn record(event: &str, state: &Value, revoked_at: Option<String>) -> RecordBody 
 }
 
 impl BreakGlassResource {
+    /// Carries out what the plan decided: a grant or renewal, a revocation, or a destroy (a revocation first when
+    /// the access is still active).
     pub(super) async fn apply_change(
         &self,
         req: ApplyRequest,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::backend::roles::break_glass::{observe_login, ts};
+use crate::backend::roles::break_glass::observe_login;
 use crate::backend::{BackendError, DatabaseBackend};
 use crate::framework::{
     ApplyRequest, ApplyResponse, Diagnostic, Diagnostics, PlanRequest, PlanResponse, ReadRequest,
@@ -133,15 +133,86 @@ impl Resource for BreakGlassResource {
         match refresh(backend.as_ref(), &req.current, now).await {
             Ok(Some(s)) => resp.new_state = s,
             Ok(None) => resp.new_state = Value::Null,
-            Err(e) => resp.diagnostics.push(backend_error(
-                &format!(
-                    "read break-glass login {:?} (at {})",
-                    text(&req.current, "username"),
-                    ts(now)
-                ),
-                &e,
-            )),
+            // A database that cannot be reached (stopped, restarting) must not block the plan that would start
+            // it: the login's window is known from state, and the database enforces it anyway.
+            Err(e) => {
+                let mut state = req.current.clone();
+                if state.get("active").as_bool() == Some(true)
+                    && time_of(&state, "expires_at").is_some_and(|t| t <= now)
+                {
+                    state.set("expired", Value::Bool(true));
+                }
+                resp.new_state = state;
+                resp.diagnostics.warning(
+                    format!(
+                        "Cannot read break-glass login {:?}",
+                        text(&req.current, "username")
+                    ),
+                    format!(
+                        "{e}. Its expiry ({}) is taken from state; the database refuses the login after it in any case.",
+                        text(&req.current, "expires_at")
+                    ),
+                );
+            }
         }
         resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::aws::{AwsBackend, AwsClientConfig};
+    use crate::resources::database::env::StaticEnv;
+    use policy::model::tiers::TierCatalogue;
+
+    /// A backend the provider cannot open SQL sessions on (aws): what a stopped or unreachable server looks like
+    /// to refresh.
+    fn unreachable() -> BreakGlassResource {
+        BreakGlassResource::new(Arc::new(StaticEnv {
+            backend: Arc::new(AwsBackend::new(&AwsClientConfig::new("us-east-1"))),
+            tiers: Arc::new(TierCatalogue::embedded()),
+            default_tags: Default::default(),
+            engine: None,
+            audit_log: None,
+        }))
+    }
+
+    fn grant(expires_at: &str) -> Value {
+        Value::object([
+            ("database_id", Value::string("orders")),
+            ("username", Value::string("bg_alice_0a1b2c3d")),
+            ("role_name", Value::string("orders_rw")),
+            ("active", Value::Bool(true)),
+            ("expired", Value::Bool(false)),
+            ("expires_at", Value::string(expires_at)),
+        ])
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_does_not_block_the_plan_and_expiry_comes_from_state() {
+        let r = unreachable();
+        let past = r
+            .read(ReadRequest {
+                current: grant("2020-01-01T00:00:00Z"),
+                private: vec![],
+            })
+            .await;
+        assert!(!past.diagnostics.has_errors(), "{:?}", past.diagnostics);
+        let w = past
+            .diagnostics
+            .iter()
+            .next()
+            .map(|d| d.summary.clone())
+            .unwrap_or_default();
+        assert_eq!(w, "Cannot read break-glass login \"bg_alice_0a1b2c3d\"");
+        assert_eq!(past.new_state.get("expired"), &Value::Bool(true));
+        let future = r
+            .read(ReadRequest {
+                current: grant("2999-01-01T00:00:00Z"),
+                private: vec![],
+            })
+            .await;
+        assert_eq!(future.new_state.get("expired"), &Value::Bool(false));
     }
 }

@@ -49,11 +49,15 @@ pub fn schema() -> Schema {
 /// What one break-glass grant asks for (the known parts of the configuration or plan).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GrantSpec {
+    /// The database (its id, which is its name).
     pub database: String,
+    /// Who gets access, as configured.
     pub person: String,
+    /// The role granted, by name.
     pub role: String,
     /// `None` when unset: the provider refuses to grant without a bound.
     pub ttl: Option<Duration>,
+    /// Why, which ticket, who approved: put on record with every event (empty when unset; DBP-ACC-001 refuses).
     pub reason: String,
     pub ticket: String,
     pub approved_by: String,
