@@ -146,3 +146,18 @@ pub fn psql(uri: &str, password: &str, sql: &str) -> Result<String, String> {
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
+
+/// The provider block of the local access tests: the local backend in `data_dir`, the audit log in it when
+/// `audit_log`, and default tags carrying the required cost_center and data_classification (each test's database
+/// adds its owner), so the guardrails pass and the test is about what it names.
+pub fn local_provider_block(data_dir: &Path, audit_log: bool) -> String {
+    let dd = data_dir.display();
+    let audit = if audit_log {
+        format!("  policy {{\n    audit_log = \"{dd}/audit.jsonl\"\n  }}\n")
+    } else {
+        String::new()
+    };
+    format!(
+        "provider \"dbplatform\" {{\n  backend = \"local\"\n  local {{\n    data_dir = \"{dd}\"\n  }}\n{audit}  default_tags = {{\n    cost_center         = \"cc-acc\"\n    data_classification = \"internal\"\n  }}\n}}\n"
+    )
+}

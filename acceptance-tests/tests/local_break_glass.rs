@@ -9,7 +9,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use acceptance_tests::local::{pg_tool, reachable_data_dir, StopServersUnder};
+use acceptance_tests::local::{
+    local_provider_block, pg_tool, reachable_data_dir, StopServersUnder,
+};
 use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
 use serde_json::Value;
 
@@ -20,20 +22,7 @@ const TTL_SECONDS: i64 = 20;
 fn config(data_dir: &Path, ttl: &str, ticket: &str) -> String {
     format!(
         r#"
-provider "dbplatform" {{
-  backend = "local"
-  local {{
-    data_dir = "{dd}"
-  }}
-  policy {{
-    audit_log = "{dd}/audit.jsonl"
-  }}
-  default_tags = {{
-    cost_center         = "cc-acc"
-    data_classification = "internal"
-  }}
-}}
-
+{provider}
 resource "dbplatform_database" "db" {{
   name = "acc-bg"
   tier = "tier-3"
@@ -56,7 +45,7 @@ resource "dbplatform_break_glass" "oncall" {{
   approved_by = "bob@example.com"
 }}
 "#,
-        dd = data_dir.display()
+        provider = local_provider_block(data_dir, true)
     )
 }
 

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use acceptance_tests::local::{pg_tool, reachable_data_dir, StopServersUnder};
+use acceptance_tests::local::{
+    local_provider_block, pg_tool, reachable_data_dir, StopServersUnder,
+};
 use acceptance_tests::Workdir;
 use serde_json::Value;
 
@@ -27,17 +29,7 @@ fn use_terraform_111() {
 fn config(data_dir: &Path, out: &Path) -> String {
     format!(
         r#"
-provider "dbplatform" {{
-  backend = "local"
-  local {{
-    data_dir = "{dd}"
-  }}
-  default_tags = {{
-    cost_center         = "cc-acc"
-    data_classification = "internal"
-  }}
-}}
-
+{provider}
 # Ephemeral (Terraform 1.10+): given again at apply from TF_VAR_static_password, never saved in the plan.
 variable "static_password" {{
   type      = string
@@ -82,7 +74,7 @@ resource "terraform_data" "use" {{
   }}
 }}
 "#,
-        dd = data_dir.display(),
+        provider = local_provider_block(data_dir, false),
         out = out.display()
     )
 }

@@ -10,7 +10,9 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use acceptance_tests::faults::KILL_ENV;
-use acceptance_tests::local::{pg_tool, reachable_data_dir, StopServersUnder};
+use acceptance_tests::local::{
+    local_provider_block, pg_tool, reachable_data_dir, StopServersUnder,
+};
 use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
 use serde_json::Value;
 
@@ -19,20 +21,7 @@ const DB: &str = "dbplatform_database.db";
 fn config(data_dir: &Path, extra: &str) -> String {
     format!(
         r#"
-provider "dbplatform" {{
-  backend = "local"
-  local {{
-    data_dir = "{dd}"
-  }}
-  policy {{
-    audit_log = "{dd}/audit.jsonl"
-  }}
-  default_tags = {{
-    cost_center         = "cc-acc"
-    data_classification = "internal"
-  }}
-}}
-
+{provider}
 resource "dbplatform_database" "db" {{
   name = "acc-rot"
   tier = "tier-3"
@@ -40,7 +29,7 @@ resource "dbplatform_database" "db" {{
   {extra}
 }}
 "#,
-        dd = data_dir.display()
+        provider = local_provider_block(data_dir, true),
     )
 }
 

@@ -6,7 +6,9 @@
 use std::path::Path;
 use std::process::Command;
 
-use acceptance_tests::local::{pg_tool, reachable_data_dir, StopServersUnder};
+use acceptance_tests::local::{
+    local_provider_block, pg_tool, reachable_data_dir, StopServersUnder,
+};
 use acceptance_tests::{Check, ExpectPlan, ImportVerify, State, Step, TestCase};
 use serde_json::Value;
 
@@ -17,17 +19,7 @@ const RW: &str = "dbplatform_role.rw";
 fn config(data_dir: &Path) -> String {
     format!(
         r#"
-provider "dbplatform" {{
-  backend = "local"
-  local {{
-    data_dir = "{dd}"
-  }}
-  default_tags = {{
-    cost_center         = "cc-acc"
-    data_classification = "internal"
-  }}
-}}
-
+{provider}
 resource "dbplatform_database" "db" {{
   name = "acc-access"
   tier = "tier-3"
@@ -51,7 +43,7 @@ data "dbplatform_access_review" "all" {{
   database_id = dbplatform_database.db.id
 }}
 "#,
-        dd = data_dir.display()
+        provider = local_provider_block(data_dir, false),
     )
 }
 

@@ -184,53 +184,14 @@ pub async fn observe_login(
 }
 
 /// Ends the login's sessions, takes `role` away and drops the login (what it created goes to `role`). A login
-/// already gone is fine.
+/// already gone is fine. The same ending as a short-lived credential's ([`super::credentials::drop_login`]).
 pub async fn revoke(
     client: &Client,
     db: &str,
     username: &str,
     role: &str,
 ) -> Result<(), BackendError> {
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&username])
-        .await
-        .map_err(|e| sql_error(db, "looking up the login", &e))?
-        .is_some();
-    if !exists {
-        return Ok(());
-    }
-    let user = quote_ident(username);
-    // NOLOGIN first, so no new session starts between ending the sessions and dropping the role.
-    client
-        .batch_execute(&format!("ALTER ROLE {user} NOLOGIN"))
-        .await
-        .map_err(|e| sql_error(db, &format!("disabling login {username:?}"), &e))?;
-    client
-        .query(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
-            &[&username],
-        )
-        .await
-        .map_err(|e| sql_error(db, &format!("ending the sessions of {username:?}"), &e))?;
-    let role_exists = client
-        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
-        .await
-        .map_err(|e| sql_error(db, "looking up the role", &e))?
-        .is_some();
-    let reassign = if role_exists {
-        format!(
-            "REVOKE {role} FROM {user}; REASSIGN OWNED BY {user} TO {role}; ",
-            role = quote_ident(role)
-        )
-    } else {
-        String::new()
-    };
-    client
-        .batch_execute(&format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({ROLE_LOCK}); {reassign}DROP OWNED BY {user}; DROP ROLE {user}; COMMIT"
-        ))
-        .await
-        .map_err(|e| sql_error(db, &format!("revoking and dropping login {username:?}"), &e))
+    super::credentials::drop_login(client, db, username, role).await
 }
 
 #[cfg(test)]

@@ -140,7 +140,8 @@ pub async fn renew_login(
     Ok(expires_at)
 }
 
-/// Ends a login's sessions and drops it; what it created goes to `role`. A login already gone is fine.
+/// Ends a login's sessions, takes `role` away and drops the login (what it created goes to `role`): NOLOGIN first,
+/// so no session starts between ending them and the drop. A login already gone is fine; so is a role already gone.
 pub async fn drop_login(
     client: &Client,
     db: &str,
@@ -155,6 +156,12 @@ pub async fn drop_login(
     if !exists {
         return Ok(());
     }
+    let user = quote_ident(username);
+    // NOLOGIN first, so no new session starts between ending the sessions and dropping the role.
+    client
+        .batch_execute(&format!("ALTER ROLE {user} NOLOGIN"))
+        .await
+        .map_err(|e| sql_error(db, &format!("disabling login {username:?}"), &e))?;
     client
         .query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
@@ -162,15 +169,26 @@ pub async fn drop_login(
         )
         .await
         .map_err(|e| sql_error(db, &format!("ending the sessions of {username:?}"), &e))?;
-    let user = quote_ident(username);
+    let role_exists = client
+        .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[&role])
+        .await
+        .map_err(|e| sql_error(db, "looking up the role", &e))?
+        .is_some();
+    let reassign = if role_exists {
+        format!(
+            "REVOKE {role} FROM {user}; REASSIGN OWNED BY {user} TO {role}; ",
+            role = quote_ident(role)
+        )
+    } else {
+        String::new()
+    };
     client
         .batch_execute(&format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({}); REASSIGN OWNED BY {user} TO {}; DROP OWNED BY {user}; DROP ROLE {user}; COMMIT",
-            super::reconcile::ROLE_LOCK,
-            quote_ident(role)
+            "BEGIN; SELECT pg_advisory_xact_lock({}); {reassign}DROP OWNED BY {user}; DROP ROLE {user}; COMMIT",
+            super::reconcile::ROLE_LOCK
         ))
         .await
-        .map_err(|e| sql_error(db, &format!("dropping login {username:?}"), &e))
+        .map_err(|e| sql_error(db, &format!("revoking and dropping login {username:?}"), &e))
 }
 
 #[cfg(test)]
