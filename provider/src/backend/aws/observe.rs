@@ -20,6 +20,19 @@ use chrono::DateTime;
 use chrono::Utc;
 use std::collections::BTreeMap;
 
+/// RDS tags as a map (a tag without a key is dropped; one without a value maps to ""): one reading of the
+/// `TagList` for instances, replicas and `ListTagsForResource`.
+pub(super) fn tag_map(tags: &[Tag]) -> BTreeMap<String, String> {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_string(),
+                t.value().unwrap_or_default().to_string(),
+            ))
+        })
+        .collect()
+}
+
 pub(super) fn to_chrono(t: Option<&aws_sdk_rds::primitives::DateTime>) -> Option<DateTime<Utc>> {
     t.and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
 }
@@ -171,16 +184,7 @@ impl AwsBackend {
             .send()
             .await
             .map_err(|e| ApiFailure::from_sdk(&e).into_backend(format!("listing tags of {arn}")))?;
-        Ok(out
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect())
+        Ok(tag_map(out.tag_list()))
     }
 
     /// Adds and removes tags so `arn` carries exactly `want`.
@@ -228,16 +232,7 @@ impl AwsBackend {
         let name = db.db_instance_identifier().unwrap_or_default().to_string();
         let engine = db.engine().unwrap_or_default().to_string();
         let version = db.engine_version().unwrap_or_default().to_string();
-        let tags: BTreeMap<String, String> = db
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .collect();
+        let tags: BTreeMap<String, String> = tag_map(db.tag_list());
         let (tier, managed, user_tags) = split_tags(tags);
         let group = db.db_parameter_groups().first();
         let group_name = group

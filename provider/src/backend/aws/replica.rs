@@ -99,17 +99,8 @@ impl AwsBackend {
     }
 
     fn replica_info_of(&self, db: &DbInstance, region: Option<&str>) -> ReplicaInfo {
-        let tags: BTreeMap<String, String> = db
-            .tag_list()
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.key()?.to_string(),
-                    t.value().unwrap_or_default().to_string(),
-                ))
-            })
-            .filter(|(k, _)| !k.starts_with("dbplatform:"))
-            .collect();
+        let mut tags = super::observe::tag_map(db.tag_list());
+        tags.retain(|k, _| !k.starts_with("dbplatform:"));
         let source = db
             .read_replica_source_db_instance_identifier()
             .map(|s| s.rsplit(':').next().unwrap_or(s).to_string())
@@ -361,16 +352,7 @@ impl ReplicaBackend for AwsBackend {
             let mut tags = spec.tags.clone();
             tags.insert(MANAGED_TAG_KEY.into(), MANAGED_TAG_VALUE.into());
             tags.insert(SOURCE_TAG_KEY.into(), spec.source.clone());
-            let have: BTreeMap<String, String> = db
-                .tag_list()
-                .iter()
-                .filter_map(|t| {
-                    Some((
-                        t.key()?.to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    ))
-                })
-                .collect();
+            let have: BTreeMap<String, String> = super::observe::tag_map(db.tag_list());
             target.sync_tags(arn, &have, &tags).await?;
         }
         let db = target
