@@ -9,9 +9,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use acceptance_tests::local::{
-    local_provider_block, pg_tool, reachable_data_dir, StopServersUnder,
-};
+use acceptance_tests::local::{local_provider_block, psql, reachable_data_dir, StopServersUnder};
 use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
 use serde_json::Value;
 
@@ -62,20 +60,11 @@ fn as_user(state: &State, user: &str, password: &str, sql: &str) -> Result<Strin
         .attr(DB, "port")
         .map_err(|e| e.to_string())?
         .to_string();
-    let out = Command::new(pg_tool("psql"))
-        .env("PGPASSWORD", password)
-        .env("PGCONNECT_TIMEOUT", "10")
-        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .arg(format!(
-            "postgresql://{user}@127.0.0.1:{port}/acc_bg?sslmode=require"
-        ))
-        .output()
-        .map_err(|e| format!("run psql: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
+    psql(
+        &format!("postgresql://{user}@127.0.0.1:{port}/acc_bg?sslmode=require"),
+        password,
+        sql,
+    )
 }
 
 /// The break-glass login and the password from its file.

@@ -10,9 +10,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use acceptance_tests::faults::KILL_ENV;
-use acceptance_tests::local::{
-    local_provider_block, pg_tool, reachable_data_dir, StopServersUnder,
-};
+use acceptance_tests::local::{local_provider_block, psql, reachable_data_dir, StopServersUnder};
 use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
 use serde_json::Value;
 
@@ -47,20 +45,11 @@ fn login(state: &State, password: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())?
         .to_string();
     let user = attr_str(state, "master_username")?;
-    let out = Command::new(pg_tool("psql"))
-        .env("PGPASSWORD", password)
-        .env("PGCONNECT_TIMEOUT", "10")
-        .args(["-X", "-A", "-t", "-c", "SELECT 1"])
-        .arg(format!(
-            "postgresql://{user}@127.0.0.1:{port}/acc_rot?sslmode=require"
-        ))
-        .output()
-        .map_err(|e| format!("run psql: {e}"))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
+    psql(
+        &format!("postgresql://{user}@127.0.0.1:{port}/acc_rot?sslmode=require"),
+        password,
+        "SELECT 1",
+    )
 }
 
 /// Sets the password file's modification time 200 days back: what refresh reads as the password's age.
