@@ -72,6 +72,18 @@ pub fn terraform_binary() -> Result<PathBuf, HarnessError> {
     }
 }
 
+/// The dev build of `dbpolicy` that acceptance tests hand plans and audit logs to, as CI does; panics naming the
+/// command that builds it when it is missing (tests cannot go on without it).
+pub fn dbpolicy_binary() -> PathBuf {
+    let p = target_dir().join("debug/dbpolicy");
+    assert!(
+        p.is_file(),
+        "{} is missing: run `make build` (or cargo build -p dbplatform-policy --bin dbpolicy) first",
+        p.display()
+    );
+    p
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use acceptance_tests::{target_dir, TfOutput, Workdir};
+use acceptance_tests::{TfOutput, Workdir};
 use serde_json::Value;
 
 /// Provider block for the local backend; `policy` is the body of the `policy` block.
@@ -80,19 +80,9 @@ fn records(log: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn dbpolicy() -> PathBuf {
-    let p = target_dir().join("debug/dbpolicy");
-    assert!(
-        p.is_file(),
-        "{} is missing: run `make build` (or cargo build -p dbplatform-policy --bin dbpolicy) first",
-        p.display()
-    );
-    p
-}
-
 /// `dbpolicy audit verify LOG`: must exit 0.
 fn verify(log: &Path) {
-    let out = Command::new(dbpolicy())
+    let out = Command::new(acceptance_tests::dbpolicy_binary())
         .args(["audit", "verify"])
         .arg(log)
         .output()

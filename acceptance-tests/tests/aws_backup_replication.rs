@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use acceptance_tests::backup_replication_stub::BackupReplicationStub;
-use acceptance_tests::{moto_port, target_dir, Workdir};
+use acceptance_tests::{moto_port, Workdir};
 use serde_json::json;
 
 const ADDR: &str = "dbplatform_database.db";
@@ -186,16 +186,6 @@ fn tier0_replicates_backups_to_the_dr_region_reads_them_back_and_stops_on_destro
     assert_eq!(stub().replication_of(&name).unwrap().status, "retained");
 }
 
-fn dbpolicy() -> PathBuf {
-    let p = target_dir().join("debug/dbpolicy");
-    assert!(
-        p.is_file(),
-        "{} is missing: run `make build` first",
-        p.display()
-    );
-    p
-}
-
 #[test]
 fn tier0_without_cross_region_protection_is_refused_naming_dbp_dr_001() {
     let name = format!("nodr{}", std::process::id() % 100_000);
@@ -221,7 +211,7 @@ fn tier0_without_cross_region_protection_is_refused_naming_dbp_dr_001() {
     let plan = wd.plan_json().unwrap_or_else(|e| panic!("{e}"));
     let file = wd.path().join("plan.json");
     std::fs::write(&file, serde_json::to_vec(plan.raw()).unwrap()).unwrap();
-    let out = Command::new(dbpolicy())
+    let out = Command::new(acceptance_tests::dbpolicy_binary())
         .args(["check", "--format", "text"])
         .arg(&file)
         .output()

@@ -7,21 +7,10 @@
 //! Needs `target/debug/terraform-provider-dbplatform` and `target/debug/dbpolicy` (`make build`). Examples that
 //! need Terraform 1.11 (ephemeral resources) are checked by `local_credentials`.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use acceptance_tests::local::reachable_data_dir;
-use acceptance_tests::{repo_root, target_dir, Workdir};
-
-fn dbpolicy() -> PathBuf {
-    let p = target_dir().join("debug/dbpolicy");
-    assert!(
-        p.is_file(),
-        "{} is missing: run `make build` (or cargo build -p dbplatform-policy --bin dbpolicy) first",
-        p.display()
-    );
-    p
-}
+use acceptance_tests::{repo_root, Workdir};
 
 /// A workdir holding example `name`'s configuration, its `data_dir` variable set to a reachable directory.
 fn example(name: &str) -> (Workdir, tempfile::TempDir) {
@@ -43,7 +32,7 @@ fn passes_its_own_guardrails(name: &str) {
     let (path, plan) = wd
         .write_plan_json("plan.json")
         .unwrap_or_else(|e| panic!("examples/{name}: {e}"));
-    let out = Command::new(dbpolicy())
+    let out = Command::new(acceptance_tests::dbpolicy_binary())
         .args(["check", "--format", "json"])
         .arg(&path)
         .output()

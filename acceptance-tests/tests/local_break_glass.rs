@@ -282,7 +282,7 @@ fn local_break_glass_expires_in_the_database_and_is_revoked_by_the_next_apply() 
                     "the access section of the audit report shows it",
                     move |_| {
                         let out =
-                            Command::new(acceptance_tests::target_dir().join("debug/dbpolicy"))
+                            Command::new(acceptance_tests::dbpolicy_binary())
                                 .args(["audit", "report", "--section", "access", "--format", "md"])
                                 .arg(&log_for_report)
                                 .output()

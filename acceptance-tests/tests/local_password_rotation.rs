@@ -167,12 +167,11 @@ fn local_master_password_is_rotated_once_older_than_the_tier_allows() {
                         {
                             return Err(format!("record {r}"));
                         }
-                        let out =
-                            Command::new(acceptance_tests::target_dir().join("debug/dbpolicy"))
-                                .args(["audit", "report", "--section", "access", "--format", "md"])
-                                .arg(&log)
-                                .output()
-                                .map_err(|e| format!("dbpolicy: {e}"))?;
+                        let out = Command::new(acceptance_tests::dbpolicy_binary())
+                            .args(["audit", "report", "--section", "access", "--format", "md"])
+                            .arg(&log)
+                            .output()
+                            .map_err(|e| format!("dbpolicy: {e}"))?;
                         let text = String::from_utf8_lossy(&out.stdout);
                         if !text.contains("1 rotations.")
                             || !text.contains("| `acc-rot` | acc_rot_admin |")

@@ -304,7 +304,7 @@ fn tier_2_replica_streams_and_drills_fail_over_and_back() {
     );
 
     // The audit report shows the drills beside restore tests.
-    let report = std::process::Command::new(acceptance_tests::target_dir().join("debug/dbpolicy"))
+    let report = std::process::Command::new(acceptance_tests::dbpolicy_binary())
         .args(["audit", "report", "--format", "md"])
         .arg(dd.join("audit.jsonl"))
         .output()

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use acceptance_tests::{target_dir, TfOutput, Workdir};
+use acceptance_tests::{TfOutput, Workdir};
 use serde_json::Value;
 
 fn ok<T>(r: Result<T, acceptance_tests::HarnessError>) -> T {
@@ -203,16 +203,6 @@ fn an_exception_allows_a_finding_until_it_expires() {
     assert!(!data.join("databases").exists(), "plans create nothing");
 }
 
-fn dbpolicy() -> PathBuf {
-    let p = target_dir().join("debug/dbpolicy");
-    assert!(
-        p.is_file(),
-        "{} is missing: run `make build` (or cargo build -p dbplatform-policy --bin dbpolicy) first",
-        p.display()
-    );
-    p
-}
-
 /// The provider's statuses: the last decision record for each resource in the audit log, as
 /// (resource, rule) -> status.
 fn provider_statuses(log: &Path) -> BTreeMap<(String, String), String> {
@@ -282,7 +272,7 @@ fn provider_and_cli_reach_the_same_decision() {
     }
     assert_eq!(names.len(), 4, "{names:?}");
 
-    let out = Command::new(dbpolicy())
+    let out = Command::new(acceptance_tests::dbpolicy_binary())
         .arg("check")
         .arg(&plan_path)
         .args(["--format", "json", "--exceptions"])
