@@ -478,13 +478,29 @@ async fn local_backend_lifecycle() {
     small.backup_retention_days = 0;
     let info = backend.create(&small).await.expect("create second db");
     backend.stop("scratchpad").await.expect("stop");
-    std::fs::remove_dir_all(info.data_dir.expect("data dir")).expect("rm data dir");
+    let small_dir = info.data_dir.expect("data dir");
+    let small_uid = std::os::unix::fs::MetadataExt::uid(
+        &std::fs::metadata(PathBuf::from(&small_dir).join("pgdata")).expect("pgdata"),
+    );
+    std::fs::remove_dir_all(&small_dir).expect("rm data dir");
     assert!(backend.read("scratchpad").await.expect("read").is_none());
     let out = backend
         .delete("scratchpad", &DeleteOptions::default())
         .await
         .expect("deleting a vanished db is a no-op");
     assert!(out.final_backup.is_none());
+    // Its own OS user (root only: otherwise servers run as the caller) goes with it, directory or not.
+    let me =
+        std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self"));
+    if small_uid != me {
+        let passwd = std::fs::read_to_string("/etc/passwd").expect("passwd");
+        assert!(
+            !passwd
+                .lines()
+                .any(|l| l.split(':').nth(2) == Some(small_uid.to_string().as_str())),
+            "the vanished database's OS user (uid {small_uid}) was left behind"
+        );
+    }
 
     assert!(find_pgdata(tmp.path()).is_empty(), "no server left running");
 }

@@ -25,7 +25,11 @@ impl LocalBackend {
         self.sweep(name).await;
         let layout = self.layout(name);
         let mut meta = match self.inspect(&layout) {
-            Found::Absent => return Ok(DeleteOutcome { final_backup: None }),
+            Found::Absent => {
+                // Gone already (never made, or its directory removed by hand): its OS user must not outlive it.
+                self.remove_own_os_user(name);
+                return Ok(DeleteOutcome { final_backup: None });
+            }
             Found::Foreign(why) => {
                 return Err(BackendError::Invalid {
                     field: "name".into(),
