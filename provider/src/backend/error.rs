@@ -55,3 +55,47 @@ impl BackendError {
         }
     }
 }
+
+/// The local PostgreSQL machinery's errors, variant by variant, so the person running Terraform reads the same
+/// message the crate wrote.
+impl From<localpg::LocalPgError> for BackendError {
+    fn from(e: localpg::LocalPgError) -> Self {
+        use localpg::LocalPgError as L;
+        match e {
+            L::MissingTool {
+                tool,
+                searched,
+                hint,
+            } => BackendError::MissingTool {
+                tool,
+                searched,
+                hint,
+            },
+            L::Command {
+                what,
+                status,
+                output,
+            } => BackendError::Command {
+                what,
+                status,
+                output,
+            },
+            L::Io {
+                action,
+                path,
+                source,
+            } => BackendError::Io {
+                action,
+                path,
+                source,
+            },
+            L::Invalid { field, message } => BackendError::Invalid { field, message },
+            L::NotFound { name, .. } => BackendError::NotFound {
+                backend: "local",
+                name,
+            },
+            L::Restore(message) => BackendError::Restore(message),
+            L::Metadata { path, message } => BackendError::Metadata { path, message },
+        }
+    }
+}

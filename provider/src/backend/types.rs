@@ -114,18 +114,9 @@ pub struct DeleteOutcome {
     pub final_backup: Option<BackupInfo>,
 }
 
-/// One full (base) backup.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct BackupInfo {
-    pub id: String,
-    /// Directory (local) or snapshot ARN (aws).
-    pub location: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    /// First WAL file the backup needs (local backend), for archive cleanup.
-    #[serde(default)]
-    pub start_wal: Option<String>,
-}
+/// One full (base) backup. Defined beside the local base-backup records (`backup.json` holds one) in the
+/// `localpg` crate, which dbpolicy also reads; every backend describes its backups with it.
+pub use localpg::BackupInfo;
 
 /// Which moment a restore recovers to.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -52,17 +52,7 @@ impl ConfigEnv {
 
     /// `$XDG_DATA_HOME/dbplatform`, else `~/.local/share/dbplatform` (the XDG base directory default).
     pub fn default_data_dir(&self) -> Option<PathBuf> {
-        if let Some(x) = self
-            .xdg_data_home
-            .as_deref()
-            .filter(|x| Path::new(x).is_absolute())
-        {
-            return Some(Path::new(x).join("dbplatform"));
-        }
-        self.home
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .map(|h| Path::new(h).join(".local/share/dbplatform"))
+        localpg::data_dir::default_data_dir(self.xdg_data_home.as_deref(), self.home.as_deref())
     }
 
     /// `p` resolved against Terraform's working directory when relative.

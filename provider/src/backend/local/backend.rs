@@ -90,18 +90,20 @@ impl LocalBackend {
 
     /// Where scratch restores are made.
     pub fn restores_dir(&self) -> PathBuf {
-        self.data_dir.join("restores")
+        localpg::data_dir::restores_dir(&self.data_dir)
     }
 
     pub(super) fn layout(&self, name: &str) -> Layout {
-        Layout {
-            root: self.data_dir.join("databases").join(name),
-        }
+        Layout::of(&self.data_dir, name)
     }
 
     /// The OS user database `name`'s server runs as (created when missing; `None` when not root).
     pub(super) fn server_user(&self, name: &str) -> Result<Option<OsUser>, BackendError> {
-        identity::server_user_for(&self.pg_env, &self.data_dir, name)
+        Ok(identity::server_user_for(
+            &self.pg_env,
+            &self.data_dir,
+            name,
+        )?)
     }
 
     pub(super) fn bins(&self, major: Option<&str>) -> Result<PgBinaries, BackendError> {
@@ -129,17 +131,7 @@ impl LocalBackend {
 
     pub(super) fn load(&self, name: &str) -> Result<Option<(Layout, Metadata)>, BackendError> {
         let layout = self.layout(name);
-        let path = layout.metadata();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(BackendError::io("reading", &path)(e)),
-        };
-        let meta: Metadata = serde_json::from_str(&text).map_err(|e| BackendError::Metadata {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        Ok(Some((layout, meta)))
+        Ok(layout.read_metadata()?.map(|meta| (layout, meta)))
     }
 
     pub(super) fn load_existing(&self, name: &str) -> Result<(Layout, Metadata), BackendError> {
@@ -161,12 +153,7 @@ impl LocalBackend {
     }
 
     pub(super) fn password(&self, layout: &Layout) -> Result<String, BackendError> {
-        std::fs::read_to_string(layout.secret())
-            .map(|s| s.trim().to_string())
-            .map_err(BackendError::io(
-                "reading the master password file",
-                layout.secret(),
-            ))
+        Ok(layout.password()?)
     }
 
     pub(super) fn conn(

@@ -135,26 +135,9 @@ impl LocalBackend {
         Ok(info)
     }
 
+    /// The base backups in `dir`, oldest first (see `localpg::backups::list`).
     pub(super) fn backups_in(&self, dir: &Path) -> Result<Vec<BackupInfo>, BackendError> {
-        let mut out = Vec::new();
-        let rd = match std::fs::read_dir(dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(BackendError::io("listing", dir)(e)),
-        };
-        for e in rd.flatten() {
-            let p = e.path().join("backup.json");
-            if let Ok(t) = std::fs::read_to_string(&p) {
-                match serde_json::from_str::<BackupInfo>(&t) {
-                    Ok(b) => out.push(b),
-                    Err(err) => {
-                        tracing::warn!("ignoring unreadable backup record {}: {err}", p.display())
-                    }
-                }
-            }
-        }
-        out.sort_by_key(|b| b.finished_at);
-        Ok(out)
+        Ok(localpg::backups::list(dir)?)
     }
 
     /// Removes base backups older than the retention period (always keeping the newest) and WAL they no longer need.

@@ -11,21 +11,24 @@
 //! Restores go to `<data_dir>/restores/<name>-<time>/`, final backups on destroy to `<data_dir>/final-backups/`.
 
 //!
-//! Files: [`backend`] (the handle and records), [`layout`] (paths and metadata), [`server`] (pg_ctl),
+//! Files: [`backend`] (the handle and records), [`layout`] (the crate's layout with this provider's spec in its
+//! metadata), [`server`] (pg_ctl as backend methods, configuration files),
 //! [`conf`] (configuration rendering), [`validate`], [`create`], [`update`], [`backup`] (base backups and WAL),
-//! [`restore`], [`lifecycle`] (the `DatabaseBackend` implementation), [`support`], [`pg`] (binaries, OS user),
-//! [`identity`] (per-database OS users, the provider's admin role), [`recover`] (leftovers of killed providers,
-//! checked import), [`delete`] (resumable destroy, final-backup retention).
+//! [`restore`] (restore tests: recovery targets, integrity checks), [`lifecycle`] (the `DatabaseBackend`
+//! implementation), [`support`], [`recover`] (leftovers of killed providers, checked import), [`delete`]
+//! (resumable destroy, final-backup retention).
+//!
+//! The machinery dbpolicy shares (binaries and OS users: [`pg`], [`identity`]; paths, server control, backup
+//! records and scratch restores) is the `localpg` crate; `pg` and `identity` are re-exported here under their
+//! old paths.
 
 pub mod backend;
 pub mod backup;
 pub mod conf;
 pub mod create;
 pub mod delete;
-pub mod identity;
-pub mod layout;
+mod layout;
 pub mod lifecycle;
-pub mod pg;
 pub mod recover;
 pub mod replica;
 pub mod restore;
@@ -33,6 +36,8 @@ pub mod server;
 pub mod support;
 pub mod update;
 pub mod validate;
+
+pub use localpg::{identity, pg};
 
 #[cfg(test)]
 mod tests;

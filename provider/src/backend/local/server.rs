@@ -1,7 +1,10 @@
-//! Running PostgreSQL servers with pg_ctl: status, start (with the log tail on failure), stop, writing the
-//! server's configuration files, and checking that the server user can reach a directory.
+//! Running PostgreSQL servers as the backend does: `localpg::server`'s pg_ctl calls as backend methods,
+//! writing the server's configuration files, and checking that the server user can reach a directory.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use localpg::server::{self, ServerStatus};
+pub(super) use localpg::server::{free_port, socket_dir_for};
 
 use super::backend::LocalBackend;
 use super::conf::{hba_conf, server_conf};
@@ -11,31 +14,20 @@ use super::pg::{self, OsUser, PgBinaries};
 use crate::backend::{BackendError, DatabaseStatus};
 
 impl LocalBackend {
+    /// `pg_ctl status` as the backend's status (a directory that is no cluster reads `Failed`).
     pub(super) async fn is_running(
         &self,
         bins: &PgBinaries,
         pgdata: &Path,
     ) -> Result<DatabaseStatus, BackendError> {
-        if !pgdata.join("PG_VERSION").exists() {
-            return Ok(DatabaseStatus::Failed);
-        }
-        let user = identity::owner_of(pgdata)?;
-        let status = pg::command(&bins.tool("pg_ctl"), user.as_ref())
-            .arg("status")
-            .arg("-D")
-            .arg(pgdata)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .await
-            .map_err(BackendError::io("running pg_ctl status for", pgdata))?;
-        Ok(match status.code() {
-            Some(0) => DatabaseStatus::Available,
-            Some(3) => DatabaseStatus::Stopped,
-            _ => DatabaseStatus::Failed,
+        Ok(match server::status(bins, pgdata).await? {
+            ServerStatus::Running => DatabaseStatus::Available,
+            ServerStatus::Stopped => DatabaseStatus::Stopped,
+            ServerStatus::Failed => DatabaseStatus::Failed,
         })
     }
 
+    /// Starts a cluster (see `localpg::server::start`).
     pub(super) async fn pg_ctl_start(
         &self,
         bins: &PgBinaries,
@@ -43,54 +35,17 @@ impl LocalBackend {
         log: &Path,
         what: &str,
     ) -> Result<(), BackendError> {
-        let user = identity::owner_of(pgdata)?;
-        let r = pg::run(
-            pg::command(&bins.tool("pg_ctl"), user.as_ref())
-                .arg("start")
-                .arg("-D")
-                .arg(pgdata)
-                .arg("-l")
-                .arg(log)
-                .args(["-w", "-t", "600", "-s"]),
-            what,
-        )
-        .await;
-        if let Err(BackendError::Command {
-            what,
-            status,
-            output,
-        }) = r
-        {
-            return Err(BackendError::Command {
-                what,
-                status,
-                output: format!(
-                    "{output}\nserver log ({}):\n{}",
-                    log.display(),
-                    pg::log_tail(log, 15)
-                ),
-            });
-        }
-        r.map(|_| ())
+        Ok(server::start(bins, pgdata, log, what).await?)
     }
 
+    /// Stops a cluster in `mode` (see `localpg::server::stop`).
     pub(super) async fn pg_ctl_stop(
         &self,
         bins: &PgBinaries,
         pgdata: &Path,
         mode: &str,
     ) -> Result<(), BackendError> {
-        let user = identity::owner_of(pgdata)?;
-        pg::run(
-            pg::command(&bins.tool("pg_ctl"), user.as_ref())
-                .arg("stop")
-                .arg("-D")
-                .arg(pgdata)
-                .args(["-m", mode, "-w", "-s"]),
-            &format!("stopping PostgreSQL in {}", pgdata.display()),
-        )
-        .await
-        .map(|_| ())
+        Ok(server::stop(bins, pgdata, mode).await?)
     }
 
     /// Writes `dbplatform.conf` (included from postgresql.conf), `pg_hba.conf` and `pg_ident.conf` for a spec.
@@ -149,23 +104,4 @@ impl LocalBackend {
             })
         }
     }
-}
-
-/// Unix socket paths are limited to ~107 bytes: use a short directory under /tmp when `preferred` is too long.
-pub(super) fn socket_dir_for(preferred: &Path, root: &Path) -> PathBuf {
-    if preferred.as_os_str().len() + ".s.PGSQL.65535".len() + 1 < 100 {
-        return preferred.to_path_buf();
-    }
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    root.hash(&mut h);
-    PathBuf::from(format!("/tmp/dbplatform-{:016x}", h.finish()))
-}
-
-pub(super) fn free_port() -> Result<u16, BackendError> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(BackendError::io("finding a free port on", "127.0.0.1"))?;
-    l.local_addr()
-        .map(|a| a.port())
-        .map_err(BackendError::io("finding a free port on", "127.0.0.1"))
 }

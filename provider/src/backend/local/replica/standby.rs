@@ -83,7 +83,7 @@ pub(in crate::backend::local) fn restore_certificate(
 /// Writes a file in a cluster's directory, owned by its server user.
 fn server_file(path: &Path, text: &str, user: Option<&OsUser>) -> Result<(), BackendError> {
     write_private(path, text)?;
-    pg::chown(path, user)
+    Ok(pg::chown(path, user)?)
 }
 
 /// Makes `pgdata` start as a standby of the server on `conninfo` (standby.signal and postgresql.auto.conf).
@@ -452,6 +452,7 @@ impl LocalBackend {
             &format!("pg_rewind of {}", target.display()),
         )
         .await
+        .map_err(BackendError::from)
     }
 
     /// Starts a cluster unless it runs.

@@ -5,20 +5,20 @@
 use std::path::Path;
 
 use super::pg::{self, OsUser, PgEnv};
-use crate::backend::BackendError;
+use crate::LocalPgError;
 
 /// The superuser role created by initdb and used only by the provider, over the Unix socket with `peer`
 /// authentication mapped from the provider's and the server's OS users. The application's master user is an
 /// ordinary role that owns its database.
 pub const ADMIN_ROLE: &str = "dbplatform_admin";
 /// The pg_ident.conf map naming which OS users may log in as [`ADMIN_ROLE`].
-pub(super) const IDENT_MAP: &str = "dbplatform";
+pub const IDENT_MAP: &str = "dbplatform";
 /// Prefix of the per-database OS users created when the provider runs as root.
-pub(super) const OS_USER_PREFIX: &str = "dbp_";
+pub const OS_USER_PREFIX: &str = "dbp_";
 
 /// The name of the OS user a database's server runs as when the provider is root: `dbp_` and a hash of the data
 /// directory and database name (stable across runs, distinct per database, within useradd's 32 characters).
-pub(super) fn os_user_name(data_dir: &Path, name: &str) -> String {
+pub fn os_user_name(data_dir: &Path, name: &str) -> String {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     data_dir.hash(&mut h);
@@ -29,11 +29,11 @@ pub(super) fn os_user_name(data_dir: &Path, name: &str) -> String {
 /// The OS user to run database `name`'s server as: `None` when the provider is not root (the server runs as the
 /// provider's own user); `$DBPLATFORM_PG_OS_USER` when set (one shared user, opting out of per-database
 /// isolation); otherwise the database's own user, created with useradd when missing.
-pub(super) fn server_user_for(
+pub fn server_user_for(
     env: &PgEnv,
     data_dir: &Path,
     name: &str,
-) -> Result<Option<OsUser>, BackendError> {
+) -> Result<Option<OsUser>, LocalPgError> {
     if !is_root() {
         return Ok(None);
     }
@@ -49,14 +49,14 @@ pub(super) fn server_user_for(
 
 /// The OS user owning `path` (a data directory), as the user to run that cluster's tools as; `None` when the
 /// provider is not root.
-pub(super) fn owner_of(path: &Path) -> Result<Option<OsUser>, BackendError> {
+pub fn owner_of(path: &Path) -> Result<Option<OsUser>, LocalPgError> {
     if !is_root() {
         return Ok(None);
     }
     use std::os::unix::fs::MetadataExt;
-    let md = std::fs::metadata(path).map_err(BackendError::io("reading the owner of", path))?;
+    let md = std::fs::metadata(path).map_err(LocalPgError::io("reading the owner of", path))?;
     if md.uid() == 0 {
-        return Err(BackendError::Invalid {
+        return Err(LocalPgError::Invalid {
             field: "local.data_dir".into(),
             message: format!(
                 "{} belongs to root; PostgreSQL refuses to run as root, so this is not a cluster this provider made",
@@ -75,7 +75,7 @@ pub(super) fn owner_of(path: &Path) -> Result<Option<OsUser>, BackendError> {
 /// while a process still runs as the user (a server's last backends exiting after `pg_ctl stop`) and while another
 /// provider holds the lock on /etc/passwd, so it waits for the user's processes and retries for a few seconds; a
 /// user that still cannot be removed is logged as a warning naming the command that removes it by hand.
-pub(super) fn remove_os_user(user: &OsUser) {
+pub fn remove_os_user(user: &OsUser) {
     if !is_root() || !user.name.starts_with(OS_USER_PREFIX) {
         return;
     }
@@ -146,7 +146,7 @@ fn processes_of(uid: u32) -> usize {
 }
 
 /// pg_ident.conf: the provider's OS user and the server's OS user may log in as [`ADMIN_ROLE`] (peer, socket only).
-pub(super) fn ident_conf(server_user: Option<&OsUser>) -> String {
+pub fn ident_conf(server_user: Option<&OsUser>) -> String {
     let mut users = vec![provider_user_name()];
     if let Some(u) = server_user {
         if !users.contains(&u.name) {
@@ -162,7 +162,7 @@ pub(super) fn ident_conf(server_user: Option<&OsUser>) -> String {
 }
 
 /// The OS user name the provider runs as.
-pub(super) fn provider_user_name() -> String {
+pub fn provider_user_name() -> String {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let uid = unsafe { libc::geteuid() };
     user_name_of(uid).unwrap_or_else(|| {
@@ -184,7 +184,8 @@ fn user_name_of(uid: u32) -> Option<String> {
     })
 }
 
-pub(super) fn is_root() -> bool {
+/// Whether this process runs as root (then servers run as other OS users, since PostgreSQL refuses root).
+pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }

@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use tokio::process::Command;
 
-use crate::backend::BackendError;
+use crate::LocalPgError;
 
 /// Environment variable naming a directory with `initdb`, `pg_ctl` and `postgres`, overriding the search.
 pub const BINDIR_ENV: &str = "DBPLATFORM_PG_BINDIR";
@@ -14,7 +14,7 @@ pub const BINDIR_ENV: &str = "DBPLATFORM_PG_BINDIR";
 pub const OS_USER_ENV: &str = "DBPLATFORM_PG_OS_USER";
 
 /// Where to look for PostgreSQL and which OS user runs it: [`BINDIR_ENV`], `PATH` and [`OS_USER_ENV`] as
-/// `crate::config::ConfigEnv` read them (the backend reads no environment variable itself). The default
+/// the caller read them (the provider's `ConfigEnv`, dbpolicy's arguments; this crate reads no environment variable). The default
 /// searches only the standard install directories and runs servers as `postgres` when root.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PgEnv {
@@ -26,9 +26,10 @@ pub struct PgEnv {
     pub os_user: Option<String>,
 }
 
-/// One installed PostgreSQL version's binaries.
+/// One installed PostgreSQL version's binaries: found once, so every command of a cluster runs the same version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PgBinaries {
+    /// The directory holding `initdb`, `pg_ctl`, `postgres` and the other tools of this version.
     pub bindir: PathBuf,
     /// Major version ("15").
     pub major: String,
@@ -48,7 +49,7 @@ impl PgBinaries {
     }
 
     /// Finds the server binaries for `major` (or the newest installed when `None`), searching as `env` says.
-    pub fn locate(major: Option<&str>, env: &PgEnv) -> Result<PgBinaries, BackendError> {
+    pub fn locate(major: Option<&str>, env: &PgEnv) -> Result<PgBinaries, LocalPgError> {
         let mut searched = Vec::new();
         let mut found = Vec::new();
         for dir in candidate_dirs(env) {
@@ -87,7 +88,7 @@ impl PgBinaries {
                         ),
                     ),
                 };
-                Err(BackendError::MissingTool {
+                Err(LocalPgError::MissingTool {
                     tool,
                     searched: format!("searched {}", searched.join(", ")),
                     hint,
@@ -155,17 +156,21 @@ fn probe(dir: &Path) -> Option<PgBinaries> {
     })
 }
 
-/// The OS account the PostgreSQL server processes run as.
+/// The OS account the PostgreSQL server processes run as (PostgreSQL refuses root, and one account per database
+/// keeps one cluster from reading another's files).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OsUser {
+    /// The login name (`dbp_...`, `postgres`).
     pub name: String,
+    /// Its numeric user id, which commands are run with.
     pub uid: u32,
+    /// Its primary group id, which commands are run with.
     pub gid: u32,
 }
 
 /// The user to run servers as: `None` when the provider is not root (the server runs as the provider's user);
 /// otherwise `postgres` (or `$DBPLATFORM_PG_OS_USER`), created as a system user when missing.
-pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, BackendError> {
+pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, LocalPgError> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let euid = unsafe { libc::geteuid() };
     if euid != 0 {
@@ -184,7 +189,7 @@ pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, BackendError> {
         let out = std::process::Command::new("useradd")
             .args(["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", &name])
             .output()
-            .map_err(|e| BackendError::MissingTool {
+            .map_err(|e| LocalPgError::MissingTool {
                 tool: "useradd".into(),
                 searched: "PATH".into(),
                 hint: format!("PostgreSQL refuses to run as root and OS user {name:?} does not exist; create it ({e})"),
@@ -199,7 +204,7 @@ pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, BackendError> {
         std::thread::sleep(std::time::Duration::from_millis(300));
     };
     if !out.status.success() {
-        return Err(BackendError::Command {
+        return Err(LocalPgError::Command {
             what: format!(
                 "creating OS user {name:?} to run PostgreSQL (it refuses to run as root)"
             ),
@@ -209,7 +214,7 @@ pub fn server_user(env: &PgEnv) -> Result<Option<OsUser>, BackendError> {
     }
     lookup_user(&name)
         .map(Some)
-        .ok_or_else(|| BackendError::Command {
+        .ok_or_else(|| LocalPgError::Command {
             what: format!("looking up OS user {name:?}"),
             status: "not found after useradd".into(),
             output: String::new(),
@@ -263,8 +268,8 @@ pub fn command(program: &Path, user: Option<&OsUser>) -> Command {
 }
 
 /// Runs a command to completion; a non-zero exit becomes an error carrying its output.
-pub async fn run(cmd: &mut Command, what: &str) -> Result<String, BackendError> {
-    let out = cmd.output().await.map_err(|e| BackendError::Command {
+pub async fn run(cmd: &mut Command, what: &str) -> Result<String, LocalPgError> {
+    let out = cmd.output().await.map_err(|e| LocalPgError::Command {
         what: what.to_string(),
         status: "could not start".into(),
         output: e.to_string(),
@@ -276,7 +281,7 @@ pub async fn run(cmd: &mut Command, what: &str) -> Result<String, BackendError> 
         if output.is_empty() {
             output = String::from_utf8_lossy(&out.stdout).trim().to_string();
         }
-        Err(BackendError::Command {
+        Err(LocalPgError::Command {
             what: what.to_string(),
             status: out.status.to_string(),
             output,
@@ -285,24 +290,24 @@ pub async fn run(cmd: &mut Command, what: &str) -> Result<String, BackendError> 
 }
 
 /// Hands a path to the server user (no-op when not running as root).
-pub fn chown(path: &Path, user: Option<&OsUser>) -> Result<(), BackendError> {
+pub fn chown(path: &Path, user: Option<&OsUser>) -> Result<(), LocalPgError> {
     if let Some(u) = user {
         std::os::unix::fs::chown(path, Some(u.uid), Some(u.gid))
-            .map_err(BackendError::io("changing owner of", path))?;
+            .map_err(LocalPgError::io("changing owner of", path))?;
     }
     Ok(())
 }
 
 /// Sets Unix permission bits.
-pub fn chmod(path: &Path, mode: u32) -> Result<(), BackendError> {
+pub fn chmod(path: &Path, mode: u32) -> Result<(), LocalPgError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(BackendError::io("setting permissions of", path))
+        .map_err(LocalPgError::io("setting permissions of", path))
 }
 
 /// Creates a directory owned by the server user with the given mode.
-pub fn server_dir(path: &Path, user: Option<&OsUser>, mode: u32) -> Result<(), BackendError> {
-    std::fs::create_dir_all(path).map_err(BackendError::io("creating directory", path))?;
+pub fn server_dir(path: &Path, user: Option<&OsUser>, mode: u32) -> Result<(), LocalPgError> {
+    std::fs::create_dir_all(path).map_err(LocalPgError::io("creating directory", path))?;
     chmod(path, mode)?;
     chown(path, user)
 }
