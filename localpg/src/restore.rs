@@ -83,6 +83,10 @@ pub async fn restore(req: &RestoreRequest<'_>) -> Result<ScratchCluster, LocalPg
     let scratch = Layout {
         root: req.dest.clone(),
     };
+    if let Some(restores) = scratch.root.parent() {
+        std::fs::create_dir_all(restores)
+            .map_err(LocalPgError::io("creating directory", restores))?;
+    }
     std::fs::create_dir(&scratch.root)
         .map_err(LocalPgError::io("creating directory", &scratch.root))?;
     let copy = ScratchCluster {

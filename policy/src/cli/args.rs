@@ -269,7 +269,9 @@ pub enum MigrationCommand {
     #[command(mut_arg("plans", |a| a.value_name("PATH").help("Migration .sql files or folders of them (recursive, applied in name order); `-` reads standard input")))]
     Check(MigrationCheckArgs),
     /// Run migrations against a database (a scratch or restored copy, never production) inside a transaction
-    /// that is rolled back, measure locks, rewrites and durations, and check them with the DBP-MIG rules.
+    /// that is rolled back, or on a scratch copy of a local database restored from its latest backup
+    /// (--scratch-copy, removed afterwards); measure locks, rewrites and durations, and check them with the
+    /// DBP-MIG rules.
     #[command(mut_arg("plans", |a| a.value_name("PATH").help("Migration .sql files or folders of them (recursive, applied in name order); `-` reads standard input")))]
     DryRun(DryRunArgs),
 }
@@ -306,15 +308,24 @@ pub struct DryRunArgs {
     #[command(flatten)]
     pub run: MigrationRunArgs,
     /// The database to run against (`postgresql://user@host:port/db` or `host=... dbname=...`): a scratch
-    /// database or a restored copy of the real one, never production.
+    /// database or a restored copy of the real one, never production. Everything runs in one transaction that
+    /// is rolled back; statements that cannot (CONCURRENTLY, VACUUM) are refused: use --scratch-copy for them.
     #[arg(
         long,
         value_name = "URL",
         env = "DBPOLICY_DATABASE_URL",
-        required = true
+        required_unless_present = "scratch_copy",
+        conflicts_with = "scratch_copy"
     )]
-    pub database_url: String,
-    /// Restore the named database's latest backup to a scratch cluster and run there (not available yet).
+    pub database_url: Option<String>,
+    /// Restore local database NAME's latest base backup plus its archived WAL to a scratch PostgreSQL cluster
+    /// (as the provider's restore tests do), run there, and remove the copy afterwards, also when the run fails.
+    /// CONCURRENTLY and other statements that cannot run in a transaction run for real on the copy and are
+    /// measured too. The report names the backup the copy was restored from. Local backend only.
     #[arg(long, value_name = "NAME")]
     pub scratch_copy: Option<String>,
+    /// The local backend's data directory, where --scratch-copy finds NAME: the provider's `local { data_dir }`.
+    /// Default: the provider's default, `$XDG_DATA_HOME/dbplatform`, else `~/.local/share/dbplatform`.
+    #[arg(long, value_name = "DIR", requires = "scratch_copy")]
+    pub data_dir: Option<std::path::PathBuf>,
 }

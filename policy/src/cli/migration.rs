@@ -14,9 +14,13 @@ use crate::cli::{CliError, EXIT_FAIL};
 use crate::engine::PolicyEngine;
 use crate::gate::{self, DecisionSink, GateRequest};
 use crate::migration::files::{read_all, SqlFile};
-use crate::migration::{dry_run, parse_migration, to_input, Migration, ParseOptions};
+use crate::migration::scratch::{ScratchCopy, ScratchCopyInfo, ScratchSource};
+use crate::migration::{
+    dry_run, parse_migration, to_input, Migration, MigrationError, ParseOptions,
+};
 use crate::model::decision::Decision;
 use crate::report::{Format, Locations};
+use localpg::pg::{PgEnv, BINDIR_ENV, OS_USER_ENV};
 
 /// Runs a `dbpolicy migration` command.
 pub fn run(cmd: MigrationCommand) -> Result<u8, CliError> {
@@ -86,19 +90,79 @@ fn check(a: &MigrationCheckArgs) -> Result<u8, CliError> {
 
 fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
     refuse_plan_only_flags(&a.check)?;
-    if let Some(name) = &a.scratch_copy {
-        return Err(CliError::usage(format!(
-            "--scratch-copy {name}: not available yet (the local backend's restore machinery is still inside the \
-             provider); restore a copy of the database yourself and pass its URL with --database-url"
-        )));
-    }
     let files = read_all(&a.check.plans)?;
     let mut migrations = parse_all(&files, &a.run)?;
-    let mut client = dry_run::connect(&a.database_url)?;
-    for (m, f) in migrations.iter_mut().zip(&files) {
-        dry_run::run(&mut client, m, &f.text)?;
+    let Some(name) = &a.scratch_copy else {
+        let url = a.database_url.as_deref().ok_or_else(|| {
+            CliError::usage("dry-run needs --database-url URL or --scratch-copy NAME")
+        })?;
+        let mut client = dry_run::connect(url)?;
+        for (m, f) in migrations.iter_mut().zip(&files) {
+            dry_run::run(&mut client, m, &f.text, dry_run::Target::RolledBack)?;
+        }
+        return report(&a.check, migrations, Some(None));
+    };
+    let source = ScratchSource {
+        name: name.clone(),
+        data_dir: match &a.data_dir {
+            Some(d) => d.clone(),
+            None => default_data_dir()?,
+        },
+        pg: PgEnv {
+            bindir: std::env::var_os(BINDIR_ENV).map(std::path::PathBuf::from),
+            path: std::env::var_os("PATH"),
+            os_user: std::env::var(OS_USER_ENV).ok(),
+        },
+    };
+    let copy = ScratchCopy::restore(&source)?;
+    let info = copy.info().clone();
+    eprintln!(
+        "dbpolicy: running on a scratch copy of {} restored from base backup {} (finished {}) at {}; it is removed afterwards",
+        info.database,
+        info.base_backup,
+        info.backup_finished_at.to_rfc3339(),
+        info.restored_at.to_rfc3339()
+    );
+    let ran = run_on_copy(&copy, &mut migrations, &files);
+    // Removed whether the run succeeded or not; a failed run's error wins over a failed removal's.
+    let removed = copy.remove();
+    ran?;
+    removed?;
+    report(&a.check, migrations, Some(Some(info)))
+}
+
+/// Runs every migration on the scratch copy, in order, each in its own transaction.
+fn run_on_copy(
+    copy: &ScratchCopy,
+    migrations: &mut [Migration],
+    files: &[SqlFile],
+) -> Result<(), CliError> {
+    let mut client = copy.config().connect(postgres::NoTls).map_err(|e| {
+        CliError::from(MigrationError::Database(format!(
+            "cannot connect to the scratch copy: {e}"
+        )))
+    })?;
+    for (m, f) in migrations.iter_mut().zip(files) {
+        dry_run::run(
+            &mut client,
+            m,
+            &f.text,
+            dry_run::Target::ScratchCopy(copy.config()),
+        )?;
     }
-    report(&a.check, migrations, Some(()))
+    Ok(())
+}
+
+/// The provider's default `local.data_dir`, from the same variables it reads.
+fn default_data_dir() -> Result<std::path::PathBuf, CliError> {
+    let xdg = std::env::var("XDG_DATA_HOME").ok();
+    let home = std::env::var("HOME").ok();
+    localpg::data_dir::default_data_dir(xdg.as_deref(), home.as_deref()).ok_or_else(|| {
+        CliError::usage(
+            "--data-dir: neither XDG_DATA_HOME nor HOME is set, so the local backend's default data directory is \
+             unknown; pass --data-dir with the provider's local { data_dir }",
+        )
+    })
 }
 
 /// One statement of a dry run, as the JSON report lists it.
@@ -121,13 +185,20 @@ struct DryRunStatement<'a> {
 #[derive(Serialize)]
 struct DryRunReport<'a> {
     schema: &'static str,
+    /// The scratch copy the run was on (`--scratch-copy`); absent for `--database-url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scratch_copy: Option<&'a ScratchCopyInfo>,
     statements: Vec<DryRunStatement<'a>>,
     decision: &'a Decision,
 }
 
-/// Evaluates the migrations through the gate and writes the reports; `dry_run`: the JSON report is the
-/// measurements with the decision.
-fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Result<u8, CliError> {
+/// Evaluates the migrations through the gate and writes the reports; `dry_run` (with the scratch copy it ran
+/// on, if any): the JSON report is the measurements with the decision.
+fn report(
+    a: &CheckArgs,
+    migrations: Vec<Migration>,
+    dry_run: Option<Option<ScratchCopyInfo>>,
+) -> Result<u8, CliError> {
     let record = audit_configured(a);
     let now = parse_now(&a.now)?;
     let mut opts = engine_options(&a.bundle)?;
@@ -209,6 +280,7 @@ fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Res
             .collect();
         let doc = DryRunReport {
             schema: "dbplatform.dry-run/v1",
+            scratch_copy: dry_run.as_ref().and_then(Option::as_ref),
             statements,
             decision: &decision,
         };

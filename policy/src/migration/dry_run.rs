@@ -3,7 +3,9 @@
 //! the executing backend), how long that lock was held, whether a table was rewritten (its file node changed)
 //! and the rows affected. Everything runs in one transaction that is rolled back, so the database is left as it
 //! was; statements that cannot run in a transaction block (`CONCURRENTLY`, `VACUUM`, `CREATE/DROP DATABASE`)
-//! are refused.
+//! are refused there. On a scratch copy ([`Target::ScratchCopy`], thrown away afterwards) they run for real:
+//! the transaction so far is committed, the statement runs on its own while a second connection watches its
+//! locks (`lock_watch.rs`), and a new transaction takes over for what follows.
 //!
 //! Lock hold time: a statement outside a transaction block releases its locks when it ends (autocommit), so the
 //! lock is held for the statement's duration; inside an explicit `BEGIN` ... `COMMIT` (or a file run in one
@@ -15,9 +17,20 @@ use std::time::Instant;
 
 use postgres::{Client, NoTls, SimpleQueryMessage};
 
+use super::lock_watch::{self, LockWatch};
 use super::locks;
 use super::model::{Measurement, Migration, Statement};
 use super::MigrationError;
+
+/// Where a dry run executes, which decides what it may run.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// A database that must be left as it was: one transaction, rolled back; what cannot run in one is refused.
+    RolledBack,
+    /// A scratch copy that is removed afterwards: what cannot run in a transaction runs for real, its locks
+    /// watched from a second connection made with this configuration.
+    ScratchCopy(&'a postgres::Config),
+}
 
 /// Kinds that PostgreSQL refuses inside a transaction block.
 const NO_TRANSACTION_KINDS: &[&str] = &["vacuum", "drop_database", "create_database"];
@@ -79,23 +92,41 @@ type HeldLocks = BTreeMap<String, String>;
 
 /// Runs `m` (whose text is `sql`) on `client` inside one transaction that is rolled back, and fills each
 /// statement's `measured`. The first refused or failing statement ends the run with its line.
-pub fn run(client: &mut Client, m: &mut Migration, sql: &str) -> Result<(), MigrationError> {
+pub fn run(
+    client: &mut Client,
+    m: &mut Migration,
+    sql: &str,
+    target: Target<'_>,
+) -> Result<(), MigrationError> {
     for s in &m.statements {
-        if let Some(why) = needs_scratch_copy(s) {
-            return Err(MigrationError::Refused {
-                file: m.file.clone(),
-                line: s.line,
-                message: format!(
-                    "{why}; it needs --scratch-copy, which is not available yet: dry-run the rest against a \
-                     restored copy with --database-url, or leave this statement out of the dry run"
-                ),
-            });
-        }
+        let Some(why) = needs_scratch_copy(s) else {
+            continue;
+        };
+        let message = match target {
+            Target::RolledBack => format!(
+                "{why}; dry-run it with --scratch-copy NAME (a copy of local database NAME restored from its \
+                 latest backup, where it runs for real and is thrown away), or leave this statement out of the dry run"
+            ),
+            Target::ScratchCopy(_) if s.transaction.explicit || m.single_transaction => format!(
+                "{why}, and PostgreSQL refuses it inside a transaction block: move it out of BEGIN ... COMMIT{}",
+                if m.single_transaction {
+                    " and run this file without --single-transaction"
+                } else {
+                    ""
+                }
+            ),
+            Target::ScratchCopy(_) => continue,
+        };
+        return Err(MigrationError::Refused {
+            file: m.file.clone(),
+            line: s.line,
+            message,
+        });
     }
     let texts = statement_texts(sql)?;
     let db = |e: postgres::Error| MigrationError::Database(e.to_string());
     client.batch_execute("BEGIN").map_err(db)?;
-    let result = run_in_transaction(client, m, &texts);
+    let result = run_in_transaction(client, m, &texts, target);
     // Rolled back whatever happened: the database is left unchanged.
     let rollback = client.batch_execute("ROLLBACK").map_err(db);
     result?;
@@ -108,6 +139,7 @@ fn run_in_transaction(
     client: &mut Client,
     m: &mut Migration,
     texts: &[String],
+    target: Target<'_>,
 ) -> Result<(), MigrationError> {
     let file = m.file.clone();
     let single = m.single_transaction;
@@ -136,6 +168,24 @@ fn run_in_transaction(
         let Some(text) = texts.get(s.index) else {
             continue;
         };
+        if let (Target::ScratchCopy(config), Some(_)) = (target, needs_scratch_copy(s)) {
+            // Outside any transaction, as PostgreSQL requires: what ran so far is committed first (the copy is
+            // thrown away), so the statement sees the schema the migration built.
+            let s = s.clone();
+            close(&mut m.statements, &mut open);
+            client.batch_execute("COMMIT").map_err(fail)?;
+            let measured = run_outside(client, config, &s, text).map_err(|e| match e {
+                Outside::Sql(e) => fail(e),
+                Outside::Watch(message) => MigrationError::Statement {
+                    file: file.clone(),
+                    line,
+                    message,
+                },
+            });
+            client.batch_execute("BEGIN").map_err(fail)?;
+            m.statements[i].measured = Some(measured?);
+            continue;
+        }
         let before = held_locks(client).map_err(fail)?;
         let filenodes_before = filenodes(client).map_err(fail)?;
         let target_rows = match &s.relation {
@@ -196,6 +246,61 @@ fn run_in_transaction(
     }
     close(&mut m.statements, &mut open);
     Ok(())
+}
+
+/// Why a statement run outside a transaction could not be measured.
+enum Outside {
+    Sql(postgres::Error),
+    Watch(String),
+}
+
+impl From<postgres::Error> for Outside {
+    fn from(e: postgres::Error) -> Self {
+        Outside::Sql(e)
+    }
+}
+
+/// Runs one statement on its own (autocommit) and measures it as [`run_in_transaction`] does the others, with
+/// its locks sampled by a watcher on a second connection (they are released when it ends); the lock is held
+/// for the statement's duration.
+fn run_outside(
+    client: &mut Client,
+    config: &postgres::Config,
+    s: &Statement,
+    text: &str,
+) -> Result<Measurement, Outside> {
+    let pid: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+    let filenodes_before = filenodes(client)?;
+    let relation_rows = match &s.relation {
+        Some(r) if !s.relation_is_new => relation_rows(client, r)?,
+        _ => None,
+    };
+    let watch = LockWatch::start(config.connect(NoTls)?, pid);
+    let start = Instant::now();
+    let outcome = client.simple_query(text);
+    let duration = start.elapsed();
+    let seen = watch.finish().map_err(Outside::Watch)?;
+    let rows_affected = outcome?
+        .iter()
+        .map(|msg| match msg {
+            SimpleQueryMessage::CommandComplete(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    let filenodes_after = filenodes(client)?;
+    let taken = lock_watch::strongest(&seen, s.relation.as_deref());
+    Ok(Measurement {
+        line: s.line,
+        duration_ms: ms(duration),
+        lock_mode: taken.as_ref().map(|(_, m)| m.clone()),
+        lock_held_ms: taken.as_ref().map(|_| ms(duration)),
+        relation: taken.map(|(r, _)| r),
+        rewrite: filenodes_before
+            .iter()
+            .any(|(oid, (_, node))| filenodes_after.get(oid).is_some_and(|(_, n)| n != node)),
+        rows_affected,
+        relation_rows,
+    })
 }
 
 /// The transaction block ends now: its statements' locks were held from their start until here.

@@ -6,10 +6,12 @@ pub mod dry_run;
 pub mod files;
 pub mod header;
 pub mod input;
+pub mod lock_watch;
 pub mod locks;
 pub mod model;
 mod nodes;
 pub mod parse;
+pub mod scratch;
 
 #[cfg(test)]
 mod tests;
@@ -48,6 +50,9 @@ pub enum MigrationError {
     },
     #[error("database: {0}")]
     Database(String),
+    /// The scratch copy (`--scratch-copy`) could not be found, restored, started or removed.
+    #[error("--scratch-copy {name}: {message}")]
+    ScratchCopy { name: String, message: String },
 }
 
 /// The JSON Schema of the migration document (`input.migration`).
