@@ -226,5 +226,30 @@ fn a_lock_is_held_until_its_transaction_block_ends() {
         ],
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not available yet"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--database-url") && err.contains("cannot be used with"),
+        "a scratch copy and a database URL exclude each other: {err}"
+    );
+    // An unknown database names the data directory and what is there.
+    let empty = tempfile::tempdir().unwrap();
+    let o = dbpolicy(
+        dir.path(),
+        &[
+            "migration",
+            "dry-run",
+            "c.sql",
+            "--scratch-copy",
+            "orders",
+            "--data-dir",
+            &empty.path().display().to_string(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--scratch-copy: no local database \"orders\"")
+            && err.contains("no database there at all"),
+        "{err}"
+    );
 }

@@ -92,6 +92,9 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
     refuse_plan_only_flags(&a.check)?;
     let files = read_all(&a.check.plans)?;
     let mut migrations = parse_all(&files, &a.run)?;
+    for m in &migrations {
+        dry_run::check_runnable(m, a.scratch_copy.is_some())?;
+    }
     let Some(name) = &a.scratch_copy else {
         let url = a.database_url.as_deref().ok_or_else(|| {
             CliError::usage("dry-run needs --database-url URL or --scratch-copy NAME")

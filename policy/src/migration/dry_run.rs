@@ -90,32 +90,29 @@ pub fn connect(url: &str) -> Result<Client, MigrationError> {
 /// A relation lock the backend holds: relation name -> strongest mode.
 type HeldLocks = BTreeMap<String, String>;
 
-/// Runs `m` (whose text is `sql`) on `client` inside one transaction that is rolled back, and fills each
-/// statement's `measured`. The first refused or failing statement ends the run with its line.
-pub fn run(
-    client: &mut Client,
-    m: &mut Migration,
-    sql: &str,
-    target: Target<'_>,
-) -> Result<(), MigrationError> {
+/// Refuses `m` when a statement of it cannot be dry-run where it would run (`on_scratch_copy`: a copy that is
+/// thrown away, else a rolled-back transaction), naming its line and what to do; checked before connecting.
+pub fn check_runnable(m: &Migration, on_scratch_copy: bool) -> Result<(), MigrationError> {
     for s in &m.statements {
         let Some(why) = needs_scratch_copy(s) else {
             continue;
         };
-        let message = match target {
-            Target::RolledBack => format!(
+        let message = if !on_scratch_copy {
+            format!(
                 "{why}; dry-run it with --scratch-copy NAME (a copy of local database NAME restored from its \
                  latest backup, where it runs for real and is thrown away), or leave this statement out of the dry run"
-            ),
-            Target::ScratchCopy(_) if s.transaction.explicit || m.single_transaction => format!(
+            )
+        } else if s.transaction.explicit || m.single_transaction {
+            format!(
                 "{why}, and PostgreSQL refuses it inside a transaction block: move it out of BEGIN ... COMMIT{}",
                 if m.single_transaction {
                     " and run this file without --single-transaction"
                 } else {
                     ""
                 }
-            ),
-            Target::ScratchCopy(_) => continue,
+            )
+        } else {
+            continue;
         };
         return Err(MigrationError::Refused {
             file: m.file.clone(),
@@ -123,6 +120,19 @@ pub fn run(
             message,
         });
     }
+    Ok(())
+}
+
+/// Runs `m` (whose text is `sql`) on `client` inside one transaction that is rolled back, and fills each
+/// statement's `measured`; on a scratch copy, statements that cannot run in a transaction run on their own
+/// between two. The first refused or failing statement ends the run with its line.
+pub fn run(
+    client: &mut Client,
+    m: &mut Migration,
+    sql: &str,
+    target: Target<'_>,
+) -> Result<(), MigrationError> {
+    check_runnable(m, matches!(target, Target::ScratchCopy(_)))?;
     let texts = statement_texts(sql)?;
     let db = |e: postgres::Error| MigrationError::Database(e.to_string());
     client.batch_execute("BEGIN").map_err(db)?;

@@ -1,0 +1,328 @@
+//! `dbpolicy migration dry-run --scratch-copy NAME` against a local database made by the real Terraform CLI: the
+//! dry run restores NAME's latest base backup plus archived WAL to a scratch cluster, runs a type change (a
+//! rewrite under an ACCESS EXCLUSIVE lock) and a `CREATE INDEX CONCURRENTLY` there (run for real and measured,
+//! not refused), and removes the copy, also when the migration fails. The source database is unchanged and no
+//! directory, server process or OS user is left behind. Without `--scratch-copy`, CONCURRENTLY is still refused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use acceptance_tests::local::{postmasters_under, psql, reachable_data_dir, StopServersUnder};
+use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
+use serde_json::Value;
+
+const DB: &str = "dbplatform_database.db";
+const NAME: &str = "acc-scratch";
+const ROWS: i64 = 5000;
+
+const MIGRATION: &str = "SET lock_timeout = '5s';\n\
+ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2);\n\
+CREATE INDEX CONCURRENTLY orders_amount_idx ON orders (amount);\n";
+
+/// The database, and with `restore_test` a restore test (which also archives the WAL holding the seeded rows,
+/// so the latest backup plus the archive restores them).
+fn config(dd: &Path, restore_test: bool) -> String {
+    let mut c = acceptance_tests::local::local_provider_block(dd, false);
+    c.push_str(&format!(
+        r#"
+resource "dbplatform_database" "db" {{
+  name = "{NAME}"
+  tier = "tier-3"
+  tags = {{
+    owner = "acceptance"
+  }}
+}}
+"#
+    ));
+    if restore_test {
+        c.push_str(&format!(
+            r#"
+resource "dbplatform_restore_test" "rt" {{
+  database_id = dbplatform_database.db.id
+  verify {{
+    name     = "orders"
+    query    = "SELECT count(*) FROM orders"
+    expected = "{ROWS}"
+  }}
+}}
+"#
+        ));
+    }
+    c
+}
+
+fn attr_str(state: &State, path: &str) -> Result<String, String> {
+    match state.attr(DB, path).map_err(|e| e.to_string())? {
+        Value::String(s) => Ok(s),
+        other => Err(format!("{DB}.{path} is {other}, not a string")),
+    }
+}
+
+/// SQL on the source database as its master user, as a user would.
+fn sql(state: &State, text: &str) -> Result<String, String> {
+    let uri = attr_str(state, "connection_string")?;
+    let secret = attr_str(state, "master_user_secret_path")?;
+    let password = std::fs::read_to_string(&secret).map_err(|e| format!("read {secret}: {e}"))?;
+    psql(&uri, &password, text)
+}
+
+/// Runs dbpolicy in `dir` with `args`.
+fn dbpolicy(dir: &Path, args: &[&str]) -> Result<Output, String> {
+    Command::new(acceptance_tests::dbpolicy_binary())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DBPOLICY_AUDIT_LOG")
+        .env_remove("DBPOLICY_DATABASE_URL")
+        .output()
+        .map_err(|e| format!("run dbpolicy: {e}"))
+}
+
+/// The OS users named `dbp_...` (one per local database when the tests run as root).
+fn dbp_users() -> Vec<String> {
+    std::fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .filter(|n| n.starts_with("dbp_"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What a dry run must leave behind: nothing under `restores/`, no server of a copy running, no new OS user,
+/// and the source's OS user still there.
+fn nothing_left(dd: &Path, users_before: &[String], owner: &Option<String>) -> Result<(), String> {
+    let restores = dd.join("restores");
+    let left: Vec<PathBuf> = std::fs::read_dir(&restores)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    if !left.is_empty() {
+        return Err(format!("scratch directories left: {left:?}"));
+    }
+    let running = postmasters_under(&restores);
+    if !running.is_empty() {
+        return Err(format!("scratch servers still running: {running:?}"));
+    }
+    let users = dbp_users();
+    if users != users_before {
+        return Err(format!("OS users changed: {users_before:?} -> {users:?}"));
+    }
+    let pgdata = dd.join("databases").join(NAME).join("pgdata");
+    if acceptance_tests::local::owner_name(&pgdata) != *owner {
+        return Err(format!("the source's owner changed from {owner:?}"));
+    }
+    Ok(())
+}
+
+fn statement<'a>(report: &'a Value, line: u64) -> Result<&'a Value, String> {
+    report["statements"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["line"] == line))
+        .ok_or_else(|| format!("no statement on line {line}: {report:#}"))
+}
+
+/// The scratch-copy dry run: exit code, measurements, the report's copy, the source unchanged, nothing left.
+fn dry_run_on_a_scratch_copy(s: &State, dd: &Path) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("0001_amount.sql"), MIGRATION).map_err(|e| e.to_string())?;
+    let users_before = dbp_users();
+    let owner =
+        acceptance_tests::local::owner_name(&dd.join("databases").join(NAME).join("pgdata"));
+    let dd_arg = dd.display().to_string();
+    let o = dbpolicy(
+        dir.path(),
+        &[
+            "migration",
+            "dry-run",
+            "0001_amount.sql",
+            "--scratch-copy",
+            NAME,
+            "--data-dir",
+            &dd_arg,
+            "--tier",
+            "tier-3",
+            "-o",
+            "json",
+        ],
+    )?;
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // tier-3: the DBP-MIG findings (rewrite, index) are advisory, so the run passes.
+    if o.status.code() != Some(0) {
+        return Err(format!(
+            "exit {:?}; stderr:\n{stderr}\nstdout:\n{}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout)
+        ));
+    }
+    let report: Value = serde_json::from_slice(&o.stdout)
+        .map_err(|e| format!("report is not JSON ({e}): {stderr}"))?;
+    let copy = &report["scratch_copy"];
+    if copy["database"] != NAME
+        || !copy["base_backup"].as_str().is_some_and(|b| !b.is_empty())
+        || copy["restored_at"].is_null()
+    {
+        return Err(format!(
+            "the report does not name the copy and its backup: {report:#}"
+        ));
+    }
+    if !stderr.contains(&format!("scratch copy of {NAME} restored from base backup")) {
+        return Err(format!("stderr does not say where it ran: {stderr}"));
+    }
+    let alter = statement(&report, 2)?;
+    if alter["rewrite"] != true
+        || alter["lock_mode"] != "AccessExclusiveLock"
+        || alter["lock_relation"] != "orders"
+    {
+        return Err(format!(
+            "the type change is not measured as a rewrite under ACCESS EXCLUSIVE: {alter:#}"
+        ));
+    }
+    if alter["relation_rows"].as_i64().is_none_or(|n| n < ROWS / 2) {
+        return Err(format!("the copy does not hold the seeded rows: {alter:#}"));
+    }
+    let index = statement(&report, 3)?;
+    if index["lock_mode"] != "ShareUpdateExclusiveLock"
+        || index["lock_relation"] != "orders"
+        || index["duration_ms"].as_f64().is_none_or(|d| d <= 0.0)
+        || index["rewrite"] != false
+    {
+        return Err(format!(
+            "CREATE INDEX CONCURRENTLY is not measured: {index:#}"
+        ));
+    }
+    let amount = sql(s, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'amount'")?;
+    let indexes = sql(s, "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders' AND indexname = 'orders_amount_idx'")?;
+    if amount != "integer" || indexes != "0" {
+        return Err(format!(
+            "the source changed: amount is {amount}, {indexes} new index(es)"
+        ));
+    }
+    nothing_left(dd, &users_before, &owner)
+}
+
+/// A migration that fails on the copy: exit 2 with the file and line, and the copy removed all the same.
+fn failed_dry_run_removes_its_copy(_s: &State, dd: &Path) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(
+        dir.path().join("bad.sql"),
+        "CREATE INDEX CONCURRENTLY orders_amount_idx ON orders (amount);\nALTER TABLE no_such_table ADD COLUMN x int;\n",
+    )
+    .map_err(|e| e.to_string())?;
+    let users_before = dbp_users();
+    let owner =
+        acceptance_tests::local::owner_name(&dd.join("databases").join(NAME).join("pgdata"));
+    let dd_arg = dd.display().to_string();
+    let o = dbpolicy(
+        dir.path(),
+        &[
+            "migration",
+            "dry-run",
+            "bad.sql",
+            "--scratch-copy",
+            NAME,
+            "--data-dir",
+            &dd_arg,
+        ],
+    )?;
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if o.status.code() != Some(2)
+        || !stderr.contains("bad.sql:2:")
+        || !stderr.contains("no_such_table")
+    {
+        return Err(format!("exit {:?}: {stderr}", o.status.code()));
+    }
+    nothing_left(dd, &users_before, &owner)
+}
+
+/// Unknown database: exit 2 naming the flag and the databases there are.
+fn unknown_database_lists_the_ones_there_are(_s: &State, dd: &Path) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("m.sql"), MIGRATION).map_err(|e| e.to_string())?;
+    let dd_arg = dd.display().to_string();
+    let o = dbpolicy(
+        dir.path(),
+        &[
+            "migration",
+            "dry-run",
+            "m.sql",
+            "--scratch-copy",
+            "acc-nope",
+            "--data-dir",
+            &dd_arg,
+        ],
+    )?;
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if o.status.code() != Some(2)
+        || !stderr.contains("--scratch-copy: no local database \"acc-nope\"")
+        || !stderr.contains(&format!("databases there: {NAME}"))
+    {
+        return Err(format!("exit {:?}: {stderr}", o.status.code()));
+    }
+    Ok(())
+}
+
+/// Without `--scratch-copy` (a database URL: one rolled-back transaction) CONCURRENTLY is refused, saying why
+/// and what to use instead.
+fn concurrently_is_refused_without_a_scratch_copy(_s: &State, dd: &Path) -> Result<(), String> {
+    let meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(dd.join("databases").join(NAME).join("metadata.json"))
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let password = std::fs::read_to_string(dd.join("databases").join(NAME).join("master-password"))
+        .map_err(|e| e.to_string())?;
+    let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let url = format!(
+        "host={} port={} user={} password={} dbname={}",
+        quote(meta["socket_dir"].as_str().unwrap_or_default()),
+        meta["port"],
+        quote(meta["spec"]["master_username"].as_str().unwrap_or_default()),
+        quote(password.trim()),
+        quote(meta["spec"]["db_name"].as_str().unwrap_or_default()),
+    );
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("m.sql"), MIGRATION).map_err(|e| e.to_string())?;
+    let o = dbpolicy(
+        dir.path(),
+        &["migration", "dry-run", "m.sql", "--database-url", &url],
+    )?;
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if o.status.code() != Some(2)
+        || !stderr.contains("m.sql:3:")
+        || !stderr.contains("CONCURRENTLY cannot run inside a transaction")
+        || !stderr.contains("--scratch-copy NAME")
+    {
+        return Err(format!("exit {:?}: {stderr}", o.status.code()));
+    }
+    Ok(())
+}
+
+#[test]
+fn dry_run_on_a_scratch_copy_of_a_local_database() {
+    let (_tmp, dd) = reachable_data_dir();
+    let _stop = StopServersUnder(dd.clone());
+    let (d1, d2, d3, d4) = (dd.clone(), dd.clone(), dd.clone(), dd.clone());
+    TestCase::new()
+        .step(
+            Step::apply(config(&dd, false))
+                .expect(ExpectPlan::creates(1))
+                .check(Check::custom("seed orders", |s| {
+                    sql(s, &format!(
+                        "CREATE TABLE orders (id bigint PRIMARY KEY, amount integer); \
+                         INSERT INTO orders SELECT g, g % 1000 FROM generate_series(1, {ROWS}) g; ANALYZE orders"
+                    ))
+                    .map(|_| ())
+                })),
+        )
+        .step(
+            Step::apply(config(&dd, true))
+                .expect(ExpectPlan::creates(1))
+                .check(Check::attr_equals("dbplatform_restore_test.rt", "succeeded", true))
+                .check(Check::custom("unknown database", move |s| unknown_database_lists_the_ones_there_are(s, &d3)))
+                .check(Check::custom("CONCURRENTLY refused without a scratch copy", move |s| {
+                    concurrently_is_refused_without_a_scratch_copy(s, &d4)
+                }))
+                .check(Check::custom("dry run on a scratch copy", move |s| dry_run_on_a_scratch_copy(s, &d1)))
+                .check(Check::custom("a failed dry run removes its copy", move |s| failed_dry_run_removes_its_copy(s, &d2))),
+        )
+        .run();
+}
