@@ -13,7 +13,7 @@ use serde_json::Value;
 
 const DB: &str = "dbplatform_database.db";
 const NAME: &str = "acc-scratch";
-const ROWS: i64 = 5000;
+const ROWS: i64 = 20000;
 
 const MIGRATION: &str = "SET lock_timeout = '5s';\n\
 ALTER TABLE orders ALTER COLUMN amount TYPE numeric(12,2);\n\
