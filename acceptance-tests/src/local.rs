@@ -107,6 +107,17 @@ pub fn postmasters_under(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The per-database OS users (`dbp_*`) on this machine: what a test that must not leave one behind compares.
+pub fn dbp_os_users() -> Vec<String> {
+    std::fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(':').next())
+        .filter(|u| u.starts_with("dbp_"))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Stops every server running under `root` when dropped (a failed test must not leave one running).
 pub struct StopServersUnder(pub PathBuf);
 

@@ -170,7 +170,7 @@ impl Case {
                 what.push(format!("server {}", pgdata.display()));
             }
         }
-        let new_users: Vec<String> = os_users()
+        let new_users: Vec<String> = acceptance_tests::local::dbp_os_users()
             .into_iter()
             .filter(|u| !users_before.contains(u))
             .collect();
@@ -185,17 +185,6 @@ impl Case {
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default()
     }
-}
-
-/// The per-database OS users (`dbp_*`) on this machine.
-fn os_users() -> Vec<String> {
-    std::fs::read_to_string("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split(':').next())
-        .filter(|u| u.starts_with("dbp_"))
-        .map(str::to_string)
-        .collect()
 }
 
 /// Reads the marker row from a final backup: unpacks it, starts it on a private socket (trust, no TCP), counts.
@@ -394,7 +383,7 @@ fn run_case(op: Op, step: &str) -> CaseOutcome {
             return outcome;
         }
     };
-    let users_before = os_users();
+    let users_before = acceptance_tests::local::dbp_os_users();
     if let Err(e) = prepare(&case, op) {
         outcome.detail = e;
         return outcome;

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use acceptance_tests::local::{postmasters_under, psql, reachable_data_dir, StopServersUnder};
+use acceptance_tests::local::{
+    dbp_os_users, postmasters_under, psql, reachable_data_dir, StopServersUnder,
+};
 use acceptance_tests::{Check, ExpectPlan, State, Step, TestCase};
 use serde_json::Value;
 
@@ -66,31 +68,61 @@ fn sql(state: &State, text: &str) -> Result<String, String> {
     psql(&uri, &password, text)
 }
 
-/// Runs dbpolicy in `dir` with `args`.
-fn dbpolicy(dir: &Path, args: &[&str]) -> Result<Output, String> {
+/// Runs `dbpolicy migration dry-run m.sql ARGS...` on a migration `m.sql` holding `migration`.
+fn dry_run(migration: &str, args: &[&str]) -> Result<Output, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("m.sql"), migration).map_err(|e| e.to_string())?;
     Command::new(acceptance_tests::dbpolicy_binary())
+        .args(["migration", "dry-run", "m.sql"])
         .args(args)
-        .current_dir(dir)
+        .current_dir(dir.path())
         .env_remove("DBPOLICY_AUDIT_LOG")
         .env_remove("DBPOLICY_DATABASE_URL")
         .output()
         .map_err(|e| format!("run dbpolicy: {e}"))
 }
 
-/// The OS users named `dbp_...` (one per local database when the tests run as root).
-fn dbp_users() -> Vec<String> {
-    std::fs::read_to_string("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.split(':').next())
-        .filter(|n| n.starts_with("dbp_"))
-        .map(str::to_string)
-        .collect()
+/// `dry_run` with `--scratch-copy NAME --data-dir DD` before `args`.
+fn scratch_dry_run(
+    dd: &Path,
+    name: &str,
+    migration: &str,
+    args: &[&str],
+) -> Result<Output, String> {
+    let dd = dd.display().to_string();
+    let mut all = vec!["--scratch-copy", name, "--data-dir", dd.as_str()];
+    all.extend_from_slice(args);
+    dry_run(migration, &all)
+}
+
+/// Exit code and stderr, for messages.
+fn outcome(o: &Output) -> (Option<i32>, String) {
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+/// The OS users and the source's owner before a dry run, which it must leave as they were.
+struct Before {
+    users: Vec<String>,
+    owner: Option<String>,
+}
+
+fn source_pgdata(dd: &Path) -> PathBuf {
+    dd.join("databases").join(NAME).join("pgdata")
+}
+
+fn before(dd: &Path) -> Before {
+    Before {
+        users: dbp_os_users(),
+        owner: acceptance_tests::local::owner_name(&source_pgdata(dd)),
+    }
 }
 
 /// What a dry run must leave behind: nothing under `restores/`, no server of a copy running, no new OS user,
 /// and the source's OS user still there.
-fn nothing_left(dd: &Path, users_before: &[String], owner: &Option<String>) -> Result<(), String> {
+fn nothing_left(dd: &Path, before: &Before) -> Result<(), String> {
     let restores = dd.join("restores");
     let left: Vec<PathBuf> = std::fs::read_dir(&restores)
         .map(|rd| rd.flatten().map(|e| e.path()).collect())
@@ -102,18 +134,20 @@ fn nothing_left(dd: &Path, users_before: &[String], owner: &Option<String>) -> R
     if !running.is_empty() {
         return Err(format!("scratch servers still running: {running:?}"));
     }
-    let users = dbp_users();
-    if users != users_before {
-        return Err(format!("OS users changed: {users_before:?} -> {users:?}"));
+    let users = dbp_os_users();
+    if users != before.users {
+        return Err(format!("OS users changed: {:?} -> {users:?}", before.users));
     }
-    let pgdata = dd.join("databases").join(NAME).join("pgdata");
-    if acceptance_tests::local::owner_name(&pgdata) != *owner {
-        return Err(format!("the source's owner changed from {owner:?}"));
+    if acceptance_tests::local::owner_name(&source_pgdata(dd)) != before.owner {
+        return Err(format!(
+            "the source's owner changed from {:?}",
+            before.owner
+        ));
     }
     Ok(())
 }
 
-fn statement<'a>(report: &'a Value, line: u64) -> Result<&'a Value, String> {
+fn statement(report: &Value, line: u64) -> Result<&Value, String> {
     report["statements"]
         .as_array()
         .and_then(|a| a.iter().find(|s| s["line"] == line))
@@ -122,34 +156,13 @@ fn statement<'a>(report: &'a Value, line: u64) -> Result<&'a Value, String> {
 
 /// The scratch-copy dry run: exit code, measurements, the report's copy, the source unchanged, nothing left.
 fn dry_run_on_a_scratch_copy(s: &State, dd: &Path) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::write(dir.path().join("0001_amount.sql"), MIGRATION).map_err(|e| e.to_string())?;
-    let users_before = dbp_users();
-    let owner =
-        acceptance_tests::local::owner_name(&dd.join("databases").join(NAME).join("pgdata"));
-    let dd_arg = dd.display().to_string();
-    let o = dbpolicy(
-        dir.path(),
-        &[
-            "migration",
-            "dry-run",
-            "0001_amount.sql",
-            "--scratch-copy",
-            NAME,
-            "--data-dir",
-            &dd_arg,
-            "--tier",
-            "tier-3",
-            "-o",
-            "json",
-        ],
-    )?;
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    // tier-3: the DBP-MIG findings (rewrite, index) are advisory, so the run passes.
-    if o.status.code() != Some(0) {
+    let was = before(dd);
+    let o = scratch_dry_run(dd, NAME, MIGRATION, &["--tier", "tier-3", "-o", "json"])?;
+    let (code, stderr) = outcome(&o);
+    // tier-3: the DBP-MIG findings (the type change) are advisory, so the run passes.
+    if code != Some(0) {
         return Err(format!(
-            "exit {:?}; stderr:\n{stderr}\nstdout:\n{}",
-            o.status.code(),
+            "exit {code:?}; stderr:\n{stderr}\nstdout:\n{}",
             String::from_utf8_lossy(&o.stdout)
         ));
     }
@@ -157,7 +170,7 @@ fn dry_run_on_a_scratch_copy(s: &State, dd: &Path) -> Result<(), String> {
         .map_err(|e| format!("report is not JSON ({e}): {stderr}"))?;
     let copy = &report["scratch_copy"];
     if copy["database"] != NAME
-        || !copy["base_backup"].as_str().is_some_and(|b| !b.is_empty())
+        || copy["base_backup"].as_str().is_none_or(str::is_empty)
         || copy["restored_at"].is_null()
     {
         return Err(format!(
@@ -196,102 +209,57 @@ fn dry_run_on_a_scratch_copy(s: &State, dd: &Path) -> Result<(), String> {
             "the source changed: amount is {amount}, {indexes} new index(es)"
         ));
     }
-    nothing_left(dd, &users_before, &owner)
+    nothing_left(dd, &was)
 }
 
 /// A migration that fails on the copy: exit 2 with the file and line, and the copy removed all the same.
-fn failed_dry_run_removes_its_copy(_s: &State, dd: &Path) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::write(
-        dir.path().join("bad.sql"),
-        "CREATE INDEX CONCURRENTLY orders_amount_idx ON orders (amount);\nALTER TABLE no_such_table ADD COLUMN x int;\n",
-    )
-    .map_err(|e| e.to_string())?;
-    let users_before = dbp_users();
-    let owner =
-        acceptance_tests::local::owner_name(&dd.join("databases").join(NAME).join("pgdata"));
-    let dd_arg = dd.display().to_string();
-    let o = dbpolicy(
-        dir.path(),
-        &[
-            "migration",
-            "dry-run",
-            "bad.sql",
-            "--scratch-copy",
-            NAME,
-            "--data-dir",
-            &dd_arg,
-        ],
-    )?;
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    if o.status.code() != Some(2)
-        || !stderr.contains("bad.sql:2:")
-        || !stderr.contains("no_such_table")
-    {
-        return Err(format!("exit {:?}: {stderr}", o.status.code()));
+fn failed_dry_run_removes_its_copy(dd: &Path) -> Result<(), String> {
+    let was = before(dd);
+    let bad = "CREATE INDEX CONCURRENTLY orders_amount_idx ON orders (amount);\n\
+               ALTER TABLE no_such_table ADD COLUMN x int;\n";
+    let (code, stderr) = outcome(&scratch_dry_run(dd, NAME, bad, &[])?);
+    if code != Some(2) || !stderr.contains("m.sql:2:") || !stderr.contains("no_such_table") {
+        return Err(format!("exit {code:?}: {stderr}"));
     }
-    nothing_left(dd, &users_before, &owner)
+    nothing_left(dd, &was)
 }
 
 /// Unknown database: exit 2 naming the flag and the databases there are.
-fn unknown_database_lists_the_ones_there_are(_s: &State, dd: &Path) -> Result<(), String> {
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::write(dir.path().join("m.sql"), MIGRATION).map_err(|e| e.to_string())?;
-    let dd_arg = dd.display().to_string();
-    let o = dbpolicy(
-        dir.path(),
-        &[
-            "migration",
-            "dry-run",
-            "m.sql",
-            "--scratch-copy",
-            "acc-nope",
-            "--data-dir",
-            &dd_arg,
-        ],
-    )?;
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    if o.status.code() != Some(2)
+fn unknown_database_lists_the_ones_there_are(dd: &Path) -> Result<(), String> {
+    let (code, stderr) = outcome(&scratch_dry_run(dd, "acc-nope", MIGRATION, &[])?);
+    if code != Some(2)
         || !stderr.contains("--scratch-copy: no local database \"acc-nope\"")
         || !stderr.contains(&format!("databases there: {NAME}"))
     {
-        return Err(format!("exit {:?}: {stderr}", o.status.code()));
+        return Err(format!("exit {code:?}: {stderr}"));
     }
     Ok(())
 }
 
 /// Without `--scratch-copy` (a database URL: one rolled-back transaction) CONCURRENTLY is refused, saying why
 /// and what to use instead.
-fn concurrently_is_refused_without_a_scratch_copy(_s: &State, dd: &Path) -> Result<(), String> {
-    let meta: Value = serde_json::from_str(
-        &std::fs::read_to_string(dd.join("databases").join(NAME).join("metadata.json"))
-            .map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
-    let password = std::fs::read_to_string(dd.join("databases").join(NAME).join("master-password"))
-        .map_err(|e| e.to_string())?;
+fn concurrently_is_refused_without_a_scratch_copy(dd: &Path) -> Result<(), String> {
+    let root = dd.join("databases").join(NAME);
+    let read =
+        |f: &str| std::fs::read_to_string(root.join(f)).map_err(|e| format!("read {f}: {e}"));
+    let meta: Value = serde_json::from_str(&read("metadata.json")?).map_err(|e| e.to_string())?;
     let quote = |v: &str| format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"));
+    let text = |v: &Value| quote(v.as_str().unwrap_or_default());
     let url = format!(
         "host={} port={} user={} password={} dbname={}",
-        quote(meta["socket_dir"].as_str().unwrap_or_default()),
+        text(&meta["socket_dir"]),
         meta["port"],
-        quote(meta["spec"]["master_username"].as_str().unwrap_or_default()),
-        quote(password.trim()),
-        quote(meta["spec"]["db_name"].as_str().unwrap_or_default()),
+        text(&meta["spec"]["master_username"]),
+        quote(read("master-password")?.trim()),
+        text(&meta["spec"]["db_name"]),
     );
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    std::fs::write(dir.path().join("m.sql"), MIGRATION).map_err(|e| e.to_string())?;
-    let o = dbpolicy(
-        dir.path(),
-        &["migration", "dry-run", "m.sql", "--database-url", &url],
-    )?;
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    if o.status.code() != Some(2)
+    let (code, stderr) = outcome(&dry_run(MIGRATION, &["--database-url", &url])?);
+    if code != Some(2)
         || !stderr.contains("m.sql:3:")
         || !stderr.contains("CONCURRENTLY cannot run inside a transaction")
         || !stderr.contains("--scratch-copy NAME")
     {
-        return Err(format!("exit {:?}: {stderr}", o.status.code()));
+        return Err(format!("exit {code:?}: {stderr}"));
     }
     Ok(())
 }
@@ -317,12 +285,18 @@ fn dry_run_on_a_scratch_copy_of_a_local_database() {
             Step::apply(config(&dd, true))
                 .expect(ExpectPlan::creates(1))
                 .check(Check::attr_equals("dbplatform_restore_test.rt", "succeeded", true))
-                .check(Check::custom("unknown database", move |s| unknown_database_lists_the_ones_there_are(s, &d3)))
-                .check(Check::custom("CONCURRENTLY refused without a scratch copy", move |s| {
-                    concurrently_is_refused_without_a_scratch_copy(s, &d4)
+                .check(Check::custom("unknown database", move |_| {
+                    unknown_database_lists_the_ones_there_are(&d3)
                 }))
-                .check(Check::custom("dry run on a scratch copy", move |s| dry_run_on_a_scratch_copy(s, &d1)))
-                .check(Check::custom("a failed dry run removes its copy", move |s| failed_dry_run_removes_its_copy(s, &d2))),
+                .check(Check::custom("CONCURRENTLY refused without a copy", move |_| {
+                    concurrently_is_refused_without_a_scratch_copy(&d4)
+                }))
+                .check(Check::custom("dry run on a scratch copy", move |s| {
+                    dry_run_on_a_scratch_copy(s, &d1)
+                }))
+                .check(Check::custom("a failed dry run removes its copy", move |_| {
+                    failed_dry_run_removes_its_copy(&d2)
+                })),
         )
         .run();
 }
