@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub use crate::layout::databases_dir;
 use crate::layout::Layout;
 use crate::LocalPgError;
 
@@ -15,11 +16,6 @@ pub fn default_data_dir(xdg_data_home: Option<&str>, home: Option<&str>) -> Opti
     }
     home.filter(|h| !h.is_empty())
         .map(|h| Path::new(h).join(".local/share/dbplatform"))
-}
-
-/// `<data_dir>/databases`: one directory per database.
-pub fn databases_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("databases")
 }
 
 /// `<data_dir>/restores`: scratch copies (restore tests, dry runs), each removed after use.

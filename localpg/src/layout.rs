@@ -80,6 +80,11 @@ pub enum Phase {
     Deleting,
 }
 
+/// `<data_dir>/databases`: one directory per database.
+pub fn databases_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("databases")
+}
+
 /// Paths of one database's directory, so every reader and writer names its files the same way.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -91,7 +96,7 @@ impl Layout {
     /// The directory of database `name` under the backend's `data_dir`.
     pub fn of(data_dir: &Path, name: &str) -> Layout {
         Layout {
-            root: crate::data_dir::databases_dir(data_dir).join(name),
+            root: databases_dir(data_dir).join(name),
         }
     }
 
