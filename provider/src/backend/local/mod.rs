@@ -8,7 +8,7 @@
 //! - `base-backups/`    `pg_basebackup` tarballs, pruned after `backup_retention_days`
 //! - `run/`             the Unix socket the provider connects through; `log/server.log` the server's log
 //!
-//! Restores go to `<data_dir>/restores/<name>-<time>/`, final backups on destroy to `<data_dir>/final-backups/`.
+//! Restores go to `<data_dir>/restores/<name>-<time>/` (dbpolicy's dry-run copies to `dryrun-<name>-<time>/`), final backups on destroy to `<data_dir>/final-backups/`.
 
 //!
 //! Files: [`backend`] (the handle and records), [`layout`] (the crate's layout with this provider's spec in its
