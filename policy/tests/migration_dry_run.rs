@@ -231,20 +231,24 @@ fn a_lock_is_held_until_its_transaction_block_ends() {
         err.contains("--database-url") && err.contains("cannot be used with"),
         "a scratch copy and a database URL exclude each other: {err}"
     );
-    // An unknown database names the data directory and what is there.
+    // An unknown database names the data directory and what is there; a DBPOLICY_DATABASE_URL in the
+    // environment (a CI job's) is ignored with --scratch-copy, not a conflict.
     let empty = tempfile::tempdir().unwrap();
-    let o = dbpolicy(
-        dir.path(),
-        &[
+    let o = Command::new(BIN)
+        .args([
             "migration",
             "dry-run",
             "c.sql",
             "--scratch-copy",
             "orders",
             "--data-dir",
-            &empty.path().display().to_string(),
-        ],
-    );
+        ])
+        .arg(empty.path())
+        .current_dir(dir.path())
+        .env_remove("DBPOLICY_AUDIT_LOG")
+        .env("DBPOLICY_DATABASE_URL", &url)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(

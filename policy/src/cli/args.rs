@@ -310,13 +310,8 @@ pub struct DryRunArgs {
     /// The database to run against (`postgresql://user@host:port/db` or `host=... dbname=...`): a scratch
     /// database or a restored copy of the real one, never production. Everything runs in one transaction that
     /// is rolled back; statements that cannot (CONCURRENTLY, VACUUM) are refused: use --scratch-copy for them.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "DBPOLICY_DATABASE_URL",
-        required_unless_present = "scratch_copy",
-        conflicts_with = "scratch_copy"
-    )]
+    /// Default: $DBPOLICY_DATABASE_URL, which --scratch-copy ignores (a CI job may set it for other runs).
+    #[arg(long, value_name = "URL", conflicts_with = "scratch_copy")]
     pub database_url: Option<String>,
     /// Restore local database NAME's latest base backup plus its archived WAL to a scratch PostgreSQL cluster
     /// (as the provider's restore tests do), run there, and remove the copy afterwards, also when the run fails.

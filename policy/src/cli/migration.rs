@@ -22,6 +22,9 @@ use crate::model::decision::Decision;
 use crate::report::{Format, Locations};
 use localpg::pg::{PgEnv, BINDIR_ENV, OS_USER_ENV};
 
+/// The database URL of `migration dry-run` when `--database-url` is not given (and `--scratch-copy` is not either).
+pub const DATABASE_URL_ENV: &str = "DBPOLICY_DATABASE_URL";
+
 /// Runs a `dbpolicy migration` command.
 pub fn run(cmd: MigrationCommand) -> Result<u8, CliError> {
     match cmd {
@@ -96,10 +99,18 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
         dry_run::check_runnable(m, a.scratch_copy.is_some())?;
     }
     let Some(name) = &a.scratch_copy else {
-        let url = a.database_url.as_deref().ok_or_else(|| {
-            CliError::usage("dry-run needs --database-url URL or --scratch-copy NAME")
-        })?;
-        let mut client = dry_run::connect(url)?;
+        // Read here, not by clap: clap would count the variable as a conflict with --scratch-copy.
+        let url = a
+            .database_url
+            .clone()
+            .or_else(|| std::env::var(DATABASE_URL_ENV).ok().filter(|u| !u.is_empty()))
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "dry-run needs a database: --database-url URL (or {DATABASE_URL_ENV}) for a restored copy, or \
+                     --scratch-copy NAME for a copy of local database NAME made from its latest backup"
+                ))
+            })?;
+        let mut client = dry_run::connect(&url)?;
         for (m, f) in migrations.iter_mut().zip(&files) {
             dry_run::run(&mut client, m, &f.text, dry_run::Target::RolledBack)?;
         }
