@@ -116,19 +116,7 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
         }
         return report(&a.check, migrations, Some(None));
     };
-    let source = ScratchSource {
-        name: name.clone(),
-        data_dir: match &a.data_dir {
-            Some(d) => d.clone(),
-            None => default_data_dir()?,
-        },
-        pg: PgEnv {
-            bindir: std::env::var_os(BINDIR_ENV).map(std::path::PathBuf::from),
-            path: std::env::var_os("PATH"),
-            os_user: std::env::var(OS_USER_ENV).ok(),
-        },
-    };
-    let copy = ScratchCopy::restore(&source)?;
+    let copy = ScratchCopy::restore(&scratch_source(a, name)?)?;
     let info = copy.info().clone();
     eprintln!(
         "dbpolicy: running on a scratch copy of {} restored from base backup {} (finished {}) at {}; it is removed afterwards",
@@ -140,9 +128,29 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
     let ran = run_on_copy(&copy, &mut migrations, &files);
     // Removed whether the run succeeded or not; a failed run's error wins over a failed removal's.
     let removed = copy.remove();
+    if let (Err(_), Err(e)) = (&ran, &removed) {
+        eprintln!("dbpolicy: {e}");
+    }
     ran?;
     removed?;
     report(&a.check, migrations, Some(Some(info)))
+}
+
+/// Which database `--scratch-copy NAME` copies, where it lives (`--data-dir`, else the provider's default) and
+/// where PostgreSQL is, from the variables the provider reads too.
+fn scratch_source(a: &DryRunArgs, name: &str) -> Result<ScratchSource, CliError> {
+    Ok(ScratchSource {
+        name: name.to_string(),
+        data_dir: match &a.data_dir {
+            Some(d) => d.clone(),
+            None => default_data_dir()?,
+        },
+        pg: PgEnv {
+            bindir: std::env::var_os(BINDIR_ENV).map(std::path::PathBuf::from),
+            path: std::env::var_os("PATH"),
+            os_user: std::env::var(OS_USER_ENV).ok(),
+        },
+    })
 }
 
 /// Runs every migration on the scratch copy, in order, each in its own transaction.
