@@ -178,3 +178,54 @@ impl Layout {
         parent.join(format!(".{what}-{}-{}", self.name(), std::process::id()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `metadata.json` as the provider writes it: its full spec, of which [`SpecSummary`] reads four fields.
+    const PROVIDER_METADATA: &str = r#"{
+      "format": 1, "id": "orders",
+      "spec": {"name": "orders", "engine": "postgres", "engine_version": null, "tier": "tier-3",
+               "instance_class": "local", "db_name": "orders", "master_username": "orders_admin",
+               "multi_az": false, "backup_retention_days": 7, "tags": {"owner": "x"}},
+      "port": 54321, "socket_dir": "/d/databases/orders/run", "engine_version_actual": "15.13",
+      "bindir": "/usr/lib/postgresql/15/bin", "created_at": "2026-12-01T00:00:00Z",
+      "phase": "ready", "admin_role": "dbplatform_admin"
+    }"#;
+
+    #[test]
+    fn a_reader_outside_the_provider_reads_what_it_needs_of_the_spec() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::of(dir.path(), "orders");
+        assert!(
+            layout.read_metadata::<SpecSummary>().unwrap().is_none(),
+            "no file yet"
+        );
+        std::fs::create_dir_all(&layout.root).unwrap();
+        std::fs::write(layout.metadata(), PROVIDER_METADATA).unwrap();
+        let meta: Metadata = layout.read_metadata().unwrap().unwrap();
+        assert_eq!(meta.spec.master_username, "orders_admin");
+        assert_eq!(meta.spec.db_name, "orders");
+        assert_eq!(meta.spec.backup_retention_days, 7);
+        assert_eq!(meta.phase, Phase::Ready);
+        assert_eq!(meta.step, "", "fields older files lack take their defaults");
+        assert_eq!(layout.root, dir.path().join("databases/orders"));
+    }
+
+    #[test]
+    fn an_unreadable_metadata_file_names_itself_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::of(dir.path(), "orders");
+        std::fs::create_dir_all(&layout.root).unwrap();
+        std::fs::write(layout.metadata(), "{").unwrap();
+        let e = layout
+            .read_metadata::<SpecSummary>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("metadata.json is not valid") && e.contains("restore it"),
+            "{e}"
+        );
+    }
+}
