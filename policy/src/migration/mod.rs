@@ -50,9 +50,12 @@ pub enum MigrationError {
     },
     #[error("database: {0}")]
     Database(String),
-    /// The scratch copy (`--scratch-copy`) could not be found, restored, started or removed.
+    /// The scratch copy (`--scratch-copy`) could not be restored, started or removed.
     #[error("--scratch-copy {name}: {message}")]
     ScratchCopy { name: String, message: String },
+    /// The local machinery's own message, which already names the flag (an unknown `--scratch-copy` NAME).
+    #[error(transparent)]
+    Local(#[from] localpg::LocalPgError),
 }
 
 /// The JSON Schema of the migration document (`input.migration`).

@@ -70,8 +70,7 @@ impl ScratchCopy {
             message,
         };
         let layout =
-            localpg::data_dir::existing_database(&src.data_dir, &src.name, "--scratch-copy")
-                .map_err(|e| MigrationError::Database(e.to_string()))?;
+            localpg::data_dir::existing_database(&src.data_dir, &src.name, "--scratch-copy")?;
         let meta: Metadata<SpecSummary> =
             layout
                 .read_metadata()
@@ -83,8 +82,6 @@ impl ScratchCopy {
                 if meta.phase == Phase::Creating { "still being created" } else { "being destroyed" }
             )));
         }
-        let major = meta.engine_version_actual.split('.').next().unwrap_or("");
-        let bins = PgBinaries::locate(Some(major), &src.pg).map_err(|e| err(e.to_string()))?;
         let backups = localpg::backups::list(&layout.backups()).map_err(|e| err(e.to_string()))?;
         let Some(base) = backups.last().cloned() else {
             return Err(err(format!(
@@ -95,6 +92,8 @@ impl ScratchCopy {
                 meta.spec.backup_retention_days
             )));
         };
+        let major = meta.engine_version_actual.split('.').next().unwrap_or("");
+        let bins = PgBinaries::locate(Some(major), &src.pg).map_err(|e| err(e.to_string()))?;
         let password = layout.password().map_err(|e| err(e.to_string()))?;
         let restores = localpg::data_dir::restores_dir(&src.data_dir);
         std::fs::create_dir_all(&restores)
@@ -173,5 +172,59 @@ impl Drop for ScratchCopy {
                 eprintln!("dbpolicy: {e}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data directory holding database `orders` in `phase`, made by the provider, without any base backup.
+    fn data_dir_with(phase: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("databases/orders");
+        std::fs::create_dir_all(&root).unwrap();
+        let meta = format!(
+            r#"{{"format": 1, "id": "orders", "port": 5433, "socket_dir": "/nonexistent",
+               "spec": {{"name": "orders", "db_name": "orders", "master_username": "orders_admin",
+                        "backup_retention_days": 0, "tier": "tier-3"}},
+               "engine_version_actual": "15.13", "bindir": "/nonexistent",
+               "created_at": "2026-12-01T00:00:00Z", "phase": "{phase}"}}"#
+        );
+        std::fs::write(root.join("metadata.json"), meta).unwrap();
+        dir
+    }
+
+    fn restore_error(dir: &tempfile::TempDir) -> String {
+        let src = ScratchSource {
+            name: "orders".into(),
+            data_dir: dir.path().to_path_buf(),
+            pg: PgEnv::default(),
+        };
+        match ScratchCopy::restore(&src) {
+            Ok(_) => panic!("a copy was made"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_database_without_a_base_backup_says_how_to_get_one() {
+        let dir = data_dir_with("ready");
+        let e = restore_error(&dir);
+        assert!(
+            e.starts_with("--scratch-copy orders: the database has no base backup yet"),
+            "{e}"
+        );
+        assert!(
+            e.contains("backup_retention_days = 0") && e.contains("run terraform apply"),
+            "{e}"
+        );
+        assert!(!dir.path().join("restores").exists(), "nothing was made");
+    }
+
+    #[test]
+    fn a_database_being_created_is_not_copied() {
+        let e = restore_error(&data_dir_with("creating"));
+        assert!(e.contains("still being created"), "{e}");
     }
 }
