@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use postgres::Client;
 
@@ -32,6 +33,7 @@ impl LockWatch {
                  WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND l.relation >= 16384",
             )?;
             let mut seen = SeenLocks::new();
+            let start = Instant::now();
             // One more sample after the stop flag is read, so a lock taken just before it is not missed.
             loop {
                 let last = flag.load(Ordering::Acquire);
@@ -41,6 +43,7 @@ impl LockWatch {
                 if last {
                     return Ok(seen);
                 }
+                std::thread::sleep(pause(start.elapsed()));
             }
         });
         LockWatch { stop, handle }
@@ -54,6 +57,12 @@ impl LockWatch {
             Err(_) => Err("the lock watcher thread panicked".to_string()),
         }
     }
+}
+
+/// The pause between two samples: none to begin with (short statements are over in milliseconds), growing to
+/// 20 ms for statements that run for seconds, so the watcher does not compete with what it measures.
+fn pause(elapsed: Duration) -> Duration {
+    (elapsed / 50).min(Duration::from_millis(20))
 }
 
 /// Keeps the stronger of what was seen on `relation` and `mode`.
@@ -78,6 +87,13 @@ pub fn strongest(seen: &SeenLocks, target: Option<&str>) -> Option<(String, Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampling_starts_fast_and_slows_down_for_long_statements() {
+        assert_eq!(pause(Duration::ZERO), Duration::ZERO);
+        assert_eq!(pause(Duration::from_millis(100)), Duration::from_millis(2));
+        assert_eq!(pause(Duration::from_secs(60)), Duration::from_millis(20));
+    }
 
     #[test]
     fn the_strongest_lock_wins_and_the_target_breaks_ties() {
