@@ -1,11 +1,13 @@
 //! `dbpolicy migration dry-run --scratch-copy NAME` against a local database made by the real Terraform CLI: the
 //! dry run restores NAME's latest base backup plus archived WAL to a scratch cluster, runs a type change (a
 //! rewrite under an ACCESS EXCLUSIVE lock) and a `CREATE INDEX CONCURRENTLY` there (run for real and measured,
-//! not refused), and removes the copy, also when the migration fails. The source database is unchanged and no
-//! directory, server process or OS user is left behind. Without `--scratch-copy`, CONCURRENTLY is still refused.
+//! not refused), and removes the copy, also when the migration fails or dbpolicy is interrupted (SIGINT). The
+//! source database is unchanged and no directory, server process or OS user is left behind. Without
+//! `--scratch-copy`, CONCURRENTLY is still refused.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use acceptance_tests::local::{
     dbp_os_users, postmasters_under, psql, reachable_data_dir, StopServersUnder,
@@ -224,6 +226,80 @@ fn failed_dry_run_removes_its_copy(dd: &Path) -> Result<(), String> {
     nothing_left(dd, &was)
 }
 
+/// Whether a server process runs a `SELECT` now (its process title: `postgres: USER DB [local] SELECT`).
+fn a_backend_runs_a_select() -> bool {
+    std::fs::read_dir("/proc")
+        .map(|rd| {
+            rd.flatten().any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .map(|c| {
+                        let c = String::from_utf8_lossy(&c);
+                        c.starts_with("postgres: ") && c.contains(" SELECT")
+                    })
+                    .unwrap_or(false)
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// Ctrl-C (SIGINT) while a statement runs on the copy: dbpolicy stops and removes the copy and exits 130.
+fn interrupted_dry_run_removes_its_copy(dd: &Path) -> Result<(), String> {
+    let was = before(dd);
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::write(dir.path().join("m.sql"), "SELECT pg_sleep(300);\n")
+        .map_err(|e| e.to_string())?;
+    let mut child = Command::new(acceptance_tests::dbpolicy_binary())
+        .args([
+            "migration",
+            "dry-run",
+            "m.sql",
+            "--scratch-copy",
+            NAME,
+            "--data-dir",
+        ])
+        .arg(dd)
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("run dbpolicy: {e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !a_backend_runs_a_select() {
+        if Instant::now() > deadline || child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            let _ = child.kill();
+            return Err("the dry run never got to its statement".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .map_err(|e| format!("kill: {e}"))?;
+    if !sent.success() {
+        return Err("kill -INT failed".into());
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            break st;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("dbpolicy did not exit within 60 s of SIGINT".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    if status.code() != Some(130) || !stderr.contains("interrupted") {
+        return Err(format!("exit {:?} after SIGINT: {stderr}", status.code()));
+    }
+    nothing_left(dd, &was)
+}
+
 /// Unknown database: exit 2 naming the flag and the databases there are.
 fn unknown_database_lists_the_ones_there_are(dd: &Path) -> Result<(), String> {
     let (code, stderr) = outcome(&scratch_dry_run(dd, "acc-nope", MIGRATION, &[])?);
@@ -268,7 +344,7 @@ fn concurrently_is_refused_without_a_scratch_copy(dd: &Path) -> Result<(), Strin
 fn dry_run_on_a_scratch_copy_of_a_local_database() {
     let (_tmp, dd) = reachable_data_dir();
     let _stop = StopServersUnder(dd.clone());
-    let (d1, d2, d3, d4) = (dd.clone(), dd.clone(), dd.clone(), dd.clone());
+    let (d1, d2, d3, d4, d5) = (dd.clone(), dd.clone(), dd.clone(), dd.clone(), dd.clone());
     TestCase::new()
         .step(
             Step::apply(config(&dd, false))
@@ -296,6 +372,9 @@ fn dry_run_on_a_scratch_copy_of_a_local_database() {
                 }))
                 .check(Check::custom("a failed dry run removes its copy", move |_| {
                     failed_dry_run_removes_its_copy(&d2)
+                }))
+                .check(Check::custom("an interrupted dry run removes its copy", move |_| {
+                    interrupted_dry_run_removes_its_copy(&d5)
                 })),
         )
         .run();

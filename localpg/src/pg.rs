@@ -255,12 +255,18 @@ pub fn command(program: &Path, user: Option<&OsUser>) -> Command {
     // A PostgreSQL server outlives the provider: it must not inherit any descriptor beyond stdin/stdout/stderr
     // (pipes of Terraform or of whatever started it would stay open for as long as the server runs, and a
     // reader of those pipes would wait forever).
-    // SAFETY: the closure only calls fcntl, which is async-signal-safe, between fork and exec.
+    // Nor its signal mask: a caller that takes SIGINT/SIGTERM in a thread of its own (dbpolicy while a scratch
+    // copy exists) blocks them, and the block would outlive exec in tar, pg_ctl and the server.
+    // SAFETY: the closure only calls fcntl, sigemptyset and sigprocmask, which are async-signal-safe, between
+    // fork and exec, on memory of its own.
     unsafe {
         c.pre_exec(|| {
             for fd in 3..4096 {
                 libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
             }
+            let mut none: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut none);
+            libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
             Ok(())
         });
     }

@@ -6,6 +6,7 @@ pub mod dry_run;
 pub mod files;
 pub mod header;
 pub mod input;
+mod interrupt;
 pub mod lock_watch;
 pub mod locks;
 pub mod model;

@@ -11,7 +11,7 @@ use localpg::pg::{PgBinaries, PgEnv};
 use localpg::restore::{self, RestoreRequest, ScratchCluster};
 use serde::Serialize;
 
-use super::MigrationError;
+use super::{interrupt, MigrationError};
 
 /// How long WAL replay may take before the restore is given up (as for the provider's restore tests).
 const RECOVERY_LIMIT: Duration = Duration::from_secs(900);
@@ -107,9 +107,25 @@ impl ScratchCopy {
             recovery_target: None,
             recovery_limit: RECOVERY_LIMIT,
         };
-        let copy = runtime(&src.name)?
-            .block_on(restore::restore(&request))
-            .map_err(|e| err(e.to_string()))?;
+        // Interrupted from here on, the copy is stopped and removed, whether it is half unpacked or running.
+        let planned = ScratchCluster {
+            socket_dir: localpg::server::socket_dir_for(&request.dest.join("run"), &request.dest),
+            port: 0,
+            root: request.dest.clone(),
+        };
+        let (b, r) = (bins.clone(), restores.clone());
+        // Armed before the runtime exists: its threads, if any, must inherit the blocked signals.
+        interrupt::arm(move || {
+            if let Ok(rt) = runtime("") {
+                let _ = rt.block_on(restore::discard(&b, &r, &planned));
+            }
+        });
+        let restored = runtime(&src.name).and_then(|rt| {
+            rt.block_on(restore::restore(&request))
+                .map_err(|e| err(e.to_string()))
+        });
+        // A failed restore removed what it had made.
+        let copy = restored.inspect_err(|_| interrupt::disarm_with(|| ()))?;
         let mut config = postgres::Config::new();
         config
             .host_path(&copy.socket_dir)
@@ -152,8 +168,10 @@ impl ScratchCopy {
 
     fn discard(&self) -> Result<(), MigrationError> {
         let name = &self.info.database;
-        runtime(name)?
-            .block_on(restore::discard(&self.bins, &self.restores, &self.copy))
+        let rt = runtime(name)?;
+        interrupt::disarm_with(|| {
+            rt.block_on(restore::discard(&self.bins, &self.restores, &self.copy))
+        })
             .map_err(|e| MigrationError::ScratchCopy {
                 name: name.clone(),
                 message: format!(
