@@ -80,8 +80,35 @@ fn parse_all(files: &[SqlFile], r: &MigrationRunArgs) -> Result<Vec<Migration>, 
 fn check(a: &MigrationCheckArgs) -> Result<u8, CliError> {
     refuse_plan_only_flags(&a.check)?;
     let files = read_all(&a.check.plans)?;
-    let migrations = parse_all(&files, &a.run)?;
-    report(&a.check, migrations, None)
+    let (migrations, engine) = parse_and_load(&files, &a.run, &a.check);
+    report(&a.check, migrations?, engine?, None)
+}
+
+/// Parses the migrations while another core compiles the bundle: neither needs the other, and compiling is a
+/// good share of a short run. A parse error is reported before a bundle error, as if they ran in turn.
+fn parse_and_load(
+    files: &[SqlFile],
+    r: &MigrationRunArgs,
+    a: &CheckArgs,
+) -> (
+    Result<Vec<Migration>, CliError>,
+    Result<PolicyEngine, CliError>,
+) {
+    std::thread::scope(|s| {
+        let loading = s.spawn(|| load_engine(a));
+        let migrations = parse_all(files, r);
+        let engine = loading
+            .join()
+            .unwrap_or_else(|_| Err(CliError::usage("the bundle compiler thread panicked")));
+        (migrations, engine)
+    })
+}
+
+/// The bundle with the exceptions file, as `dbpolicy check` loads it.
+fn load_engine(a: &CheckArgs) -> Result<PolicyEngine, CliError> {
+    let mut opts = engine_options(&a.bundle)?;
+    opts.exceptions_file = a.exceptions.clone();
+    Ok(PolicyEngine::load(&opts)?)
 }
 
 fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
@@ -93,12 +120,13 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
         )));
     }
     let files = read_all(&a.check.plans)?;
-    let mut migrations = parse_all(&files, &a.run)?;
+    let (migrations, engine) = parse_and_load(&files, &a.run, &a.check);
+    let (mut migrations, engine) = (migrations?, engine?);
     let mut client = dry_run::connect(&a.database_url)?;
     for (m, f) in migrations.iter_mut().zip(&files) {
         dry_run::run(&mut client, m, &f.text)?;
     }
-    report(&a.check, migrations, Some(()))
+    report(&a.check, migrations, engine, Some(()))
 }
 
 /// One statement of a dry run, as the JSON report lists it.
@@ -127,12 +155,14 @@ struct DryRunReport<'a> {
 
 /// Evaluates the migrations through the gate and writes the reports; `dry_run`: the JSON report is the
 /// measurements with the decision.
-fn report(a: &CheckArgs, migrations: Vec<Migration>, dry_run: Option<()>) -> Result<u8, CliError> {
+fn report(
+    a: &CheckArgs,
+    migrations: Vec<Migration>,
+    engine: PolicyEngine,
+    dry_run: Option<()>,
+) -> Result<u8, CliError> {
     let record = audit_configured(a);
     let now = parse_now(&a.now)?;
-    let mut opts = engine_options(&a.bundle)?;
-    opts.exceptions_file = a.exceptions.clone();
-    let engine = PolicyEngine::load(&opts)?;
     let baseline = a
         .baseline
         .as_deref()

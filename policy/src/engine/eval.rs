@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::input_fields::{input_text, Selection};
+use crate::engine::input_fields::Selection;
+use crate::engine::to_value::to_value;
 use crate::engine::vm::{Evaluator, Source};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
@@ -169,18 +170,14 @@ pub(crate) fn evaluate_inputs<S: Slot>(
     Ok(all)
 }
 
-/// The input as a regorus value, with only the parts the bundle can read: written as JSON text member by member
-/// (only the selected top-level members are serialized at all: the raw `before`/`after` maps are most of an input's
-/// text and most bundles read little of them), and read by regorus' own parser, which builds its compact frozen
-/// objects directly (faster than converting a `serde_json::Value` tree).
+/// The input as a regorus value, with only the parts the bundle can read: built straight from the Rust types
+/// (members no rule names are never converted at all: the raw `before`/`after` maps are most of an input and
+/// most bundles read little of them).
 fn input_value(input: &Input, selection: &Selection) -> Result<regorus::Value, EngineError> {
-    let fail = |message: String| EngineError::Eval {
+    to_value(input, selection).map_err(|e| EngineError::Eval {
         address: input.address.clone(),
-        message,
-    };
-    let text =
-        input_text(input, selection).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
-    regorus::Value::from_json_str(&text).map_err(|e| fail(format!("cannot convert input: {e}")))
+        message: format!("cannot convert input: {e}"),
+    })
 }
 
 /// Whether the rule's METADATA filters select this input.
