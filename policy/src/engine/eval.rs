@@ -77,8 +77,13 @@ fn in_address_order<S: Slot>(slots: Vec<S>) -> Vec<S> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Inputs per work item: small, so both workers stay busy to the end and results come back in small pieces.
+/// Inputs per work item at most: small, so both workers stay busy to the end and results come back in small
+/// pieces.
 const WORK_ITEM: usize = 64;
+
+/// Work items per thread at least: 200 migrations of 100 statements each are 200 heavy inputs, and items of
+/// 64 left one worker with 128 of them and the other with 72.
+const ITEMS_PER_THREAD: usize = 16;
 
 /// Evaluates every input, in parallel over the available cores; results come out in address order.
 pub(crate) fn evaluate_inputs<S: Slot>(
@@ -111,7 +116,8 @@ pub(crate) fn evaluate_inputs<S: Slot>(
         return run(&mut ev, &mut slots);
     }
     // Workers take the next work item from a shared queue; the first error in address order is reported.
-    let queue = std::sync::Mutex::new(slots.chunks_mut(WORK_ITEM).enumerate());
+    let item = (slots.len() / (threads * ITEMS_PER_THREAD)).clamp(1, WORK_ITEM);
+    let queue = std::sync::Mutex::new(slots.chunks_mut(item).enumerate());
     let failed = std::sync::atomic::AtomicBool::new(false);
     type Piece = (usize, Result<Vec<RuleResult>, EngineError>);
     let pieces: Vec<Vec<Piece>> = std::thread::scope(|s| {
