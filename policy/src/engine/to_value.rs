@@ -268,9 +268,9 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         b.variant = Some(variant);
         Ok(b)
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapBuilder<'a>, ToValueError> {
+    fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder<'a>, ToValueError> {
         Ok(MapBuilder {
-            map: BTreeMap::new(),
+            map: Vec::with_capacity(len.unwrap_or(0)),
             keys: self.keys,
             sel: self.sel,
             pending: None,
@@ -295,13 +295,13 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<MapBuilder<'a>, ToValueError> {
         let outer = self.sel;
         // The struct's members are selected below the variant's name.
         let sel = member(self.sel, variant).unwrap_or(&WHOLE);
         Ok(MapBuilder {
-            map: BTreeMap::new(),
+            map: Vec::with_capacity(len),
             keys: self.keys,
             sel,
             pending: None,
@@ -310,6 +310,19 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
             raw: None,
         })
     }
+}
+
+/// The sorted members into a map, keeping the last of equal keys.
+fn dedup_last(sorted: Vec<(Value, Value)>) -> BTreeMap<Value, Value> {
+    let mut out: Vec<(Value, Value)> = Vec::with_capacity(sorted.len());
+    for (k, v) in sorted {
+        match out.last_mut() {
+            Some(last) if last.0 == k => last.1 = v,
+            _ => out.push((k, v)),
+        }
+    }
+    // Sorted and unique: the map is built in bulk, without a search per member.
+    out.into_iter().collect()
 }
 
 /// An array (or a tuple variant's array) being built.
@@ -386,7 +399,8 @@ impl ser::SerializeTupleVariant for SeqBuilder<'_> {
 
 /// An object (a map, a struct, or a struct variant's members) being built, with only the selected members.
 struct MapBuilder<'a> {
-    map: BTreeMap<Value, Value>,
+    /// The members in the order they come (built into the object at the end, in one go).
+    map: Vec<(Value, Value)>,
     keys: &'a mut Keys,
     /// The selection of this object's members.
     sel: &'a Selection,
@@ -418,7 +432,7 @@ impl<'a> MapBuilder<'a> {
             keys: &mut *self.keys,
         })?;
         let k = self.keys.field(key);
-        self.map.insert(k, v);
+        self.map.push((k, v));
         Ok(())
     }
 
@@ -429,7 +443,10 @@ impl<'a> MapBuilder<'a> {
             self.sel.prune(raw, &mut pruned);
             return Value::from_json_str(&pruned).map_err(|e| ToValueError(e.to_string()));
         }
-        let object = Value::from(self.map);
+        // Sorted in one go (a later duplicate key wins, as when parsing JSON).
+        let mut members = self.map;
+        members.sort_by(|a, b| a.0.cmp(&b.0));
+        let object = Value::from(dedup_last(members));
         Ok(match self.variant {
             None => object,
             Some(v) if member(self.outer, v).is_none() => Value::from(BTreeMap::new()),
@@ -453,7 +470,7 @@ impl<'a> ser::SerializeMap for MapBuilder<'a> {
                     sel,
                     keys: &mut *self.keys,
                 })?;
-                self.map.insert(k, v);
+                self.map.push((k, v));
                 Ok(())
             }
             Some(None) => Ok(()),
