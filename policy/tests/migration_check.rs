@@ -424,3 +424,43 @@ fn tier_2_findings_can_be_overridden_on_record() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn the_text_report_gives_each_rules_fix_once_after_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dir.path().join("0001_indexes.sql");
+    std::fs::write(
+        &sql,
+        "SET lock_timeout = '2s';\nCREATE INDEX a_idx ON orders (a);\nCREATE INDEX b_idx ON orders (b);\n\
+         CREATE INDEX c_idx ON orders (c);\nALTER TABLE orders RENAME COLUMN d TO e;\n",
+    )
+    .unwrap();
+    let o = dbpolicy(
+        dir.path(),
+        &["migration", "check", "0001_indexes.sql", "--now", NOW],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let mig001: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("FAIL DBP-MIG-001"))
+        .collect();
+    assert_eq!(mig001.len(), 3, "{text}");
+    // The three findings in a row, then the recipe once.
+    assert_eq!(
+        mig001,
+        vec![mig001[0], mig001[0] + 1, mig001[0] + 2],
+        "{text}"
+    );
+    assert!(
+        lines[mig001[2] + 1].starts_with("    fix: Build it online"),
+        "{text}"
+    );
+    assert_eq!(text.matches("fix: Build it online").count(), 1, "{text}");
+    // Another rule's finding still gets its own fix.
+    let rename = lines
+        .iter()
+        .position(|l| l.contains("DBP-MIG-007"))
+        .expect(&text);
+    assert!(lines[rename + 1].starts_with("    fix: "), "{text}");
+}

@@ -68,3 +68,6 @@ migration(statements) := {
 		"dry_run": false,
 	},
 }
+
+# The same migration as a dry run sees it (`dry_run: true`: statements may carry `measured`).
+dry_run(statements) := object.union(migration(statements), {"migration": {"dry_run": true}})

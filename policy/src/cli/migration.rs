@@ -87,14 +87,42 @@ fn parse_all(files: &[SqlFile], r: &MigrationRunArgs) -> Result<Vec<Migration>, 
 fn check(a: &MigrationCheckArgs) -> Result<u8, CliError> {
     refuse_plan_only_flags(&a.check)?;
     let files = read_all(&a.check.plans)?;
-    let migrations = parse_all(&files, &a.run)?;
-    report(&a.check, migrations, None)
+    let (migrations, engine) = parse_and_load(&files, &a.run, &a.check);
+    report(&a.check, migrations?, engine?, None)
+}
+
+/// Parses the migrations while another core compiles the bundle: neither needs the other, and compiling is a
+/// good share of a short run. A parse error is reported before a bundle error, as if they ran in turn.
+fn parse_and_load(
+    files: &[SqlFile],
+    r: &MigrationRunArgs,
+    a: &CheckArgs,
+) -> (
+    Result<Vec<Migration>, CliError>,
+    Result<PolicyEngine, CliError>,
+) {
+    std::thread::scope(|s| {
+        let loading = s.spawn(|| load_engine(a));
+        let migrations = parse_all(files, r);
+        let engine = loading
+            .join()
+            .unwrap_or_else(|_| Err(CliError::usage("the bundle compiler thread panicked")));
+        (migrations, engine)
+    })
+}
+
+/// The bundle with the exceptions file, as `dbpolicy check` loads it.
+fn load_engine(a: &CheckArgs) -> Result<PolicyEngine, CliError> {
+    let mut opts = engine_options(&a.bundle)?;
+    opts.exceptions_file = a.exceptions.clone();
+    Ok(PolicyEngine::load(&opts)?)
 }
 
 fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
     refuse_plan_only_flags(&a.check)?;
     let files = read_all(&a.check.plans)?;
-    let mut migrations = parse_all(&files, &a.run)?;
+    let (migrations, engine) = parse_and_load(&files, &a.run, &a.check);
+    let (mut migrations, engine) = (migrations?, engine?);
     for m in &migrations {
         dry_run::check_runnable(m, a.scratch_copy.is_some())?;
     }
@@ -114,7 +142,7 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
         for (m, f) in migrations.iter_mut().zip(&files) {
             dry_run::run(&mut client, m, &f.text, dry_run::Target::RolledBack)?;
         }
-        return report(&a.check, migrations, Some(None));
+        return report(&a.check, migrations, engine, Some(None));
     };
     let copy = ScratchCopy::restore(&scratch_source(a, name)?)?;
     let info = copy.info().clone();
@@ -133,7 +161,7 @@ fn dry_run_command(a: &DryRunArgs) -> Result<u8, CliError> {
     }
     ran?;
     removed?;
-    report(&a.check, migrations, Some(Some(info)))
+    report(&a.check, migrations, engine, Some(Some(info)))
 }
 
 /// Which database `--scratch-copy NAME` copies, where it lives (`--data-dir`, else the provider's default) and
@@ -219,13 +247,11 @@ struct DryRunReport<'a> {
 fn report(
     a: &CheckArgs,
     migrations: Vec<Migration>,
+    engine: PolicyEngine,
     dry_run: Option<Option<ScratchCopyInfo>>,
 ) -> Result<u8, CliError> {
     let record = audit_configured(a);
     let now = parse_now(&a.now)?;
-    let mut opts = engine_options(&a.bundle)?;
-    opts.exceptions_file = a.exceptions.clone();
-    let engine = PolicyEngine::load(&opts)?;
     let baseline = a
         .baseline
         .as_deref()

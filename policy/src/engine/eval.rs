@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::input_fields::{input_text, Selection};
+use crate::engine::input_fields::Selection;
+use crate::engine::to_value::to_value;
 use crate::engine::vm::{Evaluator, Source};
 use crate::engine::{EngineError, EvalContext, OnUnknown, PolicyEngine, RuleMeta};
 use crate::model::decision::{
@@ -76,8 +77,13 @@ fn in_address_order<S: Slot>(slots: Vec<S>) -> Vec<S> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Inputs per work item: small, so both workers stay busy to the end and results come back in small pieces.
+/// Inputs per work item at most: small, so both workers stay busy to the end and results come back in small
+/// pieces.
 const WORK_ITEM: usize = 64;
+
+/// Work items per thread at least: 200 migrations of 100 statements each are 200 heavy inputs, and items of
+/// 64 left one worker with 128 of them and the other with 72.
+const ITEMS_PER_THREAD: usize = 16;
 
 /// Evaluates every input, in parallel over the available cores; results come out in address order.
 pub(crate) fn evaluate_inputs<S: Slot>(
@@ -110,7 +116,8 @@ pub(crate) fn evaluate_inputs<S: Slot>(
         return run(&mut ev, &mut slots);
     }
     // Workers take the next work item from a shared queue; the first error in address order is reported.
-    let queue = std::sync::Mutex::new(slots.chunks_mut(WORK_ITEM).enumerate());
+    let item = (slots.len() / (threads * ITEMS_PER_THREAD)).clamp(1, WORK_ITEM);
+    let queue = std::sync::Mutex::new(slots.chunks_mut(item).enumerate());
     let failed = std::sync::atomic::AtomicBool::new(false);
     type Piece = (usize, Result<Vec<RuleResult>, EngineError>);
     let pieces: Vec<Vec<Piece>> = std::thread::scope(|s| {
@@ -169,18 +176,14 @@ pub(crate) fn evaluate_inputs<S: Slot>(
     Ok(all)
 }
 
-/// The input as a regorus value, with only the parts the bundle can read: written as JSON text member by member
-/// (only the selected top-level members are serialized at all: the raw `before`/`after` maps are most of an input's
-/// text and most bundles read little of them), and read by regorus' own parser, which builds its compact frozen
-/// objects directly (faster than converting a `serde_json::Value` tree).
+/// The input as a regorus value, with only the parts the bundle can read: built straight from the Rust types
+/// (members no rule names are never converted at all: the raw `before`/`after` maps are most of an input and
+/// most bundles read little of them).
 fn input_value(input: &Input, selection: &Selection) -> Result<regorus::Value, EngineError> {
-    let fail = |message: String| EngineError::Eval {
+    to_value(input, selection).map_err(|e| EngineError::Eval {
         address: input.address.clone(),
-        message,
-    };
-    let text =
-        input_text(input, selection).map_err(|e| fail(format!("cannot serialize input: {e}")))?;
-    regorus::Value::from_json_str(&text).map_err(|e| fail(format!("cannot convert input: {e}")))
+        message: format!("cannot convert input: {e}"),
+    })
 }
 
 /// Whether the rule's METADATA filters select this input.

@@ -13,8 +13,6 @@ use std::collections::BTreeMap;
 
 use serde_json::value::RawValue;
 
-use crate::model::input::Input;
-
 /// The parts of a JSON value that rules can read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
@@ -76,77 +74,6 @@ impl Selection {
             sel.prune(value.get(), out);
         }
         out.push('}');
-    }
-}
-
-/// The selected parts of `input` as JSON text: the same document as serializing the whole input and pruning it
-/// with `selection` (see the test below), without writing the members nobody reads.
-pub(crate) fn input_text(
-    input: &Input,
-    selection: &Selection,
-) -> Result<String, serde_json::Error> {
-    let Some(wanted) = selection.members() else {
-        return serde_json::to_string(input);
-    };
-    let mut out = String::with_capacity(1024);
-    out.push('{');
-    let mut first = true;
-    for (key, sel) in wanted {
-        let text = match member_json(input, key) {
-            Some(Ok(Some(t))) => t,
-            // Absent (skipped when serializing, e.g. `tier_assumed: false`) or not a member of `Input`.
-            Some(Ok(None)) => continue,
-            Some(Err(e)) => return Err(e),
-            None => continue,
-        };
-        if !first {
-            out.push(',');
-        }
-        first = false;
-        out.push_str(&serde_json::to_string(key.as_str())?);
-        out.push(':');
-        sel.prune(&text, &mut out);
-    }
-    out.push('}');
-    Ok(out)
-}
-
-/// A member's JSON text (`Ok(None)`: skipped when serializing), or `None` for a name that is not a member.
-type MemberJson = Option<Result<Option<String>, serde_json::Error>>;
-
-/// One top-level member of [`Input`] as JSON text, as `Serialize` writes it.
-fn member_json(input: &Input, key: &str) -> MemberJson {
-    fn j<T: serde::Serialize + ?Sized>(v: &T) -> MemberJson {
-        Some(serde_json::to_string(v).map(Some))
-    }
-    match key {
-        "schema" => j(&input.schema),
-        "address" => j(&input.address),
-        "module" => j(&input.module),
-        "type" => j(&input.resource_type),
-        "name" => j(&input.name),
-        "index" => j(&input.index),
-        "kind" => j(&input.kind),
-        "action" => j(&input.action),
-        "backend" => j(&input.backend),
-        "engine" => j(&input.engine),
-        "engine_major" => j(&input.engine_major),
-        "tier" => j(&input.tier),
-        "tier_assumed" if !input.tier_assumed => Some(Ok(None)),
-        "tier_assumed" => j(&input.tier_assumed),
-        "tags" => j(&input.tags),
-        "settings" => j(&input.settings),
-        "settings_before" => j(&input.settings_before),
-        "before" => j(&input.before),
-        "after" => j(&input.after),
-        "unknown" => j(&input.unknown),
-        "sensitive" => j(&input.sensitive),
-        "paths" => j(&*input.paths),
-        "migration" if input.migration.is_none() => Some(Ok(None)),
-        "migration" => j(&input.migration),
-        "related" => j(&input.related),
-        "context" => j(&input.context),
-        _ => None,
     }
 }
 
@@ -252,15 +179,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn inputs_written_member_by_member_equal_the_whole_input_pruned() {
+    fn inputs_built_as_values_equal_the_whole_input_pruned_and_parsed() {
         let plan = serde_json::to_vec(&bench::generate(40, 3)).unwrap();
         let mut inputs = crate::adapter::parse_plan(&plan, "plan.json")
             .unwrap()
             .inputs;
         assert!(inputs.len() > 40);
         inputs[0].tier_assumed = true;
+        // Migrations: every statement kind the fixtures hold, with their nested options and actions.
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations");
+        for entry in std::fs::read_dir(fixtures).unwrap() {
+            let path = entry.unwrap().path();
+            let sql = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            let m = crate::migration::parse_migration(&name, &sql, &Default::default()).unwrap();
+            inputs.push(crate::migration::to_input(m));
+        }
         let all = serde_json::to_value(&inputs[0]).unwrap();
-        let every_member: Vec<String> = all.as_object().unwrap().keys().cloned().collect();
+        let mut every_member: Vec<String> = all.as_object().unwrap().keys().cloned().collect();
+        every_member.push("migration".into());
         assert!(every_member.contains(&"tier_assumed".to_string()));
         let sources = [
             // the default bundle's modules
@@ -269,22 +206,25 @@ mod tests {
                 .map(|f| f.content)
                 .collect::<Vec<_>>()
                 .join("\n"),
-            // every member, one by one (names `member_json` must know)
+            // every member, one by one
             every_member
                 .iter()
                 .map(|m| format!("x if input.{m}\n"))
                 .collect::<String>(),
-            "y if input.after.parameters\nz if input.tags.owner\nw if input.nope\n".to_string(),
+            "y if input.after.parameters\nz if input.tags.owner\nw if input.nope\nv if input.migration.file\n"
+                .to_string(),
+            // the whole document
+            "u if input\n".to_string(),
         ];
         for src in &sources {
             let sel = input_selection([src.as_str()]);
             for input in &inputs {
                 let mut pruned = String::new();
                 sel.prune(&serde_json::to_string(input).unwrap(), &mut pruned);
-                let fast = input_text(input, &sel).unwrap();
+                let built = crate::engine::to_value::to_value(input, &sel).unwrap();
                 assert_eq!(
-                    serde_json::from_str::<serde_json::Value>(&fast).unwrap(),
-                    serde_json::from_str::<serde_json::Value>(&pruned).unwrap(),
+                    built,
+                    regorus::Value::from_json_str(&pruned).unwrap(),
                     "{}",
                     input.address
                 );

@@ -191,7 +191,10 @@ pub fn aggregator_module(rules: &[RuleMeta]) -> String {
                 rego_string(&r.id),
                 r.package
             );
-            if !r.applies_to.is_empty() {
+            if r.applies_to.is_empty() {
+                // As `applies` in eval.rs: a rule for "every resource" never sees a migration.
+                s.push_str("\tinput.kind != \"migration\"\n");
+            } else {
                 let _ = writeln!(s, "\tinput.kind in {}", rego_set(&r.applies_to));
             }
             let _ = writeln!(s, "\tinput.action in {}", rego_set(&r.actions));

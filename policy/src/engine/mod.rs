@@ -16,6 +16,7 @@ pub mod metadata;
 mod rego_metadata;
 pub mod source;
 pub mod testing;
+pub(crate) mod to_value;
 mod vm;
 
 use std::path::PathBuf;

@@ -1,10 +1,26 @@
 //! The human report: findings grouped by resource (and by plan file, under a `== FILE ==` heading, when one
-//! check reads several), each with rule id, attribute path, message and fix, then a one-line summary. Passing results are counted, not listed.
+//! check reads several), each with rule id, attribute path and message, and the rule's fix once after its last
+//! finding in a row (a migration with forty unsafe statements gets the recipe once, not forty times), then a
+//! one-line summary. Passing results are counted, not listed.
 
 use std::fmt::Write as _;
 
-use crate::model::decision::{Outcome, Status};
+use crate::model::decision::{Outcome, RuleResult, Status};
 use crate::report::report_input::ReportInput;
+
+/// Whether the next finding is the same rule's on the same resource with the same fix, so this one's fix is
+/// printed after it instead.
+fn same_fix_follows(r: &RuleResult, next: Option<&RuleResult>) -> bool {
+    next.is_some_and(|n| {
+        n.address == r.address
+            && n.input == r.input
+            && n.rule_id == r.rule_id
+            && n.remediation == r.remediation
+            && n.exception.is_none()
+            && n.override_.is_none()
+            && n.suppression.is_none()
+    })
+}
 
 /// Renders the text report.
 pub fn render(input: &ReportInput<'_>) -> String {
@@ -12,7 +28,8 @@ pub fn render(input: &ReportInput<'_>) -> String {
     let mut s = String::new();
     let mut current = "";
     let mut current_input: Option<&str> = None;
-    for r in d.findings() {
+    let findings: Vec<_> = d.findings().collect();
+    for (i, r) in findings.iter().enumerate() {
         // Several plans: a heading per file (results come file by file).
         if let Some(input) = r.input.as_deref() {
             if current_input != Some(input) {
@@ -78,7 +95,7 @@ pub fn render(input: &ReportInput<'_>) -> String {
                 x.origin,
                 x.was.as_str()
             );
-        } else if !r.remediation.is_empty() {
+        } else if !r.remediation.is_empty() && !same_fix_follows(r, findings.get(i + 1).copied()) {
             let _ = writeln!(s, "    fix: {}", r.remediation);
         }
     }
