@@ -46,6 +46,10 @@ impl<'a> SharedRule<'a> {
 /// evaluated (so a large plan's inputs and its results are not all in memory together).
 pub(crate) trait Slot: Send {
     fn input(&self) -> Option<&Input>;
+    /// The input to change in place, when the slot owns it (a borrowed one is copied when it must change).
+    fn input_mut(&mut self) -> Option<&mut Input> {
+        None
+    }
     /// Called once the input's results are out.
     fn done(&mut self) {}
 }
@@ -59,6 +63,9 @@ impl Slot for &Input {
 impl Slot for Option<Input> {
     fn input(&self) -> Option<&Input> {
         self.as_ref()
+    }
+    fn input_mut(&mut self) -> Option<&mut Input> {
+        self.as_mut()
     }
     fn done(&mut self) {
         *self = None;
@@ -103,6 +110,11 @@ pub(crate) fn evaluate_inputs<S: Slot>(
     let run = |ev: &mut Evaluator, part: &mut [S]| -> Result<Vec<RuleResult>, EngineError> {
         let mut out = Vec::new();
         for slot in part {
+            // An owned input takes its assumed tier in place: copying a migration of thousands of statements
+            // to set one field cost more than evaluating some of its rules.
+            if let Some(input) = slot.input_mut() {
+                assume_tier(pe, input);
+            }
             if let Some(input) = slot.input() {
                 eval_one(pe, rules, ev, input, ctx, &mut out)?;
             }
@@ -412,6 +424,14 @@ fn eval_one(
         }
     }
     Ok(())
+}
+
+/// Sets the tier to assume on an input that declares none.
+fn assume_tier(pe: &PolicyEngine, input: &mut Input) {
+    if let Some(tier) = assumed_tier(pe, input) {
+        input.tier = Some(tier);
+        input.tier_assumed = true;
+    }
 }
 
 /// The tier to assume for an input that declares none (and whose tier is not merely unknown until apply).
