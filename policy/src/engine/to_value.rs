@@ -658,3 +658,62 @@ impl ser::Serializer for KeySerializer {
         Err(Self::not_a_key())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_built_as_values_equal_the_whole_input_pruned_and_parsed() {
+        let plan = serde_json::to_vec(&bench::generate(40, 3)).unwrap();
+        let mut inputs = crate::adapter::parse_plan(&plan, "plan.json")
+            .unwrap()
+            .inputs;
+        assert!(inputs.len() > 40);
+        inputs[0].tier_assumed = true;
+        // Migrations: every statement kind the fixtures hold, with their nested options and actions.
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/migrations");
+        for entry in std::fs::read_dir(fixtures).unwrap() {
+            let path = entry.unwrap().path();
+            let sql = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            let m = crate::migration::parse_migration(&name, &sql, &Default::default()).unwrap();
+            inputs.push(crate::migration::to_input(m));
+        }
+        let all = serde_json::to_value(&inputs[0]).unwrap();
+        let mut every_member: Vec<String> = all.as_object().unwrap().keys().cloned().collect();
+        every_member.push("migration".into());
+        assert!(every_member.contains(&"tier_assumed".to_string()));
+        let sources = [
+            // the default bundle's modules
+            crate::bundle::default_files()
+                .iter()
+                .map(|f| f.content)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            // every member, one by one
+            every_member
+                .iter()
+                .map(|m| format!("x if input.{m}\n"))
+                .collect::<String>(),
+            "y if input.after.parameters\nz if input.tags.owner\nw if input.nope\nv if input.migration.file\n"
+                .to_string(),
+            // the whole document
+            "u if input\n".to_string(),
+        ];
+        for src in &sources {
+            let sel = crate::engine::input_fields::input_selection([src.as_str()]);
+            for input in &inputs {
+                let mut pruned = String::new();
+                sel.prune(&serde_json::to_string(input).unwrap(), &mut pruned);
+                let built = to_value(input, &sel).unwrap();
+                assert_eq!(
+                    built,
+                    regorus::Value::from_json_str(&pruned).unwrap(),
+                    "{}",
+                    input.address
+                );
+            }
+        }
+    }
+}
