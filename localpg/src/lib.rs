@@ -4,11 +4,12 @@
 //!
 //! Modules, one job each: [`pg`] (finding the binaries, running commands as the server's OS user),
 //! [`identity`] (per-database OS users, the admin role), [`data_dir`] (where databases live, the default data
-//! directory), [`layout`] (one database's files and its `metadata.json`), [`server`] (pg_ctl, ports, sockets),
-//! [`backups`] (base-backup records), [`restore`] (scratch copies from a base backup plus archived WAL), and
-//! [`error`].
+//! directory), [`layout`] (one database's files and its `metadata.json`), [`cluster`] (initdb), [`server`]
+//! (pg_ctl, ports, sockets), [`backups`] (taking base backups, their records), [`restore`] (scratch copies from
+//! a base backup plus archived WAL), and [`error`].
 
 pub mod backups;
+pub mod cluster;
 pub mod data_dir;
 pub mod error;
 pub mod identity;

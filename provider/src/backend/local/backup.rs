@@ -90,49 +90,19 @@ impl LocalBackend {
             .map_err(|e| sql_err(&meta.spec.name, e))?
             .get(0);
         drop(client);
-        let started_at = Utc::now();
-        let id = id.unwrap_or_else(|| started_at.format("%Y%m%dT%H%M%S%.3fZ").to_string());
-        pg::server_dir(parent, user.as_ref(), 0o700)?;
-        let dir = parent.join(&id);
-        pg::run(
-            pg::command(&bins.tool("pg_basebackup"), user.as_ref())
-                .env("PGPASSWORD", &conn.password)
-                .arg("-h")
-                .arg(&conn.host)
-                .arg("-p")
-                .arg(conn.port.to_string())
-                .arg("-U")
-                .arg(&conn.user)
-                .arg("-D")
-                .arg(&dir)
-                .args([
-                    "-Ft",
-                    "-z",
-                    "-X",
-                    "stream",
-                    "-c",
-                    "fast",
-                    "--no-password",
-                    "-l",
-                ])
-                .arg(format!("dbplatform {id}")),
-            &format!("pg_basebackup of database {:?}", meta.spec.name),
-        )
-        .await?;
-        let info = BackupInfo {
+        Ok(localpg::backups::take(localpg::backups::BackupRequest {
+            bins: &bins,
+            user: user.as_ref(),
+            host: &conn.host,
+            port: conn.port,
+            role: &conn.user,
+            password: &conn.password,
+            parent,
             id,
-            location: dir.display().to_string(),
-            started_at,
-            finished_at: Utc::now(),
             start_wal: Some(start_wal),
-        };
-        let json = serde_json::to_string_pretty(&info).map_err(|e| BackendError::Metadata {
-            path: dir.clone(),
-            message: e.to_string(),
-        })?;
-        std::fs::write(dir.join("backup.json"), json)
-            .map_err(BackendError::io("writing", dir.join("backup.json")))?;
-        Ok(info)
+            database: &meta.spec.name,
+        })
+        .await?)
     }
 
     /// The base backups in `dir`, oldest first (see `localpg::backups::list`).

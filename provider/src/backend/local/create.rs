@@ -95,23 +95,7 @@ impl LocalBackend {
         if meta.socket_dir != layout.run() {
             pg::server_dir(&meta.socket_dir, u, 0o755)?;
         }
-        pg::run(
-            pg::command(&bins.tool("initdb"), u)
-                .arg("-D")
-                .arg(layout.pgdata())
-                .arg("-U")
-                .arg(ADMIN_ROLE)
-                .args([
-                    "--auth-local=peer",
-                    "--auth-host=reject",
-                    "--data-checksums",
-                    "-E",
-                    "UTF8",
-                    "--locale=C",
-                ]),
-            "initdb",
-        )
-        .await?;
+        localpg::cluster::initdb(&bins, &layout.pgdata(), u, ADMIN_ROLE).await?;
         step_done(self, layout, &mut meta, "initdb")?;
 
         // Step "tls": a certificate for 127.0.0.1/localhost; clients may pin server-ca.crt.

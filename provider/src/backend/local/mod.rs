@@ -18,8 +18,8 @@
 //! implementation), [`support`], [`recover`] (leftovers of killed providers, checked import), [`delete`]
 //! (resumable destroy, final-backup retention).
 //!
-//! The machinery dbpolicy shares (binaries and OS users: [`pg`], [`identity`]; paths, server control, backup
-//! records and scratch restores) is the `localpg` crate; `pg` and `identity` are re-exported here under their
+//! The machinery dbpolicy shares (binaries and OS users: [`pg`], [`identity`]; paths, initdb, server control,
+//! taking and listing base backups, scratch restores) is the `localpg` crate; `pg` and `identity` are re-exported here under their
 //! old paths.
 
 pub mod backend;
