@@ -312,19 +312,6 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     }
 }
 
-/// The sorted members into a map, keeping the last of equal keys.
-fn dedup_last(sorted: Vec<(Value, Value)>) -> BTreeMap<Value, Value> {
-    let mut out: Vec<(Value, Value)> = Vec::with_capacity(sorted.len());
-    for (k, v) in sorted {
-        match out.last_mut() {
-            Some(last) if last.0 == k => last.1 = v,
-            _ => out.push((k, v)),
-        }
-    }
-    // Sorted and unique: the map is built in bulk, without a search per member.
-    out.into_iter().collect()
-}
-
 /// An array (or a tuple variant's array) being built.
 struct SeqBuilder<'a> {
     items: Vec<Value>,
@@ -443,10 +430,9 @@ impl<'a> MapBuilder<'a> {
             self.sel.prune(raw, &mut pruned);
             return Value::from_json_str(&pruned).map_err(|e| ToValueError(e.to_string()));
         }
-        // Sorted in one go (a later duplicate key wins, as when parsing JSON).
-        let mut members = self.map;
-        members.sort_by(|a, b| a.0.cmp(&b.0));
-        let object = Value::from(dedup_last(members));
+        // Sorted in one go and built in bulk, without a search per member (std keeps the last of equal keys,
+        // as parsing JSON does).
+        let object = Value::from(self.map.into_iter().collect::<BTreeMap<_, _>>());
         Ok(match self.variant {
             None => object,
             Some(v) if member(self.outer, v).is_none() => Value::from(BTreeMap::new()),
