@@ -340,49 +340,28 @@ impl SeqBuilder<'_> {
     }
 }
 
-impl ser::SerializeSeq for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ToValueError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        self.finish()
-    }
+/// The four serde sequence traits: every element goes to [`SeqBuilder::push`], the end to its `finish`.
+macro_rules! seq_impl {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for SeqBuilder<'_> {
+            type Ok = Value;
+            type Error = ToValueError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ToValueError> {
+                self.push(value)
+            }
+            fn end(self) -> Result<Value, ToValueError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ToValueError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ToValueError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleVariant for SeqBuilder<'_> {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ToValueError> {
-        self.push(value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        self.finish()
-    }
-}
+seq_impl!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// An object (a map, a struct, or a struct variant's members) being built, with only the selected members.
 struct MapBuilder<'a> {
@@ -468,34 +447,35 @@ impl<'a> ser::SerializeMap for MapBuilder<'a> {
     }
 }
 
-impl ser::SerializeStruct for MapBuilder<'_> {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ToValueError> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        self.finish()
-    }
+/// Struct and struct-variant members go to [`MapBuilder::field`], the end to its `finish`.
+macro_rules! struct_impl {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for MapBuilder<'_> {
+            type Ok = Value;
+            type Error = ToValueError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), ToValueError> {
+                self.field(key, value)
+            }
+            fn end(self) -> Result<Value, ToValueError> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for MapBuilder<'_> {
-    type Ok = Value;
-    type Error = ToValueError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), ToValueError> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<Value, ToValueError> {
-        self.finish()
-    }
+struct_impl!(SerializeStruct, SerializeStructVariant);
+
+/// Key serializer methods that write the value's text, as serde_json does for non-string keys.
+macro_rules! key_as_text {
+    ($($method:ident : $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<String, ToValueError> {
+            Ok(v.to_string())
+        }
+    )*};
 }
 
 /// A map key as JSON writes it: strings as they are, integers, booleans and unit variants as their text.
@@ -518,48 +498,26 @@ impl ser::Serializer for KeySerializer {
     type SerializeStruct = ser::Impossible<String, ToValueError>;
     type SerializeStructVariant = ser::Impossible<String, ToValueError>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u128(self, v: u128) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
     fn serialize_f32(self, _v: f32) -> Result<String, ToValueError> {
         Err(Self::not_a_key())
     }
     fn serialize_f64(self, _v: f64) -> Result<String, ToValueError> {
         Err(Self::not_a_key())
     }
-    fn serialize_char(self, v: char) -> Result<String, ToValueError> {
-        Ok(v.to_string())
-    }
+    key_as_text!(
+        serialize_bool: bool,
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
+        serialize_char: char
+    );
     fn serialize_str(self, v: &str) -> Result<String, ToValueError> {
         Ok(v.to_string())
     }
@@ -701,5 +659,43 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn numbers_keys_and_enums_read_as_their_json_does() {
+        #[derive(serde::Serialize)]
+        enum E {
+            Unit,
+            New(i32),
+            Tuple(u8, f64),
+            Struct { a: i64 },
+        }
+        #[derive(serde::Serialize)]
+        struct S {
+            ints: BTreeMap<i64, bool>,
+            chars: BTreeMap<char, u128>,
+            es: Vec<E>,
+            nan: f64,
+            neg: i8,
+            bytes: serde_bytes_like::Bytes,
+        }
+        mod serde_bytes_like {
+            pub struct Bytes(pub Vec<u8>);
+            impl serde::Serialize for Bytes {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.serialize_bytes(&self.0)
+                }
+            }
+        }
+        let v = S {
+            ints: [(-3, true), (7, false)].into_iter().collect(),
+            chars: [('x', u128::from(u64::MAX) + 1)].into_iter().collect(),
+            es: vec![E::Unit, E::New(-1), E::Tuple(2, 0.5), E::Struct { a: 9 }],
+            nan: f64::NAN,
+            neg: -4,
+            bytes: serde_bytes_like::Bytes(vec![1, 255]),
+        };
+        let via_json = Value::from_json_str(&serde_json::to_string(&v).unwrap()).unwrap();
+        assert_eq!(to_value(&v, &WHOLE).unwrap(), via_json);
     }
 }
