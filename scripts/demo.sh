@@ -8,7 +8,8 @@
 #      primary, promotion, switch-back) whose measured RTO and RPO are printed;
 #   5. plans examples/guardrail-refused, which the guardrails refuse with the rule id, attribute and fix;
 #   6. checks examples/migrations with `dbpolicy migration check`: the unsafe migration is refused on its lines,
-#      the safe version of the same change passes.
+#      the safe version of the same change passes; then dry-runs 0003 on a scratch copy of the quickstart database
+#      (`--scratch-copy`: its latest backup restored, the migration run and measured there, the copy removed).
 # `make demo-destroy` (`scripts/demo.sh destroy`) destroys the database (a final backup is kept) and the demo files.
 # Full Terraform output of every step is in .tools/demo/logs/.
 set -euo pipefail
@@ -154,6 +155,24 @@ if ! "${DBPOLICY}" migration check "${REPO_ROOT}/examples/migrations/0002_good_o
   die "examples/migrations/0002_good_orders.sql was expected to pass"
 fi
 tail -n 2 "${LOGS}/migration-good.log"
+
+step "dbpolicy migration dry-run --scratch-copy quickstart: measured on a copy restored from the latest backup"
+if ! "${DBPOLICY}" migration dry-run "${REPO_ROOT}/examples/migrations/0003_quickstart_id_bigint.sql" \
+  --scratch-copy quickstart --data-dir "${DATA_DIR}" -o text -o "json=${LOGS}/dry-run.json" \
+  >"${LOGS}/dry-run.log" 2>&1; then
+  cat "${LOGS}/dry-run.log"
+  die "the dry run on a scratch copy of quickstart failed (full output: ${LOGS}/dry-run.log)"
+fi
+grep -E '^dbpolicy: running on a scratch copy' "${LOGS}/dry-run.log" | cut -c1-160 || true
+grep -E '^  (FAIL|WARN)' "${LOGS}/dry-run.log" | cut -c1-160 || true
+python3 - "${LOGS}/dry-run.json" <<'PY'
+import json, sys
+for s in json.load(open(sys.argv[1]))["statements"]:
+    print(f"  line {s['line']:>2} {s['kind']:<13} {s['duration_ms']:>8.1f} ms  lock {s['lock_mode'] or '-':<24} "
+          f"on {s['lock_relation'] or '-':<8} rewrite {str(s['rewrite']).lower()}")
+PY
+printf 'source unchanged: orders.id is still %s\n' "$(PGPASSWORD="$(cat "${secret}")" psql -X -At "${conn}" \
+  -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attname = 'id'")"
 
 ended=$(date +%s)
 step "done in $((ended - started)) s ($((ended - after_build)) s after the build). Tear down with: make demo-destroy"
