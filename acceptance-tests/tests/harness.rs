@@ -11,13 +11,20 @@ fn no_provider(body: &str) -> String {
 }
 
 #[test]
-fn terraform_is_the_pinned_1_0_3() {
+fn terraform_is_the_pinned_1_0_3_unless_another_is_chosen() {
     let wd = Workdir::new().unwrap_or_else(|e| panic!("{e}"));
     let out = wd.run_ok(&["version"]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        out.stdout.starts_with("Terraform v1.0.3\non linux_amd64"),
-        "{out}"
-    );
+    let chosen =
+        std::env::var_os(acceptance_tests::paths::TERRAFORM_BIN_ENV).is_some_and(|p| !p.is_empty());
+    let expected = if chosen {
+        format!(
+            "Terraform v{}\n",
+            wd.terraform_version().unwrap_or_else(|e| panic!("{e}"))
+        )
+    } else {
+        "Terraform v1.0.3\non linux_amd64".to_string()
+    };
+    assert!(out.stdout.starts_with(&expected), "{out}");
 }
 
 #[test]
@@ -91,8 +98,12 @@ fn a_failed_command_shows_command_exit_code_and_output() {
         text.starts_with("step 1 (plan) failed: terraform plan failed\n$ "),
         "{text}"
     );
+    let terraform = acceptance_tests::terraform_binary().unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        text.contains("/.tools/bin/terraform plan -input=false -no-color -out=tfplan\n"),
+        text.contains(&format!(
+            "$ {} plan -input=false -no-color -out=tfplan\n",
+            terraform.display()
+        )),
         "{text}"
     );
     assert!(text.contains("exit code 1 after"), "{text}");
