@@ -36,6 +36,8 @@ pub use error::HarnessError;
 pub use json::{Plan, State};
 pub use mirror::{Mirror, PROVIDER_SOURCE};
 pub use moto::{moto_port, venv_python};
-pub use paths::{dbpolicy_binary, provider_binary, repo_root, target_dir, terraform_binary};
+pub use paths::{
+    dbpolicy_binary, provider_binary, repo_root, target_dir, terraform_binary, terraform_version,
+};
 pub use process::{free_port, wait_for_port, ChildGuard};
 pub use workdir::Workdir;

@@ -72,6 +72,36 @@ pub fn terraform_binary() -> Result<PathBuf, HarnessError> {
     }
 }
 
+/// The version of the Terraform CLI the tests run (`terraform version -json`), e.g. `(1, 0, 3)`: what the
+/// provider sees and records, and what decides the few expectations that differ between 1.0 and current CLIs,
+/// whichever binary `DBPLATFORM_TERRAFORM_BIN` picked.
+pub fn terraform_version() -> Result<(u32, u32, u32), HarnessError> {
+    let bin = terraform_binary()?;
+    let out = std::process::Command::new(&bin)
+        .args(["version", "-json"])
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .map_err(|source| HarnessError::Io {
+            what: "running terraform version -json".into(),
+            path: bin.clone(),
+            source,
+        })?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let text = v["terraform_version"].as_str().unwrap_or_default();
+    let mut parts = text.split('.').map(|p| p.parse::<u32>());
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(a)), Some(Ok(b)), Some(Ok(c))) => Ok((a, b, c)),
+        _ => Err(HarnessError::Io {
+            what: format!(
+                "`terraform version -json` printed no version ({})",
+                String::from_utf8_lossy(&out.stdout).trim()
+            ),
+            path: bin,
+            source: std::io::Error::other("unexpected output"),
+        }),
+    }
+}
+
 /// The dev build of `dbpolicy` that acceptance tests hand plans and audit logs to, as CI does; panics naming the
 /// command that builds it when it is missing (tests cannot go on without it).
 pub fn dbpolicy_binary() -> PathBuf {

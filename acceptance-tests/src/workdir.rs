@@ -283,16 +283,6 @@ impl Workdir {
     pub fn providers_schema(&self) -> Result<Value, HarnessError> {
         self.json(&["providers", "schema", "-json"])
     }
-
-    /// The version of the Terraform CLI the tests run (`terraform version -json`), e.g. `1.0.3`: what the
-    /// provider sees and records, whichever CLI `DBPLATFORM_TERRAFORM_BIN` picked.
-    pub fn terraform_version(&self) -> Result<String, HarnessError> {
-        let v = self.json(&["version", "-json"])?;
-        Ok(v["terraform_version"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string())
-    }
 }
 
 /// The `terraform { required_providers { ... } }` block for our provider.

@@ -17,10 +17,9 @@ fn terraform_is_the_pinned_1_0_3_unless_another_is_chosen() {
     let chosen =
         std::env::var_os(acceptance_tests::paths::TERRAFORM_BIN_ENV).is_some_and(|p| !p.is_empty());
     let expected = if chosen {
-        format!(
-            "Terraform v{}\n",
-            wd.terraform_version().unwrap_or_else(|e| panic!("{e}"))
-        )
+        let (major, minor, patch) =
+            acceptance_tests::terraform_version().unwrap_or_else(|e| panic!("{e}"));
+        format!("Terraform v{major}.{minor}.{patch}\n")
     } else {
         "Terraform v1.0.3\non linux_amd64".to_string()
     };

@@ -189,7 +189,8 @@ fn with(key: &str, line: &str) -> String {
 /// A validate step whose error must carry the module's message for the input on the offending line.
 fn refused(source: &str, key: &str, line: &str, message: &str) -> Step {
     Step::validate(module_config(source, &with(key, line))).expect(ExpectPlan::error(format!(
-        r#"Error: Invalid value for variable on main\.tf line \d+, in module "db": \d+: {} {}"#,
+        // Terraform 1.11 shows the variable's value between the line and the message (`├── var.x is "..."`).
+        r#"Error: Invalid value for variable on main\.tf line \d+, in module "db": \d+: {}(?: ├─+ .*?)? {}"#,
         regex::escape(line),
         regex::escape(message)
     )))
