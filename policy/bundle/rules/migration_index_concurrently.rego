@@ -20,6 +20,6 @@ violation contains {"msg": msg, "path": sprintf("line:%d", [s.line])} if {
 	not s.options.concurrently
 	not s.relation_is_new
 	verb := {"create_index": "CREATE INDEX", "drop_index": "DROP INDEX"}[s.kind]
-	lock := {"create_index": "SHARE (blocks writes)", "drop_index": "ACCESS EXCLUSIVE (blocks reads and writes)"}[s.kind]
-	msg := sprintf("%s on %s without CONCURRENTLY holds a %s lock on the table until it finishes", [verb, s.relation, lock])
+	lock := {"create_index": "a SHARE (blocks writes)", "drop_index": "an ACCESS EXCLUSIVE (blocks reads and writes)"}[s.kind]
+	msg := sprintf("%s on %s without CONCURRENTLY holds %s lock on the table until it finishes", [verb, s.relation, lock])
 }
