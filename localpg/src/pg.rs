@@ -14,8 +14,9 @@ pub const BINDIR_ENV: &str = "DBPLATFORM_PG_BINDIR";
 pub const OS_USER_ENV: &str = "DBPLATFORM_PG_OS_USER";
 
 /// Where to look for PostgreSQL and which OS user runs it: [`BINDIR_ENV`], `PATH` and [`OS_USER_ENV`] as
-/// the caller read them (the provider's `ConfigEnv`, dbpolicy's arguments; this crate reads no environment variable). The default
-/// searches only the standard install directories and runs servers as `postgres` when root.
+/// the caller read them ([`PgEnv::from_process`] at the provider's and dbpolicy's edge; nothing else in this
+/// crate reads an environment variable, so tests pass values in). The default searches only the standard
+/// install directories and runs servers as `postgres` when root.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PgEnv {
     /// [`BINDIR_ENV`]: a directory with `initdb`, `pg_ctl` and `postgres`, searched first.
@@ -24,6 +25,17 @@ pub struct PgEnv {
     pub path: Option<std::ffi::OsString>,
     /// [`OS_USER_ENV`]: the OS user servers run as when the provider runs as root.
     pub os_user: Option<String>,
+}
+
+impl PgEnv {
+    /// The three variables of the running process: the one place the provider and dbpolicy read them.
+    pub fn from_process() -> Self {
+        PgEnv {
+            bindir: std::env::var_os(BINDIR_ENV).map(PathBuf::from),
+            path: std::env::var_os("PATH"),
+            os_user: std::env::var(OS_USER_ENV).ok(),
+        }
+    }
 }
 
 /// One installed PostgreSQL version's binaries: found once, so every command of a cluster runs the same version.

@@ -20,7 +20,7 @@ use crate::migration::{
 };
 use crate::model::decision::Decision;
 use crate::report::{Format, Locations};
-use localpg::pg::{PgEnv, BINDIR_ENV, OS_USER_ENV};
+use localpg::pg::PgEnv;
 
 /// The database URL of `migration dry-run` when `--database-url` is not given (and `--scratch-copy` is not either).
 pub const DATABASE_URL_ENV: &str = "DBPOLICY_DATABASE_URL";
@@ -173,11 +173,7 @@ fn scratch_source(a: &DryRunArgs, name: &str) -> Result<ScratchSource, CliError>
             Some(d) => d.clone(),
             None => default_data_dir()?,
         },
-        pg: PgEnv {
-            bindir: std::env::var_os(BINDIR_ENV).map(std::path::PathBuf::from),
-            path: std::env::var_os("PATH"),
-            os_user: std::env::var(OS_USER_ENV).ok(),
-        },
+        pg: PgEnv::from_process(),
     })
 }
 

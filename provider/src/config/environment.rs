@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::local::pg::{PgEnv, BINDIR_ENV, OS_USER_ENV};
+use crate::backend::local::pg::PgEnv;
 
 /// Environment variable with overrides: `RULE_ID:by:reason` entries separated by `;` (the reason may contain `:`).
 pub const ENV_OVERRIDES: &str = "DBPLATFORM_OVERRIDES";
@@ -42,11 +42,7 @@ impl ConfigEnv {
                 .find_map(|name| std::env::var(name).ok().filter(|r| !r.is_empty())),
             audit_log: std::env::var(policy::audit::config::ENV_LOG).ok(),
             terraform_workspace: std::env::var("TF_WORKSPACE").ok(),
-            pg: PgEnv {
-                bindir: std::env::var_os(BINDIR_ENV).map(PathBuf::from),
-                path: std::env::var_os("PATH"),
-                os_user: std::env::var(OS_USER_ENV).ok(),
-            },
+            pg: PgEnv::from_process(),
         }
     }
 
