@@ -13,6 +13,7 @@ pub mod extensions;
 mod input_fields;
 pub mod load;
 pub mod metadata;
+pub(crate) mod order;
 mod rego_metadata;
 pub mod source;
 pub mod testing;
